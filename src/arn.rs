@@ -1,0 +1,189 @@
+//! IAM role ARNs: `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
+//!
+//! Parsing is strict and its errors say which field is wrong and what it should look like,
+//! because a typo in a role ARN otherwise surfaces only as STS's generic "not authorized".
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A syntactically valid IAM role ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RoleArn {
+    arn: String,
+    partition_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("role ARN `{arn}` {problem}; a role ARN looks like arn:aws:iam::123456789012:role/NAME")]
+pub struct ArnError {
+    arn: String,
+    problem: String,
+}
+
+impl RoleArn {
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.arn[4..4 + self.partition_len]
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.fields()[4]
+    }
+
+    /// The role name, without its path.
+    pub fn name(&self) -> &str {
+        self.fields()[5].rsplit('/').next().unwrap_or_default()
+    }
+
+    fn fields(&self) -> Vec<&str> {
+        self.arn.splitn(6, ':').collect()
+    }
+}
+
+impl fmt::Display for RoleArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+/// Characters IAM allows in role names and in STS session names: `[\w+=,.@-]`.
+pub fn is_iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
+}
+
+impl FromStr for RoleArn {
+    type Err = ArnError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let fail = |problem: String| ArnError {
+            arn: s.to_owned(),
+            problem,
+        };
+        if s.trim() != s {
+            return Err(fail("has leading or trailing whitespace".into()));
+        }
+        let fields: Vec<&str> = s.split(':').collect();
+        if fields.len() != 6 {
+            return Err(fail(format!(
+                "has {} colon-separated fields instead of 6 (arn, partition, iam, an empty region, account, role/NAME)",
+                fields.len()
+            )));
+        }
+        let [arn, partition, service, region, account, resource] = fields[..] else {
+            unreachable!("length checked above")
+        };
+        if arn != "arn" {
+            return Err(fail("does not start with `arn:`".into()));
+        }
+        if !(partition == "aws" || partition.starts_with("aws-"))
+            || !partition
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-')
+        {
+            return Err(fail(format!(
+                "has partition `{partition}`; use `aws` (or `aws-cn`, `aws-us-gov`)"
+            )));
+        }
+        if service != "iam" {
+            let hint = if service == "sts" {
+                "; that is a session ARN, use the role's own IAM ARN"
+            } else {
+                ""
+            };
+            return Err(fail(format!(
+                "names service `{service}` where `iam` belongs{hint}"
+            )));
+        }
+        if !region.is_empty() {
+            return Err(fail(format!(
+                "has region `{region}`, but IAM ARNs have an empty region field (`iam::`)"
+            )));
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(fail(format!(
+                "has account id `{account}`; an account id is exactly 12 digits"
+            )));
+        }
+        let Some(path_and_name) = resource.strip_prefix("role/") else {
+            return Err(fail(format!(
+                "has resource `{resource}`, which is not `role/NAME`"
+            )));
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or_default();
+        if name.is_empty() || name.len() > 64 {
+            return Err(fail(
+                "has a role name that is empty or longer than 64 characters".into(),
+            ));
+        }
+        if let Some(bad) = path_and_name
+            .chars()
+            .find(|&c| !is_iam_name_char(c) && c != '/')
+        {
+            return Err(fail(format!(
+                "contains `{bad}`, which IAM does not allow in role names or paths"
+            )));
+        }
+        if path_and_name.contains("//") {
+            return Err(fail("has an empty path segment (`//`)".into()));
+        }
+        Ok(RoleArn {
+            arn: s.to_owned(),
+            partition_len: partition.len(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_plain_and_pathed_roles() {
+        let arn: RoleArn = "arn:aws:iam::555566667777:role/destination-account-role"
+            .parse()
+            .unwrap();
+        assert_eq!(arn.account_id(), "555566667777");
+        assert_eq!(arn.name(), "destination-account-role");
+        assert_eq!(arn.partition(), "aws");
+        let pathed: RoleArn = "arn:aws-cn:iam::111122223333:role/team/app/reader"
+            .parse()
+            .unwrap();
+        assert_eq!(pathed.name(), "reader");
+        assert_eq!(pathed.partition(), "aws-cn");
+    }
+
+    #[test]
+    fn typos_name_the_wrong_field() {
+        let cases = [
+            (
+                "arn:aws::iam::555566667777:role/x",
+                "7 colon-separated fields",
+            ),
+            (
+                "arn:aws:iam:555566667777:role/x",
+                "5 colon-separated fields",
+            ),
+            ("arn:aws:iam::5555666677777:role/x", "exactly 12 digits"),
+            ("arn:aws:iam::55556666777:role/x", "exactly 12 digits"),
+            ("arn:aws:sts::555566667777:assumed-role/x/s", "session ARN"),
+            ("arn:aws:iam:us-east-1:555566667777:role/x", "empty region"),
+            ("arn:aws:iam::555566667777:user/x", "not `role/NAME`"),
+            ("arn:aws:iam::555566667777:role/", "empty"),
+            ("arn:aws:iam::555566667777:role/bad name", "contains ` `"),
+            (
+                "arm:aws:iam::555566667777:role/x",
+                "does not start with `arn:`",
+            ),
+            (" arn:aws:iam::555566667777:role/x", "whitespace"),
+            ("arn:AWS:iam::555566667777:role/x", "partition"),
+        ];
+        for (input, expected) in cases {
+            let err = input.parse::<RoleArn>().unwrap_err().to_string();
+            assert!(err.contains(expected), "{input}: {err}");
+            assert!(err.contains("arn:aws:iam::123456789012:role/NAME"), "{err}");
+        }
+    }
+}

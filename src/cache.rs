@@ -1,0 +1,547 @@
+//! One cell per credential (the source and every role): fetched once, refreshed in the
+//! background, shared by every client.
+//!
+//! - **Refresh** at about half-life with jitter (REFERENCE 5): a one-hour credential is renewed
+//!   when 27–33 minutes are left, so everything handed out in steady state has more than 25.
+//! - **Single flight**: only the cell's own refresher task calls the fetcher. Clients read the
+//!   current value through a `watch` channel; a client that finds no valid credential waits for
+//!   the refresh in flight instead of starting another.
+//! - **Failure**: capped exponential backoff with jitter. The last credential keeps being served
+//!   while it has more than [`Timing::min_remaining`] left, and never after (callers answer 503).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rand::Rng;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::SharedClock;
+use crate::credentials::{Credentials, format_utc};
+
+pub type FetchFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, FetchError>> + Send + 'a>>;
+
+/// Something that produces a fresh credential: the task's source, or an AssumeRole hop.
+pub trait Fetch: Send + Sync + 'static {
+    fn fetch(&self) -> FetchFuture<'_>;
+    /// What is fetched, for logs: role ARN, session name, source. Never a secret.
+    fn describe(&self) -> String;
+}
+
+/// A failed fetch, already phrased for the user: what failed and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FetchError(pub String);
+
+/// Why a cell has no credential to hand out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    #[error("no valid credential for `{cell}` yet; the last attempt failed: {error}")]
+    Failed { cell: String, error: String },
+    #[error("no valid credential for `{cell}`: still waiting for the first refresh to finish")]
+    Waiting { cell: String },
+}
+
+/// The timing policy of a cell. [`Timing::default`] is the production policy.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Never hand out a credential with this little time left, or less.
+    pub min_remaining: Duration,
+    /// Refresh when this fraction of the credential's lifetime has passed, drawn uniformly.
+    pub refresh_fraction: (f64, f64),
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    /// How long a client request waits for a refresh in flight before answering 503.
+    pub client_wait: Duration,
+    /// A later hop chains only from an earlier one with at least this much left; else it asks
+    /// the earlier hop to refresh first.
+    pub chain_min_remaining: Duration,
+    /// How long a later hop waits for such a refresh.
+    pub chain_wait: Duration,
+    /// Re-read interval for credentials that carry no expiry (a laptop's long-lived keys).
+    pub no_expiry_refresh: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            min_remaining: Duration::from_secs(5 * 60),
+            refresh_fraction: (0.45, 0.55),
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            client_wait: Duration::from_secs(5),
+            chain_min_remaining: Duration::from_secs(15 * 60),
+            chain_wait: Duration::from_secs(30),
+            no_expiry_refresh: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Timing {
+    /// Delay from `now` until the refresh of a credential that expires at `expiration`.
+    /// `draw` in `[0, 1)` picks the point within [`Timing::refresh_fraction`].
+    pub fn refresh_delay(
+        &self,
+        now: SystemTime,
+        expiration: Option<SystemTime>,
+        draw: f64,
+    ) -> Duration {
+        let Some(expiration) = expiration else {
+            return self.no_expiry_refresh;
+        };
+        let lifetime = expiration.duration_since(now).unwrap_or(Duration::ZERO);
+        let (lo, hi) = self.refresh_fraction;
+        let at_fraction = lifetime.mul_f64(lo + (hi - lo) * draw);
+        // Short credentials: still refresh while twice the serving minimum is left...
+        let latest = lifetime.saturating_sub(self.min_remaining * 2);
+        // ...but never spin: at least a tenth of the lifetime, and at least a second.
+        let floor = (lifetime / 10).max(Duration::from_secs(1));
+        at_fraction.min(latest).max(floor)
+    }
+
+    /// Delay before retry number `failures` (1 for the first retry); `draw` in `[0, 1)`.
+    /// Exponential with a cap; the jitter spreads each delay over its upper half.
+    pub fn backoff_delay(&self, failures: u32, draw: f64) -> Duration {
+        let exp = failures.saturating_sub(1).min(20);
+        let ceiling = self
+            .backoff_initial
+            .saturating_mul(1u32 << exp)
+            .min(self.backoff_max);
+        ceiling.mul_f64(0.5 + 0.5 * draw)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    creds: Option<Arc<Credentials>>,
+    refreshing: bool,
+    /// Completed fetch attempts, successful or not.
+    attempts: u64,
+    last_error: Option<String>,
+}
+
+/// A cached, self-refreshing credential.
+pub struct Cell {
+    name: String,
+    fetcher: Box<dyn Fetch>,
+    clock: SharedClock,
+    timing: Timing,
+    state: watch::Sender<State>,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cell")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cell {
+    /// A cell whose first fetch counts as in flight from the start, so clients arriving before
+    /// [`Cell::spawn`] runs wait for it rather than failing.
+    pub fn new(
+        name: impl Into<String>,
+        fetcher: Box<dyn Fetch>,
+        clock: SharedClock,
+        timing: Timing,
+    ) -> Arc<Self> {
+        let (state, _) = watch::channel(State {
+            refreshing: true,
+            ..State::default()
+        });
+        Arc::new(Self {
+            name: name.into(),
+            fetcher,
+            clock,
+            timing,
+            state,
+            wake: Notify::new(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Starts the background refresher; it runs until the runtime stops.
+    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(Arc::clone(self).run())
+    }
+
+    /// The current credential if it has more than the serving minimum left; otherwise waits
+    /// (bounded) for the refresh in flight.
+    pub async fn get(&self) -> Result<Arc<Credentials>, Unavailable> {
+        if let Some(creds) = self.current(self.timing.min_remaining) {
+            return Ok(creds);
+        }
+        self.wait(None, self.timing.client_wait).await
+    }
+
+    /// For a later hop: a credential with at least [`Timing::chain_min_remaining`] left, asking
+    /// for an early refresh when the held one is older than that.
+    pub async fn get_for_chaining(&self) -> Result<Arc<Credentials>, Unavailable> {
+        if let Some(creds) = self.current(self.timing.chain_min_remaining) {
+            return Ok(creds);
+        }
+        let (attempts, refreshing) = {
+            let s = self.state.borrow();
+            (s.attempts, s.refreshing)
+        };
+        if !refreshing {
+            self.wake.notify_one();
+        }
+        self.wait(Some(attempts), self.timing.chain_wait).await
+    }
+
+    /// True when a credential with more than the serving minimum left is held.
+    pub fn is_ready(&self) -> bool {
+        self.current(self.timing.min_remaining).is_some()
+    }
+
+    /// Why the cell is not ready, or `None` when it is.
+    pub fn unready_reason(&self) -> Option<Unavailable> {
+        if self.is_ready() {
+            return None;
+        }
+        Some(self.unavailable(&self.state.borrow()))
+    }
+
+    fn current(&self, min_left: Duration) -> Option<Arc<Credentials>> {
+        let now = self.clock.now();
+        self.state
+            .borrow()
+            .creds
+            .as_ref()
+            .filter(|c| c.valid_for(now, min_left))
+            .cloned()
+    }
+
+    fn unavailable(&self, s: &State) -> Unavailable {
+        match &s.last_error {
+            Some(error) => Unavailable::Failed {
+                cell: self.name.clone(),
+                error: error.clone(),
+            },
+            None => Unavailable::Waiting {
+                cell: self.name.clone(),
+            },
+        }
+    }
+
+    /// Waits until an attempt after `after_attempt` (or any attempt, if `None`) has completed
+    /// and judges the result against the serving minimum.
+    async fn wait(
+        &self,
+        after_attempt: Option<u64>,
+        limit: Duration,
+    ) -> Result<Arc<Credentials>, Unavailable> {
+        let mut rx = self.state.subscribe();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                let settled = after_attempt.is_none_or(|a| s.attempts > a);
+                if settled {
+                    let now = self.clock.now();
+                    if let Some(c) = s
+                        .creds
+                        .as_ref()
+                        .filter(|c| c.valid_for(now, self.timing.min_remaining))
+                    {
+                        return Ok(Arc::clone(c));
+                    }
+                    if !s.refreshing {
+                        return Err(self.unavailable(&s));
+                    }
+                }
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return Err(self.unavailable(&self.state.borrow())),
+            }
+        }
+    }
+
+    async fn run(self: Arc<Self>) {
+        let mut failures: u32 = 0;
+        loop {
+            self.state
+                .send_if_modified(|s| !std::mem::replace(&mut s.refreshing, true));
+            let outcome = self.fetcher.fetch().await;
+            let now = self.clock.now();
+            let delay = match outcome.and_then(|c| self.accept(c, now)) {
+                Ok(creds) => {
+                    failures = 0;
+                    let delay =
+                        self.timing
+                            .refresh_delay(now, creds.expiration, rand::rng().random());
+                    tracing::info!(
+                        role = %self.name,
+                        fetched = %self.fetcher.describe(),
+                        expiration = %creds.expiration.map(format_utc).unwrap_or_else(|| "never".into()),
+                        next_refresh_in_secs = delay.as_secs(),
+                        "credentials refreshed"
+                    );
+                    self.state.send_modify(|s| {
+                        s.creds = Some(Arc::new(creds));
+                        s.refreshing = false;
+                        s.attempts += 1;
+                        s.last_error = None;
+                    });
+                    delay
+                }
+                Err(FetchError(error)) => {
+                    failures = failures.saturating_add(1);
+                    let delay = self.timing.backoff_delay(failures, rand::rng().random());
+                    let still_serving = self.is_ready();
+                    tracing::warn!(
+                        role = %self.name,
+                        fetched = %self.fetcher.describe(),
+                        error = %error,
+                        consecutive_failures = failures,
+                        retry_in_ms = delay.as_millis() as u64,
+                        still_serving,
+                        "credential refresh failed"
+                    );
+                    self.state.send_modify(|s| {
+                        s.refreshing = false;
+                        s.attempts += 1;
+                        s.last_error = Some(error);
+                    });
+                    delay
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// Refuses a credential that would be unservable at once (expired, or about to be).
+    fn accept(&self, creds: Credentials, now: SystemTime) -> Result<Credentials, FetchError> {
+        if creds.valid_for(now, self.timing.min_remaining) {
+            return Ok(creds);
+        }
+        let expiration = creds.expiration.map(format_utc).unwrap_or_default();
+        Err(FetchError(format!(
+            "the credential received expires at {expiration}, less than {} seconds from now; rolehop will not serve it and retries (check the clock of this host and the session duration)",
+            self.timing.min_remaining.as_secs()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::TokioClock;
+    use crate::credentials::Secret;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::UNIX_EPOCH;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+    const MIN: Duration = Duration::from_secs(60);
+
+    fn t0() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    /// Plays a script of outcomes; each success lives `lifetime` from the moment it is fetched.
+    struct Scripted {
+        clock: SharedClock,
+        script: Mutex<VecDeque<Result<Duration, &'static str>>>,
+        delay: Duration,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl Fetch for Scripted {
+        fn fetch(&self) -> FetchFuture<'_> {
+            Box::pin(async move {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(self.delay).await;
+                let next = self
+                    .script
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or(Err("script ended"));
+                let lifetime = next.map_err(|e| FetchError(e.to_owned()))?;
+                Ok(Credentials {
+                    access_key_id: format!("AKID{}", self.calls.load(Ordering::SeqCst)),
+                    secret_access_key: Secret::new("s"),
+                    session_token: None,
+                    expiration: Some(self.clock.now() + lifetime),
+                    role_arn: None,
+                    account_id: None,
+                })
+            })
+        }
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+    }
+
+    fn cell(
+        script: Vec<Result<Duration, &'static str>>,
+        delay: Duration,
+    ) -> (Arc<Cell>, Arc<AtomicUsize>, SharedClock) {
+        let clock: SharedClock = Arc::new(TokioClock::starting_at(t0()));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fetcher = Scripted {
+            clock: clock.clone(),
+            script: Mutex::new(script.into()),
+            delay,
+            calls: calls.clone(),
+        };
+        (
+            Cell::new(
+                "default",
+                Box::new(fetcher),
+                clock.clone(),
+                Timing::default(),
+            ),
+            calls,
+            clock,
+        )
+    }
+
+    #[test]
+    fn one_hour_credentials_refresh_near_half_life_leaving_over_25_minutes() {
+        let timing = Timing::default();
+        for draw in [0.0, 0.25, 0.5, 0.999_999] {
+            let delay = timing.refresh_delay(t0(), Some(t0() + HOUR), draw);
+            assert!(delay >= MIN * 27 && delay <= MIN * 33, "{delay:?}");
+            assert!(HOUR - delay > MIN * 25);
+        }
+        assert_eq!(timing.refresh_delay(t0(), Some(t0() + HOUR), 0.5), MIN * 30);
+    }
+
+    #[test]
+    fn short_credentials_refresh_early_but_never_spin() {
+        let timing = Timing::default();
+        // 15 minutes: refresh while 10 are left, not at 7.5.
+        assert_eq!(
+            timing.refresh_delay(t0(), Some(t0() + MIN * 15), 0.5),
+            MIN * 5
+        );
+        // 2 minutes: a tenth of the lifetime.
+        assert_eq!(
+            timing.refresh_delay(t0(), Some(t0() + MIN * 2), 0.5),
+            Duration::from_secs(12)
+        );
+        // Already expired: one second, not zero.
+        assert_eq!(
+            timing.refresh_delay(t0() + HOUR, Some(t0()), 0.5),
+            Duration::from_secs(1)
+        );
+        assert_eq!(timing.refresh_delay(t0(), None, 0.5), HOUR);
+    }
+
+    #[test]
+    fn backoff_grows_jittered_and_capped() {
+        let timing = Timing::default();
+        assert_eq!(timing.backoff_delay(1, 0.0), Duration::from_millis(500));
+        assert_eq!(timing.backoff_delay(1, 0.999_999).as_millis(), 999);
+        assert_eq!(timing.backoff_delay(3, 0.0), Duration::from_secs(2));
+        assert_eq!(timing.backoff_delay(30, 0.0), Duration::from_secs(30));
+        assert!(timing.backoff_delay(u32::MAX, 0.999) <= Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_at_start_up_shares_one_fetch() {
+        let (cell, calls, _) = cell(vec![Ok(HOUR)], Duration::from_secs(1));
+        cell.spawn();
+        let gets = (0..200).map(|_| {
+            let cell = cell.clone();
+            tokio::spawn(async move { cell.get().await })
+        });
+        let results = futures_join(gets).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| r.as_ref().is_ok_and(|c| c.access_key_id == "AKID1"))
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refreshes_in_background_and_serves_stale_but_valid_through_failures() {
+        let mut script = vec![Ok(HOUR)];
+        script.extend(std::iter::repeat_n(Err("sts down"), 20));
+        script.push(Ok(HOUR));
+        let (cell, calls, _) = cell(script, Duration::ZERO);
+        cell.spawn();
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        // Past the refresh point: refreshes fail, but the first credential has ~27 min left.
+        tokio::time::sleep(MIN * 33 + Duration::from_secs(5)).await;
+        let failed_so_far = calls.load(Ordering::SeqCst) - 1;
+        assert!((1..20).contains(&failed_so_far), "{failed_so_far}");
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        assert!(cell.is_ready());
+        // Backoff (capped) then recovery without any client asking.
+        tokio::time::sleep(MIN * 17).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 22);
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID22");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_serves_a_credential_with_five_minutes_or_less_left() {
+        let mut script = vec![Ok(HOUR)];
+        script.extend(std::iter::repeat_n(Err("sts down"), 200));
+        let (cell, _, _) = cell(script, Duration::ZERO);
+        cell.spawn();
+        assert!(cell.get().await.is_ok());
+        tokio::time::sleep(MIN * 54 + Duration::from_secs(59)).await;
+        assert!(cell.get().await.is_ok(), "5m01s left is still served");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let err = cell.get().await.unwrap_err();
+        assert!(
+            matches!(&err, Unavailable::Failed { error, .. } if error == "sts down"),
+            "{err}"
+        );
+        assert!(!cell.is_ready());
+        assert!(cell.unready_reason().is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refuses_credentials_that_arrive_nearly_expired() {
+        let (cell, calls, _) = cell(vec![Ok(MIN * 4), Ok(HOUR)], Duration::ZERO);
+        cell.spawn();
+        let err = cell.get().await.unwrap_err();
+        assert!(err.to_string().contains("will not serve it"), "{err}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn chaining_asks_for_an_early_refresh_of_an_old_hop() {
+        let (cell, calls, _) = cell(vec![Ok(MIN * 20), Ok(HOUR)], Duration::from_millis(10));
+        cell.spawn();
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        // 20-minute credential after 6 minutes: servable, but too old to chain from.
+        tokio::time::sleep(MIN * 6).await;
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        assert_eq!(
+            cell.get_for_chaining().await.unwrap().access_key_id,
+            "AKID2"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    async fn futures_join<T: Send + 'static>(
+        handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for h in handles.collect::<Vec<_>>() {
+            out.push(h.await.unwrap());
+        }
+        out
+    }
+}

@@ -1,0 +1,309 @@
+//! STS AssumeRole hops (REFERENCE 6): session name, external id, duration; STS errors mapped to
+//! one sentence naming the likely fix.
+//!
+//! A hop takes its caller credentials from the cell before it (the source, or an earlier hop),
+//! asking that cell for one fresh enough to chain from, and calls AssumeRole with the SDK's own
+//! retries off: the cache's backoff is the only retry loop.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sts::error::SdkError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::arn::{RoleArn, is_iam_name_char};
+use crate::cache::{Cell, Fetch, FetchError, FetchFuture};
+use crate::credentials::{Credentials, Secret};
+
+pub const MIN_DURATION_SECS: u32 = 900;
+pub const MAX_DURATION_SECS: u32 = 43_200;
+/// STS's cap on sessions assumed with role credentials ("role chaining").
+pub const CHAINED_MAX_DURATION_SECS: u32 = 3600;
+pub const DEFAULT_DURATION_SECS: u32 = 3600;
+/// Timeouts for one STS call; the cache retries with backoff.
+pub const STS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const STS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An STS `RoleSessionName`: 2–64 characters of `[\w+=,.@-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionName(String);
+
+impl SessionName {
+    /// Validates a name the user chose; their choice is never rewritten silently.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let problem = if !(2..=64).contains(&name.chars().count()) {
+            Some(format!("is {} characters long", name.chars().count()))
+        } else {
+            name.chars()
+                .find(|&c| !is_iam_name_char(c))
+                .map(|c| format!("contains `{}`", c.escape_default()))
+        };
+        match problem {
+            Some(p) => Err(format!(
+                "session name `{name}` {p}; STS accepts 2 to 64 characters of letters, digits and + = , . @ _ -"
+            )),
+            None => Ok(Self(name.to_owned())),
+        }
+    }
+
+    /// Turns a derived value (a task id, a host name) into a valid name: other characters
+    /// become `-`, long values keep their last 64 characters (where ids differ), short ones
+    /// get a `rolehop-` prefix.
+    pub fn sanitised(raw: &str) -> Self {
+        let mapped: Vec<char> = raw
+            .chars()
+            .map(|c| if is_iam_name_char(c) { c } else { '-' })
+            .collect();
+        let tail: String = mapped[mapped.len().saturating_sub(64)..].iter().collect();
+        if tail.chars().count() < 2 {
+            return Self(format!("rolehop-{tail}").trim_end_matches('-').to_owned());
+        }
+        Self(tail)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Validates an `ExternalId`: 2–1224 characters of `[\w+=,.@:/-]`.
+pub fn validate_external_id(id: &str) -> Result<(), String> {
+    let len = id.chars().count();
+    if !(2..=1224).contains(&len) {
+        return Err(format!(
+            "external id is {len} characters long; STS accepts 2 to 1224"
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|&c| !is_iam_name_char(c) && c != ':' && c != '/')
+    {
+        return Err(format!(
+            "external id contains `{}`; STS accepts letters, digits and + = , . @ : / _ -",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Everything one AssumeRole call needs besides the caller's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub role_arn: RoleArn,
+    pub external_id: Option<Secret>,
+    pub session_name: SessionName,
+    pub duration_secs: u32,
+}
+
+/// The STS client settings every hop shares: region, endpoint, HTTP client, timeouts, no
+/// retries, no identity cache (the cells are the cache).
+pub fn sts_config(sdk: &aws_config::SdkConfig) -> aws_sdk_sts::Config {
+    aws_sdk_sts::config::Builder::from(sdk)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .identity_cache(aws_config::identity::IdentityCache::no_cache())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(STS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(STS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .build()
+}
+
+/// A hop as a [`Fetch`]: caller credentials from `upstream`, then AssumeRole.
+pub struct AssumeRole {
+    hop: Hop,
+    upstream: Arc<Cell>,
+    upstream_desc: String,
+    sts: aws_sdk_sts::Config,
+}
+
+impl AssumeRole {
+    pub fn new(
+        hop: Hop,
+        upstream: Arc<Cell>,
+        upstream_desc: String,
+        sts: aws_sdk_sts::Config,
+    ) -> Self {
+        Self {
+            hop,
+            upstream,
+            upstream_desc,
+            sts,
+        }
+    }
+
+    async fn assume(&self) -> Result<Credentials, FetchError> {
+        let hop = &self.hop;
+        let caller = self.upstream.get_for_chaining().await.map_err(|e| {
+            FetchError(format!(
+                "cannot assume {} because its source is unavailable: {e}",
+                hop.role_arn
+            ))
+        })?;
+        let config = self
+            .sts
+            .to_builder()
+            .credentials_provider(caller.to_sdk("rolehop"))
+            .build();
+        let output = aws_sdk_sts::Client::from_conf(config)
+            .assume_role()
+            .role_arn(hop.role_arn.as_str())
+            .role_session_name(hop.session_name.as_str())
+            .duration_seconds(hop.duration_secs as i32)
+            .set_external_id(hop.external_id.as_ref().map(|e| e.expose().to_owned()))
+            .send()
+            .await
+            .map_err(|e| FetchError(describe_sts_error(hop, &e)))?;
+        let Some(c) = output.credentials else {
+            return Err(FetchError(format!(
+                "STS answered AssumeRole into {} without credentials; this is an STS or endpoint fault, check AWS_ENDPOINT_URL_STS",
+                hop.role_arn
+            )));
+        };
+        let expiration = SystemTime::try_from(c.expiration).map_err(|_| {
+            FetchError(format!(
+                "STS returned an unreadable expiration for {}",
+                hop.role_arn
+            ))
+        })?;
+        Ok(Credentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: Secret::new(c.secret_access_key),
+            session_token: Some(Secret::new(c.session_token)),
+            expiration: Some(expiration),
+            role_arn: Some(hop.role_arn.to_string()),
+            account_id: Some(hop.role_arn.account_id().to_owned()),
+        })
+    }
+}
+
+impl Fetch for AssumeRole {
+    fn fetch(&self) -> FetchFuture<'_> {
+        Box::pin(self.assume())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "AssumeRole {} as session {} for {}s from {}",
+            self.hop.role_arn,
+            self.hop.session_name.as_str(),
+            self.hop.duration_secs,
+            self.upstream_desc
+        )
+    }
+}
+
+/// One sentence: what STS said and the likely fix.
+pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String {
+    let role = &hop.role_arn;
+    match err {
+        SdkError::ServiceError(service) => {
+            let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(service.err());
+            let code = meta.code().unwrap_or("UnknownError");
+            let message = meta.message().unwrap_or("(no message)");
+            format!(
+                "STS refused AssumeRole into {role}: {code}: {message}; {}",
+                sts_error_hint(code, message, hop)
+            )
+        }
+        SdkError::TimeoutError(_) => format!(
+            "STS did not answer AssumeRole into {role} within {}s; check that this task can reach STS (security groups, NAT or a VPC endpoint, AWS_ENDPOINT_URL_STS)",
+            STS_ATTEMPT_TIMEOUT.as_secs()
+        ),
+        SdkError::DispatchFailure(_) => format!(
+            "cannot reach STS for AssumeRole into {role}: {}; check that this task can reach STS (security groups, NAT or a VPC endpoint, AWS_ENDPOINT_URL_STS)",
+            DisplayErrorContext(err)
+        ),
+        _ => format!(
+            "AssumeRole into {role} failed: {}",
+            DisplayErrorContext(err)
+        ),
+    }
+}
+
+fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
+    let role = &hop.role_arn;
+    match code {
+        "AccessDenied" => format!(
+            "either {role} does not exist (check the ARN's account, name and case), its trust policy does not allow the source role, or the source role's policy does not allow sts:AssumeRole on it; `rolehop check` tells which"
+        ),
+        "ValidationError" if message.contains("role chaining") => format!(
+            "lower --duration to {CHAINED_MAX_DURATION_SECS} or less: sessions assumed with role credentials last at most one hour"
+        ),
+        "ValidationError" if message.contains("MaxSessionDuration") => format!(
+            "lower --duration, or raise MaxSessionDuration on {role}"
+        ),
+        "ValidationError" => "fix the parameter STS names above".into(),
+        "ExpiredToken" | "ExpiredTokenException" => {
+            "the source credentials expired before the call; check this host's clock and the source".into()
+        }
+        "RegionDisabledException" => {
+            "activate STS for this region in the account, or set AWS_REGION to a region where it is active".into()
+        }
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+            "STS is throttling this account; rolehop backs off and retries".into()
+        }
+        "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
+            "the source credentials were rejected; check the source and this host's clock".into()
+        }
+        _ => "see the STS message for the cause".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_are_validated_not_rewritten() {
+        assert!(SessionName::parse("ok").is_ok());
+        assert!(SessionName::parse("team.app@prod-1_a+b=c,d").is_ok());
+        assert!(SessionName::parse(&"a".repeat(64)).is_ok());
+        for (bad, expected) in [
+            ("x", "is 1 characters long"),
+            (&*"a".repeat(65), "is 65 characters long"),
+            ("has space", "contains ` `"),
+            ("slash/no", "contains `/`"),
+        ] {
+            let err = SessionName::parse(bad).unwrap_err();
+            assert!(err.contains(expected), "{bad}: {err}");
+            assert!(err.contains("2 to 64"), "{err}");
+        }
+    }
+
+    #[test]
+    fn derived_names_are_sanitised_into_range() {
+        assert_eq!(
+            SessionName::sanitised("f0e1d2c3b4a5968778695a4b3c2d1e0f").as_str(),
+            "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+        );
+        assert_eq!(
+            SessionName::sanitised("my host:1/2").as_str(),
+            "my-host-1-2"
+        );
+        assert_eq!(SessionName::sanitised("x").as_str(), "rolehop-x");
+        assert_eq!(SessionName::sanitised("").as_str(), "rolehop");
+        let long = format!("{}{}", "a".repeat(70), "tail");
+        let s = SessionName::sanitised(&long);
+        assert_eq!(s.as_str().len(), 64);
+        assert!(s.as_str().ends_with("tail"));
+        for raw in ["é", "日本語のホスト名", "a\nb", &"é".repeat(100)] {
+            let s = SessionName::sanitised(raw);
+            assert!(SessionName::parse(s.as_str()).is_ok(), "{raw:?} -> {s:?}");
+        }
+    }
+
+    #[test]
+    fn external_ids_follow_sts() {
+        assert!(validate_external_id("Unique-ID:123/abc").is_ok());
+        assert!(validate_external_id("x").unwrap_err().contains("2 to 1224"));
+        assert!(
+            validate_external_id("has space")
+                .unwrap_err()
+                .contains("contains ` `")
+        );
+        assert!(validate_external_id(&"a".repeat(1225)).is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! Command-line flags. Every flag has a `ROLEHOP_*` environment twin, because task definitions
+//! set environment, not argv. Raw flags become a validated config in [`crate::config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Runtime failure: something outside the invocation went wrong.
+    pub const FAILURE: u8 = 1;
+    /// Usage error (BSD `EX_USAGE`): fix the flags, environment or files given.
+    pub const USAGE: u8 = 64;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rolehop",
+    version,
+    about = "Assume a cross-account IAM role once per ECS task and serve it to every AWS SDK in the task",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Assume the destination role from the task's own credentials, keep it fresh, and serve it
+    /// on an ECS-compatible credentials endpoint.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (for container log drivers).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// ARN of the role to assume in the destination account.
+    #[arg(
+        long,
+        env = "ROLEHOP_ROLE_ARN",
+        value_name = "ARN",
+        help_heading = "Role"
+    )]
+    pub role_arn: Option<String>,
+
+    /// ExternalId the destination role's trust policy requires.
+    #[arg(
+        long,
+        env = "ROLEHOP_EXTERNAL_ID",
+        value_name = "ID",
+        help_heading = "Role",
+        hide_env_values = true
+    )]
+    pub external_id: Option<String>,
+
+    /// RoleSessionName [default: the ECS task id, else rolehop-HOSTNAME].
+    #[arg(
+        long,
+        env = "ROLEHOP_SESSION_NAME",
+        value_name = "NAME",
+        help_heading = "Role"
+    )]
+    pub session_name: Option<String>,
+
+    /// DurationSeconds of each session (900-43200; at most 3600 when the source is a role,
+    /// as task roles are).
+    #[arg(long, env = "ROLEHOP_DURATION", value_name = "SECONDS", default_value_t = crate::chain::DEFAULT_DURATION_SECS, help_heading = "Role")]
+    pub duration: u32,
+
+    /// Address to serve the credentials endpoint on (IP:PORT, or a port alone for 127.0.0.1).
+    #[arg(
+        long,
+        env = "ROLEHOP_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:9911",
+        help_heading = "Listener"
+    )]
+    pub listen: String,
+
+    /// File holding the token clients must send in `Authorization`; created with a random
+    /// token if missing. Alternatively set ROLEHOP_TOKEN (there is deliberately no flag for
+    /// the token itself: argv is visible to other processes).
+    #[arg(
+        long,
+        env = "ROLEHOP_TOKEN_FILE",
+        value_name = "PATH",
+        help_heading = "Listener"
+    )]
+    pub token_file: Option<PathBuf>,
+
+    /// Answer clients that are not on this host's loopback (needed when bound beyond it).
+    #[arg(long, env = "ROLEHOP_ALLOW_REMOTE", help_heading = "Listener")]
+    pub allow_remote: bool,
+
+    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
+    #[arg(
+        long,
+        env = "ROLEHOP_SHUTDOWN_GRACE",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        help_heading = "Listener"
+    )]
+    pub shutdown_grace: u64,
+
+    /// Log format on stderr. The level is set with ROLEHOP_LOG (e.g. `debug`).
+    #[arg(long, env = "ROLEHOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}

@@ -1,0 +1,46 @@
+//! One module per subcommand; each returns `Ok` or a [`CmdError`] carrying its exit code.
+
+pub mod serve;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, exit};
+
+/// A failure to report as `rolehop: error: ...` lines, with its exit code.
+#[derive(Debug)]
+pub struct CmdError {
+    pub code: u8,
+    pub messages: Vec<String>,
+}
+
+impl CmdError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: exit::USAGE,
+            messages: vec![message.into()],
+        }
+    }
+
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self {
+            code: exit::FAILURE,
+            messages: vec![message.into()],
+        }
+    }
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve::main(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            for message in &err.messages {
+                eprintln!("rolehop: error: {message}");
+            }
+            ExitCode::from(err.code)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The credential value rolehop hands out, and its wire forms.
+//!
+//! Secrets live in [`Secret`], whose `Debug` and `Display` never show the value. The ECS
+//! container-credentials JSON (REFERENCE 2) is produced here; timestamps are always whole-second
+//! UTC with a `Z` suffix so the strictest client parsers (botocore's IMDS provider) accept them.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+const REDACTED: &str = "** redacted **";
+
+/// A string that must never be printed: secret keys, session tokens, auth tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the few places that must send it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// One set of AWS credentials, as fetched from the source or returned by STS.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+    /// `None` only for long-lived keys from a laptop's default chain; STS always sets it.
+    pub expiration: Option<SystemTime>,
+    /// The role these credentials act as, when known.
+    pub role_arn: Option<String>,
+    pub account_id: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &REDACTED)
+            .field("secret_access_key", &self.secret_access_key)
+            .field("session_token", &self.session_token)
+            .field("expiration", &self.expiration.map(format_utc))
+            .field("role_arn", &self.role_arn)
+            .field("account_id", &self.account_id)
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// Time left before expiry at `now`; `None` for credentials that never expire.
+    pub fn remaining(&self, now: SystemTime) -> Option<Duration> {
+        self.expiration
+            .map(|exp| exp.duration_since(now).unwrap_or(Duration::ZERO))
+    }
+
+    /// True when these credentials stay valid for more than `min_left` after `now`.
+    pub fn valid_for(&self, now: SystemTime, min_left: Duration) -> bool {
+        self.remaining(now).is_none_or(|left| left > min_left)
+    }
+
+    /// The ECS container-credentials response body (REFERENCE 2).
+    pub fn to_ecs_json(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Ecs<'a> {
+            access_key_id: &'a str,
+            secret_access_key: &'a str,
+            token: &'a str,
+            expiration: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            role_arn: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            account_id: Option<&'a str>,
+        }
+        let body = Ecs {
+            access_key_id: &self.access_key_id,
+            secret_access_key: self.secret_access_key.expose(),
+            token: self.session_token.as_ref().map_or("", Secret::expose),
+            expiration: self.expiration.map(format_utc).unwrap_or_default(),
+            role_arn: self.role_arn.as_deref(),
+            account_id: self.account_id.as_deref(),
+        };
+        serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+    }
+
+    pub fn from_sdk(creds: &aws_credential_types::Credentials) -> Self {
+        Self {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: Secret::new(creds.secret_access_key()),
+            session_token: creds.session_token().map(Secret::new),
+            expiration: creds.expiry(),
+            role_arn: None,
+            account_id: creds.account_id().map(|id| id.as_str().to_owned()),
+        }
+    }
+
+    pub fn to_sdk(&self, provider_name: &'static str) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.expose().to_owned(),
+            self.session_token.as_ref().map(|t| t.expose().to_owned()),
+            self.expiration,
+            provider_name,
+        )
+    }
+}
+
+/// Formats `t` as `YYYY-MM-DDTHH:MM:SSZ` in UTC, truncated to whole seconds.
+pub fn format_utc(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64) - i64::from(e.duration().subsec_nanos() > 0),
+    };
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Shift the epoch to 0000-03-01 so leap days fall at the end of each 400-year era.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLEKEYID".into(),
+            secret_access_key: Secret::new("secret-marker-value"),
+            session_token: Some(Secret::new("token-marker-value")),
+            expiration: Some(UNIX_EPOCH + Duration::from_secs(1_795_363_445)),
+            role_arn: Some("arn:aws:iam::555566667777:role/destination-account-role".into()),
+            account_id: Some("555566667777".into()),
+        }
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_millis(951_782_400_999)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(1_795_363_445)),
+            "2026-11-22T16:04:05Z"
+        );
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(4_102_444_799)),
+            "2099-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let shown = format!("{:?} {}", sample(), sample().secret_access_key);
+        assert!(!shown.contains("marker"), "{shown}");
+        assert!(!shown.contains("ASIAEXAMPLEKEYID"), "{shown}");
+        assert!(shown.contains("2026-11-22T16:04:05Z"));
+    }
+
+    #[test]
+    fn ecs_json_has_the_fields_botocore_needs() {
+        let v: serde_json::Value = serde_json::from_slice(&sample().to_ecs_json()).unwrap();
+        assert_eq!(v["AccessKeyId"], "ASIAEXAMPLEKEYID");
+        assert_eq!(v["SecretAccessKey"], "secret-marker-value");
+        assert_eq!(v["Token"], "token-marker-value");
+        assert_eq!(v["Expiration"], "2026-11-22T16:04:05Z");
+        assert_eq!(
+            v["RoleArn"],
+            "arn:aws:iam::555566667777:role/destination-account-role"
+        );
+        assert_eq!(v["AccountId"], "555566667777");
+    }
+
+    #[test]
+    fn validity_is_strictly_more_than_the_minimum() {
+        let c = sample();
+        let exp = c.expiration.unwrap();
+        let min = Duration::from_secs(300);
+        assert!(c.valid_for(exp - Duration::from_secs(301), min));
+        assert!(!c.valid_for(exp - Duration::from_secs(300), min));
+        assert!(!c.valid_for(exp + Duration::from_secs(1), min));
+    }
+}

@@ -1,0 +1,29 @@
+//! rolehop: a credentials sidecar for Amazon ECS tasks that need a role in another account.
+//!
+//! Data flows one way, **source → chain → cache → serve**:
+//!
+//! - [`source`]: the task's own credentials (the ECS container credentials endpoint, or the SDK
+//!   default chain outside ECS).
+//! - [`chain`]: STS AssumeRole hops into the destination role, with STS errors explained.
+//! - [`cache`]: one self-refreshing [`cache::Cell`] per credential; single flight, backoff,
+//!   never serves a credential about to expire.
+//! - [`serve`]: the HTTP listener with the ECS-compatible credentials route and health routes.
+//!
+//! Around them: [`cli`] and [`config`] (flags and environment into one validated config),
+//! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
+//! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
+//! [`logging`], and [`cmd`] (one module per subcommand).
+
+pub mod arn;
+pub mod cache;
+pub mod chain;
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod config;
+pub mod credentials;
+pub mod logging;
+pub mod serve;
+pub mod source;
+pub mod task_metadata;
+pub mod token;

@@ -1,0 +1,25 @@
+//! Logs go to stderr through `tracing`: JSON lines by default (container log drivers), text on
+//! request. `ROLEHOP_LOG` sets the filter (default: rolehop at info, dependencies at warn).
+//! Nothing logged anywhere in rolehop carries a secret key, session token or auth token.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::LogFormat;
+
+pub const ENV_LOG: &str = "ROLEHOP_LOG";
+const DEFAULT_FILTER: &str = "warn,rolehop=info";
+
+pub fn init(format: LogFormat) {
+    let filter = std::env::var(ENV_LOG)
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,186 @@
+//! The HTTP/1.1 listener: connection limits and timeouts, loopback-only peers unless allowed,
+//! routing, and graceful shutdown.
+//!
+//! Routes: `/v1/credentials[/{role}]` (ECS JSON, token required; [`ecs`]), `/healthz` and
+//! `/readyz` (no token, no secrets; [`health`]). Every error is ECS-style JSON
+//! `{"code","message"}`.
+
+pub mod ecs;
+pub mod health;
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::cache::Cell;
+use crate::token::AuthToken;
+
+/// Connections served at once; more are closed on accept.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// A client must send its whole request head within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest request head accepted (hyper answers 431 beyond it).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+pub type Body = Full<Bytes>;
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct App {
+    /// Served roles by name.
+    pub roles: BTreeMap<String, Arc<Cell>>,
+    pub token: AuthToken,
+    pub allow_remote: bool,
+}
+
+impl App {
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        if !self.allow_remote && !is_loopback(peer) {
+            tracing::warn!(peer = %peer.ip(), "refused a request from a non-loopback client");
+            return error(
+                StatusCode::FORBIDDEN,
+                "RemoteClientRefused",
+                "rolehop answers only clients on this host's loopback; start it with --allow-remote to serve others",
+            );
+        }
+        let path = req.uri().path();
+        let response = match path {
+            "/healthz" => only_get(&req, health::healthz),
+            "/readyz" => only_get(&req, || health::readyz(self)),
+            _ if path == ecs::ROUTE || path.starts_with(ecs::ROLE_ROUTE_PREFIX) => {
+                ecs::handle(self, &req).await
+            }
+            _ => error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "no such path; credentials are at /v1/credentials",
+            ),
+        };
+        tracing::debug!(method = %req.method(), path = %truncate(path, 128), status = response.status().as_u16(), "request");
+        response
+    }
+}
+
+fn only_get(req: &Request<Incoming>, handler: impl FnOnce() -> Response<Body>) -> Response<Body> {
+    if req.method() == hyper::Method::GET {
+        handler()
+    } else {
+        method_not_allowed()
+    }
+}
+
+pub(crate) fn method_not_allowed() -> Response<Body> {
+    let mut r = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "only GET is supported on this path",
+    );
+    r.headers_mut()
+        .insert(hyper::header::ALLOW, HeaderValue::from_static("GET"));
+    r
+}
+
+fn is_loopback(peer: SocketAddr) -> bool {
+    match peer.ip() {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// A JSON response that must not be cached by anything in between.
+pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An ECS-style error body: `{"code": ..., "message": ...}`.
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "code": code, "message": message });
+    json(status, body.to_string().into_bytes())
+}
+
+/// Serves `listener` until `shutdown` resolves, then lets in-flight requests finish for up to
+/// `grace`. Takes a bound listener so callers (and tests) choose the port.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Usually EMFILE: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(
+                limit = MAX_CONNECTIONS,
+                "connection limit reached; closing a new connection"
+            );
+            continue;
+        };
+        // No network hops: a packet to anyone beyond the local link dies on the way.
+        let _ = stream.set_ttl(1);
+        let _ = stream.set_nodelay(true);
+        let app = Arc::clone(&app);
+        let service = hyper::service::service_fn(move |req| {
+            let app = Arc::clone(&app);
+            async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "stopped accepting; finishing in-flight requests"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
+    }
+}

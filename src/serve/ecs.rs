@@ -1,0 +1,53 @@
+//! The ECS container-credentials route (REFERENCE 2): `GET /v1/credentials` serves the
+//! `default` role, `GET /v1/credentials/{role}` a named one. The `Authorization` header must
+//! carry rolehop's token: 401 when missing, 403 when wrong (compared in constant time).
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::{App, Body, error, json, method_not_allowed};
+use crate::config::DEFAULT_ROLE;
+
+pub const ROUTE: &str = "/v1/credentials";
+pub const ROLE_ROUTE_PREFIX: &str = "/v1/credentials/";
+
+pub async fn handle(app: &App, req: &Request<Incoming>) -> Response<Body> {
+    if req.method() != Method::GET {
+        return method_not_allowed();
+    }
+    match req.headers().get(hyper::header::AUTHORIZATION) {
+        None => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "MissingToken",
+                "send rolehop's token in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE)",
+            );
+        }
+        Some(presented) if !app.token.matches(presented.as_bytes()) => {
+            tracing::debug!("refused a credentials request with a wrong token");
+            return error(
+                StatusCode::FORBIDDEN,
+                "InvalidToken",
+                "the Authorization header does not match rolehop's token; check the client's token file or variable",
+            );
+        }
+        Some(_) => {}
+    }
+    let path = req.uri().path();
+    let name = path.strip_prefix(ROLE_ROUTE_PREFIX).unwrap_or(DEFAULT_ROLE);
+    let Some(cell) = app.roles.get(name) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "UnknownRole",
+            "no role of that name is configured; list the names in rolehop's configuration",
+        );
+    };
+    match cell.get().await {
+        Ok(creds) => json(StatusCode::OK, creds.to_ecs_json()),
+        Err(why) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CredentialsUnavailable",
+            &why.to_string(),
+        ),
+    }
+}

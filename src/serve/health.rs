@@ -1,0 +1,30 @@
+//! `/healthz` (the process answers) and `/readyz` (every served role holds a credential with
+//! more than the serving minimum left). Neither needs the token; neither reveals a secret.
+
+use hyper::{Response, StatusCode};
+
+use super::{App, Body, json};
+
+pub fn healthz() -> Response<Body> {
+    json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+}
+
+pub fn readyz(app: &App) -> Response<Body> {
+    let waiting: serde_json::Map<String, serde_json::Value> = app
+        .roles
+        .iter()
+        .filter_map(|(name, cell)| {
+            cell.unready_reason()
+                .map(|why| (name.clone(), why.to_string().into()))
+        })
+        .collect();
+    if waiting.is_empty() {
+        json(StatusCode::OK, br#"{"status":"ready"}"#.to_vec())
+    } else {
+        let body = serde_json::json!({ "status": "not ready", "roles": waiting });
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            body.to_string().into_bytes(),
+        )
+    }
+}

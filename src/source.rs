@@ -1,0 +1,261 @@
+//! Where the task's own credentials come from (REFERENCE 1).
+//!
+//! In ECS: the container credentials endpoint, through aws-config's own provider so the SDKs'
+//! exact rules apply (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` wins over `..._FULL_URI`; the
+//! token file is re-read on every fetch and wins over the token variable; plain-http FULL_URI
+//! hosts limited to loopback and the ECS/EKS link-local addresses). Outside ECS: the SDK's default
+//! chain, so the same binary works on a laptop. Either way the result feeds a [`crate::cache::Cell`].
+
+use std::net::IpAddr;
+
+use aws_config::ecs::EcsCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::cache::{Fetch, FetchError, FetchFuture};
+use crate::credentials::Credentials;
+
+pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+pub const ENV_AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+pub const ENV_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// The ECS agent's credentials host, which RELATIVE_URI is appended to.
+pub const ECS_AGENT_HOST: &str = "http://169.254.170.2";
+
+/// Which source is configured, decided from the environment before any network call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The ECS agent, through `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
+    EcsRelative,
+    /// A container credentials endpoint through `AWS_CONTAINER_CREDENTIALS_FULL_URI`;
+    /// `origin` is its scheme, host and port only (the path may be a capability).
+    EcsFull { origin: String },
+    /// The SDK's default chain: environment, shared profile, web identity, IMDS.
+    DefaultChain,
+}
+
+impl SourceKind {
+    /// Reads the ECS variables; refuses a FULL_URI every SDK would refuse.
+    pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        if env(ENV_RELATIVE_URI).is_some_and(|v| !v.is_empty()) {
+            return Ok(Self::EcsRelative);
+        }
+        match env(ENV_FULL_URI).filter(|v| !v.is_empty()) {
+            Some(full) => Ok(Self::EcsFull {
+                origin: validate_full_uri(&full)?,
+            }),
+            None => Ok(Self::DefaultChain),
+        }
+    }
+
+    /// True when the source is role credentials, so STS caps chained sessions at one hour.
+    /// (The default chain may or may not be; STS's own answer covers that case.)
+    pub fn is_role_session(&self) -> bool {
+        matches!(self, Self::EcsRelative | Self::EcsFull { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::EcsRelative => format!("EcsContainer ({ENV_RELATIVE_URI} on {ECS_AGENT_HOST})"),
+            Self::EcsFull { origin } => format!("EcsContainer ({ENV_FULL_URI} on {origin})"),
+            Self::DefaultChain => {
+                "the SDK default chain (environment, profile, web identity, instance metadata)"
+                    .into()
+            }
+        }
+    }
+}
+
+/// Checks a FULL_URI the way the SDKs do (plain http only to loopback or the ECS/EKS agent
+/// addresses) and returns its origin for logs.
+fn validate_full_uri(uri: &str) -> Result<String, String> {
+    let fail = |why: &str| {
+        Err(format!(
+            "{ENV_FULL_URI} {why}; use http://127.0.0.1:PORT/..., http://169.254.170.2/..., http://169.254.170.23/... or an https URL"
+        ))
+    };
+    let (scheme, rest) = match uri.split_once("://") {
+        Some((s, r)) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
+            (s.to_ascii_lowercase(), r)
+        }
+        _ => return fail("is not an http or https URL"),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return fail("carries user information, which the SDKs do not send");
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    if host.is_empty() {
+        return fail("has no host");
+    }
+    if scheme == "http" {
+        let allowed = match host.parse::<IpAddr>() {
+            Ok(ip) => is_allowed_container_ip(ip),
+            // Names are resolved by the SDK at fetch time; every address must then be allowed.
+            Err(_) => true,
+        };
+        if !allowed {
+            return fail(&format!(
+                "points at {host} over plain http, which the AWS SDKs refuse (only loopback and the ECS/EKS agent addresses are allowed)"
+            ));
+        }
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
+/// Plain-http container credential hosts the SDKs accept (REFERENCE 1).
+pub fn is_allowed_container_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.octets() == [169, 254, 170, 2]
+                || v4.octets() == [169, 254, 170, 23]
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6
+                    == "fd00:ec2::23"
+                        .parse::<std::net::Ipv6Addr>()
+                        .expect("valid literal")
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_allowed_container_ip(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// The configured source, ready to fetch.
+pub struct Source {
+    kind: SourceKind,
+    provider: SharedCredentialsProvider,
+}
+
+impl Source {
+    /// `default_chain` is used only when the kind is [`SourceKind::DefaultChain`].
+    pub fn new(
+        kind: SourceKind,
+        default_chain: Option<SharedCredentialsProvider>,
+    ) -> Result<Self, String> {
+        let provider = match (&kind, default_chain) {
+            (SourceKind::DefaultChain, Some(chain)) => chain,
+            (SourceKind::DefaultChain, None) => {
+                return Err("no AWS credentials source: outside ECS rolehop uses the SDK default chain, and none was found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run inside an ECS task".into());
+            }
+            _ => SharedCredentialsProvider::new(EcsCredentialsProvider::builder().build()),
+        };
+        Ok(Self { kind, provider })
+    }
+
+    pub fn kind(&self) -> &SourceKind {
+        &self.kind
+    }
+
+    fn hint(&self) -> &'static str {
+        match self.kind {
+            SourceKind::EcsRelative => {
+                "check that the task definition has a taskRoleArn and that the ECS agent is healthy"
+            }
+            SourceKind::EcsFull { .. } => {
+                "check that the endpoint is up and that AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) holds its token"
+            }
+            SourceKind::DefaultChain => {
+                "check AWS_PROFILE, the environment keys, or run inside an ECS task with a task role"
+            }
+        }
+    }
+}
+
+impl Fetch for Source {
+    fn fetch(&self) -> FetchFuture<'_> {
+        Box::pin(async move {
+            match self.provider.provide_credentials().await {
+                Ok(creds) => Ok(Credentials::from_sdk(&creds)),
+                Err(err) => Err(FetchError(format!(
+                    "cannot get the task's own credentials from {}: {}; {}",
+                    self.kind.describe(),
+                    DisplayErrorContext(&err),
+                    self.hint()
+                ))),
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.kind.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(vars: &[(&str, &str)]) -> Result<SourceKind, String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SourceKind::detect(&move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn relative_uri_wins_over_full_uri() {
+        let kind = detect(&[
+            (ENV_RELATIVE_URI, "/v2/credentials/x"),
+            (ENV_FULL_URI, "http://10.0.0.1/x"),
+        ])
+        .unwrap();
+        assert_eq!(kind, SourceKind::EcsRelative);
+        assert!(kind.is_role_session());
+    }
+
+    #[test]
+    fn full_uri_hosts_follow_the_sdk_rules() {
+        for ok in [
+            "http://127.0.0.1:9911/v1/credentials",
+            "http://localhost/creds",
+            "http://169.254.170.2/v2/credentials",
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials",
+            "http://[::1]:80/x",
+            "https://creds.example.com/x",
+        ] {
+            assert!(
+                matches!(
+                    detect(&[(ENV_FULL_URI, ok)]),
+                    Ok(SourceKind::EcsFull { .. })
+                ),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://172.17.0.2:9911/v1/credentials",
+            "http://10.0.0.5/x",
+            "ftp://127.0.0.1/x",
+            "http://user:pw@127.0.0.1/x",
+        ] {
+            let err = detect(&[(ENV_FULL_URI, bad)]).unwrap_err();
+            assert!(err.starts_with(ENV_FULL_URI), "{err}");
+            assert!(!err.contains("pw"), "{err}");
+        }
+        let full = detect(&[(
+            ENV_FULL_URI,
+            "http://127.0.0.1:9911/v1/credentials?secret=1",
+        )])
+        .unwrap();
+        assert_eq!(
+            full.describe(),
+            format!("EcsContainer ({ENV_FULL_URI} on http://127.0.0.1:9911)")
+        );
+    }
+
+    #[test]
+    fn nothing_set_means_the_default_chain() {
+        let kind = detect(&[]).unwrap();
+        assert_eq!(kind, SourceKind::DefaultChain);
+        assert!(!kind.is_role_session());
+    }
+}

@@ -1,0 +1,75 @@
+//! The ECS task metadata endpoint (v4): the task id that names rolehop's STS sessions, so
+//! CloudTrail shows which task used the role.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+pub const ENV_METADATA_URI_V4: &str = "ECS_CONTAINER_METADATA_URI_V4";
+const TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_BODY: usize = 256 * 1024;
+
+/// Fetches `{metadata_uri}/task` and returns the last segment of its `TaskARN`
+/// (`arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/TASKID`).
+pub async fn task_id(metadata_uri: &str) -> Result<String, String> {
+    let url = format!("{}/task", metadata_uri.trim_end_matches('/'));
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("{ENV_METADATA_URI_V4} is not a valid URL ({e})"))?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let fetch = async {
+        let response = client.get(uri).await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("status {}", response.status()));
+        }
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let task: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        task_id_from_arn(task["TaskARN"].as_str().unwrap_or_default())
+            .ok_or_else(|| "the response has no TaskARN".to_owned())
+    };
+    tokio::time::timeout(TIMEOUT, fetch)
+        .await
+        .map_err(|_| format!("no answer within {}s", TIMEOUT.as_secs()))?
+        .map_err(|e| format!("cannot read the task id from the ECS task metadata endpoint: {e}"))
+}
+
+fn task_id_from_arn(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let id = resource.strip_prefix("task/")?.rsplit('/').next()?;
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_ids_come_from_both_arn_formats() {
+        assert_eq!(
+            task_id_from_arn(
+                "arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789abcdef"
+            )
+            .as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            task_id_from_arn(
+                "arn:aws:ecs:us-east-1:111122223333:task/1dc5c17a-422b-4dc4-b493-371970c6c4d6"
+            )
+            .as_deref(),
+            Some("1dc5c17a-422b-4dc4-b493-371970c6c4d6")
+        );
+        assert_eq!(
+            task_id_from_arn("arn:aws:ecs:us-east-1:111122223333:cluster/prod"),
+            None
+        );
+        assert_eq!(task_id_from_arn(""), None);
+    }
+}

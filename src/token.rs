@@ -1,0 +1,210 @@
+//! The auth token every ECS-style credential request must carry in `Authorization`.
+//!
+//! It comes from `ROLEHOP_TOKEN` (an ECS `secrets` entry; deliberately no argv flag, since argv is
+//! readable by other processes) or from `--token-file`: read if the file exists, else 256 random
+//! bits are written there atomically (mode 0600, no trailing newline, because the AWS SDKs send
+//! the file's content untrimmed). Comparison is constant-time.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+
+use crate::credentials::Secret;
+
+pub const ENV_ROLEHOP_TOKEN: &str = "ROLEHOP_TOKEN";
+/// Shortest token accepted from a user; generated tokens are 64 hex characters.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+#[derive(Clone, Debug)]
+pub struct AuthToken(Secret);
+
+/// Where the token comes from, as configured (nothing read yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    File(PathBuf),
+    Env,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "cannot read token file {path}: {source}; make it readable by rolehop or point --token-file at a new path so rolehop creates it"
+    )]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot create token file {path}: {source}; make its directory writable or create the file yourself (no trailing newline)"
+    )]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{origin} {problem}")]
+    Invalid {
+        origin: String,
+        problem: &'static str,
+    },
+}
+
+impl AuthToken {
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// Constant-time comparison with the `Authorization` header a client sent.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        self.0.expose().as_bytes().ct_eq(presented).into()
+    }
+
+    pub fn load(source: &TokenSource, env_value: Option<String>) -> Result<Self, TokenError> {
+        match source {
+            TokenSource::Env => {
+                let value = env_value.unwrap_or_default();
+                Self::validated(value, format!("{ENV_ROLEHOP_TOKEN}"))
+            }
+            TokenSource::File(path) => match fs::read(path) {
+                Ok(bytes) => {
+                    let value = String::from_utf8(bytes).map_err(|_| TokenError::Invalid {
+                        origin: format!("token file {}", path.display()),
+                        problem: "is not UTF-8 text; delete it so rolehop writes a new token, or write printable ASCII",
+                    })?;
+                    Self::validated(value, format!("token file {}", path.display()))
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Self::create(path),
+                Err(source) => Err(TokenError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+            },
+        }
+    }
+
+    fn validated(value: String, origin: String) -> Result<Self, TokenError> {
+        let problem = if value.ends_with('\n') || value.ends_with('\r') {
+            Some(
+                "ends with a newline, which the AWS SDKs would send as part of the token; write it without one (printf '%s' TOKEN > FILE)",
+            )
+        } else if value.len() < MIN_TOKEN_LEN {
+            Some("is shorter than 16 characters; use a long random value (openssl rand -hex 32)")
+        } else if !value.bytes().all(|b| b.is_ascii_graphic()) {
+            Some(
+                "contains spaces or non-printable characters, which cannot travel in an HTTP header; use printable ASCII (openssl rand -hex 32)",
+            )
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(TokenError::Invalid { origin, problem }),
+            None => Ok(Self(Secret::new(value))),
+        }
+    }
+
+    fn create(path: &Path) -> Result<Self, TokenError> {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_atomically(path, value.as_bytes()).map_err(|source| TokenError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self(Secret::new(value)))
+    }
+}
+
+/// Writes `contents` to a new temporary file beside `path` (mode 0600), then renames it over.
+fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn creates_a_random_token_without_newline_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let token = AuthToken::load(&TokenSource::File(path.clone()), None).unwrap();
+        let on_disk = fs::read_to_string(&path).unwrap();
+        assert_eq!(on_disk, token.expose());
+        assert_eq!(on_disk.len(), 64);
+        assert!(on_disk.bytes().all(|b| b.is_ascii_hexdigit()));
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A second start reuses the same token, so app containers keep working.
+        let again = AuthToken::load(&TokenSource::File(path.clone()), None).unwrap();
+        assert_eq!(again.expose(), token.expose());
+        let other = AuthToken::load(&TokenSource::File(dir.path().join("t2")), None).unwrap();
+        assert_ne!(other.expose(), token.expose());
+    }
+
+    #[test]
+    fn refuses_tokens_the_sdks_would_mangle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        fs::write(&path, "0123456789abcdef0123\n").unwrap();
+        let err = AuthToken::load(&TokenSource::File(path), None).unwrap_err();
+        assert!(err.to_string().contains("newline"), "{err}");
+        let err = AuthToken::load(&TokenSource::Env, Some("short".into())).unwrap_err();
+        assert!(
+            err.to_string().contains("ROLEHOP_TOKEN is shorter"),
+            "{err}"
+        );
+        let err = AuthToken::load(&TokenSource::Env, Some("has a space in the middle".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("printable"), "{err}");
+        assert!(
+            !err.to_string().contains("has a space"),
+            "the token itself leaked: {err}"
+        );
+    }
+
+    #[test]
+    fn unreadable_parent_is_a_clear_error() {
+        let err = AuthToken::load(
+            &TokenSource::File(PathBuf::from("/nonexistent-dir/rolehop/token")),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot create token file /nonexistent-dir"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn matching_is_exact() {
+        let token =
+            AuthToken::load(&TokenSource::Env, Some("0123456789abcdef-token".into())).unwrap();
+        assert!(token.matches(b"0123456789abcdef-token"));
+        assert!(!token.matches(b"0123456789abcdef-toke"));
+        assert!(!token.matches(b"0123456789abcdef-token "));
+        assert!(!token.matches(b""));
+    }
+}
