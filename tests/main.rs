@@ -1,0 +1,7 @@
+//! One integration-test binary: the real rolehop binary against moto, the real AWS CLI, boto3
+//! and the Rust SDK. See `support/` for the parts.
+
+mod support;
+
+mod cli;
+mod serve;

@@ -1,0 +1,173 @@
+//! A stand-in for the ECS agent: the container credentials endpoint (`FULL_URI` + token, as
+//! the agent serves it to rolehop) and the task metadata endpoint v4 (`/task` with a TaskARN).
+//! Nothing real can play the agent outside ECS, so this is one of the two fakes.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+pub const CREDENTIALS_PATH: &str = "/v2/credentials/7b6f3b4e-task-credentials-id";
+pub const METADATA_PATH: &str = "/v4/container-0";
+pub const TASK_ID: &str = "0123456789abcdef0123456789abcdef";
+pub const AGENT_TOKEN: &str = "standin-agent-token-0123456789";
+
+/// The credentials the agent hands out (wire form, as the real agent sends them).
+#[derive(Debug, Clone)]
+pub struct AgentCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub token: String,
+    pub expiration: String,
+    pub role_arn: String,
+}
+
+impl AgentCredentials {
+    /// Account A's task-role credentials, issued by moto's AssumeRole (any keys may call it).
+    pub async fn task_role_from_moto(moto_url: &str) -> Self {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(super::REGION))
+            .endpoint_url(moto_url)
+            .credentials_provider(SdkCredentials::new("AKIDSTANDINAGENT0000", "standin-agent-secret", None, None, "standin"))
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(config)
+            .assume_role()
+            .role_arn(super::TASK_ROLE_ARN)
+            .role_session_name(TASK_ID)
+            .duration_seconds(6 * 3600)
+            .send()
+            .await
+            .expect("moto AssumeRole for the task role");
+        let c = out.credentials.expect("credentials");
+        Self {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            token: c.session_token,
+            expiration: c.expiration.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap(),
+            role_arn: super::TASK_ROLE_ARN.to_owned(),
+        }
+    }
+}
+
+struct State {
+    creds: Mutex<AgentCredentials>,
+    fail_with: Mutex<Option<u16>>,
+    credential_requests: AtomicUsize,
+}
+
+pub struct EcsAgent {
+    pub origin: String,
+    state: Arc<State>,
+}
+
+impl EcsAgent {
+    pub async fn start(creds: AgentCredentials) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind agent");
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(State {
+            creds: Mutex::new(creds),
+            fail_with: Mutex::new(None),
+            credential_requests: AtomicUsize::new(0),
+        });
+        let shared = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, req)) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { origin, state }
+    }
+
+    pub fn full_uri(&self) -> String {
+        format!("{}{CREDENTIALS_PATH}", self.origin)
+    }
+
+    pub fn metadata_uri(&self) -> String {
+        format!("{}{METADATA_PATH}", self.origin)
+    }
+
+    /// Environment that makes a process see this agent the way rolehop sees the real one.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), self.full_uri()),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), AGENT_TOKEN.into()),
+            ("ECS_CONTAINER_METADATA_URI_V4".into(), self.metadata_uri()),
+        ]
+    }
+
+    pub fn credentials(&self) -> AgentCredentials {
+        self.state.creds.lock().unwrap().clone()
+    }
+
+    /// Answer credential requests with this status (and an ECS-style error) until cleared.
+    pub fn fail_with(&self, status: Option<u16>) {
+        *self.state.fail_with.lock().unwrap() = status;
+    }
+
+    pub fn credential_requests(&self) -> usize {
+        self.state.credential_requests.load(Ordering::SeqCst)
+    }
+}
+
+fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    if path == format!("{METADATA_PATH}/task") {
+        let body = serde_json::json!({
+            "Cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/demo",
+            "TaskARN": format!("arn:aws:ecs:us-east-1:111122223333:task/demo/{TASK_ID}"),
+            "Family": "rolehop-demo",
+            "Revision": "1",
+        });
+        return reply(StatusCode::OK, body);
+    }
+    if path != CREDENTIALS_PATH {
+        return reply(StatusCode::NOT_FOUND, serde_json::json!({"code": "NotFound", "message": "no such path"}));
+    }
+    state.credential_requests.fetch_add(1, Ordering::SeqCst);
+    let authorized = req.headers().get("authorization").is_some_and(|v| v.as_bytes() == AGENT_TOKEN.as_bytes());
+    if !authorized {
+        return reply(StatusCode::UNAUTHORIZED, serde_json::json!({"code": "Unauthorized", "message": "bad token"}));
+    }
+    if let Some(status) = *state.fail_with.lock().unwrap() {
+        return reply(
+            StatusCode::from_u16(status).unwrap(),
+            serde_json::json!({"code": "InternalError", "message": "stand-in agent told to fail"}),
+        );
+    }
+    let c = state.creds.lock().unwrap().clone();
+    reply(
+        StatusCode::OK,
+        serde_json::json!({
+            "AccessKeyId": c.access_key_id,
+            "SecretAccessKey": c.secret_access_key,
+            "Token": c.token,
+            "Expiration": c.expiration,
+            "RoleArn": c.role_arn,
+        }),
+    )
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, "application/json".parse().unwrap());
+    r
+}

@@ -1,0 +1,109 @@
+//! Real parts for the integration tests: moto (STS/IAM) behind a counting, fault-injecting proxy,
+//! a stand-in for the ECS agent's credentials endpoint, the rolehop binary, and the real AWS
+//! clients. The stand-in agent and the proxy are the only fakes: nothing real can play them.
+
+#![allow(dead_code)]
+
+pub mod clients;
+pub mod ecs_agent;
+pub mod http;
+pub mod moto;
+pub mod rolehop;
+pub mod sts_proxy;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "us-east-1";
+pub const TASK_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";
+pub const DESTINATION_ROLE_ARN: &str = "arn:aws:iam::555566667777:role/destination-account-role";
+
+/// A port that was free a moment ago, for servers that cannot be handed a bound socket.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a: SocketAddr| a.port())
+        .expect("bind an ephemeral port")
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after `limit` naming `what`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A program the tests need from PATH, or a loud failure saying how to get it. Never a skip.
+pub fn require_tool(name: &str) -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "`{name}` is not on PATH; run the tests with scripts/test, which installs moto, the AWS CLI and boto3 from tests/requirements.txt into .tools/venv"
+    );
+}
+
+/// moto behind the proxy, a stand-in ECS agent holding account A's task-role credentials, and
+/// a private work directory: everything rolehop needs around it.
+pub struct Stack {
+    pub moto: moto::Moto,
+    pub proxy: sts_proxy::StsProxy,
+    pub agent: ecs_agent::EcsAgent,
+    pub work: rolehop::Workdir,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        let moto = tokio::task::spawn_blocking(moto::Moto::start).await.expect("moto thread");
+        let creds = ecs_agent::AgentCredentials::task_role_from_moto(&moto.url).await;
+        Self::with_agent_credentials(moto, creds).await
+    }
+
+    pub async fn with_agent_credentials(moto: moto::Moto, creds: ecs_agent::AgentCredentials) -> Self {
+        let proxy = sts_proxy::StsProxy::start(&moto.url).await;
+        let agent = ecs_agent::EcsAgent::start(creds).await;
+        Self { moto, proxy, agent, work: rolehop::Workdir::new() }
+    }
+
+    pub fn base_env(&self) -> Vec<(String, String)> {
+        rolehop::base_env(self.work.dir.path())
+    }
+
+    /// rolehop's environment: the stand-in agent as its source, STS through the proxy.
+    pub fn rolehop_env(&self) -> Vec<(String, String)> {
+        let mut env = self.base_env();
+        env.extend(self.agent.env());
+        env.push(("AWS_ENDPOINT_URL_STS".into(), self.proxy.url.clone()));
+        env
+    }
+
+    pub fn token_file(&self) -> std::path::PathBuf {
+        self.work.path("token")
+    }
+
+    /// `rolehop serve` into the destination role on an ephemeral port, plus `extra` flags.
+    pub async fn serve(&self, extra: &[&str]) -> rolehop::Rolehop {
+        let token = self.token_file().display().to_string();
+        let mut args = vec!["serve", "--role-arn", DESTINATION_ROLE_ARN, "--listen", "127.0.0.1:0", "--token-file", &token];
+        args.extend_from_slice(extra);
+        rolehop::Rolehop::spawn(&args, &self.rolehop_env()).await
+    }
+
+    /// A client's environment pointing its container provider at `rolehop`.
+    pub fn client_env(&self, rolehop: &rolehop::Rolehop, role_path: &str) -> Vec<(String, String)> {
+        clients::via_rolehop(&self.base_env(), &rolehop.base, role_path, &self.token_file(), &self.proxy.url)
+    }
+
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.token_file()).expect("token file")
+    }
+}
