@@ -12,7 +12,10 @@ use aws_config::BehaviorVersion;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let identity = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await?;
+    let identity = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await?;
     let json = serde_json::json!({
         "Account": identity.account(),
         "Arn": identity.arn(),

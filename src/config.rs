@@ -67,10 +67,8 @@ impl ServeConfig {
                 .map_err(|e| errors.push(e.to_string()))
                 .ok(),
         };
-        if let Some(id) = &args.external_id {
-            if let Err(e) = chain::validate_external_id(id) {
-                errors.push(format!("--external-id: {e}"));
-            }
+        if let Some(Err(e)) = args.external_id.as_deref().map(chain::validate_external_id) {
+            errors.push(format!("--external-id: {e}"));
         }
         let session_name = args.session_name.as_deref().and_then(|s| {
             SessionName::parse(s)

@@ -59,7 +59,7 @@ impl AuthToken {
         match source {
             TokenSource::Env => {
                 let value = env_value.unwrap_or_default();
-                Self::validated(value, format!("{ENV_ROLEHOP_TOKEN}"))
+                Self::validated(value, ENV_ROLEHOP_TOKEN.to_owned())
             }
             TokenSource::File(path) => match fs::read(path) {
                 Ok(bytes) => {

@@ -1,7 +1,7 @@
 //! Usage errors: one sentence naming the fix, exit code 64, before any network call.
 
-use crate::support::rolehop::{Rolehop, Workdir, base_env};
 use crate::support::DESTINATION_ROLE_ARN;
+use crate::support::rolehop::{Rolehop, Workdir, base_env};
 
 fn env_with(work: &Workdir, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env = base_env(work.dir.path());
@@ -12,9 +12,16 @@ fn env_with(work: &Workdir, extra: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn unknown_flag_is_a_usage_error_with_a_suggestion() {
     let work = Workdir::new();
-    let (code, _, stderr) = Rolehop::run(&["serve", "--rol-arn", DESTINATION_ROLE_ARN], &env_with(&work, &[])).await;
+    let (code, _, stderr) = Rolehop::run(
+        &["serve", "--rol-arn", DESTINATION_ROLE_ARN],
+        &env_with(&work, &[]),
+    )
+    .await;
     assert_eq!(code, 64, "{stderr}");
-    assert!(stderr.contains("unexpected argument '--rol-arn'"), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--rol-arn'"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--role-arn"), "{stderr}");
 }
 
@@ -23,7 +30,10 @@ async fn help_and_version_exit_zero() {
     let work = Workdir::new();
     let (code, stdout, _) = Rolehop::run(&["serve", "--help"], &env_with(&work, &[])).await;
     assert_eq!(code, 0);
-    assert!(stdout.contains("--role-arn") && stdout.contains("ROLEHOP_ROLE_ARN"), "{stdout}");
+    assert!(
+        stdout.contains("--role-arn") && stdout.contains("ROLEHOP_ROLE_ARN"),
+        "{stdout}"
+    );
     let (code, stdout, _) = Rolehop::run(&["--version"], &env_with(&work, &[])).await;
     assert_eq!(code, 0);
     assert!(stdout.starts_with("rolehop "), "{stdout}");
@@ -34,9 +44,21 @@ async fn help_and_version_exit_zero() {
 #[tokio::test]
 async fn every_config_problem_is_reported_at_once() {
     let work = Workdir::new();
-    let env = env_with(&work, &[("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")]);
+    let env = env_with(
+        &work,
+        &[(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "/v2/credentials/x",
+        )],
+    );
     let (code, stdout, stderr) = Rolehop::run(
-        &["serve", "--role-arn", "arn:aws::iam::555566667777:role/destination-account-role", "--duration", "7200"],
+        &[
+            "serve",
+            "--role-arn",
+            "arn:aws::iam::555566667777:role/destination-account-role",
+            "--duration",
+            "7200",
+        ],
         &env,
     )
     .await;
@@ -44,19 +66,35 @@ async fn every_config_problem_is_reported_at_once() {
     assert!(stdout.is_empty());
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
-    assert!(lines[0].starts_with("rolehop: error: role ARN `arn:aws::iam::"), "{stderr}");
+    assert!(
+        lines[0].starts_with("rolehop: error: role ARN `arn:aws::iam::"),
+        "{stderr}"
+    );
     assert!(lines[0].contains("7 colon-separated fields"), "{stderr}");
-    assert!(lines[1].contains("one-hour limit for role chaining"), "{stderr}");
+    assert!(
+        lines[1].contains("one-hour limit for role chaining"),
+        "{stderr}"
+    );
     assert!(lines[2].contains("--token-file PATH"), "{stderr}");
 }
 
 #[tokio::test]
 async fn token_problems_are_usage_errors_that_never_echo_the_token() {
     let work = Workdir::new();
-    let args = ["serve", "--role-arn", DESTINATION_ROLE_ARN, "--listen", "127.0.0.1:0"];
-    let (code, _, stderr) = Rolehop::run(&args, &env_with(&work, &[("ROLEHOP_TOKEN", "tiny-secret")])).await;
+    let args = [
+        "serve",
+        "--role-arn",
+        DESTINATION_ROLE_ARN,
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let (code, _, stderr) =
+        Rolehop::run(&args, &env_with(&work, &[("ROLEHOP_TOKEN", "tiny-secret")])).await;
     assert_eq!(code, 64, "{stderr}");
-    assert!(stderr.contains("ROLEHOP_TOKEN is shorter than 16 characters"), "{stderr}");
+    assert!(
+        stderr.contains("ROLEHOP_TOKEN is shorter than 16 characters"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("tiny-secret"), "{stderr}");
 
     let file = work.path("token-with-newline");
@@ -75,7 +113,10 @@ async fn token_problems_are_usage_errors_that_never_echo_the_token() {
     )
     .await;
     assert_eq!(code, 64, "{stderr}");
-    assert!(stderr.contains("cannot create token file /nonexistent-dir/token"), "{stderr}");
+    assert!(
+        stderr.contains("cannot create token file /nonexistent-dir/token"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -85,9 +126,22 @@ async fn missing_region_is_named() {
         .into_iter()
         .filter(|(k, _)| !k.ends_with("_REGION"))
         .collect();
-    let (code, _, stderr) = Rolehop::run(&["serve", "--role-arn", DESTINATION_ROLE_ARN, "--listen", "127.0.0.1:0"], &env).await;
+    let (code, _, stderr) = Rolehop::run(
+        &[
+            "serve",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &env,
+    )
+    .await;
     assert_eq!(code, 64, "{stderr}");
-    assert!(stderr.contains("no AWS region is configured; set AWS_REGION"), "{stderr}");
+    assert!(
+        stderr.contains("no AWS region is configured; set AWS_REGION"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -95,8 +149,28 @@ async fn a_taken_port_is_a_runtime_failure() {
     let work = Workdir::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let env = env_with(&work, &[("ROLEHOP_TOKEN", "0123456789abcdef0123"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "x")]);
-    let (code, _, stderr) = Rolehop::run(&["serve", "--role-arn", DESTINATION_ROLE_ARN, "--listen", &addr], &env).await;
+    let env = env_with(
+        &work,
+        &[
+            ("ROLEHOP_TOKEN", "0123456789abcdef0123"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ],
+    );
+    let (code, _, stderr) = Rolehop::run(
+        &[
+            "serve",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--listen",
+            &addr,
+        ],
+        &env,
+    )
+    .await;
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains(&format!("cannot listen on {addr}")) && stderr.contains("--listen"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")) && stderr.contains("--listen"),
+        "{stderr}"
+    );
 }

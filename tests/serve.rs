@@ -10,10 +10,15 @@ use crate::support::{DESTINATION_ROLE_ARN, Stack, clients, http, moto::Moto};
 const DESTINATION_ACCOUNT: &str = "555566667777";
 
 fn assert_destination(identity: &serde_json::Value, client: &str) {
-    assert_eq!(identity["Account"], DESTINATION_ACCOUNT, "{client}: {identity}");
+    assert_eq!(
+        identity["Account"], DESTINATION_ACCOUNT,
+        "{client}: {identity}"
+    );
     assert_eq!(
         identity["Arn"],
-        format!("arn:aws:sts::{DESTINATION_ACCOUNT}:assumed-role/destination-account-role/{TASK_ID}"),
+        format!(
+            "arn:aws:sts::{DESTINATION_ACCOUNT}:assumed-role/destination-account-role/{TASK_ID}"
+        ),
         "{client}: {identity}"
     );
 }
@@ -36,21 +41,46 @@ async fn aws_cli_boto3_and_rust_sdk_reach_the_destination_account_through_roleho
     assert_destination(&clients::boto3_caller_identity(&env).await, "boto3");
     assert_destination(&clients::rust_sdk_caller_identity(&env).await, "rust sdk");
     let named = stack.client_env(&rolehop, "/v1/credentials/default");
-    assert_destination(&clients::boto3_caller_identity(&named).await, "boto3 via /v1/credentials/default");
+    assert_destination(
+        &clients::boto3_caller_identity(&named).await,
+        "boto3 via /v1/credentials/default",
+    );
 
     // Four clients, one AssumeRole: only rolehop talks to STS for the role.
     assert_eq!(stack.proxy.count("AssumeRole"), 1);
     let call = &stack.proxy.calls("AssumeRole")[0];
     assert_eq!(call.param("RoleArn"), Some(DESTINATION_ROLE_ARN));
-    assert_eq!(call.param("RoleSessionName"), Some(TASK_ID), "session name from task metadata");
+    assert_eq!(
+        call.param("RoleSessionName"),
+        Some(TASK_ID),
+        "session name from task metadata"
+    );
     assert_eq!(call.param("DurationSeconds"), Some("3600"));
     assert_eq!(call.param("ExternalId"), None);
 
     let refreshed = rolehop.log_events("credentials refreshed");
-    let role_refresh = refreshed.iter().find(|e| e["role"] == "default").expect("refresh logged");
-    assert!(role_refresh["fetched"].as_str().unwrap().contains(DESTINATION_ROLE_ARN), "{role_refresh}");
-    assert!(role_refresh["fetched"].as_str().unwrap().contains("EcsContainer"), "{role_refresh}");
-    assert!(role_refresh["expiration"].as_str().unwrap().ends_with('Z'), "{role_refresh}");
+    let role_refresh = refreshed
+        .iter()
+        .find(|e| e["role"] == "default")
+        .expect("refresh logged");
+    assert!(
+        role_refresh["fetched"]
+            .as_str()
+            .unwrap()
+            .contains(DESTINATION_ROLE_ARN),
+        "{role_refresh}"
+    );
+    assert!(
+        role_refresh["fetched"]
+            .as_str()
+            .unwrap()
+            .contains("EcsContainer"),
+        "{role_refresh}"
+    );
+    assert!(
+        role_refresh["expiration"].as_str().unwrap().ends_with('Z'),
+        "{role_refresh}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +88,14 @@ async fn assume_role_parameters_are_passed_exactly() {
     let stack = Stack::start().await;
     stack.proxy.set_faults(Faults::default());
     let rolehop = stack
-        .serve(&["--external-id", "Partner-7:a/b", "--session-name", "billing@prod", "--duration", "900"])
+        .serve(&[
+            "--external-id",
+            "Partner-7:a/b",
+            "--session-name",
+            "billing@prod",
+            "--duration",
+            "900",
+        ])
         .await;
     rolehop.wait_ready().await;
     let calls = stack.proxy.calls("AssumeRole");
@@ -66,9 +103,16 @@ async fn assume_role_parameters_are_passed_exactly() {
     assert_eq!(calls[0].param("ExternalId"), Some("Partner-7:a/b"));
     assert_eq!(calls[0].param("RoleSessionName"), Some("billing@prod"));
     assert_eq!(calls[0].param("DurationSeconds"), Some("900"));
-    let reply = http::get(&format!("{}/v1/credentials", rolehop.base), &[("Authorization", &stack.token())]).await;
+    let reply = http::get(
+        &format!("{}/v1/credentials", rolehop.base),
+        &[("Authorization", &stack.token())],
+    )
+    .await;
     assert_eq!(reply.status, 200);
-    assert!(!rolehop.logs().contains("Partner-7"), "the external id is not logged");
+    assert!(
+        !rolehop.logs().contains("Partner-7"),
+        "the external id is not logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +130,9 @@ async fn a_burst_during_a_slow_assume_role_shares_one_sts_call() {
     let requests: Vec<_> = (0..200)
         .map(|_| {
             let (client, url, token) = (client.clone(), url.clone(), token.clone());
-            tokio::spawn(async move { http::request(&client, "GET", &url, &[("Authorization", &token)], "").await })
+            tokio::spawn(async move {
+                http::request(&client, "GET", &url, &[("Authorization", &token)], "").await
+            })
         })
         .collect();
     let mut keys = std::collections::HashSet::new();
@@ -97,7 +143,10 @@ async fn a_burst_during_a_slow_assume_role_shares_one_sts_call() {
     }
     let calls = stack.proxy.calls("AssumeRole");
     assert_eq!(calls.len(), 1, "one AssumeRole for the whole burst");
-    assert!(calls[0].completed_at > burst_started, "the burst overlapped the AssumeRole in flight");
+    assert!(
+        calls[0].completed_at > burst_started,
+        "the burst overlapped the AssumeRole in flight"
+    );
     assert_eq!(keys.len(), 1, "every client got the same credential");
 }
 
@@ -111,13 +160,49 @@ async fn routes_answer_with_the_right_status_and_ecs_style_json() {
     let client = http::client();
     let cases: [(&str, &str, Option<&str>, u16, &str); 10] = [
         ("GET", "/v1/credentials", None, 401, "MissingToken"),
-        ("GET", "/v1/credentials", Some("wrong-token-0123456789"), 403, "InvalidToken"),
-        ("GET", "/v1/credentials/default", Some(""), 403, "InvalidToken"),
-        ("GET", "/v1/credentials/other", Some(&token), 404, "UnknownRole"),
+        (
+            "GET",
+            "/v1/credentials",
+            Some("wrong-token-0123456789"),
+            403,
+            "InvalidToken",
+        ),
+        (
+            "GET",
+            "/v1/credentials/default",
+            Some(""),
+            403,
+            "InvalidToken",
+        ),
+        (
+            "GET",
+            "/v1/credentials/other",
+            Some(&token),
+            404,
+            "UnknownRole",
+        ),
         ("GET", "/v1/credentials/", Some(&token), 404, "UnknownRole"),
-        ("GET", "/v1/credentials/../default", Some(&token), 404, "UnknownRole"),
-        ("GET", "/v1/credentials/default%2F", Some(&token), 404, "UnknownRole"),
-        ("POST", "/v1/credentials", Some(&token), 405, "MethodNotAllowed"),
+        (
+            "GET",
+            "/v1/credentials/../default",
+            Some(&token),
+            404,
+            "UnknownRole",
+        ),
+        (
+            "GET",
+            "/v1/credentials/default%2F",
+            Some(&token),
+            404,
+            "UnknownRole",
+        ),
+        (
+            "POST",
+            "/v1/credentials",
+            Some(&token),
+            405,
+            "MethodNotAllowed",
+        ),
         ("GET", "/latest/meta-data/", Some(&token), 404, "NotFound"),
         ("DELETE", "/healthz", None, 405, "MethodNotAllowed"),
     ];
@@ -130,13 +215,27 @@ async fn routes_answer_with_the_right_status_and_ecs_style_json() {
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(!reply.body.contains(&token));
     }
-    let ok = http::get(&format!("{base}/v1/credentials"), &[("Authorization", &token)]).await;
+    let ok = http::get(
+        &format!("{base}/v1/credentials"),
+        &[("Authorization", &token)],
+    )
+    .await;
     assert_eq!(ok.status, 200);
     assert_eq!(ok.headers["content-type"], "application/json");
     assert_eq!(ok.headers["cache-control"], "no-store");
     let creds = ok.json();
-    for key in ["AccessKeyId", "SecretAccessKey", "Token", "Expiration", "RoleArn", "AccountId"] {
-        assert!(creds[key].as_str().is_some_and(|v| !v.is_empty()), "{key} in {creds}");
+    for key in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "Token",
+        "Expiration",
+        "RoleArn",
+        "AccountId",
+    ] {
+        assert!(
+            creds[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key} in {creds}"
+        );
     }
     assert_eq!(creds["RoleArn"], DESTINATION_ROLE_ARN);
     assert_eq!(creds["AccountId"], DESTINATION_ACCOUNT);
@@ -147,7 +246,11 @@ async fn routes_answer_with_the_right_status_and_ecs_style_json() {
     for path in ["/healthz", "/readyz"] {
         let reply = http::get(&format!("{base}{path}"), &[]).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(!reply.body.contains(creds["SecretAccessKey"].as_str().unwrap()));
+        assert!(
+            !reply
+                .body
+                .contains(creds["SecretAccessKey"].as_str().unwrap())
+        );
     }
 }
 
@@ -164,23 +267,42 @@ async fn sts_denial_is_a_503_that_names_the_fix_and_recovers_without_restart() {
     });
     let rolehop = stack.serve(&[]).await;
     let token = stack.token();
-    let reply = http::get(&format!("{}/v1/credentials", rolehop.base), &[("Authorization", &token)]).await;
+    let reply = http::get(
+        &format!("{}/v1/credentials", rolehop.base),
+        &[("Authorization", &token)],
+    )
+    .await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     let message = reply.json()["message"].as_str().unwrap().to_owned();
     assert!(message.contains("AccessDenied"), "{message}");
-    assert!(message.contains("trust policy") && message.contains("rolehop check"), "{message}");
+    assert!(
+        message.contains("trust policy") && message.contains("rolehop check"),
+        "{message}"
+    );
     let ready = http::get(&format!("{}/readyz", rolehop.base), &[]).await;
     assert_eq!(ready.status, 503);
-    assert!(ready.json()["roles"]["default"].as_str().unwrap().contains("AccessDenied"));
+    assert!(
+        ready.json()["roles"]["default"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied")
+    );
 
     // Backoff, then recovery once STS answers again.
     stack.proxy.set_faults(Faults::default());
     rolehop.wait_ready().await;
-    let reply = http::get(&format!("{}/v1/credentials", rolehop.base), &[("Authorization", &token)]).await;
+    let reply = http::get(
+        &format!("{}/v1/credentials", rolehop.base),
+        &[("Authorization", &token)],
+    )
+    .await;
     assert_eq!(reply.status, 200);
     let failures = rolehop.log_events("credential refresh failed");
     assert!(!failures.is_empty());
-    assert!(failures.iter().all(|f| f["retry_in_ms"].as_u64().is_some()), "backoff is logged");
+    assert!(
+        failures.iter().all(|f| f["retry_in_ms"].as_u64().is_some()),
+        "backoff is logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,11 +313,22 @@ async fn an_unreachable_source_keeps_rolehop_up_and_says_why() {
     let ready = http::get(&format!("{}/readyz", rolehop.base), &[]).await;
     assert_eq!(ready.status, 503);
     let token = stack.token();
-    let reply = http::get(&format!("{}/v1/credentials", rolehop.base), &[("Authorization", &token)]).await;
+    let reply = http::get(
+        &format!("{}/v1/credentials", rolehop.base),
+        &[("Authorization", &token)],
+    )
+    .await;
     assert_eq!(reply.status, 503);
     let message = reply.json()["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("cannot get the task's own credentials from EcsContainer"), "{message}");
-    assert_eq!(stack.proxy.count("AssumeRole"), 0, "no STS call without source credentials");
+    assert!(
+        message.contains("cannot get the task's own credentials from EcsContainer"),
+        "{message}"
+    );
+    assert_eq!(
+        stack.proxy.count("AssumeRole"),
+        0,
+        "no STS call without source credentials"
+    );
     stack.agent.fail_with(None);
     rolehop.wait_ready().await;
 }
@@ -222,18 +355,30 @@ async fn no_secret_reaches_the_logs() {
     };
     let stack = Stack::with_agent_credentials(moto, markers).await;
     let mut rolehop = stack
-        .serve(&["--external-id", "MARKER-external-id", "--shutdown-grace", "2"])
+        .serve(&[
+            "--external-id",
+            "MARKER-external-id",
+            "--shutdown-grace",
+            "2",
+        ])
         .await;
     rolehop.wait_ready().await;
     let token = stack.token();
     let url = format!("{}/v1/credentials", rolehop.base);
     let served = http::get(&url, &[("Authorization", &token)]).await.json();
     http::get(&url, &[("Authorization", "MARKER-wrong-token-attempt")]).await;
-    http::get(&format!("{}/v1/credentials/MARKER-role", rolehop.base), &[("Authorization", &token)]).await;
+    http::get(
+        &format!("{}/v1/credentials/MARKER-role", rolehop.base),
+        &[("Authorization", &token)],
+    )
+    .await;
     rolehop.terminate(Duration::from_secs(5)).await;
 
     let logs = rolehop.logs();
-    assert!(logs.contains("credentials refreshed"), "the run did log: {logs}");
+    assert!(
+        logs.contains("credentials refreshed"),
+        "the run did log: {logs}"
+    );
     let secrets = [
         "MARKER-source-secret-access-key",
         "MARKER-source-session-token",
@@ -245,6 +390,9 @@ async fn no_secret_reaches_the_logs() {
         crate::support::ecs_agent::AGENT_TOKEN,
     ];
     for secret in secrets {
-        assert!(!logs.contains(secret), "a secret reached the logs: {secret}");
+        assert!(
+            !logs.contains(secret),
+            "a secret reached the logs: {secret}"
+        );
     }
 }

@@ -8,11 +8,23 @@ use std::time::Duration;
 use tokio::process::Command;
 
 /// Environment that points a client's container credentials provider at rolehop.
-pub fn via_rolehop(base_env: &[(String, String)], rolehop_base: &str, role_path: &str, token_file: &std::path::Path, sts_url: &str) -> Vec<(String, String)> {
+pub fn via_rolehop(
+    base_env: &[(String, String)],
+    rolehop_base: &str,
+    role_path: &str,
+    token_file: &std::path::Path,
+    sts_url: &str,
+) -> Vec<(String, String)> {
     let mut env = base_env.to_vec();
     env.extend([
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), format!("{rolehop_base}{role_path}")),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".into(), token_file.display().to_string()),
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+            format!("{rolehop_base}{role_path}"),
+        ),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".into(),
+            token_file.display().to_string(),
+        ),
         ("AWS_ENDPOINT_URL".into(), sts_url.into()),
     ]);
     env
@@ -21,7 +33,12 @@ pub fn via_rolehop(base_env: &[(String, String)], rolehop_base: &str, role_path:
 async fn run(program: PathBuf, args: &[&str], env: &[(String, String)]) -> serde_json::Value {
     let out = tokio::time::timeout(
         Duration::from_secs(60),
-        Command::new(&program).args(args).env_clear().envs(env.iter().cloned()).stdin(Stdio::null()).output(),
+        Command::new(&program)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .stdin(Stdio::null())
+            .output(),
     )
     .await
     .unwrap_or_else(|_| panic!("{} did not finish in 60 s", program.display()))
@@ -34,12 +51,18 @@ async fn run(program: PathBuf, args: &[&str], env: &[(String, String)]) -> serde
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{} printed no JSON ({e}): {stdout}", program.display()))
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{} printed no JSON ({e}): {stdout}", program.display()))
 }
 
 /// `aws sts get-caller-identity` → `{"Account","Arn","UserId"}`.
 pub async fn aws_cli_caller_identity(env: &[(String, String)]) -> serde_json::Value {
-    run(super::require_tool("aws"), &["sts", "get-caller-identity", "--output", "json"], env).await
+    run(
+        super::require_tool("aws"),
+        &["sts", "get-caller-identity", "--output", "json"],
+        env,
+    )
+    .await
 }
 
 /// boto3's default chain → `{"Account","Arn","UserId"}`.
@@ -54,6 +77,10 @@ pub async fn rust_sdk_caller_identity(env: &[(String, String)]) -> serde_json::V
         .parent()
         .expect("target dir")
         .join("examples/caller_identity");
-    assert!(exe.is_file(), "{} is missing; `cargo test` builds it from examples/caller_identity.rs", exe.display());
+    assert!(
+        exe.is_file(),
+        "{} is missing; `cargo test` builds it from examples/caller_identity.rs",
+        exe.display()
+    );
     run(exe, &[], env).await
 }

@@ -36,7 +36,13 @@ impl AgentCredentials {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(super::REGION))
             .endpoint_url(moto_url)
-            .credentials_provider(SdkCredentials::new("AKIDSTANDINAGENT0000", "standin-agent-secret", None, None, "standin"))
+            .credentials_provider(SdkCredentials::new(
+                "AKIDSTANDINAGENT0000",
+                "standin-agent-secret",
+                None,
+                None,
+                "standin",
+            ))
             .build();
         let out = aws_sdk_sts::Client::from_conf(config)
             .assume_role()
@@ -51,7 +57,10 @@ impl AgentCredentials {
             access_key_id: c.access_key_id,
             secret_access_key: c.secret_access_key,
             token: c.session_token,
-            expiration: c.expiration.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap(),
+            expiration: c
+                .expiration
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap(),
             role_arn: super::TASK_ROLE_ARN.to_owned(),
         }
     }
@@ -80,7 +89,9 @@ impl EcsAgent {
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -108,7 +119,10 @@ impl EcsAgent {
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
             ("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), self.full_uri()),
-            ("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), AGENT_TOKEN.into()),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
+                AGENT_TOKEN.into(),
+            ),
             ("ECS_CONTAINER_METADATA_URI_V4".into(), self.metadata_uri()),
         ]
     }
@@ -139,12 +153,21 @@ fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
         return reply(StatusCode::OK, body);
     }
     if path != CREDENTIALS_PATH {
-        return reply(StatusCode::NOT_FOUND, serde_json::json!({"code": "NotFound", "message": "no such path"}));
+        return reply(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"code": "NotFound", "message": "no such path"}),
+        );
     }
     state.credential_requests.fetch_add(1, Ordering::SeqCst);
-    let authorized = req.headers().get("authorization").is_some_and(|v| v.as_bytes() == AGENT_TOKEN.as_bytes());
+    let authorized = req
+        .headers()
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes() == AGENT_TOKEN.as_bytes());
     if !authorized {
-        return reply(StatusCode::UNAUTHORIZED, serde_json::json!({"code": "Unauthorized", "message": "bad token"}));
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"code": "Unauthorized", "message": "bad token"}),
+        );
     }
     if let Some(status) = *state.fail_with.lock().unwrap() {
         return reply(
@@ -168,6 +191,9 @@ fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, "application/json".parse().unwrap());
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        "application/json".parse().unwrap(),
+    );
     r
 }

@@ -25,19 +25,32 @@ pub fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-pub async fn request(client: &HttpClient, method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+pub async fn request(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut req = hyper::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let req = req.body(Full::new(Bytes::from(body.to_owned()))).expect("valid request");
+    let req = req
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("valid request");
     let response = tokio::time::timeout(Duration::from_secs(15), client.request(req))
         .await
         .unwrap_or_else(|_| panic!("{method} {url}: no answer in 15 s"))
         .unwrap_or_else(|e| panic!("{method} {url}: {e:?}"));
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("read body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read body")
+        .to_bytes();
     Reply {
         status,
         headers,

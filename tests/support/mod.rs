@@ -33,7 +33,10 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Optio
         if let Some(v) = check() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -63,15 +66,25 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start() -> Self {
-        let moto = tokio::task::spawn_blocking(moto::Moto::start).await.expect("moto thread");
+        let moto = tokio::task::spawn_blocking(moto::Moto::start)
+            .await
+            .expect("moto thread");
         let creds = ecs_agent::AgentCredentials::task_role_from_moto(&moto.url).await;
         Self::with_agent_credentials(moto, creds).await
     }
 
-    pub async fn with_agent_credentials(moto: moto::Moto, creds: ecs_agent::AgentCredentials) -> Self {
+    pub async fn with_agent_credentials(
+        moto: moto::Moto,
+        creds: ecs_agent::AgentCredentials,
+    ) -> Self {
         let proxy = sts_proxy::StsProxy::start(&moto.url).await;
         let agent = ecs_agent::EcsAgent::start(creds).await;
-        Self { moto, proxy, agent, work: rolehop::Workdir::new() }
+        Self {
+            moto,
+            proxy,
+            agent,
+            work: rolehop::Workdir::new(),
+        }
     }
 
     pub fn base_env(&self) -> Vec<(String, String)> {
@@ -93,14 +106,28 @@ impl Stack {
     /// `rolehop serve` into the destination role on an ephemeral port, plus `extra` flags.
     pub async fn serve(&self, extra: &[&str]) -> rolehop::Rolehop {
         let token = self.token_file().display().to_string();
-        let mut args = vec!["serve", "--role-arn", DESTINATION_ROLE_ARN, "--listen", "127.0.0.1:0", "--token-file", &token];
+        let mut args = vec![
+            "serve",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &token,
+        ];
         args.extend_from_slice(extra);
         rolehop::Rolehop::spawn(&args, &self.rolehop_env()).await
     }
 
     /// A client's environment pointing its container provider at `rolehop`.
     pub fn client_env(&self, rolehop: &rolehop::Rolehop, role_path: &str) -> Vec<(String, String)> {
-        clients::via_rolehop(&self.base_env(), &rolehop.base, role_path, &self.token_file(), &self.proxy.url)
+        clients::via_rolehop(
+            &self.base_env(),
+            &rolehop.base,
+            role_path,
+            &self.token_file(),
+            &self.proxy.url,
+        )
     }
 
     pub fn token(&self) -> String {

@@ -23,9 +23,11 @@ impl Moto {
             url: format!("http://127.0.0.1:{port}"),
         };
         let probe = format!("127.0.0.1:{port}");
-        super::wait_for("moto_server to accept connections", Duration::from_secs(60), || {
-            std::net::TcpStream::connect(&probe).ok()
-        });
+        super::wait_for(
+            "moto_server to accept connections",
+            Duration::from_secs(60),
+            || std::net::TcpStream::connect(&probe).ok(),
+        );
         moto
     }
 }

@@ -20,8 +20,14 @@ pub fn base_env(home: &std::path::Path) -> Vec<(String, String)> {
         ("HOME".into(), home.display().to_string()),
         ("AWS_REGION".into(), super::REGION.into()),
         ("AWS_DEFAULT_REGION".into(), super::REGION.into()),
-        ("AWS_CONFIG_FILE".into(), home.join("no-aws-config").display().to_string()),
-        ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join("no-aws-credentials").display().to_string()),
+        (
+            "AWS_CONFIG_FILE".into(),
+            home.join("no-aws-config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            home.join("no-aws-credentials").display().to_string(),
+        ),
         ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
     ]
 }
@@ -54,10 +60,10 @@ impl Rolehop {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 eprintln!("rolehop| {line}");
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["message"] == "listening" {
-                        let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                    }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && v["message"] == "listening"
+                {
+                    let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
                 }
                 sink.lock().unwrap().push(line);
             }
@@ -68,7 +74,12 @@ impl Rolehop {
             () = tokio::time::sleep(Duration::from_secs(30)) => None,
         };
         let addr: SocketAddr = addr
-            .unwrap_or_else(|| panic!("rolehop did not log `listening`:\n{}", logs.lock().unwrap().join("\n")))
+            .unwrap_or_else(|| {
+                panic!(
+                    "rolehop did not log `listening`:\n{}",
+                    logs.lock().unwrap().join("\n")
+                )
+            })
             .parse()
             .expect("listening addr");
         Self {
@@ -83,7 +94,12 @@ impl Rolehop {
     pub async fn run(args: &[&str], env: &[(String, String)]) -> (i32, String, String) {
         let out = tokio::time::timeout(
             Duration::from_secs(30),
-            Command::new(BIN).args(args).env_clear().envs(env.iter().cloned()).stdin(Stdio::null()).output(),
+            Command::new(BIN)
+                .args(args)
+                .env_clear()
+                .envs(env.iter().cloned())
+                .stdin(Stdio::null())
+                .output(),
         )
         .await
         .expect("rolehop finished within 30 s")
@@ -122,14 +138,21 @@ impl Rolehop {
             if super::http::get(&url, &[]).await.status == 200 {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "rolehop not ready after 30 s:\n{}", self.logs());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "rolehop not ready after 30 s:\n{}",
+                self.logs()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit.
     pub async fn terminate(&mut self, limit: Duration) -> ExitStatus {
-        let status = std::process::Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().expect("kill");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
         tokio::time::timeout(limit, self.child.wait())
             .await
@@ -145,7 +168,9 @@ pub struct Workdir {
 
 impl Workdir {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir") }
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

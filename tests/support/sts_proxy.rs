@@ -29,7 +29,10 @@ pub struct Call {
 
 impl Call {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,7 +61,9 @@ impl StsProxy {
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -79,7 +84,14 @@ impl StsProxy {
     }
 
     pub fn calls(&self, action: &str) -> Vec<Call> {
-        self.state.calls.lock().unwrap().iter().filter(|c| c.action == action).cloned().collect()
+        self.state
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.action == action)
+            .cloned()
+            .collect()
     }
 
     pub fn count(&self, action: &str) -> usize {
@@ -89,30 +101,41 @@ impl StsProxy {
 
 async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let params = parse_form(&String::from_utf8_lossy(&body));
     let action = params
         .iter()
         .find(|(k, _)| k == "Action")
         .map(|(_, v)| v.clone())
         .or_else(|| {
-            parts.headers.get("x-amz-target").and_then(|t| t.to_str().ok()).map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
+            parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|t| t.to_str().ok())
+                .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
         })
         .unwrap_or_default();
     let faults = state.faults.lock().unwrap().clone();
     let response = if action == "AssumeRole" {
         tokio::time::sleep(faults.delay_assume).await;
-        match faults.fail_assume {
-            Some((status, code, message)) => Some(sts_error(status, &code, &message)),
-            None => None,
-        }
+        faults
+            .fail_assume
+            .map(|(status, code, message)| sts_error(status, &code, &message))
     } else {
         None
     };
     let response = match response {
         Some(r) => r,
         None => {
-            let uri = format!("{}{}", state.upstream, parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+            let uri = format!(
+                "{}{}",
+                state.upstream,
+                parts.uri.path_and_query().map_or("/", |p| p.as_str())
+            );
             let mut upstream = Request::builder().method(parts.method.clone()).uri(uri);
             for (k, v) in &parts.headers {
                 if k != hyper::header::HOST {
@@ -127,7 +150,9 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
                     Response::from_parts(p, Full::new(b))
                 }
                 Err(e) => {
-                    let mut r = Response::new(Full::new(Bytes::from(format!("proxy: upstream failed: {e}"))));
+                    let mut r = Response::new(Full::new(Bytes::from(format!(
+                        "proxy: upstream failed: {e}"
+                    ))));
                     *r.status_mut() = hyper::StatusCode::BAD_GATEWAY;
                     r
                 }
@@ -148,7 +173,8 @@ fn sts_error(status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {
     );
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, "text/xml".parse().unwrap());
+    r.headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, "text/xml".parse().unwrap());
     r
 }
 
@@ -170,7 +196,9 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
