@@ -87,6 +87,156 @@ pub fn validate_external_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A session tag (`Tags.member.N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// AssumeRole's optional session parameters, validated against STS's limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    pub tags: Vec<Tag>,
+    pub transitive_tag_keys: Vec<String>,
+    pub source_identity: Option<String>,
+    /// Inline session policy, compact JSON.
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+}
+
+pub const MAX_TAGS: usize = 50;
+pub const MAX_POLICY_ARNS: usize = 10;
+/// STS limit on the plaintext of inline and managed session policies together.
+pub const MAX_POLICY_CHARS: usize = 2048;
+
+impl SessionOptions {
+    /// Every way these options break STS's rules, one sentence each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.tags.len() > MAX_TAGS {
+            out.push(format!(
+                "{} session tags is more than STS's {MAX_TAGS}",
+                self.tags.len()
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for tag in &self.tags {
+            if let Some(p) = tag_text_problem(&tag.key, 1, 128) {
+                out.push(format!("session tag key `{}` {p}", tag.key));
+            } else if tag.key.to_ascii_lowercase().starts_with("aws:") {
+                out.push(format!(
+                    "session tag key `{}` starts with `aws:`, which is reserved",
+                    tag.key
+                ));
+            }
+            if let Some(p) = tag_text_problem(&tag.value, 0, 256) {
+                out.push(format!("the value of session tag `{}` {p}", tag.key));
+            }
+            if !seen.insert(tag.key.to_lowercase()) {
+                out.push(format!(
+                    "session tag key `{}` appears twice (STS compares tag keys ignoring case)",
+                    tag.key
+                ));
+            }
+        }
+        for key in &self.transitive_tag_keys {
+            if !self.tags.iter().any(|t| t.key.eq_ignore_ascii_case(key)) {
+                out.push(format!("transitive tag key `{key}` is not one of the session tags; add a tag with that key or drop it"));
+            }
+        }
+        if let Some(id) = &self.source_identity {
+            let ok_chars = id.chars().all(is_iam_name_char);
+            if !(2..=64).contains(&id.chars().count()) || !ok_chars {
+                out.push(format!("source identity `{id}` must be 2 to 64 characters of letters, digits and + = , . @ _ -"));
+            } else if id.to_ascii_lowercase().starts_with("aws:") {
+                out.push(format!(
+                    "source identity `{id}` starts with `aws:`, which is reserved"
+                ));
+            }
+        }
+        if self.policy_arns.len() > MAX_POLICY_ARNS {
+            out.push(format!(
+                "{} session policy ARNs is more than STS's {MAX_POLICY_ARNS}",
+                self.policy_arns.len()
+            ));
+        }
+        for arn in &self.policy_arns {
+            if let Some(p) = policy_arn_problem(arn) {
+                out.push(format!("session policy ARN `{arn}` {p}; a managed policy ARN looks like arn:aws:iam::aws:policy/ReadOnlyAccess or arn:aws:iam::123456789012:policy/NAME"));
+            }
+        }
+        let policy_chars = self.policy.as_ref().map_or(0, |p| p.chars().count())
+            + self.policy_arns.iter().map(|a| a.len()).sum::<usize>();
+        if policy_chars > MAX_POLICY_CHARS {
+            out.push(format!("the session policies come to {policy_chars} characters, over STS's {MAX_POLICY_CHARS}; shorten the inline policy or use fewer managed policies"));
+        }
+        out
+    }
+
+    /// Parses an inline session policy and returns it compacted (STS counts its characters).
+    pub fn compact_policy(json: &str) -> Result<String, String> {
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| format!("the session policy is not valid JSON ({e})"))?;
+        if !value.is_object() {
+            return Err(
+                "the session policy must be a JSON object with Version and Statement".into(),
+            );
+        }
+        Ok(value.to_string())
+    }
+}
+
+/// Parses `KEY=VALUE` (the value may contain `=`).
+pub fn parse_tag(raw: &str) -> Result<Tag, String> {
+    match raw.split_once('=') {
+        Some((key, value)) => Ok(Tag {
+            key: key.trim().to_owned(),
+            value: value.trim().to_owned(),
+        }),
+        None => Err(format!("session tag `{raw}` is not KEY=VALUE")),
+    }
+}
+
+fn tag_text_problem(text: &str, min: usize, max: usize) -> Option<String> {
+    let len = text.chars().count();
+    if !(min..=max).contains(&len) {
+        return Some(format!(
+            "is {len} characters long; STS accepts {min} to {max}"
+        ));
+    }
+    text.chars()
+        .find(|&c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)))
+        .map(|c| {
+            format!(
+                "contains `{}`, which STS does not allow in tags",
+                c.escape_default()
+            )
+        })
+}
+
+fn policy_arn_problem(arn: &str) -> Option<&'static str> {
+    let fields: Vec<&str> = arn.split(':').collect();
+    if fields.len() != 6 {
+        return Some("does not have 6 colon-separated fields");
+    }
+    if fields[0] != "arn"
+        || !fields[1].starts_with("aws")
+        || fields[2] != "iam"
+        || !fields[3].is_empty()
+    {
+        return Some("is not an IAM ARN (arn:aws:iam::...)");
+    }
+    let account = fields[4];
+    if account != "aws" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return Some("has an account field that is neither `aws` nor 12 digits");
+    }
+    if !fields[5].starts_with("policy/") || fields[5].len() <= "policy/".len() {
+        return Some("does not name a policy/");
+    }
+    None
+}
+
 /// Everything one AssumeRole call needs besides the caller's credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
@@ -94,6 +244,7 @@ pub struct Hop {
     pub external_id: Option<Secret>,
     pub session_name: SessionName,
     pub duration_secs: u32,
+    pub options: SessionOptions,
 }
 
 /// The STS client settings every hop shares: region, endpoint, HTTP client, timeouts, no
@@ -153,6 +304,11 @@ impl AssumeRole {
             .role_session_name(hop.session_name.as_str())
             .duration_seconds(hop.duration_secs as i32)
             .set_external_id(hop.external_id.as_ref().map(|e| e.expose().to_owned()))
+            .set_tags(sdk_tags(&hop.options.tags))
+            .set_transitive_tag_keys(non_empty(&hop.options.transitive_tag_keys))
+            .set_source_identity(hop.options.source_identity.clone())
+            .set_policy(hop.options.policy.clone())
+            .set_policy_arns(sdk_policy_arns(&hop.options.policy_arns))
             .send()
             .await
             .map_err(|e| FetchError(describe_sts_error(hop, &e)))?;
@@ -177,6 +333,36 @@ impl AssumeRole {
             account_id: Some(hop.role_arn.account_id().to_owned()),
         })
     }
+}
+
+fn non_empty(items: &[String]) -> Option<Vec<String>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
+
+fn sdk_tags(tags: &[Tag]) -> Option<Vec<aws_sdk_sts::types::Tag>> {
+    let tags: Vec<_> = tags
+        .iter()
+        .filter_map(|t| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(&t.key)
+                .value(&t.value)
+                .build()
+                .ok()
+        })
+        .collect();
+    (!tags.is_empty()).then_some(tags)
+}
+
+fn sdk_policy_arns(arns: &[String]) -> Option<Vec<aws_sdk_sts::types::PolicyDescriptorType>> {
+    let arns: Vec<_> = arns
+        .iter()
+        .map(|a| {
+            aws_sdk_sts::types::PolicyDescriptorType::builder()
+                .arn(a)
+                .build()
+        })
+        .collect();
+    (!arns.is_empty()).then_some(arns)
 }
 
 impl Fetch for AssumeRole {
@@ -226,6 +412,15 @@ pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String 
 fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
     let role = &hop.role_arn;
     match code {
+        "AccessDenied" if !hop.options.tags.is_empty() && message.contains("TagSession") => format!(
+            "the trust policy of {role} must also allow sts:TagSession for the source role, because session tags are configured"
+        ),
+        "AccessDenied" if hop.options.source_identity.is_some() && message.contains("SetSourceIdentity") => format!(
+            "the trust policy of {role} (and, across accounts, the source role's policy) must also allow sts:SetSourceIdentity"
+        ),
+        "PackedPolicyTooLarge" | "PackedPolicyTooLargeException" => {
+            "the session policies and tags packed too large for STS; shorten the inline policy, use fewer managed policy ARNs or fewer tags".into()
+        }
         "AccessDenied" => format!(
             "either {role} does not exist (check the ARN's account, name and case), its trust policy does not allow the source role, or the source role's policy does not allow sts:AssumeRole on it; `rolehop check` tells which"
         ),
@@ -293,6 +488,92 @@ mod tests {
             let s = SessionName::sanitised(raw);
             assert!(SessionName::parse(s.as_str()).is_ok(), "{raw:?} -> {s:?}");
         }
+    }
+
+    fn options() -> SessionOptions {
+        SessionOptions {
+            tags: vec![
+                parse_tag("Project=blue").unwrap(),
+                parse_tag("Expr=a=b").unwrap(),
+            ],
+            transitive_tag_keys: vec!["project".into()],
+            source_identity: Some("alice@example.com".into()),
+            policy: Some(
+                SessionOptions::compact_policy(
+                    "{\n \"Version\": \"2012-10-17\", \"Statement\": []\n}",
+                )
+                .unwrap(),
+            ),
+            policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+        }
+    }
+
+    #[test]
+    fn valid_session_options_pass() {
+        let o = options();
+        assert_eq!(o.problems(), Vec::<String>::new());
+        assert_eq!(o.tags[1].value, "a=b");
+        let policy: serde_json::Value = serde_json::from_str(o.policy.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            policy,
+            serde_json::json!({"Version": "2012-10-17", "Statement": []})
+        );
+        assert!(!o.policy.as_ref().unwrap().contains('\n'));
+    }
+
+    #[test]
+    fn session_options_over_sts_limits_are_named() {
+        let mut o = options();
+        o.tags.extend((0..50).map(|i| Tag {
+            key: format!("k{i}"),
+            value: "v".into(),
+        }));
+        o.tags.push(Tag {
+            key: "aws:reserved".into(),
+            value: "v".into(),
+        });
+        o.tags.push(Tag {
+            key: "bad!key".into(),
+            value: "v".into(),
+        });
+        o.tags.push(Tag {
+            key: "PROJECT".into(),
+            value: "x".repeat(257),
+        });
+        o.transitive_tag_keys.push("Missing".into());
+        o.source_identity = Some("x".into());
+        o.policy_arns = vec![
+            "arn:aws:iam:aws:policy/X".into(),
+            "arn:aws:iam::aws:role/X".into(),
+        ];
+        let problems = o.problems().join("\n");
+        for expected in [
+            "55 session tags is more than STS's 50",
+            "`aws:reserved` starts with `aws:`",
+            "`bad!key` contains `!`",
+            "the value of session tag `PROJECT` is 257 characters long",
+            "`PROJECT` appears twice",
+            "transitive tag key `Missing` is not one of the session tags",
+            "source identity `x` must be 2 to 64",
+            "`arn:aws:iam:aws:policy/X` does not have 6 colon-separated fields",
+            "`arn:aws:iam::aws:role/X` does not name a policy/",
+        ] {
+            assert!(
+                problems.contains(expected),
+                "missing {expected:?} in:\n{problems}"
+            );
+        }
+        let big = SessionOptions {
+            policy: Some("x".repeat(2049)),
+            ..SessionOptions::default()
+        };
+        assert!(big.problems()[0].contains("2049 characters, over STS's 2048"));
+        assert!(
+            SessionOptions::compact_policy("{oops")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        assert!(parse_tag("novalue").is_err());
     }
 
     #[test]

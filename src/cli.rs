@@ -43,12 +43,22 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// ARN of the role to assume in the destination account.
+    /// Roles from a file in the AWS shared config syntax (`[profile NAME]` sections with
+    /// role_arn, source_profile, credential_source, ...). Not combined with the role flags.
+    #[arg(
+        long,
+        env = "ROLEHOP_CONFIG",
+        value_name = "FILE",
+        help_heading = "Roles"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// ARN of the role to assume in the destination account (served as `default`).
     #[arg(
         long,
         env = "ROLEHOP_ROLE_ARN",
         value_name = "ARN",
-        help_heading = "Role"
+        help_heading = "Role flags"
     )]
     pub role_arn: Option<String>,
 
@@ -57,7 +67,7 @@ pub struct ServeArgs {
         long,
         env = "ROLEHOP_EXTERNAL_ID",
         value_name = "ID",
-        help_heading = "Role",
+        help_heading = "Role flags",
         hide_env_values = true
     )]
     pub external_id: Option<String>,
@@ -67,14 +77,67 @@ pub struct ServeArgs {
         long,
         env = "ROLEHOP_SESSION_NAME",
         value_name = "NAME",
-        help_heading = "Role"
+        help_heading = "Role flags"
     )]
     pub session_name: Option<String>,
 
-    /// DurationSeconds of each session (900-43200; at most 3600 when the source is a role,
-    /// as task roles are).
-    #[arg(long, env = "ROLEHOP_DURATION", value_name = "SECONDS", default_value_t = crate::chain::DEFAULT_DURATION_SECS, help_heading = "Role")]
-    pub duration: u32,
+    /// DurationSeconds of each session, 900-43200 [default: 3600]; at most 3600 when the
+    /// source is a role, as task roles are.
+    #[arg(
+        long,
+        env = "ROLEHOP_DURATION",
+        value_name = "SECONDS",
+        help_heading = "Role flags"
+    )]
+    pub duration: Option<u32>,
+
+    /// A session tag (repeat, or separate with commas); needs sts:TagSession in the trust policy.
+    #[arg(
+        long = "tag",
+        env = "ROLEHOP_TAGS",
+        value_name = "KEY=VALUE",
+        value_delimiter = ',',
+        help_heading = "Role flags"
+    )]
+    pub tags: Vec<String>,
+
+    /// A session tag key to mark transitive (repeat, or separate with commas).
+    #[arg(
+        long = "transitive-tag-key",
+        env = "ROLEHOP_TRANSITIVE_TAG_KEYS",
+        value_name = "KEY",
+        value_delimiter = ',',
+        help_heading = "Role flags"
+    )]
+    pub transitive_tag_keys: Vec<String>,
+
+    /// SourceIdentity to set on the session; needs sts:SetSourceIdentity.
+    #[arg(
+        long,
+        env = "ROLEHOP_SOURCE_IDENTITY",
+        value_name = "NAME",
+        help_heading = "Role flags"
+    )]
+    pub source_identity: Option<String>,
+
+    /// JSON file with an inline session policy.
+    #[arg(
+        long,
+        env = "ROLEHOP_POLICY_FILE",
+        value_name = "PATH",
+        help_heading = "Role flags"
+    )]
+    pub policy_file: Option<PathBuf>,
+
+    /// A managed session policy ARN (repeat, or separate with commas; at most 10).
+    #[arg(
+        long = "policy-arn",
+        env = "ROLEHOP_POLICY_ARNS",
+        value_name = "ARN",
+        value_delimiter = ',',
+        help_heading = "Role flags"
+    )]
+    pub policy_arns: Vec<String>,
 
     /// Address to serve the credentials endpoint on (IP:PORT, or a port alone for 127.0.0.1).
     #[arg(

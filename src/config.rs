@@ -1,12 +1,16 @@
 //! Flags and environment → one validated [`ServeConfig`], before any network call. Every
 //! problem is reported at once, each as one sentence that names the fix.
 
+pub mod file;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::arn::RoleArn;
 use crate::chain::{
-    self, CHAINED_MAX_DURATION_SECS, MAX_DURATION_SECS, MIN_DURATION_SECS, SessionName,
+    self, CHAINED_MAX_DURATION_SECS, DEFAULT_DURATION_SECS, MAX_DURATION_SECS, MIN_DURATION_SECS,
+    SessionName, SessionOptions,
 };
 use crate::cli::{LogFormat, ServeArgs};
 use crate::credentials::Secret;
@@ -16,6 +20,15 @@ use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
 /// The name under which flag-defined roles are served (`/v1/credentials/default`).
 pub const DEFAULT_ROLE: &str = "default";
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
+
+/// Where a role's caller credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleSource {
+    /// The root of a chain: the task's (or host's) own credentials.
+    Credentials(SourceKind),
+    /// Another configured role (a chain hop): that profile's credentials.
+    Profile(String),
+}
 
 /// One role to assume and serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +40,14 @@ pub struct RoleConfig {
     /// `None`: derive from the task id at start-up.
     pub session_name: Option<SessionName>,
     pub duration_secs: u32,
+    pub options: SessionOptions,
+    pub source: RoleSource,
 }
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
+    /// Every role, each after the role it chains from.
     pub roles: Vec<RoleConfig>,
-    pub source: SourceKind,
     pub listen: SocketAddr,
     pub token: TokenSource,
     pub allow_remote: bool,
@@ -52,30 +67,17 @@ impl ServeConfig {
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
 
-        let source = SourceKind::detect(env).unwrap_or_else(|e| {
-            errors.push(e);
-            SourceKind::DefaultChain
-        });
-
-        let role_arn = match args.role_arn.as_deref() {
-            None => {
-                errors.push("--role-arn (or ROLEHOP_ROLE_ARN) is required: the ARN of the role to assume in the destination account".into());
-                None
+        let roles = match (&args.config, role_flags_given(args)) {
+            (Some(_), true) => {
+                errors.push("--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into());
+                Vec::new()
             }
-            Some(raw) => raw
-                .parse::<RoleArn>()
-                .map_err(|e| errors.push(e.to_string()))
-                .ok(),
+            (Some(path), false) => file::load(path, env).unwrap_or_else(|e| {
+                errors.extend(e);
+                Vec::new()
+            }),
+            (None, _) => roles_from_flags(args, env, &mut errors),
         };
-        if let Some(Err(e)) = args.external_id.as_deref().map(chain::validate_external_id) {
-            errors.push(format!("--external-id: {e}"));
-        }
-        let session_name = args.session_name.as_deref().and_then(|s| {
-            SessionName::parse(s)
-                .map_err(|e| errors.push(format!("--session-name: {e}")))
-                .ok()
-        });
-        errors.extend(duration_problem(args.duration, &source));
 
         let listen = parse_listen(&args.listen).map_err(|e| errors.push(e)).ok();
 
@@ -98,16 +100,9 @@ impl ServeConfig {
             ));
         }
 
-        match (role_arn, listen, token) {
-            (Some(role_arn), Some(listen), Some(token)) if errors.is_empty() => Ok(Self {
-                roles: vec![RoleConfig {
-                    name: DEFAULT_ROLE.into(),
-                    role_arn,
-                    external_id: args.external_id.clone().map(Secret::new),
-                    session_name,
-                    duration_secs: args.duration,
-                }],
-                source,
+        match (listen, token) {
+            (Some(listen), Some(token)) if errors.is_empty() => Ok(Self {
+                roles,
                 listen,
                 token,
                 allow_remote: args.allow_remote,
@@ -119,19 +114,110 @@ impl ServeConfig {
     }
 }
 
-fn duration_problem(secs: u32, source: &SourceKind) -> Option<String> {
+fn role_flags_given(args: &ServeArgs) -> bool {
+    args.role_arn.is_some()
+        || args.external_id.is_some()
+        || args.session_name.is_some()
+        || args.duration.is_some()
+        || !args.tags.is_empty()
+        || !args.transitive_tag_keys.is_empty()
+        || args.source_identity.is_some()
+        || args.policy_file.is_some()
+        || !args.policy_arns.is_empty()
+}
+
+/// The single `default` role the flags describe.
+fn roles_from_flags(
+    args: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> Vec<RoleConfig> {
+    let source = SourceKind::detect(env).unwrap_or_else(|e| {
+        errors.push(e);
+        SourceKind::DefaultChain
+    });
+    let role_arn = match args.role_arn.as_deref() {
+        None => {
+            errors.push("--role-arn (or ROLEHOP_ROLE_ARN) is required: the ARN of the role to assume in the destination account; or give --config FILE".into());
+            None
+        }
+        Some(raw) => raw
+            .parse::<RoleArn>()
+            .map_err(|e| errors.push(e.to_string()))
+            .ok(),
+    };
+    if let Some(Err(e)) = args.external_id.as_deref().map(chain::validate_external_id) {
+        errors.push(format!("--external-id: {e}"));
+    }
+    let session_name = args.session_name.as_deref().and_then(|s| {
+        SessionName::parse(s)
+            .map_err(|e| errors.push(format!("--session-name: {e}")))
+            .ok()
+    });
+    let duration_secs = args.duration.unwrap_or(DEFAULT_DURATION_SECS);
+    errors.extend(
+        duration_problem(duration_secs, &RoleSource::Credentials(source.clone()))
+            .map(|p| format!("--duration {p}")),
+    );
+    let mut options = SessionOptions {
+        transitive_tag_keys: args.transitive_tag_keys.clone(),
+        source_identity: args.source_identity.clone(),
+        policy_arns: args.policy_arns.clone(),
+        ..SessionOptions::default()
+    };
+    for raw in &args.tags {
+        match chain::parse_tag(raw) {
+            Ok(tag) => options.tags.push(tag),
+            Err(e) => errors.push(format!("--tag: {e}")),
+        }
+    }
+    if let Some(path) = &args.policy_file {
+        match read_policy_file(path) {
+            Ok(policy) => options.policy = Some(policy),
+            Err(e) => errors.push(format!("--policy-file: {e}")),
+        }
+    }
+    errors.extend(options.problems());
+    match role_arn {
+        Some(role_arn) => vec![RoleConfig {
+            name: DEFAULT_ROLE.into(),
+            role_arn,
+            external_id: args.external_id.clone().map(Secret::new),
+            session_name,
+            duration_secs,
+            options,
+            source: RoleSource::Credentials(source),
+        }],
+        None => Vec::new(),
+    }
+}
+
+/// Reads and compacts an inline session policy file.
+pub fn read_policy_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    SessionOptions::compact_policy(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What is wrong with `secs` as the duration of a role with this source, as the tail of a
+/// sentence that starts with the flag or key.
+pub fn duration_problem(secs: u32, source: &RoleSource) -> Option<String> {
     if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
         return Some(format!(
-            "--duration {secs} is out of range; STS accepts {MIN_DURATION_SECS} to {MAX_DURATION_SECS} seconds"
+            "{secs} is out of range; STS accepts {MIN_DURATION_SECS} to {MAX_DURATION_SECS} seconds"
         ));
     }
-    if secs > CHAINED_MAX_DURATION_SECS && source.is_role_session() {
-        return Some(format!(
-            "--duration {secs} is over STS's one-hour limit for role chaining: the source ({}) is a role session, so use --duration {CHAINED_MAX_DURATION_SECS} or less",
-            source.describe()
-        ));
+    if secs <= CHAINED_MAX_DURATION_SECS {
+        return None;
     }
-    None
+    let caller = match source {
+        RoleSource::Credentials(kind) if kind.is_role_session() => kind.describe(),
+        RoleSource::Credentials(_) => return None,
+        RoleSource::Profile(name) => format!("profile {name}"),
+    };
+    Some(format!(
+        "{secs} is over STS's one-hour limit for role chaining: the source ({caller}) is a role session, so use {CHAINED_MAX_DURATION_SECS} or less"
+    ))
 }
 
 /// `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
@@ -182,7 +268,10 @@ mod tests {
         assert_eq!(cfg.roles[0].name, "default");
         assert_eq!(cfg.roles[0].duration_secs, 3600);
         assert_eq!(cfg.listen, "127.0.0.1:9911".parse().unwrap());
-        assert_eq!(cfg.source, SourceKind::EcsRelative);
+        assert_eq!(
+            cfg.roles[0].source,
+            RoleSource::Credentials(SourceKind::EcsRelative)
+        );
         assert_eq!(cfg.token, TokenSource::File("/tmp/t".into()));
     }
 

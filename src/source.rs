@@ -23,41 +23,89 @@ pub const ENV_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKE
 pub const ECS_AGENT_HOST: &str = "http://169.254.170.2";
 
 /// Which source is configured, decided from the environment before any network call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceKind {
     /// The ECS agent, through `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
     EcsRelative,
     /// A container credentials endpoint through `AWS_CONTAINER_CREDENTIALS_FULL_URI`;
     /// `origin` is its scheme, host and port only (the path may be a capability).
     EcsFull { origin: String },
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (/ `AWS_SESSION_TOKEN`).
+    Environment,
+    /// The EC2 instance metadata service (the container instance's role).
+    Ec2InstanceMetadata,
     /// The SDK's default chain: environment, shared profile, web identity, IMDS.
     DefaultChain,
 }
 
 impl SourceKind {
-    /// Reads the ECS variables; refuses a FULL_URI every SDK would refuse.
+    /// Reads the ECS variables; refuses a FULL_URI every SDK would refuse. Neither set: the
+    /// default chain.
     pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        Ok(Self::detect_ecs(env)?.unwrap_or(Self::DefaultChain))
+    }
+
+    /// The ECS container endpoint configured in `env`, if any.
+    pub fn detect_ecs(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
         if env(ENV_RELATIVE_URI).is_some_and(|v| !v.is_empty()) {
-            return Ok(Self::EcsRelative);
+            return Ok(Some(Self::EcsRelative));
         }
         match env(ENV_FULL_URI).filter(|v| !v.is_empty()) {
-            Some(full) => Ok(Self::EcsFull {
+            Some(full) => Ok(Some(Self::EcsFull {
                 origin: validate_full_uri(&full)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// A profile's `credential_source` value, checked against `env` (REFERENCE 1).
+    pub fn from_credential_source(
+        value: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        match value {
+            "EcsContainer" => Self::detect_ecs(env)?.ok_or_else(|| {
+                format!("credential_source = EcsContainer, but neither {ENV_RELATIVE_URI} nor {ENV_FULL_URI} is set; run rolehop in the ECS task (the agent sets them), or use credential_source = Environment on a laptop")
             }),
-            None => Ok(Self::DefaultChain),
+            "Environment" => {
+                if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
+                    Ok(Self::Environment)
+                } else {
+                    Err("credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into())
+                }
+            }
+            "Ec2InstanceMetadata" => Ok(Self::Ec2InstanceMetadata),
+            other => Err(format!(
+                "credential_source = {other} is not one rolehop knows; use EcsContainer, Environment or Ec2InstanceMetadata (spelt exactly so)"
+            )),
         }
     }
 
     /// True when the source is role credentials, so STS caps chained sessions at one hour.
     /// (The default chain may or may not be; STS's own answer covers that case.)
     pub fn is_role_session(&self) -> bool {
-        matches!(self, Self::EcsRelative | Self::EcsFull { .. })
+        matches!(
+            self,
+            Self::EcsRelative | Self::EcsFull { .. } | Self::Ec2InstanceMetadata
+        )
+    }
+
+    /// The `credential_source` spelling of this kind, for cell names.
+    pub fn short_name(&self) -> &'static str {
+        match self {
+            Self::EcsRelative | Self::EcsFull { .. } => "EcsContainer",
+            Self::Environment => "Environment",
+            Self::Ec2InstanceMetadata => "Ec2InstanceMetadata",
+            Self::DefaultChain => "DefaultChain",
+        }
     }
 
     pub fn describe(&self) -> String {
         match self {
             Self::EcsRelative => format!("EcsContainer ({ENV_RELATIVE_URI} on {ECS_AGENT_HOST})"),
             Self::EcsFull { origin } => format!("EcsContainer ({ENV_FULL_URI} on {origin})"),
+            Self::Environment => "Environment (AWS_ACCESS_KEY_ID)".into(),
+            Self::Ec2InstanceMetadata => "Ec2InstanceMetadata (the instance role)".into(),
             Self::DefaultChain => {
                 "the SDK default chain (environment, profile, web identity, instance metadata)"
                     .into()
@@ -145,7 +193,15 @@ impl Source {
             (SourceKind::DefaultChain, None) => {
                 return Err("no AWS credentials source: outside ECS rolehop uses the SDK default chain, and none was found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run inside an ECS task".into());
             }
-            _ => SharedCredentialsProvider::new(EcsCredentialsProvider::builder().build()),
+            (SourceKind::Environment, _) => SharedCredentialsProvider::new(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            ),
+            (SourceKind::Ec2InstanceMetadata, _) => SharedCredentialsProvider::new(
+                aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+            ),
+            (SourceKind::EcsRelative | SourceKind::EcsFull { .. }, _) => {
+                SharedCredentialsProvider::new(EcsCredentialsProvider::builder().build())
+            }
         };
         Ok(Self { kind, provider })
     }
@@ -161,6 +217,12 @@ impl Source {
             }
             SourceKind::EcsFull { .. } => {
                 "check that the endpoint is up and that AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) holds its token"
+            }
+            SourceKind::Environment => {
+                "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+            }
+            SourceKind::Ec2InstanceMetadata => {
+                "check that the instance has a role and that IMDS is reachable from this container (hop limit 2 for containers)"
             }
             SourceKind::DefaultChain => {
                 "check AWS_PROFILE, the environment keys, or run inside an ECS task with a task role"
@@ -249,6 +311,47 @@ mod tests {
         assert_eq!(
             full.describe(),
             format!("EcsContainer ({ENV_FULL_URI} on http://127.0.0.1:9911)")
+        );
+    }
+
+    #[test]
+    fn credential_source_values_are_checked_against_the_environment() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let ecs = env(&[(ENV_RELATIVE_URI, "/v2/x")]);
+        assert_eq!(
+            SourceKind::from_credential_source("EcsContainer", &ecs),
+            Ok(SourceKind::EcsRelative)
+        );
+        let none = env(&[]);
+        assert!(
+            SourceKind::from_credential_source("EcsContainer", &none)
+                .unwrap_err()
+                .contains("neither")
+        );
+        assert!(
+            SourceKind::from_credential_source("Environment", &none)
+                .unwrap_err()
+                .contains("AWS_ACCESS_KEY_ID")
+        );
+        let keys = env(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")]);
+        assert_eq!(
+            SourceKind::from_credential_source("Environment", &keys),
+            Ok(SourceKind::Environment)
+        );
+        assert_eq!(
+            SourceKind::from_credential_source("Ec2InstanceMetadata", &none),
+            Ok(SourceKind::Ec2InstanceMetadata)
+        );
+        assert!(
+            SourceKind::from_credential_source("ecscontainer", &ecs)
+                .unwrap_err()
+                .contains("spelt exactly")
         );
     }
 

@@ -11,9 +11,9 @@ use crate::cache::{Cell, Timing};
 use crate::chain::{self, AssumeRole, Hop, SessionName};
 use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::ServeConfig;
+use crate::config::{RoleSource, ServeConfig};
 use crate::serve::{self, App};
-use crate::source::Source;
+use crate::source::{Source, SourceKind};
 use crate::task_metadata::{self, ENV_METADATA_URI_V4};
 use crate::token::{AuthToken, ENV_ROLEHOP_TOKEN};
 
@@ -40,8 +40,27 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
             "no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint",
         ));
     }
-    let source =
-        Source::new(config.source.clone(), sdk.credentials_provider()).map_err(CmdError::usage)?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let timing = Timing::default();
+
+    // One cell per distinct source, shared by every chain rooted in it.
+    let mut sources: BTreeMap<SourceKind, Arc<Cell>> = BTreeMap::new();
+    for role in &config.roles {
+        if let RoleSource::Credentials(kind) = &role.source
+            && !sources.contains_key(kind)
+        {
+            let source =
+                Source::new(kind.clone(), sdk.credentials_provider()).map_err(CmdError::usage)?;
+            let cell = Cell::new(
+                format!("source:{}", kind.short_name()),
+                Box::new(source),
+                clock.clone(),
+                timing.clone(),
+            );
+            sources.insert(kind.clone(), cell);
+        }
+    }
+
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         CmdError::failure(format!(
             "cannot listen on {}: {e}; choose another address with --listen",
@@ -51,18 +70,21 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
     let local = listener
         .local_addr()
         .map_err(|e| CmdError::failure(e.to_string()))?;
-    tracing::info!(addr = %local, source = %source.kind().describe(), roles = config.roles.len(), "listening");
-
-    let clock: SharedClock = Arc::new(SystemClock);
-    let timing = Timing::default();
-    let source_desc = source.kind().describe();
-    let source_cell = Cell::new("source", Box::new(source), clock.clone(), timing.clone());
-    source_cell.spawn();
+    let described: Vec<String> = sources.keys().map(SourceKind::describe).collect();
+    tracing::info!(addr = %local, source = %described.join("; "), roles = config.roles.len(), "listening");
+    for cell in sources.values() {
+        cell.spawn();
+    }
 
     let default_session = default_session_name().await;
     let sts = chain::sts_config(&sdk);
-    let mut roles = BTreeMap::new();
+    // Roles arrive ordered so that a chained role's source profile already has its cell.
+    let mut roles: BTreeMap<String, Arc<Cell>> = BTreeMap::new();
     for role in &config.roles {
+        let (upstream, upstream_desc) = match &role.source {
+            RoleSource::Credentials(kind) => (sources[kind].clone(), kind.describe()),
+            RoleSource::Profile(name) => (roles[name].clone(), format!("profile {name}")),
+        };
         let hop = Hop {
             role_arn: role.role_arn.clone(),
             external_id: role.external_id.clone(),
@@ -71,8 +93,9 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
                 .clone()
                 .unwrap_or_else(|| default_session.clone()),
             duration_secs: role.duration_secs,
+            options: role.options.clone(),
         };
-        let fetch = AssumeRole::new(hop, source_cell.clone(), source_desc.clone(), sts.clone());
+        let fetch = AssumeRole::new(hop, upstream, upstream_desc, sts.clone());
         let cell = Cell::new(
             role.name.clone(),
             Box::new(fetch),

@@ -1,0 +1,855 @@
+//! Roles from a file in the AWS shared config syntax users already write (the syntax of
+//! `~/.aws/config`): `[profile NAME]` (or `[default]`) sections with `role_arn`, `external_id`,
+//! `role_session_name`, `duration_seconds`, `source_profile` and `credential_source`, plus
+//! rolehop's own keys for what that syntax lacks:
+//!
+//! | key | value |
+//! |---|---|
+//! | `rolehop_session_tags` | `Key=Value, Key2=Value2` |
+//! | `rolehop_transitive_tag_keys` | `Key, Key2` |
+//! | `rolehop_source_identity` | a name |
+//! | `rolehop_policy` | inline session policy JSON (may continue on indented lines) |
+//! | `rolehop_policy_file` | a JSON file, relative to this file's directory |
+//! | `rolehop_policy_arns` | `arn:aws:iam::aws:policy/NAME, ...` |
+//!
+//! Every profile with a `role_arn` is served at `/v1/credentials/{profile}`. Other AWS keys
+//! (`region`, `sso_*`, `s3 = ...` blocks) and other sections are ignored; a key that looks like
+//! a misspelt role or rolehop key is refused with its line. All problems are reported at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::{RoleConfig, RoleSource, duration_problem, read_policy_file};
+use crate::arn::{RoleArn, is_iam_name_char};
+use crate::chain::{self, DEFAULT_DURATION_SECS, SessionName, SessionOptions};
+use crate::credentials::Secret;
+use crate::source::SourceKind;
+
+const ROLE_ARN: &str = "role_arn";
+const SOURCE_PROFILE: &str = "source_profile";
+const CREDENTIAL_SOURCE: &str = "credential_source";
+const EXTERNAL_ID: &str = "external_id";
+const SESSION_NAME: &str = "role_session_name";
+const DURATION: &str = "duration_seconds";
+const TAGS: &str = "rolehop_session_tags";
+const TRANSITIVE: &str = "rolehop_transitive_tag_keys";
+const SOURCE_IDENTITY: &str = "rolehop_source_identity";
+const POLICY: &str = "rolehop_policy";
+const POLICY_FILE: &str = "rolehop_policy_file";
+const POLICY_ARNS: &str = "rolehop_policy_arns";
+
+/// The keys rolehop reads.
+const KNOWN: [&str; 12] = [
+    ROLE_ARN,
+    SOURCE_PROFILE,
+    CREDENTIAL_SOURCE,
+    EXTERNAL_ID,
+    SESSION_NAME,
+    DURATION,
+    TAGS,
+    TRANSITIVE,
+    SOURCE_IDENTITY,
+    POLICY,
+    POLICY_FILE,
+    POLICY_ARNS,
+];
+
+/// Keys of the AWS config syntax that rolehop leaves alone, even when they look like its own.
+const AWS_KEYS: &[&str] = &[
+    "region",
+    "output",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_account_id",
+    "mfa_serial",
+    "credential_process",
+    "web_identity_token_file",
+    "ca_bundle",
+    "endpoint_url",
+    "services",
+    "s3",
+    "sts_regional_endpoints",
+    "retry_mode",
+    "max_attempts",
+    "parameter_validation",
+    "tcp_keepalive",
+    "use_fips_endpoint",
+    "use_dualstack_endpoint",
+    "metadata_service_timeout",
+    "metadata_service_num_attempts",
+    "ec2_metadata_service_endpoint",
+    "ec2_metadata_service_endpoint_mode",
+    "ec2_metadata_v1_disabled",
+    "api_versions",
+    "defaults_mode",
+    "endpoint_discovery_enabled",
+    "ignore_configured_endpoint_urls",
+    "sdk_ua_app_id",
+    "request_min_compression_size_bytes",
+    "disable_request_compression",
+    "account_id_endpoint_mode",
+    "sigv4a_signing_region_set",
+    "auth_scheme_preference",
+    "request_checksum_calculation",
+    "response_checksum_validation",
+    "login_session",
+];
+
+struct Entry {
+    key: String,
+    value: String,
+    line: usize,
+}
+
+struct Section {
+    header: String,
+    line: usize,
+    entries: Vec<Entry>,
+}
+
+/// A profile as written, with the line of each key for error messages.
+struct Profile {
+    name: String,
+    line: usize,
+    keys: BTreeMap<&'static str, (String, usize)>,
+}
+
+impl Profile {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.keys.get(key).map(|(v, _)| v.as_str())
+    }
+
+    fn line_of(&self, key: &str) -> usize {
+        self.keys.get(key).map_or(self.line, |(_, l)| *l)
+    }
+}
+
+/// Reads and validates `path`; roles come back ordered so each follows its source profile.
+pub fn load(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<RoleConfig>, Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![format!(
+            "cannot read config file {}: {e}; check --config (ROLEHOP_CONFIG)",
+            path.display()
+        )]
+    })?;
+    parse(&text, path, env)
+}
+
+/// Parses config text; `path` names the file in errors and anchors relative policy files.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<RoleConfig>, Vec<String>> {
+    let at = |line: usize, msg: String| format!("{}:{line}: {msg}", path.display());
+    let mut errors = Vec::new();
+    let sections =
+        sections(text).map_err(|e| e.into_iter().map(|(l, m)| at(l, m)).collect::<Vec<_>>())?;
+
+    let mut profiles: Vec<Profile> = Vec::new();
+    for section in sections {
+        let name = match profile_name(&section.header) {
+            Ok(Some(name)) => name,
+            Ok(None) => {
+                if let Some(e) = section.entries.iter().find(|e| e.key == ROLE_ARN) {
+                    errors.push(at(e.line, format!(
+                        "[{}] has a role_arn but is not a profile section; in the config file syntax write [profile {}]",
+                        section.header, section.header
+                    )));
+                }
+                continue;
+            }
+            Err(msg) => {
+                errors.push(at(section.line, msg));
+                continue;
+            }
+        };
+        if let Some(earlier) = profiles.iter().find(|p| p.name == name) {
+            errors.push(at(
+                section.line,
+                format!(
+                    "profile {name} is defined again (first at line {}); merge the two sections",
+                    earlier.line
+                ),
+            ));
+            continue;
+        }
+        let mut keys = BTreeMap::new();
+        for entry in section.entries {
+            if let Some(known) = KNOWN.iter().find(|k| **k == entry.key) {
+                if let Some((_, first)) = keys.insert(*known, (entry.value, entry.line)) {
+                    errors.push(at(
+                        entry.line,
+                        format!(
+                            "{} is set twice in profile {name} (first at line {first}); keep one",
+                            entry.key
+                        ),
+                    ));
+                }
+            } else if let Some(msg) = unknown_key_problem(&entry.key) {
+                errors.push(at(entry.line, msg));
+            }
+        }
+        profiles.push(Profile {
+            name,
+            line: section.line,
+            keys,
+        });
+    }
+
+    // Profiles without role_arn are not rolehop's (a region-only [default], an SSO profile)
+    // unless they carry role keys, or a served profile chains from them.
+    let served: HashMap<&str, &Profile> = profiles
+        .iter()
+        .filter(|p| p.get(ROLE_ARN).is_some())
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    for p in profiles.iter().filter(|p| p.get(ROLE_ARN).is_none()) {
+        if let Some(key) = p.keys.keys().next() {
+            errors.push(at(
+                p.line_of(key),
+                format!(
+                    "profile {} sets {key} but has no role_arn; add the role_arn to assume",
+                    p.name
+                ),
+            ));
+        }
+    }
+
+    let mut roles = BTreeMap::new();
+    for p in served.values() {
+        if let Some(role) = profile_role(p, path, env, &served, &mut |line, msg| {
+            errors.push(at(line, msg))
+        }) {
+            roles.insert(p.name.clone(), role);
+        }
+    }
+    chain_problems(&served, &mut |line, msg| errors.push(at(line, msg)));
+    if served.is_empty() && errors.is_empty() {
+        errors.push(format!("{}: no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source", path.display()));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| line_number(e));
+        errors.dedup();
+        return Err(errors);
+    }
+    Ok(in_chain_order(roles))
+}
+
+fn line_number(error: &str) -> usize {
+    error
+        .split(':')
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+/// One profile's role, or `None` after reporting its problems.
+fn profile_role(
+    p: &Profile,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    served: &HashMap<&str, &Profile>,
+    report: &mut dyn FnMut(usize, String),
+) -> Option<RoleConfig> {
+    let before = std::cell::Cell::new(0usize);
+    let mut fail = |line: usize, msg: String| {
+        before.set(before.get() + 1);
+        report(line, msg);
+    };
+    let name = &p.name;
+    let role_arn = p.get(ROLE_ARN).and_then(|raw| {
+        raw.parse::<RoleArn>()
+            .map_err(|e| fail(p.line_of(ROLE_ARN), e.to_string()))
+            .ok()
+    });
+    let source = match (p.get(CREDENTIAL_SOURCE), p.get(SOURCE_PROFILE)) {
+        (Some(_), Some(_)) => {
+            fail(
+                p.line_of(SOURCE_PROFILE),
+                format!(
+                    "profile {name} sets both credential_source and source_profile; keep credential_source at the root of a chain and source_profile on the hops after it"
+                ),
+            );
+            None
+        }
+        (Some(cs), None) => SourceKind::from_credential_source(cs, env)
+            .map(RoleSource::Credentials)
+            .map_err(|e| fail(p.line_of(CREDENTIAL_SOURCE), e))
+            .ok(),
+        (None, Some(sp)) if !served.contains_key(sp) => {
+            fail(
+                p.line_of(SOURCE_PROFILE),
+                format!(
+                    "source_profile {sp} of profile {name} is not a profile with a role_arn in this file; rolehop chains only roles, never stored keys"
+                ),
+            );
+            None
+        }
+        (None, Some(sp)) => Some(RoleSource::Profile(sp.to_owned())),
+        // Reported by chain_problems, which sees the whole chain.
+        (None, None) => None,
+    };
+    if let Some(Err(e)) = p.get(EXTERNAL_ID).map(chain::validate_external_id) {
+        fail(p.line_of(EXTERNAL_ID), e);
+    }
+    let session_name = p.get(SESSION_NAME).and_then(|s| {
+        SessionName::parse(s)
+            .map_err(|e| fail(p.line_of(SESSION_NAME), e))
+            .ok()
+    });
+    let duration_secs = match p.get(DURATION) {
+        None => DEFAULT_DURATION_SECS,
+        Some(raw) => raw.parse::<u32>().unwrap_or_else(|_| {
+            fail(
+                p.line_of(DURATION),
+                format!("duration_seconds `{raw}` is not a whole number of seconds"),
+            );
+            DEFAULT_DURATION_SECS
+        }),
+    };
+    if let Some(problem) = source
+        .as_ref()
+        .and_then(|s| duration_problem(duration_secs, s))
+    {
+        fail(p.line_of(DURATION), format!("duration_seconds {problem}"));
+    }
+    let mut options = SessionOptions {
+        transitive_tag_keys: list(p.get(TRANSITIVE)),
+        source_identity: p.get(SOURCE_IDENTITY).map(str::to_owned),
+        policy_arns: list(p.get(POLICY_ARNS)),
+        ..SessionOptions::default()
+    };
+    for raw in list(p.get(TAGS)) {
+        match chain::parse_tag(&raw) {
+            Ok(tag) => options.tags.push(tag),
+            Err(e) => fail(p.line_of(TAGS), e),
+        }
+    }
+    options.policy = match (p.get(POLICY), p.get(POLICY_FILE)) {
+        (Some(_), Some(_)) => {
+            fail(
+                p.line_of(POLICY_FILE),
+                format!(
+                    "profile {name} sets both rolehop_policy and rolehop_policy_file; keep one"
+                ),
+            );
+            None
+        }
+        (Some(json), None) => SessionOptions::compact_policy(json)
+            .map_err(|e| fail(p.line_of(POLICY), e))
+            .ok(),
+        (None, Some(file)) => {
+            let file = relative_to(path, file);
+            read_policy_file(&file)
+                .map_err(|e| fail(p.line_of(POLICY_FILE), e))
+                .ok()
+        }
+        (None, None) => None,
+    };
+    for problem in options.problems() {
+        fail(p.line, format!("profile {name}: {problem}"));
+    }
+    match (role_arn, source) {
+        (Some(role_arn), Some(source)) if before.get() == 0 => Some(RoleConfig {
+            name: name.clone(),
+            role_arn,
+            external_id: p.get(EXTERNAL_ID).map(Secret::new),
+            session_name,
+            duration_secs,
+            options,
+            source,
+        }),
+        _ => None,
+    }
+}
+
+/// Cycles, and chains that never reach a `credential_source`.
+fn chain_problems(served: &HashMap<&str, &Profile>, report: &mut dyn FnMut(usize, String)) {
+    let mut reported_cycles: Vec<Vec<String>> = Vec::new();
+    let mut names: Vec<&&str> = served.keys().collect();
+    names.sort();
+    for start in names {
+        let mut path: Vec<&str> = vec![start];
+        let mut current = served[*start];
+        loop {
+            if current.get(CREDENTIAL_SOURCE).is_some() {
+                break;
+            }
+            let Some(next) = current.get(SOURCE_PROFILE) else {
+                if current.name == *start {
+                    report(
+                        current.line,
+                        format!(
+                            "profile {} has neither credential_source nor source_profile; the root of a chain needs credential_source = EcsContainer (or Environment, Ec2InstanceMetadata)",
+                            current.name
+                        ),
+                    );
+                }
+                break;
+            };
+            let Some(next_profile) = served.get(next) else {
+                break;
+            };
+            if let Some(pos) = path.iter().position(|n| *n == next) {
+                let mut cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
+                let shown = format!("{} -> {next}", cycle.join(" -> "));
+                cycle.sort();
+                if !reported_cycles.contains(&cycle) {
+                    reported_cycles.push(cycle);
+                    let closing = served[path[path.len() - 1]];
+                    report(
+                        closing.line_of(SOURCE_PROFILE),
+                        format!(
+                            "source_profile makes a cycle ({shown}); one profile of a chain must use credential_source instead"
+                        ),
+                    );
+                }
+                break;
+            }
+            path.push(next);
+            current = next_profile;
+        }
+    }
+}
+
+/// Orders roles so each comes after the profile it chains from.
+fn in_chain_order(mut roles: BTreeMap<String, RoleConfig>) -> Vec<RoleConfig> {
+    let mut ordered: Vec<RoleConfig> = Vec::new();
+    while !roles.is_empty() {
+        let ready: Vec<String> = roles
+            .iter()
+            .filter(|(_, r)| match &r.source {
+                RoleSource::Credentials(_) => true,
+                RoleSource::Profile(p) => ordered.iter().any(|o| &o.name == p),
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert!(!ready.is_empty(), "cycles are rejected before ordering");
+        for name in ready {
+            ordered.push(roles.remove(&name).expect("present"));
+        }
+    }
+    ordered
+}
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn relative_to(config: &Path, file: &str) -> PathBuf {
+    let file = Path::new(file);
+    if file.is_absolute() {
+        return file.to_owned();
+    }
+    config.parent().unwrap_or(Path::new(".")).join(file)
+}
+
+/// `[default]` and `[profile NAME]` are profiles; `[sso-session x]`, `[services x]` and the
+/// rest are not rolehop's.
+fn profile_name(header: &str) -> Result<Option<String>, String> {
+    let name = if header == "default" {
+        "default"
+    } else if let Some(rest) = header.strip_prefix("profile") {
+        if !rest.starts_with(char::is_whitespace) {
+            return Ok(None);
+        }
+        rest.trim()
+    } else {
+        return Ok(None);
+    };
+    if name.is_empty() || name.len() > 64 || !name.chars().all(is_iam_name_char) {
+        return Err(format!(
+            "profile name `{name}` cannot be served at /v1/credentials/{name}; use 1 to 64 letters, digits and + = , . @ _ -"
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// A key rolehop does not read: `None` to ignore it, or why it looks like a mistake.
+fn unknown_key_problem(key: &str) -> Option<String> {
+    if AWS_KEYS.contains(&key) || key.starts_with("sso_") || key.starts_with("cli_") {
+        return None;
+    }
+    let closest = KNOWN
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= 2 || (key.starts_with("rolehop") && k.starts_with("rolehop")));
+    match closest {
+        Some((_, known)) => Some(format!("unknown key `{key}`; did you mean `{known}`?")),
+        None if key.starts_with("rolehop") => Some(format!(
+            "unknown rolehop key `{key}`; rolehop's keys are {}",
+            KNOWN
+                .iter()
+                .filter(|k| k.starts_with("rolehop"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => None,
+    }
+}
+
+/// Edit distance with adjacent transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The INI layer: sections of `key = value` lines. Comments start with `#` or `;`; an indented
+/// line continues the previous value (how `s3 =` blocks and multi-line policies are written).
+fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
+    let mut out: Vec<Section> = Vec::new();
+    let mut errors = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if raw.starts_with([' ', '\t']) {
+            match out.last_mut().and_then(|s| s.entries.last_mut()) {
+                Some(entry) => {
+                    entry.value.push('\n');
+                    entry.value.push_str(trimmed);
+                }
+                None => errors.push((
+                    line,
+                    "an indented line continues nothing; remove the indentation".into(),
+                )),
+            }
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix('[') {
+            match rest.strip_suffix(']') {
+                Some(header) => out.push(Section {
+                    header: header.split_whitespace().collect::<Vec<_>>().join(" "),
+                    line,
+                    entries: Vec::new(),
+                }),
+                None => errors.push((line, "section header is missing its closing `]`".into())),
+            }
+            continue;
+        }
+        let Some((key, value)) = trimmed.split_once('=') else {
+            errors.push((
+                line,
+                format!("expected `key = value`, found `{}`", truncate(trimmed, 40)),
+            ));
+            continue;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        match out.last_mut() {
+            Some(section) if !key.is_empty() => section.entries.push(Entry {
+                key,
+                value: value.trim().to_owned(),
+                line,
+            }),
+            Some(_) => errors.push((
+                line,
+                "a line starts with `=`; expected `key = value`".into(),
+            )),
+            None => errors.push((
+                line,
+                format!("`{key}` comes before any [profile NAME] section"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    format!("{}...", s.chars().take(max).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ECS_ENV: &[(&str, &str)] = &[(
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "/v2/credentials/x",
+    )];
+
+    fn parse_with(
+        text: &str,
+        vars: &'static [(&'static str, &'static str)],
+    ) -> Result<Vec<RoleConfig>, Vec<String>> {
+        parse(text, Path::new("/etc/rolehop/config"), &|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    const THREE: &str = r#"
+# ignored: not a role
+[default]
+region = us-east-1
+output = json
+
+[profile reports]
+role_arn = arn:aws:iam::555566667777:role/destination-account-role
+credential_source = EcsContainer
+external_id = Partner-7
+rolehop_session_tags = Project=blue, CostCenter=42
+rolehop_transitive_tag_keys = Project
+rolehop_source_identity = billing-service
+rolehop_policy = {"Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+rolehop_policy_arns = arn:aws:iam::aws:policy/ReadOnlyAccess
+s3 =
+    max_concurrent_requests = 10
+
+[profile hub]
+role_arn = arn:aws:iam::444455556666:role/hub
+credential_source = EcsContainer
+role_session_name = hub-session
+duration_seconds = 900
+
+[profile audit]
+role_arn = arn:aws:iam::999988887777:role/audit
+source_profile = hub
+
+[sso-session corp]
+sso_region = us-east-1
+"#;
+
+    #[test]
+    fn three_profiles_with_every_parameter() {
+        let roles = parse_with(THREE, ECS_ENV).unwrap();
+        let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["hub", "reports", "audit"],
+            "hops come before the profiles chained from them"
+        );
+        let reports = &roles[1];
+        assert_eq!(reports.role_arn.account_id(), "555566667777");
+        assert_eq!(
+            reports.external_id.as_ref().map(Secret::expose),
+            Some("Partner-7")
+        );
+        assert_eq!(reports.options.tags.len(), 2);
+        assert_eq!(reports.options.tags[1].key, "CostCenter");
+        assert_eq!(reports.options.tags[1].value, "42");
+        assert_eq!(reports.options.transitive_tag_keys, ["Project"]);
+        assert_eq!(
+            reports.options.source_identity.as_deref(),
+            Some("billing-service")
+        );
+        let policy: serde_json::Value =
+            serde_json::from_str(reports.options.policy.as_ref().unwrap()).unwrap();
+        assert_eq!(policy["Statement"][0]["Action"], "s3:GetObject");
+        assert_eq!(
+            reports.options.policy_arns,
+            ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+        );
+        assert_eq!(
+            reports.source,
+            RoleSource::Credentials(SourceKind::EcsRelative)
+        );
+        assert_eq!(reports.duration_secs, 3600);
+        let hub = &roles[0];
+        assert_eq!(
+            hub.session_name.as_ref().map(SessionName::as_str),
+            Some("hub-session")
+        );
+        assert_eq!(hub.duration_secs, 900);
+        assert_eq!(roles[2].source, RoleSource::Profile("hub".into()));
+    }
+
+    #[test]
+    fn policy_files_are_read_relative_to_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("session.json"),
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": []\n}\n",
+        )
+        .unwrap();
+        let config = dir.path().join("config");
+        let text = "[profile a]\nrole_arn = arn:aws:iam::555566667777:role/a\ncredential_source = EcsContainer\nrolehop_policy_file = session.json\n";
+        let env =
+            |k: &str| (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/x".to_owned());
+        let roles = parse(text, &config, &env).unwrap();
+        assert_eq!(
+            roles[0].options.policy.as_deref(),
+            Some(r#"{"Statement":[],"Version":"2012-10-17"}"#)
+        );
+        let missing = text.replace("session.json", "nope.json");
+        let errs = parse(&missing, &config, &env).unwrap_err();
+        assert!(
+            errs[0].contains(":4: cannot read") && errs[0].contains("nope.json"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = "\
+[profile a]
+role_arn = arn:aws:iam::55556666777:role/a
+credential_source = EcsContainer
+duration_seconds = 7200
+role_sesion_name = typo
+rolehop_tags = x=y
+
+[profile b]
+role_arn = arn:aws:iam::555566667777:role/b
+source_profile = nowhere
+
+[profile c]
+role_arn = arn:aws:iam::555566667777:role/c
+source_profile = d
+
+[profile d]
+role_arn = arn:aws:iam::555566667777:role/d
+source_profile = c
+
+[profile e]
+role_arn = arn:aws:iam::555566667777:role/e
+
+[profile f]
+role_arn = arn:aws:iam::555566667777:role/f
+credential_source = EcsContainer
+role_session_name = has space
+rolehop_session_tags = aws:x=1
+mfa_serial = arn:aws:iam::555566667777:mfa/me
+region = eu-west-1
+
+[g]
+role_arn = arn:aws:iam::555566667777:role/g
+";
+        let errs = parse_with(text, ECS_ENV).unwrap_err();
+        let expect = [
+            ":2: role ARN `arn:aws:iam::55556666777:role/a` has account id",
+            ":4: duration_seconds 7200 is over STS's one-hour limit",
+            ":5: unknown key `role_sesion_name`; did you mean `role_session_name`?",
+            ":6: unknown rolehop key `rolehop_tags`",
+            ":10: source_profile nowhere of profile b is not a profile",
+            ":18: source_profile makes a cycle (c -> d -> c)",
+            ":20: profile e has neither credential_source nor source_profile",
+            ":23: profile f: session tag key `aws:x` starts with `aws:`",
+            ":26: session name `has space` contains ` `",
+            ":32: [g] has a role_arn but is not a profile section; in the config file syntax write [profile g]",
+        ];
+        for (err, expected) in errs.iter().zip(expect) {
+            assert!(err.starts_with("/etc/rolehop/config:"), "{err}");
+            assert!(
+                err.contains(expected),
+                "expected {expected:?}, got {err:?}\nall: {errs:#?}"
+            );
+        }
+        assert_eq!(errs.len(), expect.len(), "{errs:#?}");
+    }
+
+    #[test]
+    fn syntax_errors_name_their_lines() {
+        let errs = parse_with(
+            "role_arn = x\n[profile a\n[profile b]\njust words\n  \n",
+            ECS_ENV,
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].contains(":1: `role_arn` comes before any [profile NAME] section"));
+        assert!(errs[1].contains(":2: section header is missing its closing `]`"));
+        assert!(errs[2].contains(":4: expected `key = value`, found `just words`"));
+    }
+
+    #[test]
+    fn duplicates_and_conflicts_are_refused() {
+        let text = "\
+[profile a]
+role_arn = arn:aws:iam::555566667777:role/a
+role_arn = arn:aws:iam::555566667777:role/b
+credential_source = EcsContainer
+source_profile = a
+[profile a]
+region = us-east-1
+";
+        let errs = parse_with(text, ECS_ENV).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":3: role_arn is set twice in profile a (first at line 2)")),
+            "{errs:#?}"
+        );
+        assert!(errs.iter().any(|e| e.contains(":5: profile a sets both credential_source and source_profile")), "{errs:#?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":6: profile a is defined again (first at line 1)")),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn environment_source_allows_long_sessions_and_ecs_needs_its_variables() {
+        let text = "[profile a]\nrole_arn = arn:aws:iam::555566667777:role/a\ncredential_source = Environment\nduration_seconds = 43200\n";
+        let roles = parse_with(
+            text,
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(roles[0].duration_secs, 43200);
+        let ecs = text
+            .replace("Environment", "EcsContainer")
+            .replace("43200", "3600");
+        let errs = parse_with(&ecs, &[]).unwrap_err();
+        assert!(
+            errs[0].contains(":3: credential_source = EcsContainer, but neither"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_roles_says_so() {
+        let errs = parse_with("[default]\nregion = us-east-1\n", ECS_ENV).unwrap_err();
+        assert!(errs[0].contains("no profile has a role_arn"), "{errs:?}");
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance("role_arn", "role_arn"), 0);
+        assert_eq!(edit_distance("rloe_arn", "role_arn"), 1);
+        assert_eq!(edit_distance("externalid", "external_id"), 1);
+        assert!(edit_distance("region", "role_arn") > 2);
+    }
+}
