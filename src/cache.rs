@@ -116,6 +116,8 @@ impl Timing {
 #[derive(Debug, Clone, Default)]
 struct State {
     creds: Option<Arc<Credentials>>,
+    /// Expiry minus fetch time of `creds`.
+    lifetime: Option<Duration>,
     refreshing: bool,
     /// Completed fetch attempts, successful or not.
     attempts: u64,
@@ -181,10 +183,14 @@ impl Cell {
         self.wait(None, self.timing.client_wait).await
     }
 
-    /// For a later hop: a credential with at least [`Timing::chain_min_remaining`] left, asking
-    /// for an early refresh when the held one is older than that.
+    /// For a later hop: a credential with at least [`Timing::chain_min_remaining`] left (or half
+    /// its lifetime, for short sessions), asking for an early refresh when the held one is older.
     pub async fn get_for_chaining(&self) -> Result<Arc<Credentials>, Unavailable> {
-        if let Some(creds) = self.current(self.timing.chain_min_remaining) {
+        let lifetime = self.state.borrow().lifetime;
+        let min_left = lifetime.map_or(self.timing.chain_min_remaining, |l| {
+            self.timing.chain_min_remaining.min(l / 2)
+        });
+        if let Some(creds) = self.current(min_left) {
             return Ok(creds);
         }
         let (attempts, refreshing) = {
@@ -286,7 +292,9 @@ impl Cell {
                         next_refresh_in_secs = delay.as_secs(),
                         "credentials refreshed"
                     );
+                    let lifetime = creds.remaining(now);
                     self.state.send_modify(|s| {
+                        s.lifetime = lifetime;
                         s.creds = Some(Arc::new(creds));
                         s.refreshing = false;
                         s.attempts += 1;
@@ -391,6 +399,14 @@ mod tests {
         script: Vec<Result<Duration, &'static str>>,
         delay: Duration,
     ) -> (Arc<Cell>, Arc<AtomicUsize>, SharedClock) {
+        cell_with(script, delay, Timing::default())
+    }
+
+    fn cell_with(
+        script: Vec<Result<Duration, &'static str>>,
+        delay: Duration,
+        timing: Timing,
+    ) -> (Arc<Cell>, Arc<AtomicUsize>, SharedClock) {
         let clock: SharedClock = Arc::new(TokioClock::starting_at(t0()));
         let calls = Arc::new(AtomicUsize::new(0));
         let fetcher = Scripted {
@@ -400,12 +416,7 @@ mod tests {
             calls: calls.clone(),
         };
         (
-            Cell::new(
-                "default",
-                Box::new(fetcher),
-                clock.clone(),
-                Timing::default(),
-            ),
+            Cell::new("default", Box::new(fetcher), clock.clone(), timing),
             calls,
             clock,
         )
@@ -522,17 +533,47 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn chaining_asks_for_an_early_refresh_of_an_old_hop() {
-        let (cell, calls, _) = cell(vec![Ok(MIN * 20), Ok(HOUR)], Duration::from_millis(10));
+        // A late refresh schedule, so the hop is still on its first credential when a later
+        // hop wants one with 15 minutes left.
+        let timing = Timing {
+            refresh_fraction: (0.9, 0.9),
+            ..Timing::default()
+        };
+        let (cell, calls, _) = cell_with(
+            vec![Ok(MIN * 40), Ok(HOUR)],
+            Duration::from_millis(10),
+            timing,
+        );
         cell.spawn();
         assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
-        // 20-minute credential after 6 minutes: servable, but too old to chain from.
-        tokio::time::sleep(MIN * 6).await;
-        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        tokio::time::sleep(MIN * 26).await;
+        assert_eq!(
+            cell.get().await.unwrap().access_key_id,
+            "AKID1",
+            "14 min left: servable"
+        );
         assert_eq!(
             cell.get_for_chaining().await.unwrap().access_key_id,
             "AKID2"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn short_hops_are_chained_from_without_forcing_refreshes() {
+        let (cell, calls, _) = cell(vec![Ok(MIN * 15), Ok(MIN * 15)], Duration::ZERO);
+        cell.spawn();
+        assert_eq!(
+            cell.get_for_chaining().await.unwrap().access_key_id,
+            "AKID1"
+        );
+        // 15-minute sessions can never have 15 minutes left; half their life is enough.
+        tokio::time::sleep(MIN * 4).await;
+        assert_eq!(
+            cell.get_for_chaining().await.unwrap().access_key_id,
+            "AKID1"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     async fn futures_join<T: Send + 'static>(

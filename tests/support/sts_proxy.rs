@@ -23,6 +23,8 @@ pub struct Faults {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub action: String,
+    /// The access key id that signed the request (from its SigV4 `Authorization` header).
+    pub access_key: String,
     pub params: Vec<(String, String)>,
     pub completed_at: Instant,
 }
@@ -94,6 +96,14 @@ impl StsProxy {
             .collect()
     }
 
+    /// The AssumeRole calls for one role ARN.
+    pub fn assume_calls(&self, role_arn: &str) -> Vec<Call> {
+        self.calls("AssumeRole")
+            .into_iter()
+            .filter(|c| c.param("RoleArn") == Some(role_arn))
+            .collect()
+    }
+
     pub fn count(&self, action: &str) -> usize {
         self.calls(action).len()
     }
@@ -159,8 +169,17 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
             }
         }
     };
+    let access_key = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|v| v.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
     state.calls.lock().unwrap().push(Call {
         action,
+        access_key,
         params,
         completed_at: Instant::now(),
     });

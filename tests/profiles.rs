@@ -1,0 +1,214 @@
+//! `rolehop serve --config`: several roles and a chain from one AWS-syntax config file (the
+//! README's example), every AssumeRole parameter checked at the STS proxy, one call per hop.
+
+use crate::support::ecs_agent::TASK_ID;
+use crate::support::rolehop::Rolehop;
+use crate::support::{Stack, clients, http};
+
+const EXAMPLE: &str = include_str!("../examples/rolehop.config");
+/// A second profile chained from `hub`, to show the hop is shared.
+const SHARED_HOP: &str = "\n[profile audit-readonly]\nrole_arn = arn:aws:iam::999988887777:role/audit-readonly\nsource_profile = hub\n";
+
+async fn serve_config(stack: &Stack, text: &str) -> Rolehop {
+    let path = stack.work.path("rolehop.config");
+    std::fs::write(&path, text).unwrap();
+    let (config, token) = (
+        path.display().to_string(),
+        stack.token_file().display().to_string(),
+    );
+    Rolehop::spawn(
+        &[
+            "serve",
+            "--config",
+            &config,
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &token,
+        ],
+        &stack.rolehop_env(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_profile_answers_with_its_own_account_and_role() {
+    let stack = Stack::start().await;
+    let rolehop = serve_config(&stack, &format!("{EXAMPLE}{SHARED_HOP}")).await;
+    rolehop.wait_ready().await;
+
+    let expected = [
+        (
+            "/v1/credentials",
+            "555566667777",
+            "destination-account-role",
+            TASK_ID,
+        ),
+        (
+            "/v1/credentials/default",
+            "555566667777",
+            "destination-account-role",
+            TASK_ID,
+        ),
+        (
+            "/v1/credentials/reports",
+            "555566667777",
+            "reports-reader",
+            "reports-batch",
+        ),
+        ("/v1/credentials/hub", "444455556666", "hub", TASK_ID),
+        ("/v1/credentials/audit", "999988887777", "audit", TASK_ID),
+        (
+            "/v1/credentials/audit-readonly",
+            "999988887777",
+            "audit-readonly",
+            TASK_ID,
+        ),
+    ];
+    for (path, account, role, session) in expected {
+        let identity = clients::boto3_caller_identity(&stack.client_env(&rolehop, path)).await;
+        assert_eq!(identity["Account"], account, "{path}: {identity}");
+        assert_eq!(
+            identity["Arn"],
+            format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+            "{path}"
+        );
+    }
+    let audit =
+        clients::aws_cli_caller_identity(&stack.client_env(&rolehop, "/v1/credentials/audit"))
+            .await;
+    assert_eq!(audit["Account"], "999988887777", "{audit}");
+
+    // One AssumeRole per hop, the shared hub included; each hop signed by the one before it.
+    let token = stack.token();
+    let key_of = |profile: &'static str| {
+        let url = format!("{}/v1/credentials/{profile}", rolehop.base);
+        let token = token.clone();
+        async move {
+            http::get(&url, &[("Authorization", &token)]).await.json()["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let task_key = stack.agent.credentials().access_key_id;
+    let hub_key = key_of("hub").await;
+    for (role, signer) in [
+        (
+            "arn:aws:iam::555566667777:role/destination-account-role",
+            &task_key,
+        ),
+        ("arn:aws:iam::555566667777:role/reports-reader", &task_key),
+        ("arn:aws:iam::444455556666:role/hub", &task_key),
+        ("arn:aws:iam::999988887777:role/audit", &hub_key),
+        ("arn:aws:iam::999988887777:role/audit-readonly", &hub_key),
+    ] {
+        let calls = stack.proxy.assume_calls(role);
+        assert_eq!(calls.len(), 1, "{role}");
+        assert_eq!(
+            &calls[0].access_key, signer,
+            "{role} signed by the previous hop"
+        );
+    }
+    assert_eq!(stack.proxy.count("AssumeRole"), 5);
+    assert_eq!(
+        stack.agent.credential_requests(),
+        1,
+        "one source fetch shared by every chain"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_assume_role_parameter_reaches_sts_exactly() {
+    let stack = Stack::start().await;
+    let rolehop = serve_config(&stack, EXAMPLE).await;
+    rolehop.wait_ready().await;
+
+    let default = &stack
+        .proxy
+        .assume_calls("arn:aws:iam::555566667777:role/destination-account-role")[0];
+    assert_eq!(
+        default.param("ExternalId"),
+        Some("rolehop-demo-external-id")
+    );
+    assert_eq!(default.param("RoleSessionName"), Some(TASK_ID));
+    assert_eq!(default.param("DurationSeconds"), Some("3600"));
+    assert_eq!(default.param("Tags.member.1.Key"), None);
+
+    let reports = &stack
+        .proxy
+        .assume_calls("arn:aws:iam::555566667777:role/reports-reader")[0];
+    let expected = [
+        ("RoleSessionName", "reports-batch"),
+        ("DurationSeconds", "1800"),
+        ("Tags.member.1.Key", "Project"),
+        ("Tags.member.1.Value", "blue"),
+        ("Tags.member.2.Key", "CostCenter"),
+        ("Tags.member.2.Value", "42"),
+        ("TransitiveTagKeys.member.1", "Project"),
+        ("SourceIdentity", "reports-service"),
+        (
+            "PolicyArns.member.1.arn",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ),
+    ];
+    for (name, value) in expected {
+        assert_eq!(reports.param(name), Some(value), "{name}");
+    }
+    assert_eq!(reports.param("ExternalId"), None);
+    let policy: serde_json::Value =
+        serde_json::from_str(reports.param("Policy").expect("Policy sent")).unwrap();
+    assert_eq!(
+        policy,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]})
+    );
+    assert!(
+        !rolehop.logs().contains("rolehop-demo-external-id"),
+        "the external id is not logged"
+    );
+}
+
+#[tokio::test]
+async fn config_errors_name_file_and_line_and_exit_64() {
+    let work = crate::support::rolehop::Workdir::new();
+    let path = work.path("bad.config");
+    std::fs::write(
+        &path,
+        "[profile a]\nrole_arn = arn:aws:iam::555566667777:role/a\nsource_profile = b\n\n[profile b]\nrole_arn = arn:aws:iam::555566667777:role/b\nsource_profile = a\nexternal_idd = x\n",
+    )
+    .unwrap();
+    let mut env = crate::support::rolehop::base_env(work.dir.path());
+    env.push(("ROLEHOP_TOKEN".into(), "0123456789abcdef0123".into()));
+    let config = path.display().to_string();
+    let (code, _, stderr) = Rolehop::run(&["serve", "--config", &config], &env).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{config}:7: source_profile makes a cycle (a -> b -> a)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{config}:8: unknown key `external_idd`; did you mean `external_id`?"
+        )),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = Rolehop::run(
+        &[
+            "serve",
+            "--config",
+            &config,
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/a",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 64);
+    assert!(
+        stderr.contains("--config (ROLEHOP_CONFIG) and role flags"),
+        "{stderr}"
+    );
+}
