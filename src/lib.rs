@@ -9,7 +9,8 @@
 //!   never serves a credential about to expire.
 //! - [`serve`]: the HTTP listener with the ECS-compatible credentials route and health routes.
 //!
-//! Around them: [`cli`] and [`config`] (flags and environment into one validated config),
+//! Around them: [`cli`] and [`config`] (flags, environment and an AWS-syntax config file into
+//! one validated config),
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
 //! [`logging`], and [`cmd`] (one module per subcommand).

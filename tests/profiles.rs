@@ -212,3 +212,24 @@ async fn config_errors_name_file_and_line_and_exit_64() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_readme_shows_the_example_file_as_it_is() {
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("```ini\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has an ini block");
+    let file_lines: Vec<&str> = EXAMPLE
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    let shown: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        file_lines
+            .windows(shown.len())
+            .any(|w| w == shown.as_slice()),
+        "the README's ini block is not the start of examples/rolehop.config"
+    );
+}

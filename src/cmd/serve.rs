@@ -34,12 +34,23 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
 }
 
 async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    if sdk.region().is_none() {
-        return Err(CmdError::usage(
+    // Region from the environment or the shared config file only: asking instance metadata
+    // would be a network call (and a slow one outside EC2) before anything is validated.
+    let region = aws_config::meta::region::RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+    .region()
+    .await
+    .ok_or_else(|| {
+        CmdError::usage(
             "no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint",
-        ));
-    }
+        )
+    })?;
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .load()
+        .await;
     let clock: SharedClock = Arc::new(SystemClock);
     let timing = Timing::default();
 
