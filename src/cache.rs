@@ -183,6 +183,15 @@ impl Cell {
         self.wait(None, self.timing.client_wait).await
     }
 
+    /// Like [`Cell::get`], waiting up to `limit` for the refresh in flight (a one-shot command
+    /// that has nothing to serve until the chain is assumed).
+    pub async fn get_within(&self, limit: Duration) -> Result<Arc<Credentials>, Unavailable> {
+        if let Some(creds) = self.current(self.timing.min_remaining) {
+            return Ok(creds);
+        }
+        self.wait(None, limit).await
+    }
+
     /// For a later hop: a credential with at least [`Timing::chain_min_remaining`] left (or half
     /// its lifetime, for short sessions), asking for an early refresh when the held one is older.
     pub async fn get_for_chaining(&self) -> Result<Arc<Credentials>, Unavailable> {
@@ -280,7 +289,8 @@ impl Cell {
             let outcome = self.fetcher.fetch().await;
             let now = self.clock.now();
             let delay = match outcome.and_then(|c| self.accept(c, now)) {
-                Ok(creds) => {
+                Ok(mut creds) => {
+                    creds.fetched_at = Some(now);
                     failures = 0;
                     let delay =
                         self.timing
@@ -387,6 +397,7 @@ mod tests {
                     expiration: Some(self.clock.now() + lifetime),
                     role_arn: None,
                     account_id: None,
+                    fetched_at: None,
                 })
             })
         }

@@ -331,6 +331,7 @@ impl AssumeRole {
             expiration: Some(expiration),
             role_arn: Some(hop.role_arn.to_string()),
             account_id: Some(hop.role_arn.account_id().to_owned()),
+            fetched_at: None,
         })
     }
 }

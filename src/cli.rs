@@ -29,8 +29,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Assume the destination role from the task's own credentials, keep it fresh, and serve it
-    /// on an ECS-compatible credentials endpoint.
+    /// on an ECS-compatible credentials endpoint (and, if asked, an IMDSv2-compatible one).
     Serve(ServeArgs),
+    /// Print credentials in the `credential_process` format (Version 1 JSON): from a running
+    /// rolehop, or on its own with the role flags or --config (--standalone).
+    CredentialProcess(CredentialProcessArgs),
+    /// Run a command whose AWS SDKs get their credentials from a running rolehop: sets
+    /// AWS_CONTAINER_CREDENTIALS_FULL_URI and the token variables, removes
+    /// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, and replaces itself with the command.
+    Exec(ExecArgs),
+    /// Print the settings `exec` would make, as shell `export` lines for `eval`.
+    Env(ClientArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,8 +50,8 @@ pub enum LogFormat {
     Text,
 }
 
-#[derive(Debug, Args)]
-pub struct ServeArgs {
+#[derive(Debug, Args, Default)]
+pub struct RoleArgs {
     /// Roles from a file in the AWS shared config syntax (`[profile NAME]` sections with
     /// role_arn, source_profile, credential_source, ...). Not combined with the role flags.
     #[arg(
@@ -138,6 +147,12 @@ pub struct ServeArgs {
         help_heading = "Role flags"
     )]
     pub policy_arns: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub roles: RoleArgs,
 
     /// Address to serve the credentials endpoint on (IP:PORT, or a port alone for 127.0.0.1).
     #[arg(
@@ -164,6 +179,29 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEHOP_ALLOW_REMOTE", help_heading = "Listener")]
     pub allow_remote: bool,
 
+    /// Also serve an IMDSv2-compatible endpoint on this address (off unless given).
+    #[arg(
+        long,
+        env = "ROLEHOP_IMDS_LISTEN",
+        value_name = "ADDR",
+        help_heading = "IMDS"
+    )]
+    pub imds_listen: Option<String>,
+
+    /// The role the IMDS endpoint serves (SDKs read exactly one role name from IMDS).
+    #[arg(
+        long,
+        env = "ROLEHOP_IMDS_ROLE",
+        value_name = "NAME",
+        default_value = "default",
+        help_heading = "IMDS"
+    )]
+    pub imds_role: String,
+
+    /// Also answer token-less IMDSv1 requests (refused by default).
+    #[arg(long, env = "ROLEHOP_IMDS_ALLOW_V1", help_heading = "IMDS")]
+    pub imds_allow_v1: bool,
+
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
     #[arg(
         long,
@@ -177,4 +215,60 @@ pub struct ServeArgs {
     /// Log format on stderr. The level is set with ROLEHOP_LOG (e.g. `debug`).
     #[arg(long, env = "ROLEHOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
+}
+
+/// How a helper command reaches a running rolehop. `healthcheck` uses the same.
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// rolehop's base URL.
+    #[arg(
+        long,
+        env = "ROLEHOP_ENDPOINT",
+        value_name = "URL",
+        help_heading = "Client"
+    )]
+    pub endpoint: Option<String>,
+
+    /// Which role (config profile) to use.
+    #[arg(
+        long,
+        env = "ROLEHOP_ROLE",
+        value_name = "NAME",
+        default_value = "default",
+        help_heading = "Client"
+    )]
+    pub role: String,
+
+    /// File holding rolehop's token; or set ROLEHOP_TOKEN.
+    #[arg(
+        long,
+        env = "ROLEHOP_TOKEN_FILE",
+        value_name = "PATH",
+        help_heading = "Client"
+    )]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// Assume the role in this process instead of asking a running rolehop (implied by the
+    /// role flags or --config); credentials are cached per user while 15 minutes remain.
+    #[arg(long, env = "ROLEHOP_STANDALONE", help_heading = "Standalone")]
+    pub standalone: bool,
+
+    #[command(flatten)]
+    pub roles: RoleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand; each returns `Ok` or a [`CmdError`] carrying its exit code.
 
+pub mod credential_process;
+pub mod exec;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -29,10 +31,21 @@ impl CmdError {
     }
 }
 
+/// The async runtime every command runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CmdError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CmdError::failure(format!("cannot start the async runtime: {e}")))
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::main(&args),
+        Command::CredentialProcess(args) => credential_process::main(&args),
+        Command::Exec(args) => exec::exec(&args),
+        Command::Env(args) => exec::env(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

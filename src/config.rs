@@ -12,7 +12,7 @@ use crate::chain::{
     self, CHAINED_MAX_DURATION_SECS, DEFAULT_DURATION_SECS, MAX_DURATION_SECS, MIN_DURATION_SECS,
     SessionName, SessionOptions,
 };
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{LogFormat, RoleArgs, ServeArgs};
 use crate::credentials::Secret;
 use crate::source::SourceKind;
 use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
@@ -49,10 +49,19 @@ pub struct ServeConfig {
     /// Every role, each after the role it chains from.
     pub roles: Vec<RoleConfig>,
     pub listen: SocketAddr,
+    pub imds: Option<ImdsConfig>,
     pub token: TokenSource,
     pub allow_remote: bool,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
+}
+
+/// The IMDSv2-compatible listener: one role per listener, as SDKs read one role name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImdsConfig {
+    pub listen: SocketAddr,
+    pub role: String,
+    pub allow_v1: bool,
 }
 
 /// All the problems found, one sentence each.
@@ -67,19 +76,34 @@ impl ServeConfig {
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
 
-        let roles = match (&args.config, role_flags_given(args)) {
-            (Some(_), true) => {
-                errors.push("--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into());
-                Vec::new()
-            }
-            (Some(path), false) => file::load(path, env).unwrap_or_else(|e| {
-                errors.extend(e);
-                Vec::new()
-            }),
-            (None, _) => roles_from_flags(args, env, &mut errors),
-        };
-
+        let roles = roles_from_args(&args.roles, env, &mut errors);
         let listen = parse_listen(&args.listen).map_err(|e| errors.push(e)).ok();
+        let imds = args.imds_listen.as_deref().and_then(|raw| {
+            let listen = parse_listen(raw)
+                .map_err(|e| errors.push(e.replacen("--listen", "--imds-listen", 1)))
+                .ok()?;
+            if !roles.iter().any(|r| r.name == args.imds_role) && !roles.is_empty() {
+                let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+                errors.push(format!(
+                    "--imds-role {} is not a configured role; choose one of: {}",
+                    args.imds_role,
+                    names.join(", ")
+                ));
+            }
+            Some(ImdsConfig {
+                listen,
+                role: args.imds_role.clone(),
+                allow_v1: args.imds_allow_v1,
+            })
+        });
+        if let (Some(imds), Some(listen)) = (&imds, listen)
+            && imds.listen == listen
+            && listen.port() != 0
+        {
+            errors.push(format!(
+                "--imds-listen and --listen are both {listen}; give the IMDS endpoint its own port"
+            ));
+        }
 
         let token = match (&args.token_file, env(ENV_ROLEHOP_TOKEN).is_some()) {
             (Some(path), false) => Some(TokenSource::File(path.clone())),
@@ -104,6 +128,7 @@ impl ServeConfig {
             (Some(listen), Some(token)) if errors.is_empty() => Ok(Self {
                 roles,
                 listen,
+                imds,
                 token,
                 allow_remote: args.allow_remote,
                 shutdown_grace: Duration::from_secs(args.shutdown_grace),
@@ -114,7 +139,27 @@ impl ServeConfig {
     }
 }
 
-fn role_flags_given(args: &ServeArgs) -> bool {
+/// The roles from `--config` or from the role flags (never both).
+pub fn roles_from_args(
+    args: &RoleArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> Vec<RoleConfig> {
+    match (&args.config, role_flags_given(args)) {
+        (Some(_), true) => {
+            errors.push("--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into());
+            Vec::new()
+        }
+        (Some(path), false) => file::load(path, env).unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        }),
+        (None, _) => roles_from_flags(args, env, errors),
+    }
+}
+
+/// True when any role flag (not `--config`) is given.
+pub fn role_flags_given(args: &RoleArgs) -> bool {
     args.role_arn.is_some()
         || args.external_id.is_some()
         || args.session_name.is_some()
@@ -128,7 +173,7 @@ fn role_flags_given(args: &ServeArgs) -> bool {
 
 /// The single `default` role the flags describe.
 fn roles_from_flags(
-    args: &ServeArgs,
+    args: &RoleArgs,
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
@@ -245,7 +290,9 @@ mod tests {
         let mut full = vec!["rolehop", "serve"];
         full.extend_from_slice(argv);
         let cli = crate::cli::Cli::try_parse_from(full).expect("flags parse");
-        let crate::cli::Command::Serve(args) = cli.command;
+        let crate::cli::Command::Serve(args) = cli.command else {
+            unreachable!("parsed a serve command line")
+        };
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

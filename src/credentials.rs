@@ -49,6 +49,8 @@ pub struct Credentials {
     /// The role these credentials act as, when known.
     pub role_arn: Option<String>,
     pub account_id: Option<String>,
+    /// When rolehop received them (IMDS `LastUpdated`).
+    pub fetched_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for Credentials {
@@ -60,6 +62,7 @@ impl fmt::Debug for Credentials {
             .field("expiration", &self.expiration.map(format_utc))
             .field("role_arn", &self.role_arn)
             .field("account_id", &self.account_id)
+            .field("fetched_at", &self.fetched_at.map(format_utc))
             .finish()
     }
 }
@@ -101,6 +104,96 @@ impl Credentials {
         serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
     }
 
+    /// The IMDS `security-credentials/{role}` body (REFERENCE 3); timestamps strictly
+    /// `%Y-%m-%dT%H:%M:%SZ`, as botocore parses them.
+    pub fn to_imds_json(&self, now: SystemTime) -> Vec<u8> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Imds<'a> {
+            code: &'a str,
+            last_updated: String,
+            #[serde(rename = "Type")]
+            kind: &'a str,
+            access_key_id: &'a str,
+            secret_access_key: &'a str,
+            token: &'a str,
+            expiration: String,
+        }
+        let body = Imds {
+            code: "Success",
+            last_updated: format_utc(self.fetched_at.unwrap_or(now)),
+            kind: "AWS-HMAC",
+            access_key_id: &self.access_key_id,
+            secret_access_key: self.secret_access_key.expose(),
+            token: self.session_token.as_ref().map_or("", Secret::expose),
+            expiration: self.expiration.map(format_utc).unwrap_or_default(),
+        };
+        serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+    }
+
+    /// The `credential_process` output (REFERENCE 4): Version 1 with `Expiration`.
+    pub fn to_process_json(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Process<'a> {
+            version: u8,
+            access_key_id: &'a str,
+            secret_access_key: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            session_token: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expiration: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            account_id: Option<&'a str>,
+        }
+        let body = Process {
+            version: 1,
+            access_key_id: &self.access_key_id,
+            secret_access_key: self.secret_access_key.expose(),
+            session_token: self.session_token.as_ref().map(Secret::expose),
+            expiration: self.expiration.map(format_utc),
+            account_id: self.account_id.as_deref(),
+        };
+        serde_json::to_vec(&body).expect("serialising plain strings cannot fail")
+    }
+
+    /// Reads an ECS container-credentials body (what rolehop itself serves) or a
+    /// `credential_process` body (the standalone cache): keys matched case-insensitively,
+    /// `Token` or `SessionToken`, as aws-config does.
+    pub fn from_json(body: &[u8]) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e})"))?;
+        let object = value.as_object().ok_or("the body is not a JSON object")?;
+        let field = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let access_key_id = field("AccessKeyId").ok_or("AccessKeyId is missing")?;
+        let secret = field("SecretAccessKey").ok_or("SecretAccessKey is missing")?;
+        let expiration = match field("Expiration") {
+            Some(raw) => Some(
+                parse_utc(&raw)
+                    .ok_or_else(|| format!("Expiration `{raw}` is not an RFC 3339 time"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            access_key_id,
+            secret_access_key: Secret::new(secret),
+            session_token: field("Token")
+                .or_else(|| field("SessionToken"))
+                .map(Secret::new),
+            expiration,
+            role_arn: field("RoleArn"),
+            account_id: field("AccountId"),
+            fetched_at: None,
+        })
+    }
+
     pub fn from_sdk(creds: &aws_credential_types::Credentials) -> Self {
         Self {
             access_key_id: creds.access_key_id().to_owned(),
@@ -109,6 +202,7 @@ impl Credentials {
             expiration: creds.expiry(),
             role_arn: None,
             account_id: creds.account_id().map(|id| id.as_str().to_owned()),
+            fetched_at: None,
         }
     }
 
@@ -138,6 +232,14 @@ pub fn format_utc(t: SystemTime) -> String {
         of_day % 3600 / 60,
         of_day % 60
     )
+}
+
+/// Parses an RFC 3339 timestamp (as the SDKs accept it).
+pub fn parse_utc(raw: &str) -> Option<SystemTime> {
+    let parsed =
+        aws_smithy_types::DateTime::from_str(raw, aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
+    SystemTime::try_from(parsed).ok()
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
@@ -172,6 +274,7 @@ mod tests {
             expiration: Some(UNIX_EPOCH + Duration::from_secs(1_795_363_445)),
             role_arn: Some("arn:aws:iam::555566667777:role/destination-account-role".into()),
             account_id: Some("555566667777".into()),
+            fetched_at: Some(UNIX_EPOCH + Duration::from_secs(1_795_361_645)),
         }
     }
 
@@ -212,6 +315,59 @@ mod tests {
             "arn:aws:iam::555566667777:role/destination-account-role"
         );
         assert_eq!(v["AccountId"], "555566667777");
+    }
+
+    #[test]
+    fn imds_and_process_json_have_their_exact_fields() {
+        let c = sample();
+        let imds: serde_json::Value = serde_json::from_slice(&c.to_imds_json(UNIX_EPOCH)).unwrap();
+        assert_eq!(
+            imds,
+            serde_json::json!({
+                "Code": "Success", "LastUpdated": "2026-11-22T15:34:05Z", "Type": "AWS-HMAC",
+                "AccessKeyId": "ASIAEXAMPLEKEYID", "SecretAccessKey": "secret-marker-value",
+                "Token": "token-marker-value", "Expiration": "2026-11-22T16:04:05Z"
+            })
+        );
+        let process: serde_json::Value = serde_json::from_slice(&c.to_process_json()).unwrap();
+        assert_eq!(
+            process,
+            serde_json::json!({
+                "Version": 1, "AccessKeyId": "ASIAEXAMPLEKEYID", "SecretAccessKey": "secret-marker-value",
+                "SessionToken": "token-marker-value", "Expiration": "2026-11-22T16:04:05Z",
+                "AccountId": "555566667777"
+            })
+        );
+    }
+
+    #[test]
+    fn json_round_trips_through_both_wire_forms() {
+        let c = sample();
+        let from_ecs = Credentials::from_json(&c.to_ecs_json()).unwrap();
+        let from_process = Credentials::from_json(&c.to_process_json()).unwrap();
+        for back in [&from_ecs, &from_process] {
+            assert_eq!(back.access_key_id, c.access_key_id);
+            assert_eq!(back.secret_access_key, c.secret_access_key);
+            assert_eq!(back.session_token, c.session_token);
+            assert_eq!(back.expiration, c.expiration);
+        }
+        assert_eq!(from_ecs.role_arn, c.role_arn);
+        let lower = br#"{"accesskeyid":"A","secretaccesskey":"S","sessiontoken":"T","expiration":"2026-11-22T16:04:05.123Z"}"#;
+        let parsed = Credentials::from_json(lower).unwrap();
+        assert_eq!(parsed.session_token.as_ref().map(Secret::expose), Some("T"));
+        assert!(
+            Credentials::from_json(br#"{"AccessKeyId":"A"}"#)
+                .unwrap_err()
+                .contains("SecretAccessKey")
+        );
+        assert!(
+            Credentials::from_json(
+                br#"{"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"}"#
+            )
+            .unwrap_err()
+            .contains("RFC 3339")
+        );
+        assert!(Credentials::from_json(b"<html>").is_err());
     }
 
     #[test]

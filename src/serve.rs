@@ -1,12 +1,15 @@
 //! The HTTP/1.1 listener: connection limits and timeouts, loopback-only peers unless allowed,
 //! routing, and graceful shutdown.
 //!
-//! Routes: `/v1/credentials[/{role}]` (ECS JSON, token required; [`ecs`]), `/healthz` and
-//! `/readyz` (no token, no secrets; [`health`]). Every error is ECS-style JSON
-//! `{"code","message"}`.
+//! Two kinds of listener share one [`App`]: the credentials listener (`/v1/credentials[/{role}]`,
+//! ECS JSON, token required, [`ecs`]; `/healthz` and `/readyz`, no token, no secrets, [`health`];
+//! errors as ECS-style JSON `{"code","message"}`) and the optional IMDS listener ([`imds`]).
 
 pub mod ecs;
 pub mod health;
+pub mod imds;
+
+pub use imds::Imds;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -44,10 +47,19 @@ pub struct App {
     pub roles: BTreeMap<String, Arc<Cell>>,
     pub token: AuthToken,
     pub allow_remote: bool,
+    /// The IMDS listener's settings, when one is configured.
+    pub imds: Option<Imds>,
+}
+
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Credentials,
+    Imds,
 }
 
 impl App {
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, kind: Kind) -> Response<Body> {
         if !self.allow_remote && !is_loopback(peer) {
             tracing::warn!(peer = %peer.ip(), "refused a request from a non-loopback client");
             return error(
@@ -57,6 +69,18 @@ impl App {
             );
         }
         let path = req.uri().path();
+        if kind == Kind::Imds {
+            let Some(imds) = &self.imds else {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    "no IMDS endpoint is configured",
+                );
+            };
+            let response = imds::handle(self, imds, &req).await;
+            tracing::debug!(method = %req.method(), path = %truncate(path, 128), status = response.status().as_u16(), "imds request");
+            return response;
+        }
         let response = match path {
             "/healthz" => only_get(&req, health::healthz),
             "/readyz" => only_get(&req, || health::readyz(self)),
@@ -130,6 +154,7 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<B
 pub async fn run(
     listener: TcpListener,
     app: Arc<App>,
+    kind: Kind,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
@@ -166,7 +191,7 @@ pub async fn run(
         let app = Arc::clone(&app);
         let service = hyper::service::service_fn(move |req| {
             let app = Arc::clone(&app);
-            async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
+            async move { Ok::<_, Infallible>(app.handle(req, peer, kind).await) }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

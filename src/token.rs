@@ -6,7 +6,7 @@
 //! the file's content untrimmed). Comparison is constant-time.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
@@ -102,42 +102,14 @@ impl AuthToken {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let value: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        write_atomically(path, value.as_bytes()).map_err(|source| TokenError::Write {
-            path: path.to_owned(),
-            source,
+        crate::files::write_atomically(path, value.as_bytes()).map_err(|source| {
+            TokenError::Write {
+                path: path.to_owned(),
+                source,
+            }
         })?;
         Ok(Self(Secret::new(value)))
     }
-}
-
-/// Writes `contents` to a new temporary file beside `path` (mode 0600), then renames it over.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -1,0 +1,121 @@
+//! The running set of cells for a validated list of roles: one cell per distinct source, one
+//! per role, each role's cell fed by its source's cell or its source profile's cell. `serve`
+//! and standalone `credential-process` both build it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::cache::{Cell, Timing};
+use crate::chain::{self, AssumeRole, Hop, SessionName};
+use crate::clock::SharedClock;
+use crate::config::{RoleConfig, RoleSource};
+use crate::source::{Source, SourceKind};
+use crate::task_metadata::{self, ENV_METADATA_URI_V4};
+
+/// Loads the SDK settings (region, endpoints, HTTP client). The region comes from the
+/// environment or the shared config file only: asking instance metadata would be a network call
+/// (and a slow one outside EC2) before anything is validated.
+pub async fn sdk_config() -> Result<SdkConfig, String> {
+    let region = aws_config::meta::region::RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+    .region()
+    .await
+    .ok_or("no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint")?;
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .load()
+        .await)
+}
+
+/// The ECS task id when running in a task, else `rolehop-HOSTNAME`, else `rolehop`.
+pub async fn default_session_name() -> SessionName {
+    if let Ok(uri) = std::env::var(ENV_METADATA_URI_V4) {
+        match task_metadata::task_id(&uri).await {
+            Ok(id) => return SessionName::sanitised(&id),
+            Err(e) => tracing::warn!(error = %e, "using the host name as the session name"),
+        }
+    }
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(h) => SessionName::sanitised(&format!("rolehop-{h}")),
+        None => SessionName::sanitised("rolehop"),
+    }
+}
+
+/// Every cell, not yet refreshing: call [`Roles::spawn`].
+pub struct Roles {
+    pub sources: BTreeMap<SourceKind, Arc<Cell>>,
+    pub roles: BTreeMap<String, Arc<Cell>>,
+}
+
+impl Roles {
+    /// `roles` must come in chain order (as [`crate::config`] produces them).
+    pub fn new(
+        roles: &[RoleConfig],
+        sdk: &SdkConfig,
+        default_session: &SessionName,
+        clock: &SharedClock,
+        timing: &Timing,
+    ) -> Result<Self, String> {
+        let mut sources: BTreeMap<SourceKind, Arc<Cell>> = BTreeMap::new();
+        for role in roles {
+            if let RoleSource::Credentials(kind) = &role.source
+                && !sources.contains_key(kind)
+            {
+                let source = Source::new(kind.clone(), sdk.credentials_provider())?;
+                let name = format!("source:{}", kind.short_name());
+                let cell = Cell::new(name, Box::new(source), clock.clone(), timing.clone());
+                sources.insert(kind.clone(), cell);
+            }
+        }
+        let sts = chain::sts_config(sdk);
+        let mut cells: BTreeMap<String, Arc<Cell>> = BTreeMap::new();
+        for role in roles {
+            let (upstream, upstream_desc) = match &role.source {
+                RoleSource::Credentials(kind) => (sources[kind].clone(), kind.describe()),
+                RoleSource::Profile(name) => (cells[name].clone(), format!("profile {name}")),
+            };
+            let hop = Hop {
+                role_arn: role.role_arn.clone(),
+                external_id: role.external_id.clone(),
+                session_name: role
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| default_session.clone()),
+                duration_secs: role.duration_secs,
+                options: role.options.clone(),
+            };
+            let fetch = AssumeRole::new(hop, upstream, upstream_desc, sts.clone());
+            let cell = Cell::new(
+                role.name.clone(),
+                Box::new(fetch),
+                clock.clone(),
+                timing.clone(),
+            );
+            cells.insert(role.name.clone(), cell);
+        }
+        Ok(Self {
+            sources,
+            roles: cells,
+        })
+    }
+
+    pub fn spawn(&self) {
+        for cell in self.sources.values().chain(self.roles.values()) {
+            cell.spawn();
+        }
+    }
+
+    pub fn describe_sources(&self) -> String {
+        let described: Vec<String> = self.sources.keys().map(SourceKind::describe).collect();
+        described.join("; ")
+    }
+}

@@ -1,0 +1,218 @@
+//! The IMDSv2-compatible route (REFERENCE 3) for tools that only speak instance metadata.
+//!
+//! - `PUT /latest/api/token` with `X-aws-ec2-metadata-token-ttl-seconds: 1..21600` mints a token
+//!   and echoes the TTL header (aws-config needs the echo); missing or out-of-range TTL: 400.
+//! - `GET /latest/meta-data/iam/security-credentials/` names the one role of this listener
+//!   (SDKs read the whole body as one name); `.../security-credentials/{role}` serves it.
+//! - Tokens are `EXPIRY.HMAC-SHA256(key, EXPIRY)` with a per-process random key: unforgeable,
+//!   and nothing is stored, so memory stays bounded however many are minted.
+//! - Any request carrying `X-Forwarded-For` is refused (403): IMDS is never reached through a
+//!   proxy. Token-less IMDSv1 reads get 401 unless `--imds-allow-v1`.
+//! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
+//!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{KeyInit, Mac};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use rand::RngCore;
+
+use super::{App, Body};
+
+pub const TOKEN_PATH: &str = "/latest/api/token";
+pub const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+pub const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+pub const MAX_TOKEN_TTL_SECS: u64 = 21_600;
+/// Never hand out less than this through IMDS.
+pub const MIN_REMAINING: Duration = Duration::from_secs(20 * 60);
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// One IMDS listener's role and token key.
+pub struct Imds {
+    role: String,
+    allow_v1: bool,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Imds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Imds")
+            .field("role", &self.role)
+            .field("allow_v1", &self.allow_v1)
+            .field("key", &"** redacted **")
+            .finish()
+    }
+}
+
+impl Imds {
+    pub fn new(role: String, allow_v1: bool) -> Self {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self {
+            role,
+            allow_v1,
+            key,
+        }
+    }
+
+    fn mac(&self, expiry: u64) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"rolehop-imds-token-v1");
+        mac.update(&expiry.to_be_bytes());
+        mac
+    }
+
+    /// A token valid until `now + ttl` (seconds since the epoch).
+    pub fn mint(&self, now: u64, ttl: u64) -> String {
+        let expiry = now.saturating_add(ttl);
+        let tag = self.mac(expiry).finalize().into_bytes();
+        format!("{expiry:016x}.{}", hex::encode(tag))
+    }
+
+    /// True for a token this listener minted that has not expired at `now`.
+    pub fn verify(&self, token: &[u8], now: u64) -> bool {
+        let Ok(token) = std::str::from_utf8(token) else {
+            return false;
+        };
+        let Some((expiry_hex, tag_hex)) = token.split_once('.') else {
+            return false;
+        };
+        let (Ok(expiry), Ok(tag)) = (u64::from_str_radix(expiry_hex, 16), hex::decode(tag_hex))
+        else {
+            return false;
+        };
+        expiry_hex.len() == 16 && self.mac(expiry).verify_slice(&tag).is_ok() && expiry > now
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(body.to_owned()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    r
+}
+
+pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response<Body> {
+    if req.headers().contains_key("x-forwarded-for") {
+        return text(
+            StatusCode::FORBIDDEN,
+            "Forbidden: IMDS requests through a proxy are refused",
+        );
+    }
+    let path = req.uri().path();
+    if path == TOKEN_PATH {
+        return if req.method() == Method::PUT {
+            put_token(imds, req)
+        } else {
+            text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        };
+    }
+    let role_path = path
+        .strip_prefix(CREDENTIALS_PATH)
+        .or_else(|| (path == CREDENTIALS_PATH.trim_end_matches('/')).then_some(""));
+    let Some(role) = role_path else {
+        return text(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
+    match req.headers().get(TOKEN_HEADER) {
+        Some(token) if imds.verify(token.as_bytes(), now_secs()) => {}
+        None if imds.allow_v1 => {}
+        _ => return text(StatusCode::UNAUTHORIZED, "Unauthorized"),
+    }
+    if role.is_empty() {
+        return text(StatusCode::OK, &imds.role);
+    }
+    if role != imds.role {
+        return text(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let Some(cell) = app.roles.get(role) else {
+        return text(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let creds = match cell.get().await {
+        Ok(creds) => creds,
+        Err(why) => return text(StatusCode::SERVICE_UNAVAILABLE, &why.to_string()),
+    };
+    let now = SystemTime::now();
+    if !creds.valid_for(now, MIN_REMAINING) {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the held credential has 20 minutes or less left and IMDS clients may use it past its expiry; rolehop is refreshing it",
+        );
+    }
+    let mut response = super::json(StatusCode::OK, creds.to_imds_json(now));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+fn put_token(imds: &Imds, req: &Request<Incoming>) -> Response<Body> {
+    let ttl = req
+        .headers()
+        .get(TTL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|t| (1..=MAX_TOKEN_TTL_SECS).contains(t));
+    let Some(ttl) = ttl else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be a whole number from 1 to 21600",
+        );
+    };
+    let mut r = text(StatusCode::OK, &imds.mint(now_secs(), ttl));
+    r.headers_mut().insert(TTL_HEADER, HeaderValue::from(ttl));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_until_they_expire() {
+        let imds = Imds::new("default".into(), false);
+        let token = imds.mint(1_000, 60);
+        assert!(imds.verify(token.as_bytes(), 1_000));
+        assert!(imds.verify(token.as_bytes(), 1_059));
+        assert!(!imds.verify(token.as_bytes(), 1_060));
+    }
+
+    #[test]
+    fn forged_and_foreign_tokens_fail() {
+        let imds = Imds::new("default".into(), false);
+        let other = Imds::new("default".into(), false);
+        let token = imds.mint(1_000, 21_600);
+        assert!(!other.verify(token.as_bytes(), 1_000), "another key");
+        let (expiry, tag) = token.split_once('.').unwrap();
+        let later = format!(
+            "{:016x}.{tag}",
+            u64::from_str_radix(expiry, 16).unwrap() + 3600
+        );
+        assert!(!imds.verify(later.as_bytes(), 1_000), "extended expiry");
+        for junk in [
+            "",
+            ".",
+            "abc",
+            "0000000000000fff.",
+            "zz.zz",
+            &"f".repeat(10_000),
+        ] {
+            assert!(!imds.verify(junk.as_bytes(), 0), "{junk:?}");
+        }
+        assert!(!imds.verify(&[0xff, 0xfe], 0));
+        assert!(!format!("{imds:?}").contains(&hex::encode(imds.key)));
+    }
+}
