@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod interfaces;
 mod profiles;
 mod serve;

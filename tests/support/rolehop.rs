@@ -130,6 +130,16 @@ impl Rolehop {
             .collect()
     }
 
+    /// The IMDS listener's base URL (logged before `listening`).
+    pub fn imds_base(&self) -> String {
+        let events = self.log_events("imds listening");
+        let addr = events
+            .first()
+            .and_then(|e| e["addr"].as_str())
+            .expect("rolehop was started with --imds-listen");
+        format!("http://{addr}")
+    }
+
     /// Polls `/readyz` until it answers 200.
     pub async fn wait_ready(&self) {
         let url = format!("{}/readyz", self.base);
