@@ -99,7 +99,8 @@ async fn credential_process_failures_are_one_line_and_empty_stdout() {
     let closed = format!("http://127.0.0.1:{}", crate::support::free_port());
     let mut wrong_token = stack.base_env();
     wrong_token.push(("ROLEHOP_TOKEN".into(), "not-the-token-0123456789".into()));
-    let cases: Vec<(Vec<&str>, Vec<(String, String)>, i32, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(String, String)>, i32, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec!["--endpoint", &closed, "--token-file", &token],
             stack.base_env(),
@@ -290,7 +291,8 @@ async fn imds_refuses_what_real_imds_refuses() {
         .body;
     let other_role_url = format!("{list_url}other");
     let other_path_url = format!("{base}/latest/meta-data/");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, u16)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
         ("PUT", &token_url, vec![], 400),
         ("PUT", &token_url, vec![(ttl, "0")], 400),
         ("PUT", &token_url, vec![(ttl, "21601")], 400),
