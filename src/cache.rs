@@ -6,6 +6,12 @@
 //! - **Single flight**: only the cell's own refresher task calls the fetcher. Clients read the
 //!   current value through a `watch` channel; a client that finds no valid credential waits for
 //!   the refresh in flight instead of starting another.
+//! - **Wall clock**: expiry is wall time, sleeping is monotonic time. The refresher sleeps in
+//!   slices of at most [`MAX_SLEEP`] and re-reads the wall clock, so a suspended VM or a stepped
+//!   clock cannot leave it asleep past a refresh; a client finding nothing servable after such a
+//!   jump asks for a refresh at once.
+//! - **Isolation**: each fetch runs as its own task with a timeout, so a hung or panicking
+//!   source fails one attempt instead of stopping the cell.
 //! - **Failure**: capped exponential backoff with jitter. The last credential keeps being served
 //!   while it has more than [`Timing::min_remaining`] left, and never after (callers answer 503).
 
@@ -44,6 +50,9 @@ pub enum Unavailable {
     Waiting { cell: String },
 }
 
+/// The longest the refresher sleeps before looking at the wall clock again.
+pub const MAX_SLEEP: Duration = Duration::from_secs(60);
+
 /// The timing policy of a cell. [`Timing::default`] is the production policy.
 #[derive(Debug, Clone)]
 pub struct Timing {
@@ -53,8 +62,11 @@ pub struct Timing {
     pub refresh_fraction: (f64, f64),
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
-    /// How long a client request waits for a refresh in flight before answering 503.
+    /// How long a client request waits for a refresh in flight before answering 503: shorter
+    /// than the SDKs' own timeouts (botocore 2 s), so they get the 503 that says why.
     pub client_wait: Duration,
+    /// A fetch that takes longer is abandoned and counted as failed.
+    pub fetch_timeout: Duration,
     /// A later hop chains only from an earlier one with at least this much left; else it asks
     /// the earlier hop to refresh first.
     pub chain_min_remaining: Duration,
@@ -71,7 +83,8 @@ impl Default for Timing {
             refresh_fraction: (0.45, 0.55),
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
-            client_wait: Duration::from_secs(5),
+            client_wait: Duration::from_millis(1500),
+            fetch_timeout: Duration::from_secs(60),
             chain_min_remaining: Duration::from_secs(15 * 60),
             chain_wait: Duration::from_secs(30),
             no_expiry_refresh: Duration::from_secs(3600),
@@ -119,6 +132,8 @@ struct State {
     /// Expiry minus fetch time of `creds`.
     lifetime: Option<Duration>,
     refreshing: bool,
+    /// A client or a later hop asked for a refresh before the scheduled one.
+    requested: bool,
     /// Completed fetch attempts, successful or not.
     attempts: u64,
     last_error: Option<String>,
@@ -177,23 +192,28 @@ impl Cell {
     /// The current credential if it has more than the serving minimum left; otherwise waits
     /// (bounded) for the refresh in flight.
     pub async fn get(&self) -> Result<Arc<Credentials>, Unavailable> {
-        if let Some(creds) = self.current(self.timing.min_remaining) {
-            return Ok(creds);
-        }
-        self.wait(None, self.timing.client_wait).await
+        self.get_within(self.timing.client_wait).await
     }
 
     /// Like [`Cell::get`], waiting up to `limit` for the refresh in flight (a one-shot command
-    /// that has nothing to serve until the chain is assumed).
+    /// has nothing to serve until the chain is assumed; an IMDS client gives up sooner).
     pub async fn get_within(&self, limit: Duration) -> Result<Arc<Credentials>, Unavailable> {
         if let Some(creds) = self.current(self.timing.min_remaining) {
             return Ok(creds);
         }
+        // Nothing servable, yet no refresh running and the last one succeeded: the wall clock
+        // jumped. Ask for one now rather than wait for the schedule.
+        let (attempts, pending) = self.pending();
+        if pending || self.request_refresh() {
+            return self.wait(Some(attempts), limit).await;
+        }
+        // In backoff after a failure: say so at once.
         self.wait(None, limit).await
     }
 
     /// For a later hop: a credential with at least [`Timing::chain_min_remaining`] left (or half
     /// its lifetime, for short sessions), asking for an early refresh when the held one is older.
+    /// A hop in backoff is not woken: its still-servable credential is used instead.
     pub async fn get_for_chaining(&self) -> Result<Arc<Credentials>, Unavailable> {
         let lifetime = self.state.borrow().lifetime;
         let min_left = lifetime.map_or(self.timing.chain_min_remaining, |l| {
@@ -202,14 +222,34 @@ impl Cell {
         if let Some(creds) = self.current(min_left) {
             return Ok(creds);
         }
-        let (attempts, refreshing) = {
-            let s = self.state.borrow();
-            (s.attempts, s.refreshing)
-        };
-        if !refreshing {
+        let (attempts, pending) = self.pending();
+        if pending || self.request_refresh() {
+            return self.wait(Some(attempts), self.timing.chain_wait).await;
+        }
+        self.current(self.timing.min_remaining)
+            .ok_or_else(|| self.unavailable(&self.state.borrow()))
+    }
+
+    /// Completed attempts so far, and whether a refresh is running or asked for.
+    fn pending(&self) -> (u64, bool) {
+        let s = self.state.borrow();
+        (s.attempts, s.refreshing || s.requested)
+    }
+
+    /// Asks the refresher for an early refresh, unless one is running or already asked for, or
+    /// the last attempt failed (backoff stands). True when this call made the request.
+    fn request_refresh(&self) -> bool {
+        let requested = self.state.send_if_modified(|s| {
+            if s.refreshing || s.requested || s.last_error.is_some() {
+                return false;
+            }
+            s.requested = true;
+            true
+        });
+        if requested {
             self.wake.notify_one();
         }
-        self.wait(Some(attempts), self.timing.chain_wait).await
+        requested
     }
 
     /// True when a credential with more than the serving minimum left is held.
@@ -284,9 +324,11 @@ impl Cell {
     async fn run(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
-            self.state
-                .send_if_modified(|s| !std::mem::replace(&mut s.refreshing, true));
-            let outcome = self.fetcher.fetch().await;
+            self.state.send_modify(|s| {
+                s.refreshing = true;
+                s.requested = false;
+            });
+            let outcome = self.fetch_isolated().await;
             let now = self.clock.now();
             let delay = match outcome.and_then(|c| self.accept(c, now)) {
                 Ok(mut creds) => {
@@ -333,9 +375,48 @@ impl Cell {
                     delay
                 }
             };
+            let refresh_at = now + delay;
+            self.sleep_until(refresh_at).await;
+        }
+    }
+
+    /// Sleeps until the wall clock reaches `at`, in slices of at most [`MAX_SLEEP`], or until a
+    /// refresh is requested.
+    async fn sleep_until(&self, at: SystemTime) {
+        loop {
+            let left = at
+                .duration_since(self.clock.now())
+                .unwrap_or(Duration::ZERO);
+            if left.is_zero() {
+                return;
+            }
             tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.wake.notified() => {}
+                () = tokio::time::sleep(left.min(MAX_SLEEP)) => {}
+                () = self.wake.notified() => {
+                    if self.state.borrow().requested {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one fetch as its own task, bounded by [`Timing::fetch_timeout`]: a panic or a hang
+    /// costs one attempt, never the cell.
+    async fn fetch_isolated(self: &Arc<Self>) -> Result<Credentials, FetchError> {
+        let me = Arc::clone(self);
+        let mut task = tokio::spawn(async move { me.fetcher.fetch().await });
+        match tokio::time::timeout(self.timing.fetch_timeout, &mut task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(crashed)) => Err(FetchError(format!(
+                "the refresh crashed ({crashed}); this is a rolehop bug, please report it with the log"
+            ))),
+            Err(_) => {
+                task.abort();
+                Err(FetchError(format!(
+                    "the refresh did not finish within {} s; check that the source and STS answer",
+                    self.timing.fetch_timeout.as_secs()
+                )))
             }
         }
     }
@@ -383,6 +464,18 @@ mod tests {
             Box::pin(async move {
                 self.calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(self.delay).await;
+                let peek = self.script.lock().unwrap().front().cloned();
+                match peek {
+                    Some(Err("panic")) => {
+                        self.script.lock().unwrap().pop_front();
+                        panic!("scripted panic");
+                    }
+                    Some(Err("hang")) => {
+                        self.script.lock().unwrap().pop_front();
+                        std::future::pending::<()>().await;
+                    }
+                    _ => {}
+                }
                 let next = self
                     .script
                     .lock()
@@ -418,7 +511,20 @@ mod tests {
         delay: Duration,
         timing: Timing,
     ) -> (Arc<Cell>, Arc<AtomicUsize>, SharedClock) {
-        let clock: SharedClock = Arc::new(TokioClock::starting_at(t0()));
+        cell_on(
+            Arc::new(TokioClock::starting_at(t0())),
+            script,
+            delay,
+            timing,
+        )
+    }
+
+    fn cell_on(
+        clock: SharedClock,
+        script: Vec<Result<Duration, &'static str>>,
+        delay: Duration,
+        timing: Timing,
+    ) -> (Arc<Cell>, Arc<AtomicUsize>, SharedClock) {
         let calls = Arc::new(AtomicUsize::new(0));
         let fetcher = Scripted {
             clock: clock.clone(),
@@ -585,6 +691,104 @@ mod tests {
             "AKID1"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// Wall time that moves with tokio's clock and can also jump (a suspended VM, an NTP step).
+    struct JumpClock {
+        inner: TokioClock,
+        offset: Mutex<Duration>,
+    }
+
+    impl crate::clock::Clock for JumpClock {
+        fn now(&self) -> SystemTime {
+            self.inner.now() + *self.offset.lock().unwrap()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wall_clock_jump_is_noticed_by_clients_and_by_the_refresher() {
+        let clock = Arc::new(JumpClock {
+            inner: TokioClock::starting_at(t0()),
+            offset: Mutex::new(Duration::ZERO),
+        });
+        let (cell, calls, _) = cell_on(
+            clock.clone(),
+            vec![Ok(HOUR), Ok(HOUR), Ok(HOUR)],
+            Duration::ZERO,
+            Timing::default(),
+        );
+        cell.spawn();
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID1");
+        *clock.offset.lock().unwrap() += HOUR * 2;
+        assert_eq!(
+            cell.get().await.unwrap().access_key_id,
+            "AKID2",
+            "a client asks for the refresh"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        *clock.offset.lock().unwrap() += HOUR * 2;
+        tokio::time::sleep(MAX_SLEEP + Duration::from_secs(1)).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "the refresher saw the jump on its own"
+        );
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID3");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_chaining_requests_make_one_refresh() {
+        let timing = Timing {
+            refresh_fraction: (0.9, 0.9),
+            ..Timing::default()
+        };
+        let (cell, calls, _) = cell_with(
+            vec![Ok(MIN * 40), Ok(HOUR), Ok(HOUR)],
+            Duration::from_millis(10),
+            timing,
+        );
+        cell.spawn();
+        cell.get().await.unwrap();
+        tokio::time::sleep(MIN * 26).await;
+        let (a, b) = tokio::join!(cell.get_for_chaining(), cell.get_for_chaining());
+        assert_eq!(a.unwrap().access_key_id, "AKID2");
+        assert_eq!(b.unwrap().access_key_id, "AKID2");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "no second refresh from a spare wake-up"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hop_in_backoff_is_not_woken_by_later_hops() {
+        let mut script = vec![Ok(HOUR)];
+        script.extend(std::iter::repeat_n(Err("sts throttling"), 100));
+        let (cell, calls, _) = cell(script, Duration::ZERO);
+        cell.spawn();
+        cell.get().await.unwrap();
+        tokio::time::sleep(MIN * 50).await;
+        let before = calls.load(Ordering::SeqCst);
+        assert!(before > 1);
+        let creds = cell.get_for_chaining().await.unwrap();
+        assert_eq!(
+            creds.access_key_id, "AKID1",
+            "still servable: used as it is"
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(calls.load(Ordering::SeqCst), before, "backoff stands");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_or_hung_fetch_costs_one_attempt_not_the_cell() {
+        let (cell, calls, _) = cell(vec![Err("panic"), Err("hang"), Ok(HOUR)], Duration::ZERO);
+        cell.spawn();
+        let err = cell.get().await.unwrap_err();
+        assert!(err.to_string().contains("crashed"), "{err}");
+        tokio::time::sleep(Timing::default().fetch_timeout + Duration::from_secs(5)).await;
+        assert_eq!(cell.get().await.unwrap().access_key_id, "AKID3");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
     async fn futures_join<T: Send + 'static>(

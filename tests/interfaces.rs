@@ -287,7 +287,11 @@ async fn imds_refuses_what_real_imds_refuses() {
 
     // The same token with its last hex digit changed: a forgery that differs in one place.
     let last = token.chars().last().unwrap();
-    let forged = format!("{}{}", &token[..token.len() - 1], if last == '0' { '1' } else { '0' });
+    let forged = format!(
+        "{}{}",
+        &token[..token.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
     let short = http::request(&client, "PUT", &token_url, &[(ttl, "1")], "")
         .await
         .body;

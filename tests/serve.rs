@@ -131,7 +131,10 @@ async fn a_burst_during_a_slow_assume_role_shares_one_sts_call() {
             let (client, url, token) = (client.clone(), url.clone(), token.clone());
             tokio::spawn(async move {
                 let sent = Instant::now();
-                (sent, http::request(&client, "GET", &url, &[("Authorization", &token)], "").await)
+                (
+                    sent,
+                    http::request(&client, "GET", &url, &[("Authorization", &token)], "").await,
+                )
             })
         })
         .collect();
