@@ -20,6 +20,8 @@ use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
 /// The name under which flag-defined roles are served (`/v1/credentials/default`).
 pub const DEFAULT_ROLE: &str = "default";
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
+/// Sessions served over IMDS must outlast its 20-minute serving minimum by a refresh cycle.
+pub const IMDS_MIN_DURATION_SECS: u32 = 3600;
 
 /// Where a role's caller credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +84,14 @@ impl ServeConfig {
             let listen = parse_listen(raw)
                 .map_err(|e| errors.push(e.replacen("--listen", "--imds-listen", 1)))
                 .ok()?;
+            if let Some(role) = roles.iter().find(|r| r.name == args.imds_role)
+                && role.duration_secs < IMDS_MIN_DURATION_SECS
+            {
+                errors.push(format!(
+                    "the IMDS role {} has {}-second sessions; IMDS clients may use a credential past its expiry, so rolehop never serves one there with 20 minutes or less left, which needs sessions of at least {IMDS_MIN_DURATION_SECS} seconds",
+                    role.name, role.duration_secs
+                ));
+            }
             if !roles.iter().any(|r| r.name == args.imds_role) && !roles.is_empty() {
                 let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
                 errors.push(format!(

@@ -57,13 +57,14 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// `roles` must come in chain order (as [`crate::config`] produces them).
+    /// `roles` must come in chain order (as [`crate::config`] produces them). `timing_of`
+    /// gives each role's timing (the IMDS role's serving minimum is longer).
     pub fn new(
         roles: &[RoleConfig],
         sdk: &SdkConfig,
         default_session: &SessionName,
         clock: &SharedClock,
-        timing: &Timing,
+        timing_of: &dyn Fn(&str) -> Timing,
     ) -> Result<Self, String> {
         let mut sources: BTreeMap<SourceKind, Arc<Cell>> = BTreeMap::new();
         for role in roles {
@@ -72,7 +73,7 @@ impl Roles {
             {
                 let source = Source::new(kind.clone(), sdk.credentials_provider())?;
                 let name = format!("source:{}", kind.short_name());
-                let cell = Cell::new(name, Box::new(source), clock.clone(), timing.clone());
+                let cell = Cell::new(name, Box::new(source), clock.clone(), Timing::default());
                 sources.insert(kind.clone(), cell);
             }
         }
@@ -98,7 +99,7 @@ impl Roles {
                 role.name.clone(),
                 Box::new(fetch),
                 clock.clone(),
-                timing.clone(),
+                timing_of(&role.name),
             );
             cells.insert(role.name.clone(), cell);
         }

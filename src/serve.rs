@@ -60,7 +60,10 @@ pub enum Kind {
 
 impl App {
     async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, kind: Kind) -> Response<Body> {
-        if !self.allow_remote && !is_loopback(peer) {
+        // IMDS has no secret to ask for (anyone may PUT for a token), so it is loopback only,
+        // whatever --allow-remote says.
+        let remote_allowed = self.allow_remote && kind == Kind::Credentials;
+        if !remote_allowed && !is_loopback(peer) {
             tracing::warn!(peer = %peer.ip(), "refused a request from a non-loopback client");
             return error(
                 StatusCode::FORBIDDEN,

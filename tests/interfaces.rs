@@ -319,6 +319,21 @@ async fn imds_refuses_what_real_imds_refuses() {
             403,
         ),
         ("GET", &list_url, vec![], 401),
+        (
+            "PUT",
+            &token_url,
+            vec![(ttl, "60"), ("host", "rebound.example.com")],
+            403,
+        ),
+        (
+            "GET",
+            &role_url,
+            vec![
+                ("x-aws-ec2-metadata-token", &token),
+                ("host", "rebound.example.com:80"),
+            ],
+            403,
+        ),
         ("GET", &role_url, vec![], 401),
         (
             "GET",

@@ -218,9 +218,9 @@ fn the_readme_shows_the_example_file_as_it_is() {
     let readme = include_str!("../README.md");
     let block = readme
         .split("```ini\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("README has an ini block");
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.starts_with("[default]"))
+        .expect("README has the config example as an ini block");
     let file_lines: Vec<&str> = EXAMPLE
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))

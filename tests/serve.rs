@@ -299,11 +299,15 @@ async fn sts_denial_is_a_503_that_names_the_fix_and_recovers_without_restart() {
     );
     let ready = http::get(&format!("{}/readyz", rolehop.base), &[]).await;
     assert_eq!(ready.status, 503);
+    let reason = ready.json()["roles"]["default"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("the last refresh failed"), "{reason}");
     assert!(
-        ready.json()["roles"]["default"]
-            .as_str()
-            .unwrap()
-            .contains("AccessDenied")
+        !ready.body.contains("AccessDenied") && !ready.body.contains("555566667777"),
+        "the token-less /readyz names no account, role or STS text: {}",
+        ready.body
     );
 
     // Backoff, then recovery once STS answers again.
@@ -378,13 +382,19 @@ async fn no_secret_reaches_the_logs() {
         role_arn: crate::support::TASK_ROLE_ARN.into(),
     };
     let stack = Stack::with_agent_credentials(moto, markers).await;
+    // The most verbose level rolehop allows: everything it and its dependencies would log.
     let mut rolehop = stack
-        .serve(&[
-            "--external-id",
-            "MARKER-external-id",
-            "--shutdown-grace",
-            "2",
-        ])
+        .serve_env(
+            &[
+                "--external-id",
+                "MARKER-external-id",
+                "--shutdown-grace",
+                "2",
+                "--imds-listen",
+                "127.0.0.1:0",
+            ],
+            &[("ROLEHOP_LOG", "trace")],
+        )
         .await;
     rolehop.wait_ready().await;
     let token = stack.token();
@@ -396,6 +406,33 @@ async fn no_secret_reaches_the_logs() {
         &[("Authorization", &token)],
     )
     .await;
+    // IMDS and the health routes too; their bodies must not carry secrets either.
+    let imds = rolehop.imds_base();
+    let client = http::client();
+    let imds_token = http::request(
+        &client,
+        "PUT",
+        &format!("{imds}/latest/api/token"),
+        &[("x-aws-ec2-metadata-token-ttl-seconds", "60")],
+        "",
+    )
+    .await
+    .body;
+    let via_imds = http::request(
+        &client,
+        "GET",
+        &format!("{imds}/latest/meta-data/iam/security-credentials/default"),
+        &[("x-aws-ec2-metadata-token", &imds_token)],
+        "",
+    )
+    .await;
+    assert_eq!(via_imds.status, 200);
+    for path in ["/readyz", "/healthz"] {
+        let body = http::get(&format!("{}{path}", rolehop.base), &[])
+            .await
+            .body;
+        assert!(!body.contains("MARKER"), "{path}: {body}");
+    }
     rolehop.terminate(Duration::from_secs(5)).await;
 
     let logs = rolehop.logs();
@@ -412,6 +449,7 @@ async fn no_secret_reaches_the_logs() {
         served["SecretAccessKey"].as_str().unwrap(),
         served["Token"].as_str().unwrap(),
         crate::support::ecs_agent::AGENT_TOKEN,
+        imds_token.as_str(),
     ];
     for secret in secrets {
         assert!(

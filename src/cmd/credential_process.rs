@@ -106,8 +106,10 @@ async fn standalone_credentials(
     let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
-    let cells = Roles::new(&needed, &sdk, &default_session, &clock, &Timing::default())
-        .map_err(CmdError::usage)?;
+    let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {
+        Timing::default()
+    })
+    .map_err(CmdError::usage)?;
     cells.spawn();
     let creds = cells.roles[target]
         .get_within(STANDALONE_LIMIT)

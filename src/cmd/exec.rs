@@ -1,7 +1,8 @@
 //! `rolehop exec -- CMD` and `rolehop env`: point an unmodified program's AWS SDKs at a running
 //! rolehop. In a task with a task role, ECS injects `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
 //! into every container and every SDK prefers it over `..._FULL_URI` (REFERENCE 1), so it is
-//! removed; so are static keys, which every SDK's chain would try first. `exec` then replaces
+//! removed; so are static keys, a named profile and web identity settings, which every SDK's
+//! chain would try first (a `[default]` profile with keys in `~/.aws` would still win). `exec` then replaces
 //! itself with CMD, so signals reach CMD directly and CMD's exit status is the exit status.
 
 use std::os::unix::process::CommandExt;
@@ -13,12 +14,18 @@ use crate::source::{
     ENV_AUTHORIZATION_TOKEN, ENV_AUTHORIZATION_TOKEN_FILE, ENV_FULL_URI, ENV_RELATIVE_URI,
 };
 
-/// Variables that would win over rolehop in a child's credential chain.
-pub const REMOVED: [&str; 4] = [
+/// Variables that would win over rolehop in a child's credential chain: the ECS agent's URI,
+/// static keys, a named profile, web identity.
+pub const REMOVED: [&str; 9] = [
     ENV_RELATIVE_URI,
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
 ];
 
 /// The variables to set, in order. The token variable is set even with a token file, because

@@ -37,20 +37,31 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
     let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = roles::default_session_name().await;
-    let cells = Roles::new(
-        &config.roles,
-        &sdk,
-        &default_session,
-        &clock,
-        &Timing::default(),
-    )
-    .map_err(CmdError::usage)?;
+    let imds_role = config.imds.as_ref().map(|c| c.role.clone());
+    // The IMDS role is never served with 20 minutes or less left, so it is refreshed by then.
+    let timing_of = |role: &str| Timing {
+        min_remaining: if imds_role.as_deref() == Some(role) {
+            crate::serve::imds::MIN_REMAINING
+        } else {
+            Timing::default().min_remaining
+        },
+        ..Timing::default()
+    };
+    let cells = Roles::new(&config.roles, &sdk, &default_session, &clock, &timing_of)
+        .map_err(CmdError::usage)?;
 
     let listener = bind(config.listen, "--listen").await?;
     let imds_listener = match &config.imds {
         Some(imds) => Some(bind(imds.listen, "--imds-listen").await?),
         None => None,
     };
+    // The IMDS address is logged first: `listening` is the line that says rolehop is up.
+    if let (Some(imds), Some(l)) = (&config.imds, &imds_listener) {
+        let addr = l
+            .local_addr()
+            .map_err(|e| CmdError::failure(e.to_string()))?;
+        tracing::info!(addr = %addr, role = %imds.role, allow_v1 = imds.allow_v1, "imds listening");
+    }
     let local = listener
         .local_addr()
         .map_err(|e| CmdError::failure(e.to_string()))?;
@@ -79,10 +90,6 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         config.shutdown_grace,
     ));
     if let Some(imds_listener) = imds_listener {
-        let addr = imds_listener
-            .local_addr()
-            .map_err(|e| CmdError::failure(e.to_string()))?;
-        tracing::info!(addr = %addr, role = %config.imds.as_ref().map(|c| c.role.as_str()).unwrap_or_default(), "imds listening");
         servers.spawn(serve::run(
             imds_listener,
             app,

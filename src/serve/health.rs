@@ -4,9 +4,20 @@
 use hyper::{Response, StatusCode};
 
 use super::{App, Body, json};
+use crate::cache::Unavailable;
 
 pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
+}
+
+/// No STS text here: it names accounts and roles, and this route needs no token.
+fn summary(why: &Unavailable) -> &'static str {
+    match why {
+        Unavailable::Failed { .. } => {
+            "the last refresh failed; rolehop's log and /v1/credentials say why"
+        }
+        Unavailable::Waiting { .. } => "waiting for the first refresh",
+    }
 }
 
 pub fn readyz(app: &App) -> Response<Body> {
@@ -15,7 +26,7 @@ pub fn readyz(app: &App) -> Response<Body> {
         .iter()
         .filter_map(|(name, cell)| {
             cell.unready_reason()
-                .map(|why| (name.clone(), why.to_string().into()))
+                .map(|why| (name.clone(), summary(&why).into()))
         })
         .collect();
     if waiting.is_empty() {

@@ -7,7 +7,9 @@
 //! - Tokens are `EXPIRY.HMAC-SHA256(key, EXPIRY)` with a per-process random key: unforgeable,
 //!   and nothing is stored, so memory stays bounded however many are minted.
 //! - Any request carrying `X-Forwarded-For` is refused (403): IMDS is never reached through a
-//!   proxy. Token-less IMDSv1 reads get 401 unless `--imds-allow-v1`.
+//!   proxy. So is one whose `Host` is a DNS name (a web page that rebound its name to loopback),
+//!   and one from beyond loopback, whatever `--allow-remote` says. So is one whose `Host` is a DNS name (a web page that rebound its name to loopback),
+//!   and one from beyond loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get 401 unless `--imds-allow-v1`.
 //! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
 //!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
 
@@ -28,6 +30,8 @@ pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 pub const MAX_TOKEN_TTL_SECS: u64 = 21_600;
 /// Never hand out less than this through IMDS.
 pub const MIN_REMAINING: Duration = Duration::from_secs(20 * 60);
+/// aws-config's IMDS client times out after 1 s: answer before it does.
+const CLIENT_WAIT: Duration = Duration::from_millis(800);
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -103,11 +107,36 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
     r
 }
 
+/// True for a `Host` that names this listener by address (an IP literal or `localhost`, with
+/// an optional port). A DNS name would mean a browser page that rebound its name to loopback.
+fn host_is_an_address(req: &Request<Incoming>) -> bool {
+    let Some(host) = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6
+            .split_once(']')
+            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
 pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response<Body> {
     if req.headers().contains_key("x-forwarded-for") {
         return text(
             StatusCode::FORBIDDEN,
             "Forbidden: IMDS requests through a proxy are refused",
+        );
+    }
+    if !host_is_an_address(req) {
+        return text(
+            StatusCode::FORBIDDEN,
+            "Forbidden: the Host header must be this listener's IP address",
         );
     }
     let path = req.uri().path();
@@ -141,7 +170,7 @@ pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response
     let Some(cell) = app.roles.get(role) else {
         return text(StatusCode::NOT_FOUND, "Not Found");
     };
-    let creds = match cell.get().await {
+    let creds = match cell.get_within(CLIENT_WAIT).await {
         Ok(creds) => creds,
         Err(why) => return text(StatusCode::SERVICE_UNAVAILABLE, &why.to_string()),
     };
@@ -149,7 +178,7 @@ pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response
     if !creds.valid_for(now, MIN_REMAINING) {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the held credential has 20 minutes or less left and IMDS clients may use it past its expiry; rolehop is refreshing it",
+            "the credential held has 20 minutes or less left, and IMDS clients may use one past its expiry; see rolehop's log for why it is not refreshed",
         );
     }
     let mut response = super::json(StatusCode::OK, creds.to_imds_json(now));

@@ -124,6 +124,11 @@ impl Stack {
 
     /// `rolehop serve` into the destination role on an ephemeral port, plus `extra` flags.
     pub async fn serve(&self, extra: &[&str]) -> rolehop::Rolehop {
+        self.serve_env(extra, &[]).await
+    }
+
+    /// [`Stack::serve`] with extra environment variables.
+    pub async fn serve_env(&self, extra: &[&str], env: &[(&str, &str)]) -> rolehop::Rolehop {
         let token = self.token_file().display().to_string();
         let mut args = vec![
             "serve",
@@ -135,7 +140,9 @@ impl Stack {
             &token,
         ];
         args.extend_from_slice(extra);
-        rolehop::Rolehop::spawn(&args, &self.rolehop_env()).await
+        let mut full_env = self.rolehop_env();
+        full_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        rolehop::Rolehop::spawn(&args, &full_env).await
     }
 
     /// A client's environment pointing its container provider at `rolehop`.
