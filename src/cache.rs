@@ -93,6 +93,21 @@ impl Default for Timing {
 }
 
 impl Timing {
+    /// The same policy with every credential-lifetime span divided by `factor`, so tests run
+    /// many refresh cycles of two-minute credentials in minutes (`ROLEHOP_TEST_TIME_SCALE`).
+    /// Client and STS waits are not scaled: they are about network round trips, not lifetimes.
+    pub fn scaled(self, factor: u32) -> Self {
+        let factor = factor.max(1);
+        Self {
+            min_remaining: self.min_remaining / factor,
+            chain_min_remaining: self.chain_min_remaining / factor,
+            backoff_initial: self.backoff_initial / factor,
+            backoff_max: self.backoff_max / factor,
+            no_expiry_refresh: self.no_expiry_refresh / factor,
+            ..self
+        }
+    }
+
     /// Delay from `now` until the refresh of a credential that expires at `expiration`.
     /// `draw` in `[0, 1)` picks the point within [`Timing::refresh_fraction`].
     pub fn refresh_delay(

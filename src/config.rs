@@ -20,6 +20,8 @@ use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
 /// The name under which flag-defined roles are served (`/v1/credentials/default`).
 pub const DEFAULT_ROLE: &str = "default";
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
+/// Test-only: divides refresh timing so fault tests run many cycles of short credentials.
+pub const ENV_TEST_TIME_SCALE: &str = "ROLEHOP_TEST_TIME_SCALE";
 /// Sessions served over IMDS must outlast its 20-minute serving minimum by a refresh cycle.
 pub const IMDS_MIN_DURATION_SECS: u32 = 3600;
 
@@ -56,6 +58,8 @@ pub struct ServeConfig {
     pub allow_remote: bool,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
+    /// Divides credential-lifetime timings; 1 except in fault tests.
+    pub test_time_scale: u32,
 }
 
 /// The IMDSv2-compatible listener: one role per listener, as SDKs read one role name.
@@ -134,6 +138,16 @@ impl ServeConfig {
             ));
         }
 
+        let test_time_scale = match env(ENV_TEST_TIME_SCALE) {
+            None => Some(1),
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=3600).contains(&n) => Some(n),
+                _ => {
+                    errors.push(format!("{ENV_TEST_TIME_SCALE} `{raw}` is not a whole number from 1 to 3600; unset it outside tests"));
+                    None
+                }
+            },
+        };
         match (listen, token) {
             (Some(listen), Some(token)) if errors.is_empty() => Ok(Self {
                 roles,
@@ -143,6 +157,7 @@ impl ServeConfig {
                 allow_remote: args.allow_remote,
                 shutdown_grace: Duration::from_secs(args.shutdown_grace),
                 log_format: args.log_format,
+                test_time_scale: test_time_scale.unwrap_or(1),
             }),
             _ => Err(ConfigErrors(errors)),
         }

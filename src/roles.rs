@@ -58,7 +58,8 @@ pub struct Roles {
 
 impl Roles {
     /// `roles` must come in chain order (as [`crate::config`] produces them). `timing_of`
-    /// gives each role's timing (the IMDS role's serving minimum is longer).
+    /// gives each cell's timing by name (`source:KIND` for sources; the IMDS role's serving
+    /// minimum is longer).
     pub fn new(
         roles: &[RoleConfig],
         sdk: &SdkConfig,
@@ -73,7 +74,8 @@ impl Roles {
             {
                 let source = Source::new(kind.clone(), sdk.credentials_provider())?;
                 let name = format!("source:{}", kind.short_name());
-                let cell = Cell::new(name, Box::new(source), clock.clone(), Timing::default());
+                let timing = timing_of(&name);
+                let cell = Cell::new(name, Box::new(source), clock.clone(), timing);
                 sources.insert(kind.clone(), cell);
             }
         }

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod faults;
 mod interfaces;
 mod profiles;
 mod serve;

@@ -8,7 +8,7 @@ use super::CmdError;
 use crate::cache::Timing;
 use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::ServeConfig;
+use crate::config::{ENV_TEST_TIME_SCALE, ServeConfig};
 use crate::roles::{self, Roles};
 use crate::serve::{self, App, Imds};
 use crate::token::{AuthToken, ENV_ROLEHOP_TOKEN};
@@ -37,15 +37,24 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
     let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = roles::default_session_name().await;
+    let scale = config.test_time_scale;
+    if scale > 1 {
+        tracing::warn!(
+            scale,
+            "{ENV_TEST_TIME_SCALE} is set: refresh timing is compressed for testing; never use it in production"
+        );
+    }
+    let base = Timing::default().scaled(scale);
+    let imds_min = crate::serve::imds::MIN_REMAINING / scale;
     let imds_role = config.imds.as_ref().map(|c| c.role.clone());
     // The IMDS role is never served with 20 minutes or less left, so it is refreshed by then.
-    let timing_of = |role: &str| Timing {
-        min_remaining: if imds_role.as_deref() == Some(role) {
-            crate::serve::imds::MIN_REMAINING
+    let timing_of = |cell: &str| Timing {
+        min_remaining: if imds_role.as_deref() == Some(cell) {
+            imds_min
         } else {
-            Timing::default().min_remaining
+            base.min_remaining
         },
-        ..Timing::default()
+        ..base.clone()
     };
     let cells = Roles::new(&config.roles, &sdk, &default_session, &clock, &timing_of)
         .map_err(CmdError::usage)?;
@@ -75,7 +84,7 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         imds: config
             .imds
             .as_ref()
-            .map(|c| Imds::new(c.role.clone(), c.allow_v1)),
+            .map(|c| Imds::new(c.role.clone(), c.allow_v1, imds_min)),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -39,6 +39,7 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 pub struct Imds {
     role: String,
     allow_v1: bool,
+    min_remaining: Duration,
     key: [u8; 32],
 }
 
@@ -53,12 +54,14 @@ impl std::fmt::Debug for Imds {
 }
 
 impl Imds {
-    pub fn new(role: String, allow_v1: bool) -> Self {
+    /// `min_remaining` is [`MIN_REMAINING`] except under a test time scale.
+    pub fn new(role: String, allow_v1: bool, min_remaining: Duration) -> Self {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         Self {
             role,
             allow_v1,
+            min_remaining,
             key,
         }
     }
@@ -175,7 +178,7 @@ pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response
         Err(why) => return text(StatusCode::SERVICE_UNAVAILABLE, &why.to_string()),
     };
     let now = SystemTime::now();
-    if !creds.valid_for(now, MIN_REMAINING) {
+    if !creds.valid_for(now, imds.min_remaining) {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
             "the credential held has 20 minutes or less left, and IMDS clients may use one past its expiry; see rolehop's log for why it is not refreshed",
@@ -212,7 +215,7 @@ mod tests {
 
     #[test]
     fn tokens_verify_until_they_expire() {
-        let imds = Imds::new("default".into(), false);
+        let imds = Imds::new("default".into(), false, MIN_REMAINING);
         let token = imds.mint(1_000, 60);
         assert!(imds.verify(token.as_bytes(), 1_000));
         assert!(imds.verify(token.as_bytes(), 1_059));
@@ -221,8 +224,8 @@ mod tests {
 
     #[test]
     fn forged_and_foreign_tokens_fail() {
-        let imds = Imds::new("default".into(), false);
-        let other = Imds::new("default".into(), false);
+        let imds = Imds::new("default".into(), false, MIN_REMAINING);
+        let other = Imds::new("default".into(), false, MIN_REMAINING);
         let token = imds.mint(1_000, 21_600);
         assert!(!other.verify(token.as_bytes(), 1_000), "another key");
         let (expiry, tag) = token.split_once('.').unwrap();

@@ -2,7 +2,6 @@
 //! the agent serves it to rolehop) and the task metadata endpoint v4 (`/task` with a TaskARN).
 //! Nothing real can play the agent outside ECS, so this is one of the two fakes.
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -66,9 +65,24 @@ impl AgentCredentials {
     }
 }
 
+/// How the stand-in agent misbehaves, on command.
+#[derive(Debug, Clone, Default)]
+pub struct AgentFaults {
+    /// Close every new connection at once (the agent is down).
+    pub refuse_connections: bool,
+    /// Answer after this long.
+    pub delay: std::time::Duration,
+    /// Answer 200 with a body that is not JSON.
+    pub garbage: bool,
+    /// Serve `Expiration` as now + this, instead of the credentials' own.
+    pub lifetime: Option<std::time::Duration>,
+}
+
 struct State {
     creds: Mutex<AgentCredentials>,
     fail_with: Mutex<Option<u16>>,
+    faults: Mutex<AgentFaults>,
+    token: Mutex<String>,
     credential_requests: AtomicUsize,
 }
 
@@ -84,6 +98,8 @@ impl EcsAgent {
         let state = Arc::new(State {
             creds: Mutex::new(creds),
             fail_with: Mutex::new(None),
+            faults: Mutex::new(AgentFaults::default()),
+            token: Mutex::new(AGENT_TOKEN.to_owned()),
             credential_requests: AtomicUsize::new(0),
         });
         let shared = state.clone();
@@ -92,11 +108,23 @@ impl EcsAgent {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                if shared.faults.lock().unwrap().refuse_connections {
+                    drop(stream);
+                    continue;
+                }
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, req)) }
+                        async move {
+                            let faults = state.faults.lock().unwrap().clone();
+                            if faults.refuse_connections {
+                                // Down: kept-alive connections die too.
+                                return Err(std::io::Error::other("agent down"));
+                            }
+                            tokio::time::sleep(faults.delay).await;
+                            Ok(handle(&state, req))
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -131,6 +159,15 @@ impl EcsAgent {
         self.state.creds.lock().unwrap().clone()
     }
 
+    pub fn set_faults(&self, faults: AgentFaults) {
+        *self.state.faults.lock().unwrap() = faults;
+    }
+
+    /// Expect a new `Authorization` token from now on (the task's token rotated).
+    pub fn rotate_token(&self, token: &str) {
+        *self.state.token.lock().unwrap() = token.to_owned();
+    }
+
     /// Answer credential requests with this status (and an ECS-style error) until cleared.
     pub fn fail_with(&self, status: Option<u16>) {
         *self.state.fail_with.lock().unwrap() = status;
@@ -159,10 +196,11 @@ fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
         );
     }
     state.credential_requests.fetch_add(1, Ordering::SeqCst);
+    let expected = state.token.lock().unwrap().clone();
     let authorized = req
         .headers()
         .get("authorization")
-        .is_some_and(|v| v.as_bytes() == AGENT_TOKEN.as_bytes());
+        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
     if !authorized {
         return reply(
             StatusCode::UNAUTHORIZED,
@@ -175,7 +213,22 @@ fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
             serde_json::json!({"code": "InternalError", "message": "stand-in agent told to fail"}),
         );
     }
-    let c = state.creds.lock().unwrap().clone();
+    let faults = state.faults.lock().unwrap().clone();
+    if faults.garbage {
+        let mut r = Response::new(Full::new(Bytes::from_static(
+            b"<html>502 Bad Gateway</html>",
+        )));
+        r.headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, "text/html".parse().unwrap());
+        return r;
+    }
+    let mut c = state.creds.lock().unwrap().clone();
+    if let Some(lifetime) = faults.lifetime {
+        let at = std::time::SystemTime::now() + lifetime;
+        c.expiration = aws_smithy_types::DateTime::from(at)
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .unwrap();
+    }
     reply(
         StatusCode::OK,
         serde_json::json!({

@@ -1,7 +1,6 @@
 //! A pass-through proxy in front of moto that counts each STS/IAM `Action=`, records the
 //! parameters, and on command delays or fails AssumeRole (moto can do neither; REFERENCE 9).
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,11 @@ pub struct Faults {
     pub delay_assume: Duration,
     /// Answer AssumeRole with this (status, code, message) instead of forwarding it.
     pub fail_assume: Option<(u16, String, String)>,
+    /// Close every new connection at once, as if STS were unreachable.
+    pub refuse_connections: bool,
+    /// Rewrite the `Expiration` of each AssumeRole answer to now + this many seconds
+    /// (negative: already expired), whatever DurationSeconds asked for.
+    pub expiration_in: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,11 +70,21 @@ impl StsProxy {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                if shared.faults.lock().unwrap().refuse_connections {
+                    drop(stream);
+                    continue;
+                }
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(forward(&state, req).await) }
+                        async move {
+                            if state.faults.lock().unwrap().refuse_connections {
+                                // Unreachable: kept-alive connections die too.
+                                return Err(std::io::Error::other("sts unreachable"));
+                            }
+                            Ok(forward(&state, req).await)
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -155,8 +169,12 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
             let upstream = upstream.body(Full::new(body)).unwrap();
             match state.client.request(upstream).await {
                 Ok(r) => {
-                    let (p, b) = r.into_parts();
-                    let b = b.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let (mut p, b) = r.into_parts();
+                    let mut b = b.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    if let (true, Some(offset)) = (action == "AssumeRole", faults.expiration_in) {
+                        b = rewrite_expiration(&b, offset);
+                        p.headers.remove(hyper::header::CONTENT_LENGTH);
+                    }
                     Response::from_parts(p, Full::new(b))
                 }
                 Err(e) => {
@@ -184,6 +202,23 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
         completed_at: Instant::now(),
     });
     response
+}
+
+/// Replaces the text of `<Expiration>` with now + `offset` seconds.
+fn rewrite_expiration(body: &Bytes, offset: i64) -> Bytes {
+    let text = String::from_utf8_lossy(body);
+    let (Some(start), Some(end)) = (text.find("<Expiration>"), text.find("</Expiration>")) else {
+        return body.clone();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let at = aws_smithy_types::DateTime::from_secs(now + offset)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
+    let rewritten = format!("{}<Expiration>{at}{}", &text[..start], &text[end..]);
+    Bytes::from(rewritten)
 }
 
 fn sts_error(status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {
