@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod faults;
+mod hostile;
 mod interfaces;
 mod profiles;
 mod serve;
