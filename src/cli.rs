@@ -40,6 +40,9 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print the settings `exec` would make, as shell `export` lines for `eval`.
     Env(ClientArgs),
+    /// Diagnose a cross-account setup offline: evaluate trust and identity policies as IAM
+    /// would and print what is wrong with the exact fix. Exit 0 clean, 1 failures, 2 warnings.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -271,4 +274,54 @@ pub struct ExecArgs {
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The destination role's trust policy (JSON file).
+    #[arg(long, value_name = "FILE")]
+    pub trust_policy: Option<PathBuf>,
+
+    /// A policy of the source role (the task role), JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub identity_policy: Option<PathBuf>,
+
+    /// The destination role.
+    #[arg(long, env = "ROLEHOP_ROLE_ARN", value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// The source role (the task role).
+    #[arg(long, value_name = "ARN")]
+    pub source_role_arn: Option<String>,
+
+    /// The ExternalId rolehop passes.
+    #[arg(
+        long,
+        env = "ROLEHOP_EXTERNAL_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
+    pub external_id: Option<String>,
+
+    /// rolehop passes session tags (needs sts:TagSession).
+    #[arg(long)]
+    pub session_tags: bool,
+
+    /// rolehop passes a source identity (needs sts:SetSourceIdentity).
+    #[arg(long)]
+    pub source_identity: bool,
+
+    /// A managed policy ARN to check (repeat).
+    #[arg(long = "managed-policy-arn", value_name = "ARN")]
+    pub managed_policy_arns: Vec<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }

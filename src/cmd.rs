@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns `Ok` or a [`CmdError`] carrying its exit code.
 
+pub mod check;
 pub mod credential_process;
 pub mod exec;
 pub mod serve;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CredentialProcess(args) => credential_process::main(&args),
         Command::Exec(args) => exec::exec(&args),
         Command::Env(args) => exec::env(&args),
+        Command::Check(args) => check::main(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -18,6 +18,7 @@
 pub mod arn;
 pub mod cache;
 pub mod chain;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -1,0 +1,140 @@
+//! What `check` reports: one finding per check, with a stable id, a status, one plain sentence
+//! and, for a failure that a policy change fixes, the statement to add, the whole merged
+//! document (the update commands replace the whole policy) and the command that applies it.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Fail,
+    Warn,
+    Unknown,
+    Pass,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Unknown => "????",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// The statement to add.
+    pub statement: Value,
+    /// The whole policy document with the statement merged in.
+    pub policy: Value,
+    /// The command that applies `policy` (reading it from the file it names).
+    pub command: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub status: Status,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    pub fn new(id: &'static str, status: Status, message: String) -> Self {
+        Self {
+            id,
+            status,
+            message,
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    fn count(&self, status: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+
+    /// 0 nothing failed or warned (unknowns listed, not counted), 1 a failure, 2 warnings only.
+    pub fn exit_code(&self) -> u8 {
+        if self.count(Status::Fail) > 0 {
+            1
+        } else if self.count(Status::Warn) > 0 {
+            2
+        } else {
+            0
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} failed, {} warnings, {} unknown, {} passed",
+            self.count(Status::Fail),
+            self.count(Status::Warn),
+            self.count(Status::Unknown),
+            self.count(Status::Pass)
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        let body = serde_json::json!({
+            "summary": {
+                "fail": self.count(Status::Fail),
+                "warn": self.count(Status::Warn),
+                "unknown": self.count(Status::Unknown),
+                "pass": self.count(Status::Pass),
+            },
+            "findings": self.findings,
+        });
+        serde_json::to_string_pretty(&body).expect("plain values serialise")
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = format!("rolehop check: {}\n", self.summary());
+        let mut sorted: Vec<&Finding> = self.findings.iter().collect();
+        sorted.sort_by_key(|f| f.status);
+        for f in sorted {
+            out.push_str(&format!(
+                "\n{} {:<28} {}\n",
+                f.status.label(),
+                f.id,
+                f.message
+            ));
+            if let Some(fix) = &f.fix {
+                out.push_str("     add this statement:\n");
+                out.push_str(&indent(
+                    &serde_json::to_string_pretty(&fix.statement).unwrap_or_default(),
+                    8,
+                ));
+                out.push_str("     the whole policy, merged:\n");
+                out.push_str(&indent(
+                    &serde_json::to_string_pretty(&fix.policy).unwrap_or_default(),
+                    8,
+                ));
+                out.push_str(&format!("     apply it with:\n        {}\n", fix.command));
+            }
+        }
+        out
+    }
+}
+
+fn indent(text: &str, by: usize) -> String {
+    text.lines()
+        .map(|l| format!("{}{l}\n", " ".repeat(by)))
+        .collect()
+}

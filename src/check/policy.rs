@@ -1,0 +1,435 @@
+//! IAM policy documents as `check` reads them: parsed from JSON into statements, with the
+//! grammar problems a person makes by hand reported as findings (`policy.*`, and the elements a
+//! trust policy cannot have: `trust.not-principal`, `trust.resource`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::findings::{Finding, Status};
+use crate::config::file::edit_distance;
+
+const TOP_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
+const STATEMENT_ELEMENTS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// Which side of the AssumeRole decision a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Trust,
+    Identity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patterns {
+    pub negated: bool,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `"Principal": "*"`.
+    Anyone,
+    /// `{"AWS": [...], "Service": [...], ...}`.
+    Map(BTreeMap<String, Vec<String>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// As written, e.g. `ForAnyValue:StringEqualsIfExists`.
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// 1-based, as a person counts them.
+    pub number: usize,
+    pub sid: Option<String>,
+    pub effect: Option<Effect>,
+    pub principal: Option<Principal>,
+    pub actions: Option<Patterns>,
+    pub resources: Option<Patterns>,
+    pub conditions: Vec<Condition>,
+}
+
+impl Statement {
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(sid) => format!("statement {} ({sid})", self.number),
+            None => format!("statement {}", self.number),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub kind: Kind,
+    /// The file name, for messages.
+    pub file: String,
+    pub statements: Vec<Statement>,
+    /// The document as given, to merge a fix into.
+    pub document: Value,
+}
+
+fn suggestion(word: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| {
+            (
+                edit_distance(&word.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_else(|| format!("; the elements are {}", known.join(", ")))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::String(s) => vec![s.clone()],
+        Value::Bool(b) => vec![b.to_string()],
+        Value::Number(n) => vec![n.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// True for `*` and `service:name` with globs in the name.
+fn is_action(action: &str) -> bool {
+    if action == "*" {
+        return true;
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+}
+
+/// Parses `text`; returns the policy (unless the JSON itself is broken) and the grammar findings.
+pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let mut fail =
+        |id: &'static str, message: String| findings.push(Finding::new(id, Status::Fail, message));
+    let document: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            fail(
+                "policy.json",
+                format!(
+                    "{file} is not valid JSON: {} at line {} column {}",
+                    describe_json_error(&e),
+                    e.line(),
+                    e.column()
+                ),
+            );
+            return (None, findings);
+        }
+    };
+    let Some(top) = document.as_object() else {
+        fail(
+            "policy.json",
+            format!(
+                "{file} is JSON but not an object; a policy is {{\"Version\": ..., \"Statement\": [...]}}"
+            ),
+        );
+        return (None, findings);
+    };
+    for key in top.keys().filter(|k| !TOP_ELEMENTS.contains(&k.as_str())) {
+        fail(
+            "policy.element",
+            format!(
+                "{file} has an unknown element `{key}`{}",
+                suggestion(key, &TOP_ELEMENTS)
+            ),
+        );
+    }
+    let mut warn_version = None;
+    match top.get("Version").and_then(Value::as_str) {
+        Some("2012-10-17") => {}
+        Some("2008-10-17") => {
+            warn_version = Some(format!(
+                "{file} uses Version 2008-10-17, which turns policy variables off; use 2012-10-17"
+            ))
+        }
+        Some(other) => fail(
+            "policy.version",
+            format!("{file} has Version `{other}`; the only current version is 2012-10-17"),
+        ),
+        None if top.contains_key("Version") => fail(
+            "policy.version",
+            format!("{file} has a Version that is not a string; write \"Version\": \"2012-10-17\""),
+        ),
+        None => {
+            warn_version = Some(format!(
+                "{file} has no Version, so IAM treats it as 2008-10-17 (no policy variables); add \"Version\": \"2012-10-17\""
+            ))
+        }
+    }
+    let raw_statements: Vec<&Value> = match top.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        Some(_) => {
+            fail(
+                "policy.element",
+                format!("{file}: Statement must be an object or a list of objects"),
+            );
+            Vec::new()
+        }
+        None => {
+            fail("policy.element", format!("{file} has no Statement"));
+            Vec::new()
+        }
+    };
+    let mut statements = Vec::new();
+    for (index, raw) in raw_statements.into_iter().enumerate() {
+        let number = index + 1;
+        let Some(obj) = raw.as_object() else {
+            fail(
+                "policy.element",
+                format!("{file}: statement {number} is not an object"),
+            );
+            continue;
+        };
+        let mut statement = Statement {
+            number,
+            sid: obj.get("Sid").and_then(Value::as_str).map(str::to_owned),
+            effect: None,
+            principal: None,
+            actions: None,
+            resources: None,
+            conditions: Vec::new(),
+        };
+        let label = statement.label();
+        for key in obj
+            .keys()
+            .filter(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
+        {
+            fail(
+                "policy.element",
+                format!(
+                    "{file}: {label} has an unknown element `{key}`{}",
+                    suggestion(key, &STATEMENT_ELEMENTS)
+                ),
+            );
+        }
+        statement.effect = match obj.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => Some(Effect::Allow),
+            Some("Deny") => Some(Effect::Deny),
+            Some(other) => {
+                fail(
+                    "policy.effect",
+                    format!(
+                        "{file}: {label} has Effect `{other}`; it must be exactly `Allow` or `Deny` (case matters)"
+                    ),
+                );
+                None
+            }
+            None => {
+                fail(
+                    "policy.effect",
+                    format!("{file}: {label} has no Effect; add \"Effect\": \"Allow\" or \"Deny\""),
+                );
+                None
+            }
+        };
+        for (element, negated) in [("Action", false), ("NotAction", true)] {
+            if let Some(v) = obj.get(element) {
+                let items = strings(v);
+                for bad in items.iter().filter(|a| !is_action(a)) {
+                    fail(
+                        "policy.action",
+                        format!(
+                            "{file}: {label} has action `{bad}`, which is not service:action (e.g. sts:AssumeRole)"
+                        ),
+                    );
+                }
+                statement.actions = Some(Patterns { negated, items });
+            }
+        }
+        for (element, negated) in [("Resource", false), ("NotResource", true)] {
+            if let Some(v) = obj.get(element) {
+                if kind == Kind::Trust {
+                    fail(
+                        "trust.resource",
+                        format!(
+                            "{file}: {label} has {element}, which a trust policy cannot have (the resource is the role itself); remove it"
+                        ),
+                    );
+                }
+                statement.resources = Some(Patterns {
+                    negated,
+                    items: strings(v),
+                });
+            }
+        }
+        if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
+            fail(
+                "trust.not-principal",
+                format!(
+                    "{file}: {label} uses NotPrincipal, which trust policies do not support; name the principals to trust in Principal instead"
+                ),
+            );
+        }
+        if let Some(p) = obj.get("Principal") {
+            statement.principal = Some(match p {
+                Value::String(s) if s == "*" => Principal::Anyone,
+                Value::Object(map) => {
+                    Principal::Map(map.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
+                }
+                _ => {
+                    fail(
+                        "policy.element",
+                        format!(
+                            "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
+                        ),
+                    );
+                    Principal::Map(BTreeMap::new())
+                }
+            });
+        }
+        if let Some(cond) = obj.get("Condition") {
+            match cond.as_object() {
+                Some(ops) => {
+                    for (operator, keys) in ops {
+                        match keys.as_object() {
+                            Some(keys) => {
+                                statement
+                                    .conditions
+                                    .extend(keys.iter().map(|(key, values)| Condition {
+                                        operator: operator.clone(),
+                                        key: key.clone(),
+                                        values: strings(values),
+                                    }))
+                            }
+                            None => fail(
+                                "policy.element",
+                                format!(
+                                    "{file}: {label}: condition `{operator}` must map keys to values"
+                                ),
+                            ),
+                        }
+                    }
+                }
+                None => fail(
+                    "policy.element",
+                    format!("{file}: {label}: Condition must be an object"),
+                ),
+            }
+        }
+        statements.push(statement);
+    }
+    if let Some(message) = warn_version {
+        findings.push(Finding::new("policy.version", Status::Warn, message));
+    }
+    (
+        Some(Policy {
+            kind,
+            file: file.to_owned(),
+            statements,
+            document,
+        }),
+        findings,
+    )
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    // serde_json appends " at line L column C"; the caller says where.
+    text.split(" at line ").next().unwrap_or(&text).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(findings: &[Finding]) -> Vec<(&str, Status)> {
+        findings.iter().map(|f| (f.id, f.status)).collect()
+    }
+
+    #[test]
+    fn a_broken_document_names_line_and_column() {
+        let (policy, findings) = parse(
+            "{\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}",
+            "trust.json",
+            Kind::Trust,
+        );
+        assert!(policy.is_none());
+        assert_eq!(ids(&findings), [("policy.json", Status::Fail)]);
+        assert!(
+            findings[0].message.contains("line 3 column 3"),
+            "{}",
+            findings[0].message
+        );
+    }
+
+    #[test]
+    fn grammar_mistakes_are_named() {
+        let text = r#"{"Version": "2012-10-18", "Statment": [], "Statement": [
+            {"Effect": "allow", "Action": "sts-AssumeRole", "Principal": {"AWS": "*"}, "Resource": "*", "Conditon": {}},
+            {"Effect": "Allow", "NotPrincipal": {"AWS": "x"}, "Action": "sts:AssumeRole"}]}"#;
+        let (_, findings) = parse(text, "trust.json", Kind::Trust);
+        let got = ids(&findings);
+        for expected in [
+            "policy.version",
+            "policy.element",
+            "policy.effect",
+            "policy.action",
+            "trust.resource",
+            "trust.not-principal",
+        ] {
+            assert!(
+                got.iter()
+                    .any(|(id, s)| *id == expected && *s == Status::Fail),
+                "{expected} in {got:?}"
+            );
+        }
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.message.contains("did you mean `Statement`?"))
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.message.contains("did you mean `Condition`?"))
+        );
+    }
+
+    #[test]
+    fn a_missing_version_warns() {
+        let (policy, findings) = parse(
+            r#"{"Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}}"#,
+            "id.json",
+            Kind::Identity,
+        );
+        assert_eq!(ids(&findings), [("policy.version", Status::Warn)]);
+        assert_eq!(policy.unwrap().statements.len(), 1);
+    }
+}
