@@ -70,3 +70,24 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
     }
     assert!(mismatches.is_empty(), "{} of {} cases differ:\n{}", mismatches.len(), dirs.len(), mismatches.join("\n"));
 }
+
+#[tokio::test]
+async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
+    let readme = include_str!("../README.md");
+    let section = readme.split("## Troubleshooting: `rolehop check`").nth(1).expect("the section");
+    let shown = section.split("```text\n").nth(1).and_then(|s| s.split("```").next()).expect("a text block");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/broken");
+    let out = tokio::process::Command::new(crate::support::rolehop::BIN)
+        .current_dir(&dir)
+        .args([
+            "check", "--trust-policy", "trust-policy.json", "--identity-policy", "identity-policy.json",
+            "--role-arn", "arn:aws:iam::555566667777:role/destination-account-role",
+            "--source-role-arn", "arn:aws:iam::111122223333:role/my-ECS-task-role",
+        ])
+        .env_clear()
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shown, "README shows a stale report");
+}

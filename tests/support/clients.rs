@@ -79,7 +79,7 @@ pub async fn rust_sdk_caller_identity(env: &[(String, String)]) -> serde_json::V
         .join("examples/caller_identity");
     assert!(
         exe.is_file(),
-        "{} is missing; `cargo test` builds it from examples/caller_identity.rs",
+        "{} is missing; build it with `cargo build --examples` (scripts/test does)",
         exe.display()
     );
     run(exe, &[], env).await
