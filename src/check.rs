@@ -93,11 +93,20 @@ pub fn run(inputs: &Inputs) -> Report {
     let source = FlagArn::read(&inputs.source_role_arn, "--source-role-arn", &mut out);
     for arn in &inputs.managed_policy_arns {
         match arns::policy_arn_problem(arn) {
-            Some(problem) => out.push(Finding::new(
-                "arn.syntax",
-                Status::Fail,
-                format!("--managed-policy-arn: {problem}"),
-            )),
+            Some(problem) => {
+                out.push(Finding::new(
+                    "arn.syntax",
+                    Status::Fail,
+                    format!("--managed-policy-arn: {problem}"),
+                ));
+                out.push(Finding::new(
+                    "managed-policy.path",
+                    Status::Unknown,
+                    format!(
+                        "whether {arn} is on the right path: fix its syntax first (see arn.syntax)"
+                    ),
+                ));
+            }
             None => match arns::managed_policy_path_problem(arn) {
                 Some(problem) => {
                     out.push(Finding::new("managed-policy.path", Status::Fail, problem))
@@ -118,6 +127,34 @@ pub fn run(inputs: &Inputs) -> Report {
     }
     role_name_cases(inputs, trust.as_ref(), identity.as_ref(), &mut out);
 
+    let unreadable = |name: &str| format!("{name} could not be read as a policy (see policy.json)");
+    if let (Some((name, _)), None) = (&inputs.trust_policy, &trust) {
+        out.push(Finding::new(
+            "trust.allows",
+            Status::Unknown,
+            unreadable(name),
+        ));
+        for (flag, id) in [
+            (inputs.session_tags, "trust.tag-session"),
+            (inputs.source_identity, "trust.set-source-identity"),
+        ] {
+            if flag {
+                out.push(Finding::new(id, Status::Unknown, unreadable(name)));
+            }
+        }
+    }
+    if let (Some((name, _)), None) = (&inputs.identity_policy, &identity) {
+        out.push(Finding::new(
+            "identity.assume-role",
+            Status::Unknown,
+            unreadable(name),
+        ));
+        out.push(Finding::new(
+            "identity.pass-role",
+            Status::Unknown,
+            unreadable(name),
+        ));
+    }
     let caller = source.valid().map(|arn| Caller {
         role_arn: arn.to_owned(),
         account: account_of(arn).to_owned(),
@@ -382,9 +419,10 @@ fn trust_checks(
         };
         for c in &s.conditions {
             let key = c.key.to_ascii_lowercase();
+            // "Requires": the condition is false when the key is absent, as it always is here.
             if aws_principal
                 && (key == "aws:sourceaccount" || key == "aws:sourcearn")
-                && !c.operator.ends_with("IfExists")
+                && eval::condition(c, context) == eval::Tri::False
             {
                 out.push(Finding::new(
                     "trust.source-condition",
@@ -394,32 +432,50 @@ fn trust_checks(
             }
         }
     }
-    // trust.external-id
-    let required: Vec<&String> = policy
+    // trust.external-id: conditions on sts:ExternalId that are false without one.
+    let without_id = Context::assume_role(None, None, false, false);
+    let with_id = inputs
+        .external_id
+        .as_deref()
+        .map(|id| Context::assume_role(None, Some(id), false, false));
+    let requiring: Vec<&policy::Condition> = policy
         .statements
         .iter()
         .filter(|s| s.effect == Some(Effect::Allow))
         .flat_map(|s| &s.conditions)
         .filter(|c| {
             c.key.eq_ignore_ascii_case("sts:ExternalId")
-                && c.operator.starts_with("StringEquals")
-                && !c.operator.ends_with("IfExists")
+                && eval::condition(c, &without_id) == eval::Tri::False
         })
-        .flat_map(|c| &c.values)
         .collect();
-    match (&inputs.external_id, required.is_empty()) {
+    let named: Vec<String> = requiring
+        .iter()
+        .flat_map(|c| &c.values)
+        .map(|v| format!("`{v}`"))
+        .collect();
+    match (&with_id, requiring.is_empty()) {
         (None, false) => out.push(Finding::new(
             "trust.external-id",
             Status::Fail,
             format!("{file} requires an sts:ExternalId, and none is configured; pass the one the role's owner gave you with --external-id (rolehop: --external-id or external_id in the config file)"),
         )),
-        (Some(id), false) if !required.contains(&id) => out.push(Finding::new(
+        (Some(ctx), false) if requiring.iter().any(|c| eval::condition(c, ctx) == eval::Tri::False) => {
+            out.push(Finding::new(
+                "trust.external-id",
+                Status::Fail,
+                format!("{file} requires sts:ExternalId {}, and the configured external id differs; use the value the trust policy names", named.join(" or ")),
+            ))
+        }
+        (Some(_), false) => out.push(Finding::new(
             "trust.external-id",
-            Status::Fail,
-            format!("{file} requires sts:ExternalId {}, and the configured external id differs; use the value the trust policy names", required.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" or ")),
+            Status::Pass,
+            format!("{file} requires the external id that is configured"),
         )),
-        (Some(_), false) => out.push(Finding::new("trust.external-id", Status::Pass, format!("{file} requires the external id that is configured"))),
-        (Some(_), true) => out.push(Finding::new("trust.external-id", Status::Pass, format!("{file} does not require an external id; passing one is harmless"))),
+        (Some(_), true) => out.push(Finding::new(
+            "trust.external-id",
+            Status::Pass,
+            format!("{file} does not require an external id; passing one is harmless"),
+        )),
         (None, true) => {}
     }
 

@@ -15,51 +15,79 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
         .filter(|p| p.join("case.json").is_file())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 40, "the corpus has {} cases; it needs at least 40", dirs.len());
+    assert!(
+        dirs.len() >= 40,
+        "the corpus has {} cases; it needs at least 40",
+        dirs.len()
+    );
     let work = Workdir::new();
     let env = base_env(work.dir.path());
     let mut mismatches = Vec::new();
     for dir in &dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let case: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
-            .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
+                .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         let mut args: Vec<String> = vec!["check".into()];
-        for (flag, file) in [("--trust-policy", "trust.json"), ("--identity-policy", "identity.json")] {
+        for (flag, file) in [
+            ("--trust-policy", "trust.json"),
+            ("--identity-policy", "identity.json"),
+        ] {
             if dir.join(file).is_file() {
                 args.push(flag.into());
                 args.push(dir.join(file).display().to_string());
             }
         }
-        args.extend(case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()));
+        args.extend(
+            case["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned()),
+        );
         args.extend(["--format".into(), "json".into()]);
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = Rolehop::run(&argv, &env).await;
         let report: serde_json::Value = match serde_json::from_str(&stdout) {
             Ok(r) => r,
             Err(e) => {
-                mismatches.push(format!("{name}: no JSON report ({e}); exit {code}; stderr: {stderr}"));
+                mismatches.push(format!(
+                    "{name}: no JSON report ({e}); exit {code}; stderr: {stderr}"
+                ));
                 continue;
             }
         };
         let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         for f in report["findings"].as_array().unwrap() {
             if f["status"] != "pass" {
-                got.entry((f["id"].as_str().unwrap().into(), f["status"].as_str().unwrap().into()))
-                    .or_default()
-                    .push(f["message"].as_str().unwrap().into());
+                got.entry((
+                    f["id"].as_str().unwrap().into(),
+                    f["status"].as_str().unwrap().into(),
+                ))
+                .or_default()
+                .push(f["message"].as_str().unwrap().into());
             }
         }
         let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
         for f in case["findings"].as_array().unwrap() {
-            let key = (f["id"].as_str().unwrap().to_owned(), f["status"].as_str().unwrap().to_owned());
+            let key = (
+                f["id"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            );
             *expected.entry(key.clone()).or_default() += 1;
             if let Some(text) = f["contains"].as_str()
-                && !got.get(&key).is_some_and(|msgs| msgs.iter().any(|m| m.contains(text)))
+                && !got
+                    .get(&key)
+                    .is_some_and(|msgs| msgs.iter().any(|m| m.contains(text)))
             {
-                mismatches.push(format!("{name}: no {key:?} finding contains {text:?}; got {:?}", got.get(&key)));
+                mismatches.push(format!(
+                    "{name}: no {key:?} finding contains {text:?}; got {:?}",
+                    got.get(&key)
+                ));
             }
         }
-        let got_counts: BTreeMap<(String, String), usize> = got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+        let got_counts: BTreeMap<(String, String), usize> =
+            got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
         if got_counts != expected {
             mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
         }
@@ -68,26 +96,49 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
             mismatches.push(format!("{name}: exit {code}, expected {exit}"));
         }
     }
-    assert!(mismatches.is_empty(), "{} of {} cases differ:\n{}", mismatches.len(), dirs.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases differ:\n{}",
+        mismatches.len(),
+        dirs.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
     let readme = include_str!("../README.md");
-    let section = readme.split("## Troubleshooting: `rolehop check`").nth(1).expect("the section");
-    let shown = section.split("```text\n").nth(1).and_then(|s| s.split("```").next()).expect("a text block");
+    let section = readme
+        .split("## Troubleshooting: `rolehop check`")
+        .nth(1)
+        .expect("the section");
+    let shown = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a text block");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/broken");
     let out = tokio::process::Command::new(crate::support::rolehop::BIN)
         .current_dir(&dir)
         .args([
-            "check", "--trust-policy", "trust-policy.json", "--identity-policy", "identity-policy.json",
-            "--role-arn", "arn:aws:iam::555566667777:role/destination-account-role",
-            "--source-role-arn", "arn:aws:iam::111122223333:role/my-ECS-task-role",
+            "check",
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/destination-account-role",
+            "--source-role-arn",
+            "arn:aws:iam::111122223333:role/my-ECS-task-role",
         ])
         .env_clear()
         .output()
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), shown, "README shows a stale report");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        shown,
+        "README shows a stale report"
+    );
 }

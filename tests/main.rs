@@ -3,6 +3,7 @@
 
 mod support;
 
+mod check_cases;
 mod cli;
 mod faults;
 mod hostile;

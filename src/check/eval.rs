@@ -286,7 +286,7 @@ pub fn applies(statement: &Statement, request: &Request) -> Tri {
     }
     if let Some(principal) = &statement.principal {
         match request.caller {
-            Some(caller) if principal_matches(principal, caller) => {}
+            Some(caller) if principal_matches(principal, caller) != statement.not_principal => {}
             Some(_) => return Tri::False,
             None => return Tri::Unknown,
         }

@@ -65,6 +65,8 @@ pub struct Statement {
     pub sid: Option<String>,
     pub effect: Option<Effect>,
     pub principal: Option<Principal>,
+    /// The principal came from `NotPrincipal` (everyone but those named).
+    pub not_principal: bool,
     pub actions: Option<Patterns>,
     pub resources: Option<Patterns>,
     pub conditions: Vec<Condition>,
@@ -203,7 +205,10 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             Vec::new()
         }
         None => {
-            fail("policy.element", format!("{file} has no Statement"));
+            // A misspelt Statement was reported above; say it once.
+            if top.keys().all(|k| TOP_ELEMENTS.contains(&k.as_str())) {
+                fail("policy.element", format!("{file} has no Statement"));
+            }
             Vec::new()
         }
     };
@@ -222,6 +227,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             sid: obj.get("Sid").and_then(Value::as_str).map(str::to_owned),
             effect: None,
             principal: None,
+            not_principal: false,
             actions: None,
             resources: None,
             conditions: Vec::new(),
@@ -297,7 +303,15 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                 ),
             );
         }
-        if let Some(p) = obj.get("Principal") {
+        let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+            (Some(p), _) => Some(p),
+            (None, Some(p)) => {
+                statement.not_principal = true;
+                Some(p)
+            }
+            (None, None) => None,
+        };
+        if let Some(p) = principal {
             statement.principal = Some(match p {
                 Value::String(s) if s == "*" => Principal::Anyone,
                 Value::Object(map) => {
