@@ -293,47 +293,80 @@ impl AssumeRole {
                 hop.role_arn
             ))
         })?;
-        let config = self
-            .sts
-            .to_builder()
-            .credentials_provider(caller.to_sdk("rolehop"))
-            .build();
-        let output = aws_sdk_sts::Client::from_conf(config)
-            .assume_role()
-            .role_arn(hop.role_arn.as_str())
-            .role_session_name(hop.session_name.as_str())
-            .duration_seconds(hop.duration_secs as i32)
-            .set_external_id(hop.external_id.as_ref().map(|e| e.expose().to_owned()))
-            .set_tags(sdk_tags(&hop.options.tags))
-            .set_transitive_tag_keys(non_empty(&hop.options.transitive_tag_keys))
-            .set_source_identity(hop.options.source_identity.clone())
-            .set_policy(hop.options.policy.clone())
-            .set_policy_arns(sdk_policy_arns(&hop.options.policy_arns))
-            .send()
+        assume_once(hop, &caller, &self.sts)
             .await
-            .map_err(|e| FetchError(describe_sts_error(hop, &e)))?;
-        let Some(c) = output.credentials else {
-            return Err(FetchError(format!(
-                "STS answered AssumeRole into {} without credentials; this is an STS or endpoint fault, check AWS_ENDPOINT_URL_STS",
-                hop.role_arn
-            )));
-        };
-        let expiration = SystemTime::try_from(c.expiration).map_err(|_| {
-            FetchError(format!(
-                "STS returned an unreadable expiration for {}",
-                hop.role_arn
-            ))
-        })?;
-        Ok(Credentials {
-            access_key_id: c.access_key_id,
-            secret_access_key: Secret::new(c.secret_access_key),
-            session_token: Some(Secret::new(c.session_token)),
-            expiration: Some(expiration),
-            role_arn: Some(hop.role_arn.to_string()),
-            account_id: Some(hop.role_arn.account_id().to_owned()),
-            fetched_at: None,
-        })
+            .map_err(|e| FetchError(e.to_string()))
     }
+}
+
+/// A failed AssumeRole: STS's own code when it answered, and the sentence to show.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct AssumeError {
+    /// STS's error code (`AccessDenied`, `ValidationError`, ...), when STS answered.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// One AssumeRole call for `hop` signed with `caller`, outside any cache (the cells' fetch and
+/// `check`'s online probe both use it).
+pub async fn assume_once(
+    hop: &Hop,
+    caller: &Credentials,
+    sts: &aws_sdk_sts::Config,
+) -> Result<Credentials, AssumeError> {
+    let config = sts
+        .to_builder()
+        .credentials_provider(caller.to_sdk("rolehop"))
+        .build();
+    let output = aws_sdk_sts::Client::from_conf(config)
+        .assume_role()
+        .role_arn(hop.role_arn.as_str())
+        .role_session_name(hop.session_name.as_str())
+        .duration_seconds(hop.duration_secs as i32)
+        .set_external_id(hop.external_id.as_ref().map(|e| e.expose().to_owned()))
+        .set_tags(sdk_tags(&hop.options.tags))
+        .set_transitive_tag_keys(non_empty(&hop.options.transitive_tag_keys))
+        .set_source_identity(hop.options.source_identity.clone())
+        .set_policy(hop.options.policy.clone())
+        .set_policy_arns(sdk_policy_arns(&hop.options.policy_arns))
+        .send()
+        .await
+        .map_err(|e| AssumeError {
+            code: match &e {
+                SdkError::ServiceError(s) => {
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err())
+                        .map(str::to_owned)
+                }
+                _ => None,
+            },
+            message: describe_sts_error(hop, &e),
+        })?;
+    let fail = |message: String| AssumeError {
+        code: None,
+        message,
+    };
+    let Some(c) = output.credentials else {
+        return Err(fail(format!(
+            "STS answered AssumeRole into {} without credentials; this is an STS or endpoint fault, check AWS_ENDPOINT_URL_STS",
+            hop.role_arn
+        )));
+    };
+    let expiration = SystemTime::try_from(c.expiration).map_err(|_| {
+        fail(format!(
+            "STS returned an unreadable expiration for {}",
+            hop.role_arn
+        ))
+    })?;
+    Ok(Credentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: Secret::new(c.secret_access_key),
+        session_token: Some(Secret::new(c.session_token)),
+        expiration: Some(expiration),
+        role_arn: Some(hop.role_arn.to_string()),
+        account_id: Some(hop.role_arn.account_id().to_owned()),
+        fetched_at: None,
+    })
 }
 
 fn non_empty(items: &[String]) -> Option<Vec<String>> {

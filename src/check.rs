@@ -5,8 +5,10 @@
 //! The check ids and rules are listed in `docs/CHECK.md`.
 
 pub mod arns;
+pub mod ecs;
 pub mod eval;
 pub mod findings;
+pub mod online;
 pub mod policy;
 
 use std::collections::BTreeMap;

@@ -321,6 +321,33 @@ pub struct CheckArgs {
     #[arg(long = "managed-policy-arn", value_name = "ARN")]
     pub managed_policy_arns: Vec<String>,
 
+    /// An ECS task definition (JSON, as registered) whose role ARNs and service roles to check.
+    #[arg(long, value_name = "FILE")]
+    pub task_definition: Option<PathBuf>,
+
+    /// A service role's trust policy, as KIND=FILE with KIND one of task, execution,
+    /// infrastructure, codedeploy, instance (repeat).
+    #[arg(long = "service-role-trust", value_name = "KIND=FILE")]
+    pub service_role_trusts: Vec<String>,
+
+    /// Also probe AWS from here: the source identity, a real AssumeRole (900 s) per role and hop,
+    /// and the policies IAM lets it read. Implied when no file or managed policy ARN is given.
+    #[arg(long)]
+    pub online: bool,
+
+    /// Roles from a config file, as `serve --config` (online mode).
+    #[arg(long, env = "ROLEHOP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// RoleSessionName, as `serve --session-name` (online mode).
+    #[arg(long, env = "ROLEHOP_SESSION_NAME", value_name = "NAME")]
+    pub session_name: Option<String>,
+
+    /// DurationSeconds rolehop uses, as `serve --duration` (online mode checks it against the
+    /// role's MaxSessionDuration; its own probe asks for 900).
+    #[arg(long, env = "ROLEHOP_DURATION", value_name = "SECONDS")]
+    pub duration: Option<u32>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -710,7 +710,7 @@ sso_region = us-east-1
         let roles = parse(text, &config, &env).unwrap();
         assert_eq!(
             roles[0].options.policy.as_deref(),
-            Some(r#"{"Statement":[],"Version":"2012-10-17"}"#)
+            Some(r#"{"Version":"2012-10-17","Statement":[]}"#)
         );
         let missing = text.replace("session.json", "nope.json");
         let errs = parse(&missing, &config, &env).unwrap_err();

@@ -1,0 +1,491 @@
+//! `rolehop check` online, for the on-call engineer in an ECS Exec shell: the same roles as
+//! `serve` (flags, environment or config file), probed for real. The environment traps first
+//! (no network), then the source identity, then a real AssumeRole (900 s) and GetCallerIdentity
+//! per role and hop, then whatever policies IAM lets these credentials read, fed to the offline
+//! engine. What cannot be read is `unknown`, with the reason, never `pass`.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+
+use super::findings::{Finding, Status};
+use super::{Inputs, run as run_offline};
+use crate::chain::{self, Hop, SessionName};
+use crate::config::{RoleConfig, RoleSource};
+use crate::credentials::Credentials;
+use crate::source::{self, Source, SourceKind};
+
+/// The probe asks STS for the shortest session it grants.
+pub const PROBE_DURATION_SECS: u32 = 900;
+
+/// Traps in this process's environment that break credentials before any call is made.
+pub fn environment_traps(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let full = env(source::ENV_FULL_URI).filter(|v| !v.is_empty());
+    let relative = env(source::ENV_RELATIVE_URI).filter(|v| !v.is_empty());
+    if let (Some(full), Some(_)) = (&full, &relative) {
+        let points_local =
+            full.contains("://127.") || full.contains("://localhost") || full.contains("://[::1]");
+        if points_local {
+            out.push(Finding::new(
+                "env.relative-uri",
+                Status::Warn,
+                format!("{} is set, and every SDK prefers it to {} ({full}), so SDKs in this process get the task role, not rolehop's; run the app under `rolehop exec` or give it a credential_process profile", source::ENV_RELATIVE_URI, source::ENV_FULL_URI),
+            ));
+        }
+    }
+    if let Some(full) = &full
+        && let Err(e) = SourceKind::detect(&|k| (k == source::ENV_FULL_URI).then(|| full.clone()))
+    {
+        out.push(Finding::new("env.full-uri", Status::Fail, e));
+    }
+    if env("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty()) {
+        out.push(Finding::new(
+            "env.static-keys",
+            Status::Warn,
+            "AWS_ACCESS_KEY_ID is set: static keys outrank the task role and rolehop in every SDK (and break ECS Exec's own credentials); remove them from the task definition".into(),
+        ));
+    }
+    for var in [source::ENV_AUTHORIZATION_TOKEN_FILE, "ROLEHOP_TOKEN_FILE"] {
+        if let Some(path) = env(var).filter(|v| !v.is_empty())
+            && let Ok(bytes) = std::fs::read(&path)
+            && bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r')
+        {
+            out.push(Finding::new(
+                "env.token-file",
+                Status::Fail,
+                format!("the token file {path} ({var}) ends with a newline, which the SDKs send as part of the token; rewrite it without one (printf '%s' TOKEN > FILE)"),
+            ));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// IAM returns policy documents URL-encoded.
+fn policy_text(raw: &str) -> String {
+    if raw.trim_start().starts_with('{') {
+        raw.to_owned()
+    } else {
+        percent_decode(raw)
+    }
+}
+
+/// `arn:aws:sts::A:assumed-role/NAME/SESSION` → `arn:aws:iam::A:role/NAME` (path unknown).
+pub fn role_of_session(arn: &str) -> Option<String> {
+    let f: Vec<&str> = arn.splitn(6, ':').collect();
+    let rest = f.get(5)?.strip_prefix("assumed-role/")?;
+    let name = rest.split('/').next()?;
+    Some(format!("arn:{}:iam::{}:role/{name}", f.get(1)?, f.get(4)?))
+}
+
+async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> {
+    let config = aws_sdk_sts::config::Builder::from(sdk)
+        .credentials_provider(creds.to_sdk("rolehop-check"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+        .map(|o| o.arn.unwrap_or_default())
+}
+
+fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::config::Builder::from(sdk)
+        .credentials_provider(creds.to_sdk("rolehop-check"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+fn sdk_error<
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+>(
+    e: &aws_sdk_iam::error::SdkError<E, R>,
+) -> String {
+    match e {
+        aws_sdk_iam::error::SdkError::ServiceError(s) => {
+            let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(s.err());
+            meta.code().unwrap_or("Error").to_owned()
+        }
+        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+    }
+}
+
+/// A role's trust policy and MaxSessionDuration, read with the first credentials allowed to.
+async fn read_role(
+    sdk: &SdkConfig,
+    name: &str,
+    tries: &[(&str, &Credentials)],
+) -> Result<(String, Option<i32>, String), String> {
+    let mut refusals = Vec::new();
+    for (who, creds) in tries {
+        match iam(sdk, creds).get_role().role_name(name).send().await {
+            Ok(out) => {
+                let role = out.role.ok_or("GetRole returned no role")?;
+                let doc = role
+                    .assume_role_policy_document
+                    .map(|d| policy_text(&d))
+                    .ok_or("the role has no trust policy")?;
+                return Ok((doc, role.max_session_duration, role.arn));
+            }
+            Err(e) => refusals.push(format!(
+                "iam:GetRole with the {who} credentials: {}",
+                sdk_error(&e)
+            )),
+        }
+    }
+    Err(refusals.join("; "))
+}
+
+/// The source role's inline and attached policies, merged into one document for the engine.
+async fn read_identity_policies(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    role_name: &str,
+) -> Result<String, String> {
+    let client = iam(sdk, creds);
+    let mut statements = Vec::new();
+    let inline = client
+        .list_role_policies()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| format!("iam:ListRolePolicies: {}", sdk_error(&e)))?;
+    for name in inline.policy_names {
+        let p = client
+            .get_role_policy()
+            .role_name(role_name)
+            .policy_name(&name)
+            .send()
+            .await
+            .map_err(|e| format!("iam:GetRolePolicy {name}: {}", sdk_error(&e)))?;
+        statements.extend(statements_of(&policy_text(&p.policy_document)));
+    }
+    let attached = client
+        .list_attached_role_policies()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| format!("iam:ListAttachedRolePolicies: {}", sdk_error(&e)))?;
+    for policy in attached.attached_policies.unwrap_or_default() {
+        let Some(arn) = policy.policy_arn else {
+            continue;
+        };
+        let meta = client
+            .get_policy()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| format!("iam:GetPolicy {arn}: {}", sdk_error(&e)))?;
+        let version = meta
+            .policy
+            .and_then(|p| p.default_version_id)
+            .unwrap_or_else(|| "v1".into());
+        let doc = client
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| format!("iam:GetPolicyVersion {arn}: {}", sdk_error(&e)))?;
+        if let Some(text) = doc.policy_version.and_then(|v| v.document) {
+            statements.extend(statements_of(&policy_text(&text)));
+        }
+    }
+    Ok(serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+}
+
+fn statements_of(text: &str) -> Vec<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    match &value["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        obj @ serde_json::Value::Object(_) => vec![obj.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// STS's answer, with its likely causes ranked (REFERENCE 6, 7.8).
+pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
+    match code {
+        Some("AccessDenied") => {
+            "likely causes, most common first: (1) the trust policy of the role does not name the source role exactly (a typo, a wrong-case name, a role deleted and re-created); (2) the source role's policies do not allow sts:AssumeRole on it; (3) the role ARN is wrong (STS says the same for a role that does not exist); (4) a required sts:ExternalId is missing or different; (5) an SCP or permissions boundary in either account denies it. The policy checks below, where IAM let rolehop read them, tell which"
+        }
+        Some("ValidationError") => {
+            "likely causes: DurationSeconds above 3600 when chaining from a role (task roles are roles), or above the role's MaxSessionDuration; or a session name, tag or policy beyond STS's limits"
+        }
+        Some("ExpiredToken") | Some("ExpiredTokenException") => {
+            "the source credentials had expired: check this host's clock, and that the ECS agent serves fresh task credentials"
+        }
+        Some("RegionDisabledException") => {
+            "STS is not activated in this region for the account: activate it (IAM, Account settings) or set AWS_REGION to an active region"
+        }
+        Some("PackedPolicyTooLarge") | Some("PackedPolicyTooLargeException") => {
+            "the session policies and tags packed too large: shorten the inline policy, or pass fewer policy ARNs or tags"
+        }
+        _ => {
+            let _ = role;
+            "see STS's message above"
+        }
+    }
+}
+
+/// Probes every role of `roles` (in chain order) for real and returns the findings.
+pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let sdk = match crate::roles::sdk_config().await {
+        Ok(sdk) => sdk,
+        Err(e) => {
+            out.push(Finding::new("online.region", Status::Fail, e));
+            return out;
+        }
+    };
+    let sts = chain::sts_config(&sdk);
+    // Each source once.
+    let mut sources: BTreeMap<SourceKind, Result<(Credentials, String), String>> = BTreeMap::new();
+    for role in roles {
+        let RoleSource::Credentials(kind) = &role.source else {
+            continue;
+        };
+        if sources.contains_key(kind) {
+            continue;
+        }
+        let fetched = async {
+            let src = Source::new(kind.clone(), sdk.credentials_provider())?;
+            let creds = crate::cache::Fetch::fetch(&src).await.map_err(|e| e.0)?;
+            let arn = whoami(&sdk, &creds).await.map_err(|e| {
+                format!("GetCallerIdentity with the source credentials failed: {e}")
+            })?;
+            Ok::<_, String>((creds, arn))
+        }
+        .await;
+        match &fetched {
+            Ok((_, arn)) => out.push(Finding::new(
+                "online.source",
+                Status::Pass,
+                format!("source {}: this task is {arn}", kind.describe()),
+            )),
+            Err(e) => out.push(Finding::new("online.source", Status::Fail, e.clone())),
+        }
+        sources.insert(kind.clone(), fetched);
+    }
+    let default_session = crate::roles::default_session_name().await;
+    // Per role: its credentials and identity ARN, for the hops after it.
+    let mut reached: BTreeMap<String, (Credentials, String)> = BTreeMap::new();
+    for role in roles {
+        let upstream = match &role.source {
+            RoleSource::Credentials(kind) => {
+                sources.get(kind).and_then(|r| r.as_ref().ok()).cloned()
+            }
+            RoleSource::Profile(p) => reached.get(p).cloned(),
+        };
+        let Some((caller, caller_arn)) = upstream else {
+            out.push(Finding::new(
+                "online.assume",
+                Status::Unknown,
+                format!(
+                    "role {}: not tried, because its source failed above",
+                    role.name
+                ),
+            ));
+            continue;
+        };
+        let hop = Hop {
+            role_arn: role.role_arn.clone(),
+            external_id: role.external_id.clone(),
+            session_name: role
+                .session_name
+                .clone()
+                .unwrap_or_else(|| default_session.clone()),
+            duration_secs: PROBE_DURATION_SECS,
+            options: role.options.clone(),
+        };
+        let assumed = chain::assume_once(&hop, &caller, &sts).await;
+        let dest_creds = match &assumed {
+            Ok(creds) => match whoami(&sdk, creds).await {
+                Ok(arn) => {
+                    out.push(Finding::new(
+                        "online.assume",
+                        Status::Pass,
+                        format!(
+                            "role {}: AssumeRole into {} works; it acts as {arn} in account {}",
+                            role.name,
+                            role.role_arn,
+                            role.role_arn.account_id()
+                        ),
+                    ));
+                    reached.insert(role.name.clone(), (creds.clone(), arn));
+                    Some(creds.clone())
+                }
+                Err(e) => {
+                    out.push(Finding::new("online.assume", Status::Fail, format!("role {}: AssumeRole worked but GetCallerIdentity with the result failed: {e}", role.name)));
+                    None
+                }
+            },
+            Err(e) => {
+                out.push(Finding::new(
+                    "online.assume",
+                    Status::Fail,
+                    format!(
+                        "role {}: {}; {}",
+                        role.name,
+                        e.message,
+                        ranked_causes(e.code.as_deref(), role.role_arn.as_str())
+                    ),
+                ));
+                None
+            }
+        };
+        // The policies, where IAM lets these credentials read them.
+        let name = role.role_arn.name().to_owned();
+        let mut tries: Vec<(&str, &Credentials)> = Vec::new();
+        if let Some(d) = &dest_creds {
+            tries.push(("destination", d));
+        }
+        tries.push(("source", &caller));
+        let trust = read_role(&sdk, &name, &tries).await;
+        let source_role = role_of_session(&caller_arn);
+        let mut inputs = Inputs {
+            role_arn: Some(role.role_arn.to_string()),
+            source_role_arn: None,
+            external_id: role
+                .external_id
+                .as_ref()
+                .map(|e| e.expose().to_owned())
+                .or(external_id_flag.map(str::to_owned)),
+            session_tags: !role.options.tags.is_empty(),
+            source_identity: role.options.source_identity.is_some(),
+            ..Inputs::default()
+        };
+        match &trust {
+            Ok((doc, max, _)) => {
+                inputs.trust_policy = Some((format!("the trust policy of {name} (read from IAM)"), doc.clone()));
+                if let Some(max) = max
+                    && role.duration_secs as i32 > *max
+                {
+                    out.push(Finding::new(
+                        "online.max-session-duration",
+                        Status::Fail,
+                        format!("role {}: rolehop asks for {} s, above the role's MaxSessionDuration of {max} s; lower the duration or raise MaxSessionDuration", role.name, role.duration_secs),
+                    ));
+                }
+            }
+            Err(why) => out.push(Finding::new(
+                "online.trust-policy",
+                Status::Unknown,
+                format!("role {}: cannot read its trust policy ({why}); ask its owner for it and run rolehop check --trust-policy FILE", role.name),
+            )),
+        }
+        if let Some(source_role) = &source_role {
+            let source_name = source_role
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            // The source role's own ARN, with its path, when IAM tells.
+            let full_arn = read_role(&sdk, &source_name, &[("source", &caller)])
+                .await
+                .map(|(_, _, arn)| arn)
+                .unwrap_or_else(|_| source_role.clone());
+            inputs.source_role_arn = Some(full_arn);
+            match read_identity_policies(&sdk, &caller, &source_name).await {
+                Ok(doc) => inputs.identity_policy = Some((format!("the policies of {source_name} (read from IAM)"), doc)),
+                Err(why) => out.push(Finding::new(
+                    "online.identity-policy",
+                    Status::Unknown,
+                    format!("role {}: cannot read the policies of {source_name} ({why}); run rolehop check --identity-policy FILE with them", role.name),
+                )),
+            }
+        }
+        if inputs.trust_policy.is_some() || inputs.identity_policy.is_some() {
+            let report = run_offline(&inputs);
+            out.extend(report.findings.into_iter().map(|mut f| {
+                f.message = format!("role {}: {}", role.name, f.message);
+                f
+            }));
+        }
+    }
+    out
+}
+
+/// A derived session name to show when none is configured.
+pub fn describe_session(name: &Option<SessionName>) -> String {
+    name.as_ref()
+        .map_or_else(|| "(the task id)".into(), |n| n.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_arns_map_to_role_arns() {
+        assert_eq!(
+            role_of_session("arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/abc")
+                .as_deref(),
+            Some("arn:aws:iam::111122223333:role/my-ECS-task-role")
+        );
+        assert_eq!(role_of_session("arn:aws:iam::111122223333:user/bob"), None);
+    }
+
+    #[test]
+    fn iam_documents_are_url_decoded() {
+        assert_eq!(policy_text("%7B%22a%22%3A1%7D"), "{\"a\":1}");
+        assert_eq!(policy_text("{\"a\": 1}"), "{\"a\": 1}");
+    }
+
+    #[test]
+    fn traps_are_found_without_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "abcdefabcdefabcdef\n").unwrap();
+        let token_path = token.display().to_string();
+        let env = move |k: &str| match k {
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" => Some("/v2/credentials/x".to_owned()),
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI" => {
+                Some("http://127.0.0.1:9911/v1/credentials".to_owned())
+            }
+            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".to_owned()),
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" => Some(token_path.clone()),
+            _ => None,
+        };
+        let ids: Vec<(&str, Status)> = environment_traps(&env)
+            .iter()
+            .map(|f| (f.id, f.status))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("env.relative-uri", Status::Warn),
+                ("env.static-keys", Status::Warn),
+                ("env.token-file", Status::Fail)
+            ]
+        );
+        let bad_host = |k: &str| {
+            (k == "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                .then(|| "http://172.17.0.1:9911/x".to_owned())
+        };
+        assert_eq!(environment_traps(&bad_host)[0].id, "env.full-uri");
+    }
+}
