@@ -363,8 +363,18 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<
         if let Some(d) = &dest_creds {
             tries.push(("destination", d));
         }
-        tries.push(("source", &caller));
-        let trust = read_role(&sdk, &name, &tries).await;
+        // GetRole reads only roles of the caller's own account.
+        if caller_arn.split(':').nth(4) == Some(role.role_arn.account_id()) {
+            tries.push(("source", &caller));
+        }
+        let trust = if tries.is_empty() {
+            Err(format!(
+                "only credentials of account {} can read it, and the AssumeRole into it failed",
+                role.role_arn.account_id()
+            ))
+        } else {
+            read_role(&sdk, &name, &tries).await
+        };
         let source_role = role_of_session(&caller_arn);
         let mut inputs = Inputs {
             role_arn: Some(role.role_arn.to_string()),

@@ -17,6 +17,8 @@ pub struct Faults {
     pub delay_assume: Duration,
     /// Answer AssumeRole with this (status, code, message) instead of forwarding it.
     pub fail_assume: Option<(u16, String, String)>,
+    /// Answer these other actions (an IAM `GetRole`, say) with (action, status, code, message).
+    pub fail_actions: Vec<(String, u16, String, String)>,
     /// Close every new connection at once, as if STS were unreachable.
     pub refuse_connections: bool,
     /// Rewrite the `Expiration` of each AssumeRole answer to now + this many seconds
@@ -148,9 +150,14 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
         tokio::time::sleep(faults.delay_assume).await;
         faults
             .fail_assume
+            .clone()
             .map(|(status, code, message)| sts_error(status, &code, &message))
     } else {
-        None
+        faults
+            .fail_actions
+            .iter()
+            .find(|(a, ..)| *a == action)
+            .map(|(_, status, code, message)| sts_error(*status, code, message))
     };
     let response = match response {
         Some(r) => r,

@@ -1,0 +1,349 @@
+//! `rolehop check` online, as in an ECS Exec shell: against moto through the counting proxy for
+//! the passing paths (moto enforces no trust, so the proxy plays STS's refusals with STS's real
+//! error bodies), and on fixture task definitions and service-role trust policies.
+
+use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+
+use crate::support::rolehop::Rolehop;
+use crate::support::sts_proxy::Faults;
+use crate::support::{DESTINATION_ROLE_ARN, REGION, Stack, TASK_ROLE_ARN};
+
+/// Credentials that act in `account` in moto (any keys may assume any role there).
+async fn act_in(moto: &str, account: &str) -> SdkCredentials {
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(moto)
+        .credentials_provider(SdkCredentials::new(
+            "AKIDSETUP0000000000",
+            "setup",
+            None,
+            None,
+            "setup",
+        ))
+        .build();
+    let c = aws_sdk_sts::Client::from_conf(config)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/setup-admin"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    SdkCredentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        None,
+        "setup",
+    )
+}
+
+async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(moto)
+        .credentials_provider(act_in(moto, account).await)
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+/// The walkthrough's two roles in moto; `trusted` is the principal the destination trusts.
+async fn create_roles(moto: &str, trusted: &str) {
+    let a = iam_in(moto, "111122223333").await;
+    let task_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    a.create_role()
+        .role_name("my-ECS-task-role")
+        .assume_role_policy_document(task_trust)
+        .send()
+        .await
+        .unwrap();
+    let identity = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{DESTINATION_ROLE_ARN}"}}]}}"#
+    );
+    a.put_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_name("assume-destination")
+        .policy_document(identity)
+        .send()
+        .await
+        .unwrap();
+    let b = iam_in(moto, "555566667777").await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{trusted}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    b.create_role()
+        .role_name("destination-account-role")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// `rolehop check --role-arn DEST --format json` in the stand-in task: (exit, report).
+async fn check_online(stack: &Stack, extra_env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+    let mut env = stack.rolehop_env();
+    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let (code, stdout, stderr) = Rolehop::run(
+        &[
+            "check",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--format",
+            "json",
+        ],
+        &env,
+    )
+    .await;
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    (code, report)
+}
+
+fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec<&'a str> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id && f["status"] == status)
+        .map(|f| f["message"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sound_setup_passes_every_probe_and_policy_check() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let (code, report) = check_online(&stack, &[]).await;
+    assert_eq!(code, 0, "{report:#}");
+    let source = finding(&report, "online.source", "pass");
+    assert!(
+        source[0].contains("assumed-role/my-ECS-task-role"),
+        "{source:?}"
+    );
+    let assumed = finding(&report, "online.assume", "pass");
+    assert!(assumed[0].contains("account 555566667777"), "{assumed:?}");
+    assert_eq!(
+        finding(&report, "trust.allows", "pass").len(),
+        1,
+        "{report:#}"
+    );
+    assert_eq!(
+        finding(&report, "identity.assume-role", "pass").len(),
+        1,
+        "{report:#}"
+    );
+    assert!(
+        stack.proxy.count("GetRole") >= 1,
+        "the trust policy was read from IAM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_is_traced_to_the_trust_policy_with_its_fix() {
+    let stack = Stack::start().await;
+    let typo = "arn:aws:iam::111122223333:role/my-ECS-task-rol";
+    create_roles(&stack.moto.url, typo).await;
+    stack.proxy.set_faults(Faults {
+        fail_assume: Some((403, "AccessDenied".into(), format!("User: arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/x is not authorized to perform: sts:AssumeRole on resource: {DESTINATION_ROLE_ARN}"))),
+        ..Faults::default()
+    });
+    // From inside the task: the probe fails, the other account's trust policy cannot be read,
+    // the task role's own side is read and passes.
+    let (code, report) = check_online(&stack, &[]).await;
+    assert_eq!(code, 1);
+    let denied = finding(&report, "online.assume", "fail");
+    assert!(
+        denied[0].contains("AccessDenied") && denied[0].contains("likely causes"),
+        "{denied:?}"
+    );
+    let unknown = finding(&report, "online.trust-policy", "unknown");
+    assert!(
+        unknown[0].contains("only credentials of account 555566667777 can read it"),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        finding(&report, "identity.assume-role", "pass").len(),
+        1,
+        "the identity side is fine: {report:#}"
+    );
+
+    // With the trust policy its owner sent, the same command names the cause and the fix.
+    let trust_file = stack.work.path("trust.json");
+    std::fs::write(&trust_file, format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{typo}"}},"Action":"sts:AssumeRole"}}]}}"#)).unwrap();
+    let mut env = stack.rolehop_env();
+    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    let trust_arg = trust_file.display().to_string();
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--online",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--trust-policy",
+            &trust_arg,
+            "--format",
+            "json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let trust = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "trust.allows")
+        .expect("evaluated");
+    assert_eq!(trust["status"], "fail");
+    assert!(
+        trust["message"]
+            .as_str()
+            .unwrap()
+            .contains("my-ECS-task-rol`"),
+        "{trust}"
+    );
+    assert_eq!(trust["fix"]["statement"]["Principal"]["AWS"], TASK_ROLE_ARN);
+    assert!(
+        trust["fix"]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws iam update-assume-role-policy --role-name destination-account-role")
+    );
+    assert_eq!(finding(&report, "online.assume", "fail").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_sts_failure_class_is_mapped_to_its_cause() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    type Class<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    let classes: [Class; 4] = [
+        (
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            &[],
+            "MaxSessionDuration",
+        ),
+        (
+            "ExpiredToken",
+            "The security token included in the request is expired",
+            &[],
+            "this host's clock",
+        ),
+        (
+            "RegionDisabledException",
+            "STS is not activated in this region for account:111122223333.",
+            &[],
+            "activate it",
+        ),
+        (
+            "AccessDenied",
+            "User: x is not authorized to perform: sts:TagSession on resource: y",
+            &[("ROLEHOP_TAGS", "Project=blue")],
+            "sts:TagSession",
+        ),
+    ];
+    for (code, message, env, expected) in classes {
+        stack.proxy.set_faults(Faults {
+            fail_assume: Some((400, code.into(), message.into())),
+            ..Faults::default()
+        });
+        let (exit, report) = check_online(&stack, env).await;
+        assert_eq!(exit, 1, "{code}");
+        let failed = finding(&report, "online.assume", "fail");
+        assert!(
+            failed.len() == 1 && failed[0].contains(code) && failed[0].contains(expected),
+            "{code}: {failed:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_policies_are_unknown_never_pass() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let denied = |action: &str| {
+        (
+            action.to_owned(),
+            403,
+            "AccessDenied".to_owned(),
+            format!("not authorized to perform: iam:{action}"),
+        )
+    };
+    stack.proxy.set_faults(Faults {
+        fail_actions: vec![denied("GetRole"), denied("ListRolePolicies")],
+        ..Faults::default()
+    });
+    let (code, report) = check_online(&stack, &[("AWS_ACCESS_KEY_ID", "AKIDSTATIC")]).await;
+    assert_eq!(code, 2, "a warning (static keys), no failure: {report:#}");
+    assert_eq!(finding(&report, "env.static-keys", "warn").len(), 1);
+    assert_eq!(finding(&report, "online.assume", "pass").len(), 1);
+    let unknown = finding(&report, "online.trust-policy", "unknown");
+    assert!(
+        unknown[0].contains("iam:GetRole with the destination credentials: AccessDenied"),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        finding(&report, "online.identity-policy", "unknown").len(),
+        1
+    );
+    assert!(
+        finding(&report, "trust.allows", "pass").is_empty(),
+        "never pass what could not be read"
+    );
+}
+
+#[tokio::test]
+async fn ecs_service_roles_and_task_definitions_are_checked() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ecs");
+    let path = |f: &str| dir.join(f).display().to_string();
+    let work = crate::support::rolehop::Workdir::new();
+    let env = crate::support::rolehop::base_env(work.dir.path());
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--task-definition",
+            &path("task-definition-typo.json"),
+            "--service-role-trust",
+            &format!("execution={}", path("trust-ecs-service.json")),
+            "--service-role-trust",
+            &format!("codedeploy={}", path("trust-codedeploy-unguarded.json")),
+            "--managed-policy-arn",
+            "arn:aws::iam::aws:policy/AWSCodeDeployRoleForECS",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let td = finding(&report, "ecs.task-definition", "fail");
+    assert!(
+        td.len() == 1 && td[0].contains("taskRoleArn") && td[0].contains("12 digits"),
+        "{td:?}"
+    );
+    let principal = finding(&report, "ecs.service-principal", "fail");
+    assert!(
+        principal.len() == 1 && principal[0].contains("ecs-tasks.amazonaws.com"),
+        "{principal:?}"
+    );
+    assert_eq!(finding(&report, "ecs.service-principal", "pass").len(), 1);
+    assert_eq!(finding(&report, "ecs.confused-deputy", "warn").len(), 1);
+    let shifted = finding(&report, "arn.syntax", "fail");
+    assert!(
+        shifted[0].contains("did you mean arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS?"),
+        "{shifted:?}"
+    );
+}
