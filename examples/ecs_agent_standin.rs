@@ -13,6 +13,8 @@
 #[allow(dead_code)]
 #[path = "../tests/support/ecs_agent.rs"]
 mod ecs_agent;
+#[path = "../tests/support/server.rs"]
+mod server;
 
 pub const REGION: &str = "us-east-1";
 pub const TASK_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";

@@ -62,6 +62,22 @@ pub struct ServeConfig {
     pub test_time_scale: u32,
 }
 
+impl RoleConfig {
+    /// The AssumeRole call this role makes, with `default_session` when it names none.
+    pub fn hop(&self, default_session: &SessionName) -> crate::chain::Hop {
+        crate::chain::Hop {
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            session_name: self
+                .session_name
+                .clone()
+                .unwrap_or_else(|| default_session.clone()),
+            duration_secs: self.duration_secs,
+            options: self.options.clone(),
+        }
+    }
+}
+
 /// The IMDSv2-compatible listener: one role per listener, as SDKs read one role name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImdsConfig {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::cache::{Cell, Timing};
-use crate::chain::{self, AssumeRole, Hop, SessionName};
+use crate::chain::{self, AssumeRole, SessionName};
 use crate::clock::SharedClock;
 use crate::config::{RoleConfig, RoleSource};
 use crate::source::{Source, SourceKind};
@@ -86,17 +86,12 @@ impl Roles {
                 RoleSource::Credentials(kind) => (sources[kind].clone(), kind.describe()),
                 RoleSource::Profile(name) => (cells[name].clone(), format!("profile {name}")),
             };
-            let hop = Hop {
-                role_arn: role.role_arn.clone(),
-                external_id: role.external_id.clone(),
-                session_name: role
-                    .session_name
-                    .clone()
-                    .unwrap_or_else(|| default_session.clone()),
-                duration_secs: role.duration_secs,
-                options: role.options.clone(),
-            };
-            let fetch = AssumeRole::new(hop, upstream, upstream_desc, sts.clone());
+            let fetch = AssumeRole::new(
+                role.hop(default_session),
+                upstream,
+                upstream_desc,
+                sts.clone(),
+            );
             let cell = Cell::new(
                 role.name.clone(),
                 Box::new(fetch),

@@ -312,14 +312,8 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<
             continue;
         };
         let hop = Hop {
-            role_arn: role.role_arn.clone(),
-            external_id: role.external_id.clone(),
-            session_name: role
-                .session_name
-                .clone()
-                .unwrap_or_else(|| default_session.clone()),
             duration_secs: PROBE_DURATION_SECS,
-            options: role.options.clone(),
+            ..role.hop(&default_session)
         };
         let assumed = chain::assume_once(&hop, &caller, &sts).await;
         let dest_creds = match &assumed {

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub const CREDENTIALS_PATH: &str = "/v2/credentials/7b6f3b4e-task-credentials-id";
@@ -102,36 +101,16 @@ impl EcsAgent {
             token: Mutex::new(AGENT_TOKEN.to_owned()),
             credential_requests: AtomicUsize::new(0),
         });
-        let shared = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                if shared.faults.lock().unwrap().refuse_connections {
-                    drop(stream);
-                    continue;
-                }
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move {
-                            let faults = state.faults.lock().unwrap().clone();
-                            if faults.refuse_connections {
-                                // Down: kept-alive connections die too.
-                                return Err(std::io::Error::other("agent down"));
-                            }
-                            tokio::time::sleep(faults.delay).await;
-                            Ok(handle(&state, req))
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        super::server::spawn(
+            listener,
+            state.clone(),
+            |s: &State| s.faults.lock().unwrap().refuse_connections,
+            |state: Arc<State>, req| async move {
+                let delay = state.faults.lock().unwrap().delay;
+                tokio::time::sleep(delay).await;
+                handle(&state, req)
+            },
+        );
         Self { origin, state }
     }
 

@@ -9,6 +9,7 @@ pub mod ecs_agent;
 pub mod http;
 pub mod moto;
 pub mod rolehop;
+pub mod server;
 pub mod sts_proxy;
 
 use std::net::{SocketAddr, TcpListener};

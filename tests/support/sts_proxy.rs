@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Clone, Default)]
@@ -66,34 +65,12 @@ impl StsProxy {
             calls: Mutex::new(Vec::new()),
             client: super::http::client(),
         });
-        let shared = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                if shared.faults.lock().unwrap().refuse_connections {
-                    drop(stream);
-                    continue;
-                }
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = state.clone();
-                        async move {
-                            if state.faults.lock().unwrap().refuse_connections {
-                                // Unreachable: kept-alive connections die too.
-                                return Err(std::io::Error::other("sts unreachable"));
-                            }
-                            Ok(forward(&state, req).await)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        super::server::spawn(
+            listener,
+            state.clone(),
+            |s: &State| s.faults.lock().unwrap().refuse_connections,
+            |state: Arc<State>, req| async move { forward(&state, req).await },
+        );
         Self { url, state }
     }
 
