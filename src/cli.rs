@@ -17,7 +17,7 @@ pub mod exit {
 #[derive(Debug, Parser)]
 #[command(
     name = "rolehop",
-    version,
+    version = env!("ROLEHOP_VERSION"),
     about = "Assume a cross-account IAM role once per ECS task and serve it to every AWS SDK in the task",
     propagate_version = true
 )]
@@ -30,19 +30,40 @@ pub struct Cli {
 pub enum Command {
     /// Assume the destination role from the task's own credentials, keep it fresh, and serve it
     /// on an ECS-compatible credentials endpoint (and, if asked, an IMDSv2-compatible one).
+    #[command(
+        after_help = "Examples:\n  rolehop serve --role-arn arn:aws:iam::555566667777:role/destination-account-role --token-file /rolehop/token\n  rolehop serve --config /etc/rolehop/config --imds-listen 127.0.0.1:9912 --token-file /rolehop/token\n  ROLEHOP_ROLE_ARN=arn:aws:iam::555566667777:role/x ROLEHOP_TOKEN=$(openssl rand -hex 32) rolehop serve"
+    )]
     Serve(ServeArgs),
     /// Print credentials in the `credential_process` format (Version 1 JSON): from a running
     /// rolehop, or on its own with the role flags or --config (--standalone).
+    #[command(
+        after_help = "Examples (in ~/.aws/config):\n  credential_process = rolehop credential-process --endpoint http://127.0.0.1:9911 --token-file /rolehop/token --role default\n  credential_process = rolehop credential-process --role-arn arn:aws:iam::555566667777:role/destination-account-role"
+    )]
     CredentialProcess(CredentialProcessArgs),
     /// Run a command whose AWS SDKs get their credentials from a running rolehop: sets
     /// AWS_CONTAINER_CREDENTIALS_FULL_URI and the token variables, removes
     /// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, and replaces itself with the command.
+    #[command(
+        after_help = "Example:\n  rolehop exec --endpoint http://127.0.0.1:9911 --token-file /rolehop/token -- python app.py"
+    )]
     Exec(ExecArgs),
     /// Print the settings `exec` would make, as shell `export` lines for `eval`.
+    #[command(
+        after_help = "Example:\n  eval \"$(rolehop env --endpoint http://127.0.0.1:9911 --token-file /rolehop/token)\""
+    )]
     Env(ClientArgs),
     /// Diagnose a cross-account setup offline: evaluate trust and identity policies as IAM
     /// would and print what is wrong with the exact fix. Exit 0 clean, 1 failures, 2 warnings.
+    #[command(
+        after_help = "Examples:\n  rolehop check --trust-policy trust.json --identity-policy identity.json --role-arn arn:aws:iam::555566667777:role/destination-account-role --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role\n  rolehop check                      (in the task: probe the roles rolehop serves)\n  rolehop check --managed-policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    )]
     Check(CheckArgs),
+    /// Exit 0 when the rolehop at --endpoint is ready (holds a valid credential for every role),
+    /// 1 otherwise: an ECS container health check that needs no curl in the image.
+    #[command(
+        after_help = "Example (ECS healthCheck command):\n  [\"CMD\", \"/rolehop\", \"healthcheck\", \"--endpoint\", \"http://127.0.0.1:9911\"]"
+    )]
+    Healthcheck(HealthcheckArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,4 +372,16 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// rolehop's base URL.
+    #[arg(
+        long,
+        env = "ROLEHOP_ENDPOINT",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:9911"
+    )]
+    pub endpoint: String,
 }

@@ -144,6 +144,44 @@ impl ClientConfig {
     }
 }
 
+/// `GET {base}/readyz`: Ok when ready, else why not (one sentence).
+pub async fn readiness(base: &str) -> Result<(), String> {
+    let base = base.trim_end_matches('/');
+    let uri: hyper::Uri = format!("{base}/readyz").parse().map_err(|_| {
+        format!(
+            "--endpoint `{base}` is not a URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"
+        )
+    })?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let exchange = async {
+        let response = client
+            .get(uri)
+            .await
+            .map_err(|e| format!("cannot reach rolehop at {base} ({})", error_chain(&e)))?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "rolehop at {base} is not ready ({}): {}",
+                status.as_u16(),
+                String::from_utf8_lossy(&body)
+            ))
+        }
+    };
+    tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| {
+        format!(
+            "rolehop at {base} did not answer within {}s",
+            TIMEOUT.as_secs()
+        )
+    })?
+}
+
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod credential_process;
 pub mod exec;
+pub mod healthcheck;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Exec(args) => exec::exec(&args),
         Command::Env(args) => exec::env(&args),
         Command::Check(args) => check::main(&args),
+        Command::Healthcheck(args) => healthcheck::main(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -36,7 +36,26 @@ async fn help_and_version_exit_zero() {
     );
     let (code, stdout, _) = Rolehop::run(&["--version"], &env_with(&work, &[])).await;
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("rolehop "), "{stdout}");
+    assert!(stdout.starts_with("rolehop 0."), "{stdout}");
+    assert!(
+        stdout.contains(" (") && stdout.trim_end().ends_with(')'),
+        "the git revision: {stdout}"
+    );
+    for sub in [
+        "serve",
+        "credential-process",
+        "exec",
+        "env",
+        "check",
+        "healthcheck",
+    ] {
+        let (code, help, _) = Rolehop::run(&[sub, "--help"], &env_with(&work, &[])).await;
+        assert_eq!(code, 0, "{sub}");
+        assert!(
+            help.contains("Example"),
+            "{sub} --help shows an example:\n{help}"
+        );
+    }
     let (code, _, _) = Rolehop::run(&[], &env_with(&work, &[])).await;
     assert_eq!(code, 64, "no subcommand is a usage error");
 }
@@ -142,6 +161,20 @@ async fn missing_region_is_named() {
         stderr.contains("no AWS region is configured; set AWS_REGION"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn healthcheck_fails_when_nothing_answers() {
+    let work = Workdir::new();
+    let closed = format!("http://127.0.0.1:{}", crate::support::free_port());
+    let (code, stdout, stderr) = Rolehop::run(
+        &["healthcheck", "--endpoint", &closed],
+        &env_with(&work, &[]),
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("cannot reach rolehop at"), "{stderr}");
 }
 
 #[tokio::test]

@@ -309,10 +309,19 @@ async fn sts_denial_is_a_503_that_names_the_fix_and_recovers_without_restart() {
         "the token-less /readyz names no account, role or STS text: {}",
         ready.body
     );
+    let health = ["healthcheck", "--endpoint", rolehop.base.as_str()];
+    let (code, _, stderr) = crate::support::rolehop::Rolehop::run(&health, &stack.base_env()).await;
+    assert_eq!(
+        code, 1,
+        "the container health check fails while not ready: {stderr}"
+    );
+    assert!(stderr.contains("is not ready (503)"), "{stderr}");
 
     // Backoff, then recovery once STS answers again.
     stack.proxy.set_faults(Faults::default());
     rolehop.wait_ready().await;
+    let (code, stdout, _) = crate::support::rolehop::Rolehop::run(&health, &stack.base_env()).await;
+    assert_eq!((code, stdout.as_str()), (0, "ready\n"));
     let reply = http::get(
         &format!("{}/v1/credentials", rolehop.base),
         &[("Authorization", &token)],
