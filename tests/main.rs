@@ -11,3 +11,4 @@ mod hostile;
 mod interfaces;
 mod profiles;
 mod serve;
+mod task_definitions;

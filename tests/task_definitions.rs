@@ -1,0 +1,200 @@
+//! `task-definitions/*.json`: each registers against moto's ECS API through the real AWS CLI
+//! (botocore validates the shape), and this test checks what registration does not: Fargate
+//! cpu/memory pairs and `awsvpc`, health checks behind every `HEALTHY` dependency, and that
+//! ports, variable names and the token wiring match rolehop's real flags.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::moto::Moto;
+use crate::support::rolehop::{Rolehop, Workdir, base_env};
+
+/// Fargate's valid (cpu, memory MiB) combinations.
+fn fargate_pair_ok(cpu: u32, memory: u32) -> bool {
+    let range = |lo: u32, hi: u32, step: u32| {
+        memory >= lo && memory <= hi && (memory - lo).is_multiple_of(step)
+    };
+    match cpu {
+        256 => [512, 1024, 2048].contains(&memory),
+        512 => range(1024, 4096, 1024),
+        1024 => range(2048, 8192, 1024),
+        2048 => range(4096, 16384, 1024),
+        4096 => range(8192, 30720, 1024),
+        8192 => range(16384, 61440, 4096),
+        16384 => range(32768, 122880, 8192),
+        _ => false,
+    }
+}
+
+fn env_of<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+    for (list, key) in [("environment", "value"), ("secrets", "valueFrom")] {
+        if let Some(v) = container[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == name)
+        {
+            return v[key].as_str();
+        }
+    }
+    None
+}
+
+fn names(container: &Value) -> Vec<String> {
+    ["environment", "secrets"]
+        .iter()
+        .flat_map(|list| container[list].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let work = Workdir::new();
+    let mut env = base_env(work.dir.path());
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDTASKDEFTEST00000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let (_, serve_help, _) = Rolehop::run(&["serve", "--help"], &env).await;
+    let rolehop_vars: Vec<String> = serve_help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|s| s.split('=').next().map(str::to_owned))
+        .chain(["ROLEHOP_TOKEN".to_owned()])
+        .collect();
+    assert!(
+        rolehop_vars.contains(&"ROLEHOP_ROLE_ARN".to_owned()),
+        "{rolehop_vars:?}"
+    );
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("task-definitions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2);
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let td: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+
+        // Registration: the real CLI against moto.
+        let aws = crate::support::require_tool("aws");
+        let out = tokio::process::Command::new(aws)
+            .args([
+                "ecs",
+                "register-task-definition",
+                "--cli-input-json",
+                &format!("file://{}", file.display()),
+                "--endpoint-url",
+                &moto.url,
+                "--output",
+                "json",
+            ])
+            .env_clear()
+            .envs(env.iter().cloned())
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let registered: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            registered["taskDefinition"]["family"], td["family"],
+            "{name}"
+        );
+
+        // What registration does not check.
+        assert_eq!(
+            td["networkMode"], "awsvpc",
+            "{name}: awsvpc, so the app reaches rolehop on loopback"
+        );
+        let fargate = td["requiresCompatibilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "FARGATE");
+        if fargate {
+            let cpu: u32 = td["cpu"].as_str().unwrap().parse().unwrap();
+            let memory: u32 = td["memory"].as_str().unwrap().parse().unwrap();
+            assert!(
+                fargate_pair_ok(cpu, memory),
+                "{name}: Fargate has no {cpu} CPU / {memory} MiB size"
+            );
+        }
+        let containers = td["containerDefinitions"].as_array().unwrap();
+        for c in containers {
+            for dep in c["dependsOn"].as_array().into_iter().flatten() {
+                if dep["condition"] == "HEALTHY" {
+                    let target = containers
+                        .iter()
+                        .find(|t| t["name"] == dep["containerName"])
+                        .expect("dependsOn names a container");
+                    assert!(
+                        target["healthCheck"].is_object(),
+                        "{name}: {} waits for {} HEALTHY, which has no healthCheck",
+                        c["name"],
+                        target["name"]
+                    );
+                }
+            }
+        }
+        let rolehop = containers
+            .iter()
+            .find(|c| c["name"] == "rolehop")
+            .expect("a rolehop container");
+        for var in names(rolehop).iter().filter(|n| n.starts_with("ROLEHOP_")) {
+            assert!(
+                rolehop_vars.contains(var),
+                "{name}: {var} is not a rolehop serve variable"
+            );
+        }
+        let listen = env_of(rolehop, "ROLEHOP_LISTEN").unwrap_or("127.0.0.1:9911");
+        let health: Vec<&str> = rolehop["healthCheck"]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(health[1..3], ["/rolehop", "healthcheck"], "{name}");
+        assert!(
+            health.iter().any(|a| a.ends_with(listen)),
+            "{name}: the health check asks {listen}: {health:?}"
+        );
+        let token = env_of(rolehop, "ROLEHOP_TOKEN").expect("rolehop's token from a secret");
+        for app in containers.iter().filter(|c| c["name"] != "rolehop") {
+            let full = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                .expect("the app points at rolehop");
+            assert!(
+                full.starts_with(&format!("http://{listen}/v1/credentials")),
+                "{name}: {full} is not rolehop's {listen}"
+            );
+            assert_eq!(
+                env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                Some(token),
+                "{name}: the app gets rolehop's token"
+            );
+            let command = app["command"].to_string();
+            assert!(
+                command.contains("unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                    || command.contains("rolehop exec"),
+                "{name}: the app must drop RELATIVE_URI"
+            );
+        }
+
+        // rolehop's own linter agrees.
+        let (code, stdout, _) = Rolehop::run(
+            &["check", "--task-definition", &file.display().to_string()],
+            &env,
+        )
+        .await;
+        assert_eq!(code, 0, "{name}: {stdout}");
+    }
+}
