@@ -10,7 +10,7 @@ use aws_config::SdkConfig;
 
 use super::findings::{Finding, Status};
 use super::{Inputs, run as run_offline};
-use crate::chain::{self, Hop, SessionName};
+use crate::chain::{self, Hop};
 use crate::config::{RoleConfig, RoleSource};
 use crate::credentials::Credentials;
 use crate::source::{self, Source, SourceKind};
@@ -431,12 +431,6 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<
         }
     }
     out
-}
-
-/// A derived session name to show when none is configured.
-pub fn describe_session(name: &Option<SessionName>) -> String {
-    name.as_ref()
-        .map_or_else(|| "(the task id)".into(), |n| n.as_str().to_owned())
 }
 
 #[cfg(test)]
