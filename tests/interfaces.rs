@@ -24,16 +24,19 @@ fn assert_destination(identity: &serde_json::Value, client: &str) {
     );
 }
 
-/// A client environment with only an AWS config file whose profile runs `credential-process`.
+/// A client environment with only `examples/aws-config/config`, pointed at this rolehop.
 fn process_profile_env(stack: &Stack, rolehop: &Rolehop) -> Vec<(String, String)> {
+    let example = include_str!("../examples/aws-config/config");
     let config = stack.work.path("aws-config");
     std::fs::write(
         &config,
-        format!(
-            "[profile cross-account]\ncredential_process = {BIN} credential-process --endpoint {} --token-file {} --role default\nregion = us-east-1\n",
-            rolehop.base,
-            stack.token_file().display()
-        ),
+        example
+            .replace(
+                "rolehop credential-process",
+                &format!("{BIN} credential-process"),
+            )
+            .replace("http://127.0.0.1:9911", &rolehop.base)
+            .replace("/rolehop/token", &stack.token_file().display().to_string()),
     )
     .unwrap();
     let mut env: Vec<(String, String)> = stack
@@ -418,7 +421,8 @@ async fn exec_and_env_beat_an_inherited_relative_uri() {
     parent.push(("AWS_SECRET_ACCESS_KEY".into(), "static-secret".into()));
     parent.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
     let token = stack.token_file().display().to_string();
-    let script = "import json, boto3\nr = boto3.client('sts').get_caller_identity()\nprint(json.dumps({k: r[k] for k in ('Account', 'Arn')}))";
+    // The example boto3 app, unmodified.
+    let script = include_str!("../examples/app/whoami.py");
     let python = crate::support::require_tool("python3")
         .display()
         .to_string();

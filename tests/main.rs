@@ -6,6 +6,7 @@ mod support;
 mod check_cases;
 mod check_online;
 mod cli;
+mod examples;
 mod faults;
 mod hostile;
 mod interfaces;

@@ -1,0 +1,195 @@
+//! Every file in `examples/` and `docker/` is exercised: the policies pass `rolehop check`, the
+//! CloudFormation templates pass cfn-lint and their policies pass `rolehop check`, the
+//! Dockerfile passes hadolint. (The AWS config file, the boto3 app and the config file are run
+//! by real clients in `interfaces.rs` and `profiles.rs`; the demo is the README's first command.)
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::rolehop::{Rolehop, Workdir, base_env};
+use crate::support::{DESTINATION_ROLE_ARN, TASK_ROLE_ARN, require_tool};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+async fn check(args: &[&str]) -> (i32, String) {
+    let work = Workdir::new();
+    let mut argv = vec!["check"];
+    argv.extend_from_slice(args);
+    let (code, stdout, _) = Rolehop::run(&argv, &base_env(work.dir.path())).await;
+    (code, stdout)
+}
+
+#[tokio::test]
+async fn the_example_policies_pass_check() {
+    let p = |f: &str| {
+        repo(&format!("examples/policies/{f}"))
+            .display()
+            .to_string()
+    };
+    let roles = [
+        "--role-arn",
+        DESTINATION_ROLE_ARN,
+        "--source-role-arn",
+        TASK_ROLE_ARN,
+    ];
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "--trust-policy".into(),
+            p("trust-policy.json"),
+            "--identity-policy".into(),
+            p("identity-policy.json"),
+        ],
+        vec![
+            "--trust-policy".into(),
+            p("trust-policy-external-id.json"),
+            "--identity-policy".into(),
+            p("identity-policy.json"),
+            "--external-id".into(),
+            "rolehop-demo-external-id".into(),
+        ],
+        vec![
+            "--trust-policy".into(),
+            p("trust-policy-session-tags.json"),
+            "--identity-policy".into(),
+            p("identity-policy-session-tags.json"),
+            "--session-tags".into(),
+            "--source-identity".into(),
+        ],
+    ];
+    for case in cases {
+        let mut args: Vec<&str> = case.iter().map(String::as_str).collect();
+        args.extend_from_slice(&roles);
+        let (code, report) = check(&args).await;
+        assert_eq!(code, 0, "{args:?}:\n{report}");
+        assert!(
+            !report.contains("FAIL") && !report.contains("WARN"),
+            "{report}"
+        );
+    }
+    // The external-id variant really requires one.
+    let (code, report) = check(&[
+        "--trust-policy",
+        &p("trust-policy-external-id.json"),
+        "--source-role-arn",
+        TASK_ROLE_ARN,
+        "--role-arn",
+        DESTINATION_ROLE_ARN,
+    ])
+    .await;
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("trust.external-id"), "{report}");
+}
+
+/// Resolves `{"Ref": ...}` with the parameters' defaults and the stack's account.
+fn resolve(value: &Value, template: &Value, account: &str) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("Ref") => {
+            let name = map["Ref"].as_str().unwrap();
+            if name == "AWS::AccountId" {
+                return Value::from(account);
+            }
+            template["Parameters"][name]["Default"].clone()
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, template, account)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve(v, template, account))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check() {
+    let source = repo("examples/cloudformation/source-account.json");
+    let destination = repo("examples/cloudformation/destination-account.json");
+    let lint = tokio::process::Command::new(require_tool("cfn-lint"))
+        .arg(&source)
+        .arg(&destination)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    let load = |path: &Path, account: &str| {
+        let t: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        resolve(&t, &t, account)
+    };
+    let src = load(&source, "111122223333");
+    let dst = load(&destination, "555566667777");
+    let work = Workdir::new();
+    let write = |name: &str, doc: &Value| {
+        let path = work.path(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let identity = write(
+        "identity.json",
+        &src["Resources"]["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+    );
+    let trust = write(
+        "trust.json",
+        &dst["Resources"]["DestinationRole"]["Properties"]["AssumeRolePolicyDocument"],
+    );
+    let task_trust = write(
+        "task-trust.json",
+        &src["Resources"]["TaskRole"]["Properties"]["AssumeRolePolicyDocument"],
+    );
+    let execution_trust = write(
+        "execution-trust.json",
+        &src["Resources"]["ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"],
+    );
+    let managed = src["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, report) = check(&[
+        "--trust-policy",
+        &trust,
+        "--identity-policy",
+        &identity,
+        "--role-arn",
+        DESTINATION_ROLE_ARN,
+        "--source-role-arn",
+        TASK_ROLE_ARN,
+        "--service-role-trust",
+        &format!("task={task_trust}"),
+        "--service-role-trust",
+        &format!("execution={execution_trust}"),
+        "--managed-policy-arn",
+        &managed,
+    ])
+    .await;
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("PASS trust.allows") && report.contains("PASS identity.assume-role"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn the_dockerfile_passes_hadolint() {
+    let out = tokio::process::Command::new(require_tool("hadolint"))
+        .arg(repo("docker/Dockerfile"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "hadolint: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
