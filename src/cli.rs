@@ -86,6 +86,17 @@ pub struct RoleArgs {
     )]
     pub config: Option<PathBuf>,
 
+    /// The config file's content itself, for task definitions (which can set environment but
+    /// not mount files on Fargate). Not combined with --config or the role flags.
+    #[arg(
+        long,
+        env = "ROLEHOP_CONFIG_TEXT",
+        value_name = "TEXT",
+        help_heading = "Roles",
+        hide_env_values = true
+    )]
+    pub config_text: Option<String>,
+
     /// ARN of the role to assume in the destination account (served as `default`).
     #[arg(
         long,

@@ -186,6 +186,18 @@ pub fn roles_from_args(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
+    if let Some(text) = &args.config_text {
+        if args.config.is_some() || role_flags_given(args) {
+            errors.push("--config-text (ROLEHOP_CONFIG_TEXT) is given with --config or role flags; keep one way of naming the roles".into());
+            return Vec::new();
+        }
+        return file::parse(text, std::path::Path::new("ROLEHOP_CONFIG_TEXT"), env).unwrap_or_else(
+            |e| {
+                errors.extend(e);
+                Vec::new()
+            },
+        );
+    }
     match (&args.config, role_flags_given(args)) {
         (Some(_), true) => {
             errors.push("--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into());

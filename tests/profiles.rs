@@ -233,3 +233,32 @@ fn the_readme_shows_the_example_file_as_it_is() {
         "the README's ini block is not the start of examples/rolehop.config"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_can_come_from_the_environment_for_task_definitions() {
+    let stack = Stack::start().await;
+    let token = stack.token_file().display().to_string();
+    let mut env = stack.rolehop_env();
+    env.push(("ROLEHOP_CONFIG_TEXT".into(), EXAMPLE.into()));
+    let rolehop = Rolehop::spawn(
+        &["serve", "--listen", "127.0.0.1:0", "--token-file", &token],
+        &env,
+    )
+    .await;
+    rolehop.wait_ready().await;
+    let identity =
+        clients::boto3_caller_identity(&stack.client_env(&rolehop, "/v1/credentials/audit")).await;
+    assert_eq!(identity["Account"], "999988887777", "{identity}");
+
+    env.retain(|(k, _)| k != "ROLEHOP_CONFIG_TEXT");
+    env.push((
+        "ROLEHOP_CONFIG_TEXT".into(),
+        "[profile a]\nrole_arn = arn:aws:iam::1:role/a\n".into(),
+    ));
+    let (code, _, stderr) = Rolehop::run(&["serve", "--token-file", &token], &env).await;
+    assert_eq!(code, 64);
+    assert!(
+        stderr.contains("ROLEHOP_CONFIG_TEXT:2: role ARN"),
+        "{stderr}"
+    );
+}

@@ -62,7 +62,11 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
     let rolehop_vars: Vec<String> = serve_help
         .split("[env: ")
         .skip(1)
-        .filter_map(|s| s.split('=').next().map(str::to_owned))
+        .map(|s| {
+            s.chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect::<String>()
+        })
         .chain(["ROLEHOP_TOKEN".to_owned()])
         .collect();
     assert!(
@@ -169,12 +173,32 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
             "{name}: the health check asks {listen}: {health:?}"
         );
         let token = env_of(rolehop, "ROLEHOP_TOKEN").expect("rolehop's token from a secret");
+        // The profiles rolehop serves here: the config text's, or the flags' `default`.
+        let profiles: Vec<String> = match env_of(rolehop, "ROLEHOP_CONFIG_TEXT") {
+            Some(text) => text
+                .lines()
+                .filter_map(|l| {
+                    l.strip_prefix("[profile ")
+                        .and_then(|p| p.strip_suffix(']'))
+                        .map(str::to_owned)
+                        .or_else(|| (l == "[default]").then(|| "default".to_owned()))
+                })
+                .collect(),
+            None => vec!["default".to_owned()],
+        };
         for app in containers.iter().filter(|c| c["name"] != "rolehop") {
             let full = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
                 .expect("the app points at rolehop");
+            let route = full
+                .strip_prefix(&format!("http://{listen}/v1/credentials"))
+                .unwrap_or_else(|| panic!("{name}: {full} is not rolehop's {listen}"));
+            let profile = match route.trim_start_matches('/') {
+                "" => "default",
+                p => p,
+            };
             assert!(
-                full.starts_with(&format!("http://{listen}/v1/credentials")),
-                "{name}: {full} is not rolehop's {listen}"
+                profiles.iter().any(|p| p == profile),
+                "{name}: {full} names profile {profile}, which rolehop does not serve ({profiles:?})"
             );
             assert_eq!(
                 env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),

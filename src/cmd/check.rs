@@ -79,7 +79,8 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(kind, file, text));
     }
-    let roles_given = args.config.is_some() || args.role_arn.is_some();
+    let roles_given =
+        args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
     if !offline_given && !roles_given {
         return Err(CmdError::usage(
             "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve)",
@@ -89,6 +90,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(online::environment_traps(&env));
         let role_args = RoleArgs {
             config: args.config.clone(),
+            config_text: env("ROLEHOP_CONFIG_TEXT"),
             role_arn: args.role_arn.clone(),
             external_id: args.external_id.clone(),
             session_name: args.session_name.clone(),
