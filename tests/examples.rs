@@ -181,15 +181,17 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
 }
 
 #[tokio::test]
-async fn the_dockerfile_passes_hadolint() {
-    let out = tokio::process::Command::new(require_tool("hadolint"))
-        .arg(repo("docker/Dockerfile"))
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "hadolint: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+async fn the_dockerfiles_pass_hadolint() {
+    for file in ["docker/Dockerfile", "docker/app.Dockerfile"] {
+        let out = tokio::process::Command::new(require_tool("hadolint"))
+            .arg(repo(file))
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "hadolint {file}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }

@@ -59,6 +59,31 @@ async fn credential_process_serves_the_aws_cli_boto3_and_the_rust_sdk() {
     assert_destination(&clients::aws_cli_caller_identity(&env).await, "aws cli");
     assert_destination(&clients::boto3_caller_identity(&env).await, "boto3");
     assert_destination(&clients::rust_sdk_caller_identity(&env).await, "rust sdk");
+
+    // The app image's profile: everything task-specific comes from the environment.
+    let from_env = stack.work.path("aws-config-from-env");
+    std::fs::write(
+        &from_env,
+        include_str!("../examples/aws-config/config-from-env").replace(
+            "rolehop credential-process",
+            &format!("{BIN} credential-process"),
+        ),
+    )
+    .unwrap();
+    let mut env_only: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k != "AWS_CONFIG_FILE")
+        .cloned()
+        .collect();
+    env_only.extend([
+        ("AWS_CONFIG_FILE".to_owned(), from_env.display().to_string()),
+        ("ROLEHOP_ENDPOINT".to_owned(), rolehop.base.clone()),
+        ("ROLEHOP_TOKEN".to_owned(), stack.token()),
+    ]);
+    assert_destination(
+        &clients::aws_cli_caller_identity(&env_only).await,
+        "aws cli, config-from-env",
+    );
     assert_eq!(
         stack.proxy.count("AssumeRole"),
         1,

@@ -186,31 +186,82 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
                 .collect(),
             None => vec!["default".to_owned()],
         };
+        let app_dockerfile = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/app.Dockerfile"),
+        )
+        .unwrap();
         for app in containers.iter().filter(|c| c["name"] != "rolehop") {
-            let full = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
-                .expect("the app points at rolehop");
-            let route = full
-                .strip_prefix(&format!("http://{listen}/v1/credentials"))
-                .unwrap_or_else(|| panic!("{name}: {full} is not rolehop's {listen}"));
-            let profile = match route.trim_start_matches('/') {
-                "" => "default",
-                p => p,
-            };
-            assert!(
-                profiles.iter().any(|p| p == profile),
-                "{name}: {full} names profile {profile}, which rolehop does not serve ({profiles:?})"
-            );
-            assert_eq!(
-                env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-                Some(token),
-                "{name}: the app gets rolehop's token"
-            );
-            let command = app["command"].to_string();
-            assert!(
-                command.contains("unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                    || command.contains("rolehop exec"),
-                "{name}: the app must drop RELATIVE_URI"
-            );
+            let app_name = app["name"].as_str().unwrap();
+            let entry = app["entryPoint"].to_string();
+            if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+                // FULL_URI + token: the app must drop the RELATIVE_URI ECS injects.
+                let route = full
+                    .strip_prefix(&format!("http://{listen}/v1/credentials"))
+                    .unwrap_or_else(|| {
+                        panic!("{name}/{app_name}: {full} is not rolehop's {listen}")
+                    });
+                let profile = match route.trim_start_matches('/') {
+                    "" => "default",
+                    p => p,
+                };
+                assert!(
+                    profiles.iter().any(|p| p == profile),
+                    "{name}/{app_name}: {full} names profile {profile}, which rolehop does not serve ({profiles:?})"
+                );
+                assert_eq!(
+                    env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                    Some(token),
+                    "{name}/{app_name}: rolehop's token"
+                );
+                assert!(
+                    app["command"]
+                        .to_string()
+                        .contains("unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+                    "{name}/{app_name}: the app must drop RELATIVE_URI"
+                );
+            } else if entry.contains("\"rolehop\",\"exec\"") {
+                // The exec wrapper: its endpoint and token are rolehop's.
+                assert!(
+                    entry.contains(&format!("\"--endpoint\",\"http://{listen}\"")),
+                    "{name}/{app_name}: {entry}"
+                );
+                assert_eq!(
+                    env_of(app, "ROLEHOP_TOKEN"),
+                    Some(token),
+                    "{name}/{app_name}: rolehop's token"
+                );
+                assert!(
+                    app_dockerfile.contains("/usr/local/bin/rolehop"),
+                    "the app image carries rolehop"
+                );
+            } else {
+                // A credential_process profile baked into the app image, fed by the environment.
+                let profile = env_of(app, "AWS_PROFILE")
+                    .unwrap_or_else(|| panic!("{name}/{app_name}: no interface wired"));
+                let config = env_of(app, "AWS_CONFIG_FILE").expect("the profile's file");
+                let copied = app_dockerfile
+                    .lines()
+                    .find(|l| l.starts_with("COPY examples/aws-config/") && l.ends_with(config))
+                    .unwrap_or_else(|| panic!("docker/app.Dockerfile copies nothing to {config}"));
+                let source = copied.split_whitespace().nth(1).unwrap();
+                let text =
+                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(source))
+                        .unwrap();
+                assert!(
+                    text.contains(&format!("[profile {profile}]")),
+                    "{source} has no profile {profile}"
+                );
+                assert_eq!(
+                    env_of(app, "ROLEHOP_ENDPOINT"),
+                    Some(format!("http://{listen}").as_str()),
+                    "{name}/{app_name}"
+                );
+                assert_eq!(
+                    env_of(app, "ROLEHOP_TOKEN"),
+                    Some(token),
+                    "{name}/{app_name}: rolehop's token"
+                );
+            }
         }
 
         // rolehop's own linter agrees.
