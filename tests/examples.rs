@@ -195,3 +195,22 @@ async fn the_dockerfiles_pass_hadolint() {
         );
     }
 }
+
+#[test]
+fn the_imds_example_agrees_with_its_listener_flag_and_the_readme() {
+    let example = include_str!("../examples/aws-config/imds.env");
+    let endpoint = example
+        .lines()
+        .find_map(|l| l.strip_prefix("AWS_EC2_METADATA_SERVICE_ENDPOINT="))
+        .expect("the variable");
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    assert!(
+        example.contains(&format!("--imds-listen {addr}")),
+        "{example}"
+    );
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains(&format!("--imds-listen {addr}")) && readme.contains(endpoint),
+        "README shows another address"
+    );
+}

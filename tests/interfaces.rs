@@ -470,6 +470,48 @@ async fn exec_and_env_beat_an_inherited_relative_uri() {
     assert_eq!(code, 0, "{stderr}");
     assert_destination(&serde_json::from_str(&stdout).unwrap(), "boto3 under exec");
 
+    // examples/aws-config/exec.sh, with the variables a task definition sets.
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let python_dir = std::path::Path::new(&python)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let mut task_env: Vec<(String, String)> = parent
+        .iter()
+        .filter(|(k, _)| k != "PATH")
+        .cloned()
+        .collect();
+    task_env.extend([
+        (
+            "PATH".to_owned(),
+            format!("{bin_dir}:{python_dir}:/usr/bin:/bin"),
+        ),
+        ("ROLEHOP_ENDPOINT".to_owned(), rolehop.base.clone()),
+        ("ROLEHOP_TOKEN_FILE".to_owned(), token.clone()),
+    ]);
+    let exec_sh = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aws-config/exec.sh");
+    let out = tokio::process::Command::new("sh")
+        .arg(exec_sh)
+        .env_clear()
+        .envs(task_env)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "exec.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_destination(
+        &serde_json::from_slice(&out.stdout).unwrap(),
+        "examples/aws-config/exec.sh",
+    );
+
     let (code, _, _) = Rolehop::run(
         &[
             "exec",
