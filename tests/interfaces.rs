@@ -554,26 +554,17 @@ async fn exec_and_env_beat_an_inherited_relative_uri() {
         "{exports}"
     );
     let shell = format!("eval \"$(cat <<'EOF'\n{exports}EOF\n)\"\nexec {python} -c \"$0\"");
-    let (code, stdout, stderr) = run_sh(&shell, script, &parent).await;
+    let (code, stdout, stderr) = crate::support::run_process(
+        std::path::Path::new("/bin/sh"),
+        &["-c", &shell, script],
+        &parent,
+        Duration::from_secs(60),
+    )
+    .await;
     assert_eq!(code, 0, "{stderr}");
     assert_destination(
         &serde_json::from_str(&stdout).unwrap(),
         "boto3 after eval $(rolehop env)",
     );
     assert_eq!(stack.proxy.count("AssumeRole"), 1);
-}
-
-async fn run_sh(script: &str, arg0: &str, env: &[(String, String)]) -> (i32, String, String) {
-    let out = tokio::process::Command::new("sh")
-        .args(["-c", script, arg0])
-        .env_clear()
-        .envs(env.iter().cloned())
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }

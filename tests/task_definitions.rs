@@ -88,28 +88,25 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
 
         // Registration: the real CLI against moto.
         let aws = crate::support::require_tool("aws");
-        let out = tokio::process::Command::new(aws)
-            .args([
+        let input = format!("file://{}", file.display());
+        let (code, stdout, stderr) = crate::support::run_process(
+            &aws,
+            &[
                 "ecs",
                 "register-task-definition",
                 "--cli-input-json",
-                &format!("file://{}", file.display()),
+                &input,
                 "--endpoint-url",
                 &moto.url,
                 "--output",
                 "json",
-            ])
-            .env_clear()
-            .envs(env.iter().cloned())
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let registered: Value = serde_json::from_slice(&out.stdout).unwrap();
+            ],
+            &env,
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let registered: Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(
             registered["taskDefinition"]["family"], td["family"],
             "{name}"

@@ -2,10 +2,7 @@
 //! `caller_identity` example), each run as its own process with only the environment given.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-
-use tokio::process::Command;
 
 /// Environment that points a client's container credentials provider at rolehop.
 pub fn via_rolehop(
@@ -31,25 +28,12 @@ pub fn via_rolehop(
 }
 
 async fn run(program: PathBuf, args: &[&str], env: &[(String, String)]) -> serde_json::Value {
-    let out = tokio::time::timeout(
-        Duration::from_secs(60),
-        Command::new(&program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().cloned())
-            .stdin(Stdio::null())
-            .output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{} did not finish in 60 s", program.display()))
-    .expect("run client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (code, stdout, stderr) =
+        super::run_process(&program, args, env, Duration::from_secs(60)).await;
     assert!(
-        out.status.success(),
-        "{} {args:?} failed ({}):\nstdout: {stdout}\nstderr: {}",
+        code == 0,
+        "{} {args:?} failed (exit {code}):\nstdout: {stdout}\nstderr: {stderr}",
         program.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{} printed no JSON ({e}): {stdout}", program.display()))

@@ -22,7 +22,12 @@ impl Reply {
 pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 pub fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
+    // rolehop closes a connection idle for 5 s (its header-read timeout); never reuse one that
+    // old, or a request can race the close.
+    Client::builder(TokioExecutor::new())
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build_http()
 }
 
 pub async fn request(

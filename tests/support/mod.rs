@@ -61,6 +61,33 @@ pub async fn wait_for_async<T, F: std::future::Future<Output = Option<T>>>(
     }
 }
 
+/// Runs `program ARGS` with exactly `env` and no stdin, bounded by `limit`:
+/// (exit code, or -1 when killed by a signal; stdout; stderr).
+pub async fn run_process(
+    program: &std::path::Path,
+    args: &[&str],
+    env: &[(String, String)],
+    limit: Duration,
+) -> (i32, String, String) {
+    let out = tokio::time::timeout(
+        limit,
+        tokio::process::Command::new(program)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .stdin(std::process::Stdio::null())
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{} did not finish in {limit:?}", program.display()))
+    .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A program the tests need from PATH, or a loud failure saying how to get it. Never a skip.
 pub fn require_tool(name: &str) -> std::path::PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();

@@ -92,23 +92,13 @@ impl Rolehop {
 
     /// Runs `rolehop ARGS` to completion: (exit code, stdout, stderr).
     pub async fn run(args: &[&str], env: &[(String, String)]) -> (i32, String, String) {
-        let out = tokio::time::timeout(
+        super::run_process(
+            std::path::Path::new(BIN),
+            args,
+            env,
             Duration::from_secs(30),
-            Command::new(BIN)
-                .args(args)
-                .env_clear()
-                .envs(env.iter().cloned())
-                .stdin(Stdio::null())
-                .output(),
         )
         .await
-        .expect("rolehop finished within 30 s")
-        .expect("run rolehop");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
     }
 
     pub fn pid(&self) -> u32 {
