@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -59,7 +58,9 @@ pub enum Kind {
 }
 
 impl App {
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, kind: Kind) -> Response<Body> {
+    /// Answers one request from `peer`. No route reads a body, so any body type will do: the
+    /// fuzz targets drive this directly, without a socket.
+    pub async fn handle<B>(&self, req: Request<B>, peer: SocketAddr, kind: Kind) -> Response<Body> {
         // IMDS has no secret to ask for (anyone may PUT for a token), so it is loopback only,
         // whatever --allow-remote says.
         let remote_allowed = self.allow_remote && kind == Kind::Credentials;
@@ -101,7 +102,7 @@ impl App {
     }
 }
 
-fn only_get(req: &Request<Incoming>, handler: impl FnOnce() -> Response<Body>) -> Response<Body> {
+fn only_get<B>(req: &Request<B>, handler: impl FnOnce() -> Response<Body>) -> Response<Body> {
     if req.method() == hyper::Method::GET {
         handler()
     } else {

@@ -2,7 +2,6 @@
 //! `default` role, `GET /v1/credentials/{role}` a named one. The `Authorization` header must
 //! carry rolehop's token: 401 when missing, 403 when wrong (compared in constant time).
 
-use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::{App, Body, error, json, method_not_allowed};
@@ -11,7 +10,7 @@ use crate::config::DEFAULT_ROLE;
 pub const ROUTE: &str = "/v1/credentials";
 pub const ROLE_ROUTE_PREFIX: &str = "/v1/credentials/";
 
-pub async fn handle(app: &App, req: &Request<Incoming>) -> Response<Body> {
+pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
     if req.method() != Method::GET {
         return method_not_allowed();
     }

@@ -16,7 +16,6 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{KeyInit, Mac};
-use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use rand::RngCore;
@@ -112,7 +111,7 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
 
 /// True for a `Host` that names this listener by address (an IP literal or `localhost`, with
 /// an optional port). A DNS name would mean a browser page that rebound its name to loopback.
-fn host_is_an_address(req: &Request<Incoming>) -> bool {
+fn host_is_an_address<B>(req: &Request<B>) -> bool {
     let Some(host) = req
         .headers()
         .get(hyper::header::HOST)
@@ -129,7 +128,7 @@ fn host_is_an_address(req: &Request<Incoming>) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
-pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response<Body> {
+pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Body> {
     if req.headers().contains_key("x-forwarded-for") {
         return text(
             StatusCode::FORBIDDEN,
@@ -191,7 +190,7 @@ pub async fn handle(app: &App, imds: &Imds, req: &Request<Incoming>) -> Response
     response
 }
 
-fn put_token(imds: &Imds, req: &Request<Incoming>) -> Response<Body> {
+fn put_token<B>(imds: &Imds, req: &Request<B>) -> Response<Body> {
     let ttl = req
         .headers()
         .get(TTL_HEADER)
