@@ -25,6 +25,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::SharedClock;
 use crate::credentials::{Credentials, format_utc};
+use crate::metrics::{CellCounters, CellStats};
 
 pub type FetchFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Credentials, FetchError>> + Send + 'a>>;
@@ -162,6 +163,7 @@ pub struct Cell {
     timing: Timing,
     state: watch::Sender<State>,
     wake: Notify,
+    counters: CellCounters,
 }
 
 impl std::fmt::Debug for Cell {
@@ -192,6 +194,7 @@ impl Cell {
             timing,
             state,
             wake: Notify::new(),
+            counters: CellCounters::default(),
         })
     }
 
@@ -265,6 +268,22 @@ impl Cell {
             self.wake.notify_one();
         }
         requested
+    }
+
+    /// Refreshes and failures so far (for `/metrics`).
+    pub fn stats(&self) -> CellStats {
+        self.counters.snapshot()
+    }
+
+    /// Seconds until the held credential expires, negative once it has; `None` while none is
+    /// held or it never expires.
+    pub fn seconds_to_expiry(&self) -> Option<f64> {
+        let expiration = self.state.borrow().creds.as_ref()?.expiration?;
+        let now = self.clock.now();
+        Some(match expiration.duration_since(now) {
+            Ok(left) => left.as_secs_f64(),
+            Err(past) => -past.duration().as_secs_f64(),
+        })
     }
 
     /// True when a credential with more than the serving minimum left is held.
@@ -349,6 +368,9 @@ impl Cell {
                 Ok(mut creds) => {
                     creds.fetched_at = Some(now);
                     failures = 0;
+                    self.counters
+                        .refreshes
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let delay =
                         self.timing
                             .refresh_delay(now, creds.expiration, rand::rng().random());
@@ -371,6 +393,9 @@ impl Cell {
                 }
                 Err(FetchError(error)) => {
                     failures = failures.saturating_add(1);
+                    self.counters
+                        .failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let delay = self.timing.backoff_delay(failures, rand::rng().random());
                     let still_serving = self.is_ready();
                     tracing::warn!(

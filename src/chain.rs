@@ -319,7 +319,8 @@ pub async fn assume_once(
         .to_builder()
         .credentials_provider(caller.to_sdk("rolehop"))
         .build();
-    let output = aws_sdk_sts::Client::from_conf(config)
+    let started = std::time::Instant::now();
+    let sent = aws_sdk_sts::Client::from_conf(config)
         .assume_role()
         .role_arn(hop.role_arn.as_str())
         .role_session_name(hop.session_name.as_str())
@@ -331,17 +332,18 @@ pub async fn assume_once(
         .set_policy(hop.options.policy.clone())
         .set_policy_arns(sdk_policy_arns(&hop.options.policy_arns))
         .send()
-        .await
-        .map_err(|e| AssumeError {
-            code: match &e {
-                SdkError::ServiceError(s) => {
-                    aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err())
-                        .map(str::to_owned)
-                }
-                _ => None,
-            },
-            message: describe_sts_error(hop, &e),
-        })?;
+        .await;
+    crate::metrics::observe_assume_role(started.elapsed(), sent.is_ok());
+    let output = sent.map_err(|e| AssumeError {
+        code: match &e {
+            SdkError::ServiceError(s) => {
+                aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err())
+                    .map(str::to_owned)
+            }
+            _ => None,
+        },
+        message: describe_sts_error(hop, &e),
+    })?;
     let fail = |message: String| AssumeError {
         code: None,
         message,

@@ -237,6 +237,16 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEHOP_IMDS_ALLOW_V1", help_heading = "IMDS")]
     pub imds_allow_v1: bool,
 
+    /// Also serve Prometheus `/metrics` (and `/healthz`) on this address, to any peer that can
+    /// reach it: nothing there is secret. `/metrics` is on the credentials listener too.
+    #[arg(
+        long,
+        env = "ROLEHOP_METRICS_LISTEN",
+        value_name = "ADDR",
+        help_heading = "Listener"
+    )]
+    pub metrics_listen: Option<String>,
+
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT.
     #[arg(
         long,

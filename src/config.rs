@@ -54,6 +54,8 @@ pub struct ServeConfig {
     pub roles: Vec<RoleConfig>,
     pub listen: SocketAddr,
     pub imds: Option<ImdsConfig>,
+    /// The separate `/metrics` listener, when asked for.
+    pub metrics_listen: Option<SocketAddr>,
     pub token: TokenSource,
     pub allow_remote: bool,
     pub shutdown_grace: Duration,
@@ -126,13 +128,27 @@ impl ServeConfig {
                 allow_v1: args.imds_allow_v1,
             })
         });
-        if let (Some(imds), Some(listen)) = (&imds, listen)
-            && imds.listen == listen
-            && listen.port() != 0
-        {
-            errors.push(format!(
-                "--imds-listen and --listen are both {listen}; give the IMDS endpoint its own port"
-            ));
+        let metrics_listen = args.metrics_listen.as_deref().and_then(|raw| {
+            parse_listen(raw)
+                .map_err(|e| errors.push(e.replacen("--listen", "--metrics-listen", 1)))
+                .ok()
+        });
+        let taken = [
+            ("--listen", listen),
+            ("--imds-listen", imds.as_ref().map(|i| i.listen)),
+            ("--metrics-listen", metrics_listen),
+        ];
+        for (i, (flag, addr)) in taken.iter().enumerate() {
+            for (other, other_addr) in &taken[..i] {
+                if let (Some(a), Some(b)) = (addr, other_addr)
+                    && a == b
+                    && a.port() != 0
+                {
+                    errors.push(format!(
+                        "{flag} and {other} are both {a}; give each listener its own port"
+                    ));
+                }
+            }
         }
 
         let token = match (&args.token_file, env(ENV_ROLEHOP_TOKEN).is_some()) {
@@ -169,6 +185,7 @@ impl ServeConfig {
                 roles,
                 listen,
                 imds,
+                metrics_listen,
                 token,
                 allow_remote: args.allow_remote,
                 shutdown_grace: Duration::from_secs(args.shutdown_grace),
@@ -373,6 +390,46 @@ mod tests {
             RoleSource::Credentials(SourceKind::EcsRelative)
         );
         assert_eq!(cfg.token, TokenSource::File("/tmp/t".into()));
+    }
+
+    #[test]
+    fn each_listener_needs_its_own_address() {
+        let base = ["--role-arn", ARN, "--token-file", "/tmp/t"];
+        let with = |extra: &[&str]| {
+            let mut argv = base.to_vec();
+            argv.extend_from_slice(extra);
+            parse(&argv, &[ECS])
+        };
+        let cfg = with(&["--metrics-listen", "127.0.0.1:9090"]).unwrap();
+        assert_eq!(cfg.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(with(&[]).unwrap().metrics_listen, None);
+        let errs = with(&["--metrics-listen", "9911", "--imds-listen", "9911"])
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            errs,
+            [
+                "--imds-listen and --listen are both 127.0.0.1:9911; give each listener its own port",
+                "--metrics-listen and --listen are both 127.0.0.1:9911; give each listener its own port",
+                "--metrics-listen and --imds-listen are both 127.0.0.1:9911; give each listener its own port",
+            ]
+        );
+        let errs = with(&["--metrics-listen", "metrics"]).unwrap_err().0;
+        assert!(
+            errs[0].starts_with("--metrics-listen `metrics` is not an address"),
+            "{errs:?}"
+        );
+        assert!(
+            with(&[
+                "--metrics-listen",
+                "0",
+                "--imds-listen",
+                "0",
+                "--listen",
+                "0"
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! one validated config),
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
-//! [`logging`], and [`cmd`] (one module per subcommand).
+//! [`logging`], [`metrics`] (`/metrics`), and [`cmd`] (one module per subcommand).
 
 pub mod arn;
 pub mod cache;
@@ -27,6 +27,7 @@ pub mod config;
 pub mod credentials;
 pub mod files;
 pub mod logging;
+pub mod metrics;
 pub mod roles;
 pub mod serve;
 pub mod source;

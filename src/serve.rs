@@ -1,9 +1,11 @@
 //! The HTTP/1.1 listener: connection limits and timeouts, loopback-only peers unless allowed,
 //! routing, and graceful shutdown.
 //!
-//! Two kinds of listener share one [`App`]: the credentials listener (`/v1/credentials[/{role}]`,
-//! ECS JSON, token required, [`ecs`]; `/healthz` and `/readyz`, no token, no secrets, [`health`];
-//! errors as ECS-style JSON `{"code","message"}`) and the optional IMDS listener ([`imds`]).
+//! Three kinds of listener share one [`App`]: the credentials listener (`/v1/credentials[/{role}]`,
+//! ECS JSON, token required, [`ecs`]; `/healthz`, `/readyz` and `/metrics`, no token, no secrets,
+//! [`health`], [`crate::metrics`]; errors as ECS-style JSON `{"code","message"}`), the optional
+//! IMDS listener ([`imds`]) and the optional metrics listener (`/metrics` and `/healthz` only,
+//! for a scraper that must not reach the credentials).
 
 pub mod ecs;
 pub mod health;
@@ -28,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::cache::Cell;
+use crate::metrics::{self, Requests, Route};
 use crate::token::AuthToken;
 
 /// Connections served at once; more are closed on accept.
@@ -48,6 +51,10 @@ pub struct App {
     pub allow_remote: bool,
     /// The IMDS listener's settings, when one is configured.
     pub imds: Option<Imds>,
+    /// The source cells the roles chain from, for `/metrics`.
+    pub sources: Vec<Arc<Cell>>,
+    /// Answers given, for `/metrics`.
+    pub requests: Requests,
 }
 
 /// Which routes a listener serves.
@@ -55,49 +62,106 @@ pub struct App {
 pub enum Kind {
     Credentials,
     Imds,
+    /// `/metrics` and `/healthz` only, from any peer that can reach the address: nothing there
+    /// is secret, and a scraper usually runs elsewhere.
+    Metrics,
 }
 
 impl App {
     /// Answers one request from `peer`. No route reads a body, so any body type will do: the
     /// fuzz targets drive this directly, without a socket.
     pub async fn handle<B>(&self, req: Request<B>, peer: SocketAddr, kind: Kind) -> Response<Body> {
+        let (route, response) = self.route(&req, peer, kind).await;
+        self.requests.record(route, response.status().as_u16());
+        tracing::debug!(method = %req.method(), path = %truncate(req.uri().path(), 128), status = response.status().as_u16(), ?kind, "request");
+        response
+    }
+
+    async fn route<B>(
+        &self,
+        req: &Request<B>,
+        peer: SocketAddr,
+        kind: Kind,
+    ) -> (Route, Response<Body>) {
+        let path = req.uri().path();
+        let route = match kind {
+            Kind::Credentials => match path {
+                ecs::ROUTE => Route::Credentials,
+                _ if path.starts_with(ecs::ROLE_ROUTE_PREFIX) => Route::CredentialsRole,
+                "/healthz" => Route::Healthz,
+                "/readyz" => Route::Readyz,
+                "/metrics" => Route::Metrics,
+                _ => Route::CredentialsOther,
+            },
+            Kind::Imds => match path {
+                imds::TOKEN_PATH => Route::ImdsToken,
+                _ if path.starts_with(imds::CREDENTIALS_PATH.trim_end_matches('/')) => {
+                    Route::ImdsCredentials
+                }
+                _ => Route::ImdsOther,
+            },
+            Kind::Metrics => match path {
+                "/metrics" => Route::Metrics,
+                "/healthz" => Route::Healthz,
+                _ => Route::MetricsOther,
+            },
+        };
         // IMDS has no secret to ask for (anyone may PUT for a token), so it is loopback only,
-        // whatever --allow-remote says.
-        let remote_allowed = self.allow_remote && kind == Kind::Credentials;
+        // whatever --allow-remote says. The metrics listener has nothing secret at all.
+        let remote_allowed = match kind {
+            Kind::Credentials => self.allow_remote,
+            Kind::Imds => false,
+            Kind::Metrics => true,
+        };
         if !remote_allowed && !is_loopback(peer) {
             tracing::warn!(peer = %peer.ip(), "refused a request from a non-loopback client");
-            return error(
-                StatusCode::FORBIDDEN,
-                "RemoteClientRefused",
-                "rolehop answers only clients on this host's loopback; start it with --allow-remote to serve others",
+            return (
+                route,
+                error(
+                    StatusCode::FORBIDDEN,
+                    "RemoteClientRefused",
+                    "rolehop answers only clients on this host's loopback; start it with --allow-remote to serve others",
+                ),
             );
         }
-        let path = req.uri().path();
-        if kind == Kind::Imds {
-            let Some(imds) = &self.imds else {
-                return error(
+        let response = match (kind, route) {
+            (Kind::Imds, _) => match &self.imds {
+                Some(imds) => imds::handle(self, imds, req).await,
+                None => error(
                     StatusCode::NOT_FOUND,
                     "NotFound",
                     "no IMDS endpoint is configured",
-                );
-            };
-            let response = imds::handle(self, imds, &req).await;
-            tracing::debug!(method = %req.method(), path = %truncate(path, 128), status = response.status().as_u16(), "imds request");
-            return response;
-        }
-        let response = match path {
-            "/healthz" => only_get(&req, health::healthz),
-            "/readyz" => only_get(&req, || health::readyz(self)),
-            _ if path == ecs::ROUTE || path.starts_with(ecs::ROLE_ROUTE_PREFIX) => {
-                ecs::handle(self, &req).await
-            }
+                ),
+            },
+            (_, Route::Credentials | Route::CredentialsRole) => ecs::handle(self, req).await,
+            (_, Route::Healthz) => only_get(req, health::healthz),
+            (_, Route::Readyz) => only_get(req, || health::readyz(self)),
+            (_, Route::Metrics) => only_get(req, || self.metrics()),
+            (Kind::Metrics, _) => error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "no such path; this listener serves /metrics and /healthz",
+            ),
             _ => error(
                 StatusCode::NOT_FOUND,
                 "NotFound",
                 "no such path; credentials are at /v1/credentials",
             ),
         };
-        tracing::debug!(method = %req.method(), path = %truncate(path, 128), status = response.status().as_u16(), "request");
+        (route, response)
+    }
+
+    /// The Prometheus exposition of every cell and request counter.
+    fn metrics(&self) -> Response<Body> {
+        let cells = self.sources.iter().chain(self.roles.values()).map(|c| &**c);
+        let mut response = Response::new(Full::new(Bytes::from(metrics::render(
+            cells,
+            &self.requests,
+        ))));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(metrics::CONTENT_TYPE),
+        );
         response
     }
 }

@@ -334,6 +334,28 @@ async fn sts_denial_is_a_503_that_names_the_fix_and_recovers_without_restart() {
         failures.iter().all(|f| f["retry_in_ms"].as_u64().is_some()),
         "backoff is logged"
     );
+    // /metrics agrees with the log: every failure counted, and each denied call timed.
+    let m = prometheus_samples(
+        &http::get(&format!("{}/metrics", rolehop.base), &[])
+            .await
+            .body,
+    );
+    assert_eq!(
+        m["rolehop_credential_refresh_failures_total{role=\"default\"}"],
+        failures.len() as f64
+    );
+    assert_eq!(
+        m["rolehop_credential_refreshes_total{role=\"default\"}"],
+        1.0
+    );
+    assert_eq!(
+        m["rolehop_sts_assume_role_duration_seconds_count{outcome=\"error\"}"],
+        failures.len() as f64
+    );
+    assert_eq!(
+        m["rolehop_http_requests_total{listener=\"credentials\",route=\"/v1/credentials\",status=\"503\"}"],
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,4 +488,163 @@ async fn no_secret_reaches_the_logs() {
             "a secret reached the logs: {secret}"
         );
     }
+}
+
+/// The Prometheus text lines of `body` as (series, value), checking each line's shape.
+fn prometheus_samples(body: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut samples = std::collections::BTreeMap::new();
+    for line in body.lines() {
+        if line.starts_with("# HELP ") || line.starts_with("# TYPE ") {
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample line: {line:?}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        assert!(
+            series[..name_end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "metric name in {line:?}"
+        );
+        assert!(
+            name_end == series.len() || series.ends_with('}'),
+            "labels in {line:?}"
+        );
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("value in {line:?}")),
+        };
+        assert!(
+            samples.insert(series.to_owned(), value).is_none(),
+            "duplicate series {series}"
+        );
+    }
+    samples
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_answers_refreshes_and_sts_latency_and_hold_no_secret() {
+    let stack = Stack::start().await;
+    let rolehop = stack.serve(&["--metrics-listen", "127.0.0.1:0"]).await;
+    rolehop.wait_ready().await;
+    let token = stack.token();
+    let base = &rolehop.base;
+    let mut secrets = vec![token.clone()];
+    for _ in 0..3 {
+        let ok = http::get(
+            &format!("{base}/v1/credentials"),
+            &[("Authorization", &token)],
+        )
+        .await;
+        assert_eq!(ok.status, 200);
+        let creds = ok.json();
+        secrets.push(creds["SecretAccessKey"].as_str().unwrap().to_owned());
+        secrets.push(creds["Token"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        http::get(&format!("{base}/v1/credentials"), &[])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(http::get(&format!("{base}/nowhere"), &[]).await.status, 404);
+
+    let reply = http::get(&format!("{base}/metrics"), &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.headers["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    for secret in &secrets {
+        assert!(
+            !reply.body.contains(secret.as_str()),
+            "a secret in /metrics"
+        );
+    }
+    let m = prometheus_samples(&reply.body);
+    let requests = |route: &str, status: u16| {
+        m.get(&format!(
+            "rolehop_http_requests_total{{listener=\"credentials\",route=\"{route}\",status=\"{status}\"}}"
+        ))
+        .copied()
+    };
+    assert_eq!(
+        requests("/v1/credentials", 200),
+        Some(3.0),
+        "{}",
+        reply.body
+    );
+    assert_eq!(requests("/v1/credentials", 401), Some(1.0));
+    assert_eq!(requests("other", 404), Some(1.0));
+    assert!(requests("/readyz", 200).is_some_and(|n| n >= 1.0));
+    assert_eq!(
+        requests("/v1/credentials", 403),
+        None,
+        "only answers given appear"
+    );
+    for role in ["default", "source:EcsContainer"] {
+        assert_eq!(
+            m[&format!("rolehop_credential_refreshes_total{{role=\"{role}\"}}")],
+            1.0,
+            "{role}"
+        );
+        assert_eq!(
+            m[&format!("rolehop_credential_refresh_failures_total{{role=\"{role}\"}}")],
+            0.0
+        );
+        assert_eq!(
+            m[&format!("rolehop_credential_ready{{role=\"{role}\"}}")],
+            1.0
+        );
+    }
+    let left = m["rolehop_credential_expiry_seconds{role=\"default\"}"];
+    assert!((25.0 * 60.0..=3600.0).contains(&left), "{left}");
+    let assumed = stack.proxy.count("AssumeRole") as f64;
+    assert_eq!(assumed, 1.0);
+    assert_eq!(
+        m["rolehop_sts_assume_role_duration_seconds_count{outcome=\"ok\"}"],
+        assumed
+    );
+    assert_eq!(
+        m["rolehop_sts_assume_role_duration_seconds_bucket{outcome=\"ok\",le=\"+Inf\"}"],
+        assumed
+    );
+    assert_eq!(
+        m["rolehop_sts_assume_role_duration_seconds_count{outcome=\"error\"}"],
+        0.0
+    );
+
+    // The separate listener: metrics and liveness, never credentials.
+    let addr = rolehop.log_events("metrics listening")[0]["addr"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scraped = http::get(&format!("http://{addr}/metrics"), &[]).await;
+    assert_eq!(scraped.status, 200);
+    assert!(
+        scraped
+            .body
+            .contains("rolehop_credential_expiry_seconds{role=\"default\"}")
+    );
+    assert_eq!(
+        http::get(&format!("http://{addr}/healthz"), &[])
+            .await
+            .status,
+        200
+    );
+    let refused = http::get(
+        &format!("http://{addr}/v1/credentials"),
+        &[("Authorization", &token)],
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    for secret in &secrets {
+        assert!(!refused.body.contains(secret.as_str()));
+    }
+    let again = prometheus_samples(&http::get(&format!("{base}/metrics"), &[]).await.body);
+    assert_eq!(
+        again["rolehop_http_requests_total{listener=\"metrics\",route=\"other\",status=\"404\"}"],
+        1.0
+    );
 }

@@ -64,6 +64,16 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         Some(imds) => Some(bind(imds.listen, "--imds-listen").await?),
         None => None,
     };
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(bind(addr, "--metrics-listen").await?),
+        None => None,
+    };
+    if let Some(l) = &metrics_listener {
+        let addr = l
+            .local_addr()
+            .map_err(|e| CmdError::failure(e.to_string()))?;
+        tracing::info!(addr = %addr, "metrics listening");
+    }
     // The IMDS address is logged first: `listening` is the line that says rolehop is up.
     if let (Some(imds), Some(l)) = (&config.imds, &imds_listener) {
         let addr = l
@@ -78,6 +88,8 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
     cells.spawn();
 
     let app = Arc::new(App {
+        sources: cells.sources.values().cloned().collect(),
+        requests: Default::default(),
         roles: cells.roles,
         token,
         allow_remote: config.allow_remote,
@@ -98,14 +110,19 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         stopped(stop_rx.clone()),
         config.shutdown_grace,
     ));
-    if let Some(imds_listener) = imds_listener {
-        servers.spawn(serve::run(
-            imds_listener,
-            app,
-            serve::Kind::Imds,
-            stopped(stop_rx),
-            config.shutdown_grace,
-        ));
+    for (listener, kind) in [
+        (imds_listener, serve::Kind::Imds),
+        (metrics_listener, serve::Kind::Metrics),
+    ] {
+        if let Some(listener) = listener {
+            servers.spawn(serve::run(
+                listener,
+                app.clone(),
+                kind,
+                stopped(stop_rx.clone()),
+                config.shutdown_grace,
+            ));
+        }
     }
     shutdown_signal().await;
     let _ = stop_tx.send(true);
