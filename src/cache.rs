@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 
@@ -145,6 +146,9 @@ impl Timing {
 #[derive(Debug, Clone, Default)]
 struct State {
     creds: Option<Arc<Credentials>>,
+    /// `creds` as the ECS route's JSON body, rendered once per refresh rather than per request
+    /// (serialising the session token was most of a request's cost: docs/BENCHMARKS.md).
+    ecs_json: Option<Bytes>,
     /// Expiry minus fetch time of `creds`.
     lifetime: Option<Duration>,
     refreshing: bool,
@@ -211,6 +215,17 @@ impl Cell {
     /// (bounded) for the refresh in flight.
     pub async fn get(&self) -> Result<Arc<Credentials>, Unavailable> {
         self.get_within(self.timing.client_wait).await
+    }
+
+    /// [`Cell::get`] as the ECS route's JSON body, rendered once per refresh.
+    pub async fn get_ecs_json(&self) -> Result<Bytes, Unavailable> {
+        let creds = self.get().await?;
+        let s = self.state.borrow();
+        match (&s.creds, &s.ecs_json) {
+            (Some(held), Some(json)) if Arc::ptr_eq(held, &creds) => Ok(json.clone()),
+            // Refreshed in between: render the one `get` judged servable.
+            _ => Ok(Bytes::from(creds.to_ecs_json())),
+        }
     }
 
     /// Like [`Cell::get`], waiting up to `limit` for the refresh in flight (a one-shot command
@@ -382,8 +397,10 @@ impl Cell {
                         "credentials refreshed"
                     );
                     let lifetime = creds.remaining(now);
+                    let ecs_json = Bytes::from(creds.to_ecs_json());
                     self.state.send_modify(|s| {
                         s.lifetime = lifetime;
+                        s.ecs_json = Some(ecs_json);
                         s.creds = Some(Arc::new(creds));
                         s.refreshing = false;
                         s.attempts += 1;
@@ -656,6 +673,21 @@ mod tests {
         tokio::time::sleep(MIN * 17).await;
         assert_eq!(calls.load(Ordering::SeqCst), 22);
         assert_eq!(cell.get().await.unwrap().access_key_id, "AKID22");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_ecs_body_is_rendered_once_per_refresh_and_follows_it() {
+        let (cell, _, _) = cell(vec![Ok(HOUR), Ok(HOUR)], Duration::ZERO);
+        cell.spawn();
+        let first = cell.get_ecs_json().await.unwrap();
+        assert_eq!(first, cell.get().await.unwrap().to_ecs_json());
+        let again = cell.get_ecs_json().await.unwrap();
+        assert_eq!(first.as_ptr(), again.as_ptr(), "the same rendered bytes");
+        tokio::time::sleep(MIN * 33 + Duration::from_secs(5)).await;
+        let next = cell.get_ecs_json().await.unwrap();
+        assert_eq!(next, cell.get().await.unwrap().to_ecs_json());
+        assert!(String::from_utf8_lossy(&next).contains("AKID2"));
+        assert_eq!(cell.stats().refreshes, 2);
     }
 
     #[tokio::test(start_paused = true)]

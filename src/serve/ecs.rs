@@ -41,8 +41,8 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
             "no role of that name is configured; list the names in rolehop's configuration",
         );
     };
-    match cell.get().await {
-        Ok(creds) => json(StatusCode::OK, creds.to_ecs_json()),
+    match cell.get_ecs_json().await {
+        Ok(body) => json(StatusCode::OK, body),
         Err(why) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "CredentialsUnavailable",
