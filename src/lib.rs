@@ -13,7 +13,8 @@
 //! one validated config),
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
-//! [`logging`], and [`cmd`] (one module per subcommand).
+//! [`logging`], [`setup`] (writes a whole cross-account setup, proven by [`check`]), and
+//! [`cmd`] (one module per subcommand).
 
 pub mod arn;
 pub mod cache;
@@ -29,6 +30,7 @@ pub mod files;
 pub mod logging;
 pub mod roles;
 pub mod serve;
+pub mod setup;
 pub mod source;
 pub mod task_metadata;
 pub mod token;
