@@ -748,3 +748,38 @@ async fn bad_input_is_one_sentence_each_and_nothing_is_overwritten_without_force
     assert_eq!(code, 64, "{stderr}");
     assert!(stderr.contains("give --region"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_readme_quick_start_writes_a_setup_and_names_its_commands() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## Quick start in a real AWS account")
+        .nth(1)
+        .expect("the README has the quick start");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    let joined = block.replace("\\\n", " ");
+    let mut lines = joined.lines();
+    let setup_line: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(setup_line[..2], ["rolehop", "setup"], "{block}");
+    let run_line = lines.next().unwrap();
+    let out = setup_line[setup_line.iter().position(|a| *a == "--out").unwrap() + 1];
+    assert!(
+        run_line.contains("SOURCE_PROFILE=")
+            && run_line.contains("DESTINATION_PROFILE=")
+            && run_line.ends_with(&format!("sh {out}/commands.sh")),
+        "{run_line}"
+    );
+    let work = Workdir::new();
+    let dir = work.path(out).display().to_string();
+    let mut args: Vec<&str> = setup_line[1..].to_vec();
+    let at = args.iter().position(|a| *a == "--out").unwrap() + 1;
+    args[at] = &dir;
+    let (code, stdout, stderr) = Rolehop::run(&args, &base_env(work.dir.path())).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let script = std::fs::read_to_string(work.path(out).join("commands.sh")).unwrap();
+    assert!(script.contains("SOURCE_PROFILE") && script.contains("DESTINATION_PROFILE"));
+}
