@@ -279,7 +279,7 @@ impl Setup {
                 managed_policies: vec![
                     managed("service-role/AmazonECSInfrastructureRolePolicyForVolumes"),
                     managed("service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"),
-                    managed("service-role/AmazonECSInfrastructureRolePolicyForVpcLattice"),
+                    managed("AmazonECSInfrastructureRolePolicyForVpcLattice"),
                 ],
                 inline_policy: None,
             });

@@ -2,6 +2,7 @@
 //! engine, then write them into `--out`, each atomically, never replacing a file that differs
 //! without `--force`. Nothing is written unless everything passed.
 
+use std::io::Write;
 use std::path::Path;
 
 use super::CmdError;
@@ -52,9 +53,11 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
             return Err(usage(conflicts));
         }
     }
+    let mut unchanged = 0;
     for file in &files {
         let path = dir.join(&file.name);
         if std::fs::read(&path).is_ok_and(|existing| existing == file.contents.as_bytes()) {
+            unchanged += 1;
             continue;
         }
         crate::files::write_atomically(&path, file.contents.as_bytes()).map_err(|e| {
@@ -64,13 +67,13 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
             ))
         })?;
     }
-    println!(
-        "rolehop setup: wrote {} files into {}; every policy passed rolehop check.",
-        files.len(),
+    let mut report = format!(
+        "rolehop setup: wrote {} files into {} ({unchanged} already identical); every policy passed rolehop check.\n",
+        files.len() - unchanged,
         dir.display()
     );
     for file in &files {
-        println!("  {}", file.name);
+        report.push_str(&format!("  {}\n", file.name));
     }
     let mut profiles = vec![format!(
         "SOURCE_PROFILE (account {})",
@@ -84,10 +87,12 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
         };
         profiles.push(format!("{var} (account {})", hop.account_id()));
     }
-    println!(
-        "Next: set {} to AWS CLI profiles of those accounts (empty: the default credentials), then run: sh {}",
+    report.push_str(&format!(
+        "Next: set {} to AWS CLI profiles of those accounts (empty: the default credentials), then run: sh {}\n",
         profiles.join(", "),
         dir.join(setup::commands::FILE).display()
-    );
+    ));
+    // The files are written; a closed stdout (`| head`) is no reason to fail.
+    let _ = std::io::stdout().write_all(report.as_bytes());
     Ok(())
 }
