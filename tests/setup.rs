@@ -636,7 +636,7 @@ async fn commands_sh_creates_one_hop_in_moto_and_serve_reaches_the_destination()
 async fn commands_sh_creates_a_chain_in_moto_and_serve_reaches_the_destination() {
     commands_sh_case(&Case {
         name: "chain",
-        hops: &[HUB_ROLE_ARN, DESTINATION_ROLE_ARN],
+        hops: &[HUB_ROLE_ARN, AUDIT_ROLE_ARN, DESTINATION_ROLE_ARN],
         options: &[
             "--tag",
             "Project=blue",
