@@ -78,8 +78,15 @@ pub struct Setup {
     pub token_secret: TokenSecret,
 }
 
-fn partition_of(arn: &RoleArn) -> &str {
-    arn.partition()
+/// A role ARN flag, or its problem in `check`'s words (with the corrected ARN when clear).
+fn role_arn_flag(flag: &str, raw: &str, errors: &mut Vec<String>) -> Option<RoleArn> {
+    match check::arns::role_arn_problem(raw) {
+        Some(problem) => {
+            errors.push(format!("{flag}: {problem}"));
+            None
+        }
+        None => raw.parse().ok(),
+    }
 }
 
 fn region_problem(region: &str) -> Option<String> {
@@ -136,21 +143,11 @@ impl Setup {
     /// Validates the flags; every problem is reported, one sentence each.
     pub fn from_args(args: &SetupArgs) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let parse =
-            |flag: &str, raw: &str, errors: &mut Vec<String>| match check::arns::role_arn_problem(
-                raw,
-            ) {
-                Some(problem) => {
-                    errors.push(format!("{flag}: {problem}"));
-                    None
-                }
-                None => raw.parse::<RoleArn>().ok(),
-            };
-        let source_role = parse("--source-role-arn", &args.source_role_arn, &mut errors);
+        let source_role = role_arn_flag("--source-role-arn", &args.source_role_arn, &mut errors);
         let hops: Vec<Option<RoleArn>> = args
             .role_arns
             .iter()
-            .map(|raw| parse("--role-arn", raw, &mut errors))
+            .map(|raw| role_arn_flag("--role-arn", raw, &mut errors))
             .collect();
         if args.role_arns.is_empty() {
             errors.push("--role-arn is required: the role to assume in the destination account (repeat it, in order, for a chain)".into());
@@ -178,13 +175,6 @@ impl Setup {
             }
         }
         errors.extend(options.problems());
-        if let Some(name) = &args.source_identity
-            && name.contains(',')
-        {
-            errors.push(format!(
-                "--source-identity `{name}` contains `,`; use letters, digits and + = . @ _ -"
-            ));
-        }
         let region = match args.region.as_deref() {
             None => {
                 errors.push("no region: give --region (or set AWS_REGION), the region the task, its secret and its logs live in".into());
@@ -212,7 +202,7 @@ impl Setup {
             return Err(errors);
         };
         let hops: Vec<RoleArn> = hops.into_iter().flatten().collect();
-        let partition = partition_of(&source_role).to_owned();
+        let partition = source_role.partition().to_owned();
         let account = source_role.account_id().to_owned();
         for hop in &hops {
             if hop.partition() != partition {
@@ -220,7 +210,7 @@ impl Setup {
             }
         }
         let execution_role = match &args.execution_role_arn {
-            Some(raw) => parse("--execution-role-arn", raw, &mut errors),
+            Some(raw) => role_arn_flag("--execution-role-arn", raw, &mut errors),
             None => format!("arn:{partition}:iam::{account}:role/{DEFAULT_EXECUTION_ROLE_NAME}")
                 .parse()
                 .ok(),
@@ -336,7 +326,7 @@ impl Setup {
     }
 
     pub fn partition(&self) -> &str {
-        partition_of(&self.source_role)
+        self.source_role.partition()
     }
 
     pub fn account(&self) -> &str {
