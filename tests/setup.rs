@@ -195,6 +195,27 @@ async fn a_matrix_of_setups_passes_check_and_registers_with_ecs() {
             .await;
             let td = read_json(&dir.join("task-definition.json"));
             assert_eq!(td["taskRoleArn"], TASK_ROLE_ARN, "case {case}");
+            // commands.sh parses as POSIX sh and has one section per account of the chain.
+            let script = dir.join("commands.sh").display().to_string();
+            let (code, _, stderr) = run_process(
+                &require_tool("sh"),
+                &["-n", &script],
+                &env,
+                Duration::from_secs(10),
+            )
+            .await;
+            assert_eq!(code, 0, "case {case}: {stderr}");
+            let text = std::fs::read_to_string(&script).unwrap();
+            for n in 1..chain.len() {
+                assert!(
+                    text.contains(&format!("hop{n}) hop{n}_account ;;")),
+                    "case {case}"
+                );
+            }
+            assert!(
+                text.contains("destination) destination_account ;;"),
+                "case {case}"
+            );
         }
     }
 }
