@@ -276,3 +276,53 @@ fn the_matrix_passes_check() {
         }
     }
 }
+
+#[test]
+fn an_existing_token_secret_is_referenced_and_never_created() {
+    let arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:team/rolehop-AbCdEf";
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--token-secret-arn",
+        arn,
+        "--execution-role-arn",
+        "arn:aws:iam::111122223333:role/ops/exec",
+    ]);
+    let files = s.files();
+    let td = file(&files, "task-definition.json");
+    assert_eq!(
+        td["executionRoleArn"],
+        "arn:aws:iam::111122223333:role/ops/exec"
+    );
+    for c in td["containerDefinitions"].as_array().unwrap() {
+        assert_eq!(c["secrets"][0]["valueFrom"], arn);
+    }
+    assert_eq!(
+        file(&files, "execution-role-policy.json")["Statement"][0]["Resource"][0],
+        arn
+    );
+    let script = &files
+        .iter()
+        .find(|f| f.name == "commands.sh")
+        .unwrap()
+        .contents;
+    assert!(!script.contains("    ensure_token_secret "), "{script}");
+    assert!(script.contains("put_policy \"$SOURCE_PROFILE\" 'exec' 'rolehop-read-token'"));
+    verify(&s, &files).unwrap();
+
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--token-secret-arn",
+        "arn:aws:secretsmanager:us-east-1:555566667777:secret:x",
+    ]))
+    .unwrap_err();
+    assert!(
+        errors[0].contains("not in the source account 111122223333"),
+        "{errors:?}"
+    );
+}
