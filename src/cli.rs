@@ -64,6 +64,14 @@ pub enum Command {
         after_help = "Example (ECS healthCheck command):\n  [\"CMD\", \"/rolehop\", \"healthcheck\", \"--endpoint\", \"http://127.0.0.1:9911\"]"
     )]
     Healthcheck(HealthcheckArgs),
+    /// Write the whole cross-account setup into a directory: the identity and trust policies
+    /// (one pair per hop of a chain), the ECS service roles, a Fargate task definition with the
+    /// rolehop sidecar, an AWS config file, and commands.sh that creates it all. Every policy
+    /// passes `rolehop check` before anything is written.
+    #[command(
+        after_help = "Examples:\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::555566667777:role/destination-account-role --ecs-roles --out setup && sh setup/commands.sh\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::444455556666:role/hub --role-arn arn:aws:iam::999988887777:role/audit --external-id Partner-7 --out chain\n  SOURCE_PROFILE=account-a DESTINATION_PROFILE=account-b sh setup/commands.sh"
+    )]
+    Setup(SetupArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -405,4 +413,158 @@ pub struct HealthcheckArgs {
         default_value = "http://127.0.0.1:9911"
     )]
     pub endpoint: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The ECS task role in the source account: the task definition's taskRoleArn, the first
+    /// caller of the chain.
+    #[arg(
+        long,
+        env = "ROLEHOP_SOURCE_ROLE_ARN",
+        value_name = "ARN",
+        help_heading = "Roles"
+    )]
+    pub source_role_arn: String,
+
+    /// The role to assume in the destination account; repeat it, in order, for a chain (each
+    /// hop is assumed from the one before; chained sessions last at most an hour).
+    #[arg(
+        long = "role-arn",
+        env = "ROLEHOP_ROLE_ARN",
+        value_name = "ARN",
+        required = true,
+        help_heading = "Roles"
+    )]
+    pub role_arns: Vec<String>,
+
+    /// ExternalId every hop's trust policy requires, and rolehop passes.
+    #[arg(
+        long,
+        env = "ROLEHOP_EXTERNAL_ID",
+        value_name = "ID",
+        hide_env_values = true,
+        help_heading = "Roles"
+    )]
+    pub external_id: Option<String>,
+
+    /// Let rolehop tag its sessions: adds sts:TagSession to the trust and identity policies
+    /// (implied by --tag).
+    #[arg(long, env = "ROLEHOP_SESSION_TAGS", help_heading = "Roles")]
+    pub session_tags: bool,
+
+    /// A session tag rolehop passes on every hop (repeat, or separate with commas).
+    #[arg(
+        long = "tag",
+        env = "ROLEHOP_TAGS",
+        value_name = "KEY=VALUE",
+        value_delimiter = ',',
+        help_heading = "Roles"
+    )]
+    pub tags: Vec<String>,
+
+    /// SourceIdentity rolehop sets on every hop: adds sts:SetSourceIdentity to the policies.
+    #[arg(
+        long,
+        env = "ROLEHOP_SOURCE_IDENTITY",
+        value_name = "NAME",
+        help_heading = "Roles"
+    )]
+    pub source_identity: Option<String>,
+
+    /// Also create the task execution role (ecsTaskExecutionRole, or --execution-role-arn) with
+    /// AmazonECSTaskExecutionRolePolicy; without it that role must exist.
+    #[arg(long, env = "ROLEHOP_ECS_ROLES", help_heading = "ECS roles")]
+    pub ecs_roles: bool,
+
+    /// Also create ecsInfrastructureRole (trusts ecs.amazonaws.com; EBS volumes, Service Connect
+    /// TLS, VPC Lattice). Implies --ecs-roles.
+    #[arg(long, env = "ROLEHOP_INFRASTRUCTURE_ROLE", help_heading = "ECS roles")]
+    pub infrastructure_role: bool,
+
+    /// Also create ecsInfrastructureRoleForLoadBalancers (trusts ecs.amazonaws.com; blue/green
+    /// deployments). Implies --ecs-roles.
+    #[arg(long, env = "ROLEHOP_LOAD_BALANCER_ROLE", help_heading = "ECS roles")]
+    pub load_balancer_role: bool,
+
+    /// Also create ecsCodeDeployRole (trusts codedeploy.amazonaws.com, AWSCodeDeployRoleForECS,
+    /// may pass the task's roles to ECS tasks). Implies --ecs-roles.
+    #[arg(long, env = "ROLEHOP_CODEDEPLOY_ROLE", help_heading = "ECS roles")]
+    pub codedeploy_role: bool,
+
+    /// The task execution role [default: ecsTaskExecutionRole in the task role's account].
+    #[arg(
+        long,
+        env = "ROLEHOP_EXECUTION_ROLE_ARN",
+        value_name = "ARN",
+        help_heading = "ECS roles"
+    )]
+    pub execution_role_arn: Option<String>,
+
+    /// The region of the task, its token secret and its logs.
+    #[arg(long, env = "AWS_REGION", value_name = "REGION", help_heading = "Task")]
+    pub region: Option<String>,
+
+    /// rolehop's image [default: rolehop:VERSION in the task role's account's ECR].
+    #[arg(
+        long,
+        env = "ROLEHOP_IMAGE",
+        value_name = "IMAGE",
+        help_heading = "Task"
+    )]
+    pub image: Option<String>,
+
+    /// The app container's image [default: the AWS CLI, which prints the identity it gets].
+    #[arg(
+        long,
+        env = "ROLEHOP_APP_IMAGE",
+        value_name = "IMAGE",
+        help_heading = "Task"
+    )]
+    pub app_image: Option<String>,
+
+    /// The task definition family.
+    #[arg(
+        long,
+        env = "ROLEHOP_FAMILY",
+        value_name = "NAME",
+        default_value = crate::setup::DEFAULT_FAMILY,
+        help_heading = "Task"
+    )]
+    pub family: String,
+
+    /// The Secrets Manager secret commands.sh creates (if missing) with a random token for the
+    /// app and rolehop.
+    #[arg(
+        long,
+        env = "ROLEHOP_TOKEN_SECRET_NAME",
+        value_name = "NAME",
+        default_value = crate::setup::DEFAULT_TOKEN_SECRET_NAME,
+        help_heading = "Task"
+    )]
+    pub token_secret_name: String,
+
+    /// Use this existing secret (in the task role's account and the region) as the token
+    /// instead; commands.sh then creates none.
+    #[arg(
+        long,
+        env = "ROLEHOP_TOKEN_SECRET_ARN",
+        value_name = "ARN",
+        conflicts_with = "token_secret_name",
+        help_heading = "Task"
+    )]
+    pub token_secret_arn: Option<String>,
+
+    /// The directory to write into (created if missing).
+    #[arg(
+        long,
+        env = "ROLEHOP_SETUP_OUT",
+        value_name = "DIR",
+        help_heading = "Output"
+    )]
+    pub out: PathBuf,
+
+    /// Overwrite files in --out that differ from what setup writes.
+    #[arg(long, env = "ROLEHOP_SETUP_FORCE", help_heading = "Output")]
+    pub force: bool,
 }

@@ -5,6 +5,7 @@ pub mod credential_process;
 pub mod exec;
 pub mod healthcheck;
 pub mod serve;
+pub mod setup;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Env(args) => exec::env(&args),
         Command::Check(args) => check::main(&args),
         Command::Healthcheck(args) => healthcheck::main(&args),
+        Command::Setup(args) => setup::main(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

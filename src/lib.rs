@@ -13,7 +13,8 @@
 //! one validated config),
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
-//! [`logging`], [`metrics`] (`/metrics`), and [`cmd`] (one module per subcommand).
+//! [`logging`], [`metrics`] (`/metrics`), [`setup`] (writes a whole cross-account setup, proven
+//! by [`check`]), and [`cmd`] (one module per subcommand).
 
 pub mod arn;
 pub mod cache;
@@ -30,6 +31,7 @@ pub mod logging;
 pub mod metrics;
 pub mod roles;
 pub mod serve;
+pub mod setup;
 pub mod source;
 pub mod task_metadata;
 pub mod token;

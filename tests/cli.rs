@@ -48,6 +48,7 @@ async fn help_and_version_exit_zero() {
         "env",
         "check",
         "healthcheck",
+        "setup",
     ] {
         let (code, help, _) = Rolehop::run(&[sub, "--help"], &env_with(&work, &[])).await;
         assert_eq!(code, 0, "{sub}");

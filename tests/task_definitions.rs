@@ -49,6 +49,22 @@ fn names(container: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The `ROLEHOP_*` variables `rolehop serve` reads: its help's `[env: ...]` names and
+/// `ROLEHOP_TOKEN`.
+pub async fn serve_variables(env: &[(String, String)]) -> Vec<String> {
+    let (_, serve_help, _) = Rolehop::run(&["serve", "--help"], env).await;
+    serve_help
+        .split("[env: ")
+        .skip(1)
+        .map(|s| {
+            s.chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect::<String>()
+        })
+        .chain(["ROLEHOP_TOKEN".to_owned()])
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
     let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
@@ -58,17 +74,7 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
         ("AWS_ACCESS_KEY_ID".into(), "AKIDTASKDEFTEST00000".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
     ]);
-    let (_, serve_help, _) = Rolehop::run(&["serve", "--help"], &env).await;
-    let rolehop_vars: Vec<String> = serve_help
-        .split("[env: ")
-        .skip(1)
-        .map(|s| {
-            s.chars()
-                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
-                .collect::<String>()
-        })
-        .chain(["ROLEHOP_TOKEN".to_owned()])
-        .collect();
+    let rolehop_vars = serve_variables(&env).await;
     assert!(
         rolehop_vars.contains(&"ROLEHOP_ROLE_ARN".to_owned()),
         "{rolehop_vars:?}"
@@ -83,190 +89,199 @@ async fn every_task_definition_registers_and_is_wired_to_rolehops_real_flags() {
     files.sort();
     assert!(files.len() >= 2);
     for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let td: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-
-        // Registration: the real CLI against moto.
-        let aws = crate::support::require_tool("aws");
-        let input = format!("file://{}", file.display());
-        let (code, stdout, stderr) = crate::support::run_process(
-            &aws,
-            &[
-                "ecs",
-                "register-task-definition",
-                "--cli-input-json",
-                &input,
-                "--endpoint-url",
-                &moto.url,
-                "--output",
-                "json",
-            ],
-            &env,
-            std::time::Duration::from_secs(60),
-        )
-        .await;
-        assert_eq!(code, 0, "{name}: {stderr}");
-        let registered: Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(
-            registered["taskDefinition"]["family"], td["family"],
-            "{name}"
-        );
-
-        // What registration does not check.
-        assert_eq!(
-            td["networkMode"], "awsvpc",
-            "{name}: awsvpc, so the app reaches rolehop on loopback"
-        );
-        let fargate = td["requiresCompatibilities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c == "FARGATE");
-        if fargate {
-            let cpu: u32 = td["cpu"].as_str().unwrap().parse().unwrap();
-            let memory: u32 = td["memory"].as_str().unwrap().parse().unwrap();
-            assert!(
-                fargate_pair_ok(cpu, memory),
-                "{name}: Fargate has no {cpu} CPU / {memory} MiB size"
-            );
-        }
-        let containers = td["containerDefinitions"].as_array().unwrap();
-        for c in containers {
-            for dep in c["dependsOn"].as_array().into_iter().flatten() {
-                if dep["condition"] == "HEALTHY" {
-                    let target = containers
-                        .iter()
-                        .find(|t| t["name"] == dep["containerName"])
-                        .expect("dependsOn names a container");
-                    assert!(
-                        target["healthCheck"].is_object(),
-                        "{name}: {} waits for {} HEALTHY, which has no healthCheck",
-                        c["name"],
-                        target["name"]
-                    );
-                }
-            }
-        }
-        let rolehop = containers
-            .iter()
-            .find(|c| c["name"] == "rolehop")
-            .expect("a rolehop container");
-        for var in names(rolehop).iter().filter(|n| n.starts_with("ROLEHOP_")) {
-            assert!(
-                rolehop_vars.contains(var),
-                "{name}: {var} is not a rolehop serve variable"
-            );
-        }
-        let listen = env_of(rolehop, "ROLEHOP_LISTEN").unwrap_or("127.0.0.1:9911");
-        let health: Vec<&str> = rolehop["healthCheck"]["command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        assert_eq!(health[1..3], ["/rolehop", "healthcheck"], "{name}");
-        assert!(
-            health.iter().any(|a| a.ends_with(listen)),
-            "{name}: the health check asks {listen}: {health:?}"
-        );
-        let token = env_of(rolehop, "ROLEHOP_TOKEN").expect("rolehop's token from a secret");
-        // The profiles rolehop serves here: the config text's, or the flags' `default`.
-        let profiles: Vec<String> = match env_of(rolehop, "ROLEHOP_CONFIG_TEXT") {
-            Some(text) => text
-                .lines()
-                .filter_map(|l| {
-                    l.strip_prefix("[profile ")
-                        .and_then(|p| p.strip_suffix(']'))
-                        .map(str::to_owned)
-                        .or_else(|| (l == "[default]").then(|| "default".to_owned()))
-                })
-                .collect(),
-            None => vec!["default".to_owned()],
-        };
-        let app_dockerfile = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/app.Dockerfile"),
-        )
-        .unwrap();
-        for app in containers.iter().filter(|c| c["name"] != "rolehop") {
-            let app_name = app["name"].as_str().unwrap();
-            let entry = app["entryPoint"].to_string();
-            if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-                // FULL_URI + token: the app must drop the RELATIVE_URI ECS injects.
-                let route = full
-                    .strip_prefix(&format!("http://{listen}/v1/credentials"))
-                    .unwrap_or_else(|| {
-                        panic!("{name}/{app_name}: {full} is not rolehop's {listen}")
-                    });
-                let profile = match route.trim_start_matches('/') {
-                    "" => "default",
-                    p => p,
-                };
-                assert!(
-                    profiles.iter().any(|p| p == profile),
-                    "{name}/{app_name}: {full} names profile {profile}, which rolehop does not serve ({profiles:?})"
-                );
-                assert_eq!(
-                    env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-                    Some(token),
-                    "{name}/{app_name}: rolehop's token"
-                );
-                assert!(
-                    app["command"]
-                        .to_string()
-                        .contains("unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
-                    "{name}/{app_name}: the app must drop RELATIVE_URI"
-                );
-            } else if entry.contains("\"rolehop\",\"exec\"") {
-                // The exec wrapper: its endpoint and token are rolehop's.
-                assert!(
-                    entry.contains(&format!("\"--endpoint\",\"http://{listen}\"")),
-                    "{name}/{app_name}: {entry}"
-                );
-                assert_eq!(
-                    env_of(app, "ROLEHOP_TOKEN"),
-                    Some(token),
-                    "{name}/{app_name}: rolehop's token"
-                );
-                assert!(
-                    app_dockerfile.contains("/usr/local/bin/rolehop"),
-                    "the app image carries rolehop"
-                );
-            } else {
-                // A credential_process profile baked into the app image, fed by the environment.
-                let profile = env_of(app, "AWS_PROFILE")
-                    .unwrap_or_else(|| panic!("{name}/{app_name}: no interface wired"));
-                let config = env_of(app, "AWS_CONFIG_FILE").expect("the profile's file");
-                let copied = app_dockerfile
-                    .lines()
-                    .find(|l| l.starts_with("COPY examples/aws-config/") && l.ends_with(config))
-                    .unwrap_or_else(|| panic!("docker/app.Dockerfile copies nothing to {config}"));
-                let source = copied.split_whitespace().nth(1).unwrap();
-                let text =
-                    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(source))
-                        .unwrap();
-                assert!(
-                    text.contains(&format!("[profile {profile}]")),
-                    "{source} has no profile {profile}"
-                );
-                assert_eq!(
-                    env_of(app, "ROLEHOP_ENDPOINT"),
-                    Some(format!("http://{listen}").as_str()),
-                    "{name}/{app_name}"
-                );
-                assert_eq!(
-                    env_of(app, "ROLEHOP_TOKEN"),
-                    Some(token),
-                    "{name}/{app_name}: rolehop's token"
-                );
-            }
-        }
-
-        // rolehop's own linter agrees.
-        let (code, stdout, _) = Rolehop::run(
-            &["check", "--task-definition", &file.display().to_string()],
-            &env,
-        )
-        .await;
-        assert_eq!(code, 0, "{name}: {stdout}");
+        assert_registers_and_is_wired(file, &env, &moto.url, &rolehop_vars).await;
     }
+}
+
+/// Registers `file` with moto's ECS API through the AWS CLI (`env` holds its keys) and checks
+/// what registration does not: awsvpc, Fargate sizes, health checks behind `HEALTHY`, each app's
+/// wiring to rolehop's listener, profiles and token, and `rolehop check --task-definition`.
+pub async fn assert_registers_and_is_wired(
+    file: &Path,
+    env: &[(String, String)],
+    moto_url: &str,
+    rolehop_vars: &[String],
+) {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let td: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+
+    // Registration: the real CLI against moto.
+    let aws = crate::support::require_tool("aws");
+    let input = format!("file://{}", file.display());
+    let (code, stdout, stderr) = crate::support::run_process(
+        &aws,
+        &[
+            "ecs",
+            "register-task-definition",
+            "--cli-input-json",
+            &input,
+            "--endpoint-url",
+            moto_url,
+            "--output",
+            "json",
+        ],
+        env,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(code, 0, "{name}: {stderr}");
+    let registered: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        registered["taskDefinition"]["family"], td["family"],
+        "{name}"
+    );
+
+    // What registration does not check.
+    assert_eq!(
+        td["networkMode"], "awsvpc",
+        "{name}: awsvpc, so the app reaches rolehop on loopback"
+    );
+    let fargate = td["requiresCompatibilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "FARGATE");
+    if fargate {
+        let cpu: u32 = td["cpu"].as_str().unwrap().parse().unwrap();
+        let memory: u32 = td["memory"].as_str().unwrap().parse().unwrap();
+        assert!(
+            fargate_pair_ok(cpu, memory),
+            "{name}: Fargate has no {cpu} CPU / {memory} MiB size"
+        );
+    }
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    for c in containers {
+        for dep in c["dependsOn"].as_array().into_iter().flatten() {
+            if dep["condition"] == "HEALTHY" {
+                let target = containers
+                    .iter()
+                    .find(|t| t["name"] == dep["containerName"])
+                    .expect("dependsOn names a container");
+                assert!(
+                    target["healthCheck"].is_object(),
+                    "{name}: {} waits for {} HEALTHY, which has no healthCheck",
+                    c["name"],
+                    target["name"]
+                );
+            }
+        }
+    }
+    let rolehop = containers
+        .iter()
+        .find(|c| c["name"] == "rolehop")
+        .expect("a rolehop container");
+    for var in names(rolehop).iter().filter(|n| n.starts_with("ROLEHOP_")) {
+        assert!(
+            rolehop_vars.contains(var),
+            "{name}: {var} is not a rolehop serve variable"
+        );
+    }
+    let listen = env_of(rolehop, "ROLEHOP_LISTEN").unwrap_or("127.0.0.1:9911");
+    let health: Vec<&str> = rolehop["healthCheck"]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(health[1..3], ["/rolehop", "healthcheck"], "{name}");
+    assert!(
+        health.iter().any(|a| a.ends_with(listen)),
+        "{name}: the health check asks {listen}: {health:?}"
+    );
+    let token = env_of(rolehop, "ROLEHOP_TOKEN").expect("rolehop's token from a secret");
+    // The profiles rolehop serves here: the config text's, or the flags' `default`.
+    let profiles: Vec<String> = match env_of(rolehop, "ROLEHOP_CONFIG_TEXT") {
+        Some(text) => text
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("[profile ")
+                    .and_then(|p| p.strip_suffix(']'))
+                    .map(str::to_owned)
+                    .or_else(|| (l == "[default]").then(|| "default".to_owned()))
+            })
+            .collect(),
+        None => vec!["default".to_owned()],
+    };
+    let app_dockerfile = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/app.Dockerfile"),
+    )
+    .unwrap();
+    for app in containers.iter().filter(|c| c["name"] != "rolehop") {
+        let app_name = app["name"].as_str().unwrap();
+        let entry = app["entryPoint"].to_string();
+        if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+            // FULL_URI + token: the app must drop the RELATIVE_URI ECS injects.
+            let route = full
+                .strip_prefix(&format!("http://{listen}/v1/credentials"))
+                .unwrap_or_else(|| panic!("{name}/{app_name}: {full} is not rolehop's {listen}"));
+            let profile = match route.trim_start_matches('/') {
+                "" => "default",
+                p => p,
+            };
+            assert!(
+                profiles.iter().any(|p| p == profile),
+                "{name}/{app_name}: {full} names profile {profile}, which rolehop does not serve ({profiles:?})"
+            );
+            assert_eq!(
+                env_of(app, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                Some(token),
+                "{name}/{app_name}: rolehop's token"
+            );
+            assert!(
+                app["command"]
+                    .to_string()
+                    .contains("unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+                "{name}/{app_name}: the app must drop RELATIVE_URI"
+            );
+        } else if entry.contains("\"rolehop\",\"exec\"") {
+            // The exec wrapper: its endpoint and token are rolehop's.
+            assert!(
+                entry.contains(&format!("\"--endpoint\",\"http://{listen}\"")),
+                "{name}/{app_name}: {entry}"
+            );
+            assert_eq!(
+                env_of(app, "ROLEHOP_TOKEN"),
+                Some(token),
+                "{name}/{app_name}: rolehop's token"
+            );
+            assert!(
+                app_dockerfile.contains("/usr/local/bin/rolehop"),
+                "the app image carries rolehop"
+            );
+        } else {
+            // A credential_process profile baked into the app image, fed by the environment.
+            let profile = env_of(app, "AWS_PROFILE")
+                .unwrap_or_else(|| panic!("{name}/{app_name}: no interface wired"));
+            let config = env_of(app, "AWS_CONFIG_FILE").expect("the profile's file");
+            let copied = app_dockerfile
+                .lines()
+                .find(|l| l.starts_with("COPY examples/aws-config/") && l.ends_with(config))
+                .unwrap_or_else(|| panic!("docker/app.Dockerfile copies nothing to {config}"));
+            let source = copied.split_whitespace().nth(1).unwrap();
+            let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(source))
+                .unwrap();
+            assert!(
+                text.contains(&format!("[profile {profile}]")),
+                "{source} has no profile {profile}"
+            );
+            assert_eq!(
+                env_of(app, "ROLEHOP_ENDPOINT"),
+                Some(format!("http://{listen}").as_str()),
+                "{name}/{app_name}"
+            );
+            assert_eq!(
+                env_of(app, "ROLEHOP_TOKEN"),
+                Some(token),
+                "{name}/{app_name}: rolehop's token"
+            );
+        }
+    }
+
+    // rolehop's own linter agrees.
+    let (code, stdout, _) = Rolehop::run(
+        &["check", "--task-definition", &file.display().to_string()],
+        env,
+    )
+    .await;
+    assert_eq!(code, 0, "{name}: {stdout}");
 }

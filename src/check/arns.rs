@@ -17,10 +17,8 @@ pub const ECS_MANAGED_POLICIES: [(&str, &str); 10] = [
         "AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity",
         "service-role/",
     ),
-    (
-        "AmazonECSInfrastructureRolePolicyForVpcLattice",
-        "service-role/",
-    ),
+    // At policy/ directly, unlike its two siblings (AWS's managed policy reference).
+    ("AmazonECSInfrastructureRolePolicyForVpcLattice", ""),
     ("AmazonECS_FullAccess", ""),
     ("AWSCodeDeployRoleForECS", ""),
     ("AWSCodeDeployRoleForECSLimited", ""),
@@ -207,6 +205,12 @@ mod tests {
                 .is_none()
         );
         assert!(managed_policy_path_problem("arn:aws:iam::aws:policy/ReadOnlyAccess").is_none());
+        assert!(
+            managed_policy_path_problem(
+                "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForVpcLattice"
+            )
+            .is_none()
+        );
     }
 
     #[test]

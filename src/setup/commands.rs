@@ -1,0 +1,301 @@
+//! `commands.sh`: the `aws iam`, `aws secretsmanager` and `aws ecs` commands that create or
+//! update the roles, the token secret and the task definition, in dependency order (a trust
+//! policy can only name a role that exists, so the source account comes first, then each hop).
+//!
+//! POSIX sh with `set -eu`. One function per account, each run with that account's
+//! credentials: `SOURCE_PROFILE`, `HOP1_PROFILE`... for the hops before the last, and
+//! `DESTINATION_PROFILE`, each passed to `--profile` when set (else the CLI's default chain).
+//! Safe to run again: a role that exists gets its trust policy replaced, inline policies are put
+//! under fixed names, managed policies attached again (no-ops), the secret is created only when
+//! missing. Registering the task definition makes a new revision each run.
+
+use super::policies::{self, EXECUTION_ROLE_POLICY_FILE, EXECUTION_ROLE_POLICY_NAME};
+use super::{Setup, TokenSecret, task};
+use crate::arn::RoleArn;
+
+pub const FILE: &str = "commands.sh";
+
+/// `value` as one single-quoted shell word.
+pub fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The IAM path of a role ARN (`/` when it has none): `role/team/app/NAME` → `/team/app/`.
+fn role_path(arn: &RoleArn) -> String {
+    let resource = arn.as_str().splitn(6, ':').nth(5).unwrap_or_default();
+    let path = resource.trim_start_matches("role/");
+    match path.rsplit_once('/') {
+        Some((dirs, _)) => format!("/{dirs}/"),
+        None => "/".into(),
+    }
+}
+
+/// (shell function, section argument, profile variable) of hop `index`.
+fn hop_section(setup: &Setup, index: usize) -> (String, String, String) {
+    if index + 1 == setup.hops.len() {
+        (
+            "destination_account".into(),
+            "destination".into(),
+            "DESTINATION_PROFILE".into(),
+        )
+    } else {
+        let n = index + 1;
+        (
+            format!("hop{n}_account"),
+            format!("hop{n}"),
+            format!("HOP{n}_PROFILE"),
+        )
+    }
+}
+
+const HELPERS: &str = r#"# aws_as PROFILE ARGS...: the AWS CLI with that profile, or its default credentials when empty.
+aws_as() {
+    profile=$1
+    shift
+    if [ -n "$profile" ]; then
+        aws --profile "$profile" --region "$REGION" "$@"
+    else
+        aws --region "$REGION" "$@"
+    fi
+}
+
+# retry CMD...: a role created a moment ago may not yet be accepted as a principal in another
+# account's trust policy ("Invalid principal"); retry that for a minute, fail on anything else.
+retry() {
+    attempt=1
+    until err=$("$@" 2>&1 >/dev/null); do
+        case $err in
+        *"Invalid principal"*)
+            if [ "$attempt" -lt 12 ]; then
+                attempt=$((attempt + 1))
+                sleep 5
+                continue
+            fi
+            ;;
+        esac
+        printf '%s\n' "$err" >&2
+        return 1
+    done
+}
+
+# ensure_role PROFILE NAME PATH TRUST_FILE: create the role, or replace its trust policy (the
+# whole document) when it exists.
+ensure_role() {
+    if err=$(aws_as "$1" iam get-role --role-name "$2" 2>&1 >/dev/null); then
+        echo "rolehop setup: role $2 exists; replacing its trust policy with $4"
+        retry aws_as "$1" iam update-assume-role-policy --role-name "$2" --policy-document "file://$4"
+    else
+        case $err in
+        *NoSuchEntity*)
+            echo "rolehop setup: creating role $2 with $4"
+            retry aws_as "$1" iam create-role --role-name "$2" --path "$3" --assume-role-policy-document "file://$4"
+            ;;
+        *)
+            printf '%s\n' "$err" >&2
+            return 1
+            ;;
+        esac
+    fi
+}
+
+# put_policy PROFILE ROLE POLICY_NAME FILE: the role's inline policy of that name, replaced.
+put_policy() {
+    echo "rolehop setup: putting $4 on role $2 as $3"
+    aws_as "$1" iam put-role-policy --role-name "$2" --policy-name "$3" --policy-document "file://$4"
+}
+
+# attach_policy PROFILE ROLE POLICY_ARN: attaching an attached managed policy is a no-op.
+attach_policy() {
+    echo "rolehop setup: attaching $3 to role $2"
+    aws_as "$1" iam attach-role-policy --role-name "$2" --policy-arn "$3"
+}
+
+# ensure_token_secret PROFILE NAME: create the clients' token secret unless it exists. The value
+# is 32 random bytes as 64 hex digits without a trailing newline (the SDKs do not trim tokens),
+# written to a private temporary file and read by the CLI from there: never in argv, never printed.
+ensure_token_secret() {
+    if err=$(aws_as "$1" secretsmanager describe-secret --secret-id "$2" 2>&1 >/dev/null); then
+        echo "rolehop setup: secret $2 exists; keeping its value"
+        return 0
+    fi
+    case $err in
+    *ResourceNotFoundException*) ;;
+    *)
+        printf '%s\n' "$err" >&2
+        return 1
+        ;;
+    esac
+    echo "rolehop setup: creating secret $2 with a random token"
+    token_file=$(umask 077 && mktemp)
+    trap 'rm -f "$token_file"' EXIT
+    od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$token_file"
+    aws_as "$1" secretsmanager create-secret --name "$2" \
+        --description 'rolehop: the token the app sends to the rolehop sidecar' \
+        --secret-string "file://$token_file" >/dev/null
+    rm -f "$token_file"
+    trap - EXIT
+}
+"#;
+
+/// The whole script.
+pub fn script(setup: &Setup) -> String {
+    let mut s = String::new();
+    let account = setup.account();
+    s.push_str("#!/bin/sh\n");
+    s.push_str(&format!(
+        "# Generated by `rolehop setup` (rolehop {}): creates or updates the IAM roles of a\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    s.push_str(
+        "# cross-account rolehop setup and registers its ECS task definition, from the files beside\n\
+         # this script (every policy passed `rolehop check` before it was written).\n#\n\
+         # Each section runs with one account's credentials: set the profile for each (or leave it\n\
+         # empty for the AWS CLI's default credentials), then run every section in order with\n\
+         # `sh commands.sh`, or one at a time with `sh commands.sh SECTION` in this order:\n",
+    );
+    s.push_str(&format!(
+        "#   source       SOURCE_PROFILE       account {account}: {} (the task role){}, the token secret, the task definition\n",
+        setup.source_role.name(),
+        setup
+            .service_roles
+            .iter()
+            .map(|r| format!(", {}", r.arn.name()))
+            .collect::<String>(),
+    ));
+    for (i, hop) in setup.hops.iter().enumerate() {
+        let (_, arg, var) = hop_section(setup, i);
+        s.push_str(&format!(
+            "#   {arg:<12} {var:<20} account {}: {}\n",
+            hop.account_id(),
+            hop.name()
+        ));
+    }
+    s.push_str(
+        "#\n# Safe to run again: a role that exists gets its trust policy replaced (the whole\n\
+         # document), inline policies are put under the same names, attaching an attached managed\n\
+         # policy changes nothing, and the token secret is created only when missing. Registering\n\
+         # the task definition makes a new revision on every run.\n",
+    );
+    s.push_str("set -eu\ncd \"$(dirname \"$0\")\"\n\n");
+    s.push_str(&format!("REGION={}\n", quote(&setup.region)));
+    s.push_str("SOURCE_PROFILE=${SOURCE_PROFILE:-}\n");
+    for i in 0..setup.hops.len() {
+        let (_, _, var) = hop_section(setup, i);
+        s.push_str(&format!("{var}=${{{var}:-}}\n"));
+    }
+    s.push('\n');
+    s.push_str(HELPERS);
+
+    // The source account.
+    let p = "\"$SOURCE_PROFILE\"";
+    let task_role = quote(setup.source_role.name());
+    s.push_str(&format!(
+        "\n# Account {account}, with SOURCE_PROFILE's credentials.\nsource_account() {{\n"
+    ));
+    s.push_str(&format!(
+        "    ensure_role {p} {task_role} {} {}\n",
+        quote(&role_path(&setup.source_role)),
+        policies::TASK_ROLE_TRUST_FILE
+    ));
+    s.push_str(&format!(
+        "    put_policy {p} {task_role} {} {}\n",
+        quote(&policies::identity_policy_name(&setup.hops[0])),
+        policies::identity_file(0)
+    ));
+    for role in &setup.service_roles {
+        let name = quote(role.arn.name());
+        s.push_str(&format!(
+            "    ensure_role {p} {name} {} {}\n",
+            quote(&role_path(&role.arn)),
+            policies::service_trust_file(role)
+        ));
+        for arn in &role.managed_policies {
+            s.push_str(&format!("    attach_policy {p} {name} {}\n", quote(arn)));
+        }
+        if let Some((policy_name, file)) = &role.inline_policy {
+            s.push_str(&format!(
+                "    put_policy {p} {name} {} {file}\n",
+                quote(policy_name)
+            ));
+        }
+    }
+    if !setup.creates_execution_role() {
+        s.push_str(&format!(
+            "    # {} must exist (rolehop setup --ecs-roles creates it).\n",
+            setup.execution_role
+        ));
+    }
+    s.push_str(&format!(
+        "    put_policy {p} {} {} {EXECUTION_ROLE_POLICY_FILE}\n",
+        quote(setup.execution_role.name()),
+        quote(EXECUTION_ROLE_POLICY_NAME),
+    ));
+    match &setup.token_secret {
+        TokenSecret::Create { name } => {
+            s.push_str(&format!("    ensure_token_secret {p} {}\n", quote(name)))
+        }
+        TokenSecret::Existing { arn } => s.push_str(&format!(
+            "    # The token secret is {arn}, given to rolehop setup; it is left as it is.\n"
+        )),
+    }
+    s.push_str(&format!(
+        "    # Every registration makes a new revision of the family {}.\n\
+         \x20   echo \"rolehop setup: registering {} (a new revision)\"\n\
+         \x20   aws_as {p} ecs register-task-definition --cli-input-json file://{} \\\n\
+         \x20       --query taskDefinition.taskDefinitionArn --output text\n}}\n",
+        setup.family,
+        task::TASK_DEFINITION_FILE,
+        task::TASK_DEFINITION_FILE
+    ));
+
+    // Each hop, in its own account.
+    for (i, hop) in setup.hops.iter().enumerate() {
+        let (function, _, var) = hop_section(setup, i);
+        let p = format!("\"${var}\"");
+        let name = quote(hop.name());
+        s.push_str(&format!(
+            "\n# Account {}, with {var}'s credentials: {} trusts {}.\n{function}() {{\n",
+            hop.account_id(),
+            hop.name(),
+            setup.caller_of(i)
+        ));
+        s.push_str(&format!(
+            "    ensure_role {p} {name} {} {}\n",
+            quote(&role_path(hop)),
+            policies::trust_file(i)
+        ));
+        if let Some(next) = setup.hops.get(i + 1) {
+            s.push_str(&format!(
+                "    put_policy {p} {name} {} {}\n",
+                quote(&policies::identity_policy_name(next)),
+                policies::identity_file(i + 1)
+            ));
+        }
+        s.push_str("}\n");
+    }
+
+    let sections: Vec<(String, String)> =
+        std::iter::once(("source_account".into(), "source".into()))
+            .chain((0..setup.hops.len()).map(|i| {
+                let (function, arg, _) = hop_section(setup, i);
+                (function, arg)
+            }))
+            .collect();
+    let usage = sections
+        .iter()
+        .map(|(_, arg)| arg.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    s.push_str("\ncase ${1:-all} in\nall)\n");
+    for (function, _) in &sections {
+        s.push_str(&format!("    {function}\n"));
+    }
+    s.push_str("    ;;\n");
+    for (function, arg) in &sections {
+        s.push_str(&format!("{arg}) {function} ;;\n"));
+    }
+    s.push_str(&format!(
+        "*)\n    echo \"usage: sh commands.sh [all|{usage}]\" >&2\n    exit 64\n    ;;\nesac\n"
+    ));
+    s
+}

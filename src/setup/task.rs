@@ -1,0 +1,252 @@
+//! The task side of a setup: a Fargate task definition in the pattern of
+//! `task-definitions/fargate-sidecar.json` (rolehop as an essential sidecar with a health check,
+//! the app waiting for it to be `HEALTHY` and reading it through
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI` with the token from one Secrets Manager secret), and an
+//! AWS config file whose profiles ask that sidecar through `credential_process`.
+
+use serde_json::{Value, json};
+
+use super::{File, LISTEN, Setup};
+use crate::chain::Tag;
+use crate::cli::RoleArgs;
+
+pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
+pub const AWS_CONFIG_FILE: &str = "aws-config";
+const SIDECAR: &str = "rolehop";
+const APP: &str = "app";
+
+/// The rolehop profile name of hop `index` (0-based): the last hop is `default` (served at
+/// `/v1/credentials`), the hops before it `hop1`, `hop2`...
+pub fn profile_name(setup: &Setup, index: usize) -> String {
+    if index + 1 == setup.hops.len() {
+        crate::config::DEFAULT_ROLE.into()
+    } else {
+        format!("hop{}", index + 1)
+    }
+}
+
+fn tags_value(tags: &[Tag]) -> String {
+    tags.iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// rolehop's configuration for a chain, in the config file syntax (`ROLEHOP_CONFIG_TEXT`).
+pub fn config_text(setup: &Setup) -> String {
+    let mut out = String::new();
+    for (i, hop) in setup.hops.iter().enumerate() {
+        let name = profile_name(setup, i);
+        if name == crate::config::DEFAULT_ROLE {
+            out.push_str("[default]\n");
+        } else {
+            out.push_str(&format!("[profile {name}]\n"));
+        }
+        out.push_str(&format!("role_arn = {hop}\n"));
+        if i == 0 {
+            out.push_str("credential_source = EcsContainer\n");
+        } else {
+            out.push_str(&format!(
+                "source_profile = {}\n",
+                profile_name(setup, i - 1)
+            ));
+        }
+        if let Some(id) = &setup.external_id {
+            out.push_str(&format!("external_id = {id}\n"));
+        }
+        if !setup.tags.is_empty() {
+            out.push_str(&format!(
+                "rolehop_session_tags = {}\n",
+                tags_value(&setup.tags).replace(',', ", ")
+            ));
+        }
+        if let Some(name) = &setup.source_identity {
+            out.push_str(&format!("rolehop_source_identity = {name}\n"));
+        }
+        if i + 1 < setup.hops.len() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The rolehop container's environment: the role flags' twins for one role, the config text
+/// for a chain.
+fn rolehop_environment(setup: &Setup) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    if setup.hops.len() == 1 {
+        env.push(("ROLEHOP_ROLE_ARN".into(), setup.hops[0].to_string()));
+        if let Some(id) = &setup.external_id {
+            env.push(("ROLEHOP_EXTERNAL_ID".into(), id.clone()));
+        }
+        if !setup.tags.is_empty() {
+            env.push(("ROLEHOP_TAGS".into(), tags_value(&setup.tags)));
+        }
+        if let Some(name) = &setup.source_identity {
+            env.push(("ROLEHOP_SOURCE_IDENTITY".into(), name.clone()));
+        }
+    } else {
+        env.push(("ROLEHOP_CONFIG_TEXT".into(), config_text(setup)));
+    }
+    env.push(("ROLEHOP_LISTEN".into(), LISTEN.into()));
+    env
+}
+
+fn environment(pairs: &[(String, String)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect(),
+    )
+}
+
+fn log_configuration(setup: &Setup, prefix: &str) -> Value {
+    json!({
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": format!("/ecs/{}", setup.family),
+            "awslogs-region": setup.region,
+            "awslogs-stream-prefix": prefix,
+            "awslogs-create-group": "true",
+        },
+    })
+}
+
+/// The task definition in the form `aws ecs register-task-definition --cli-input-json` takes.
+pub fn task_definition(setup: &Setup) -> Value {
+    let endpoint = format!("http://{LISTEN}");
+    let secret = setup.token_secret_arn();
+    json!({
+        "family": setup.family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "taskRoleArn": setup.source_role.as_str(),
+        "executionRoleArn": setup.execution_role.as_str(),
+        "containerDefinitions": [
+            {
+                "name": SIDECAR,
+                "image": setup.image,
+                "essential": true,
+                "command": ["serve"],
+                "environment": environment(&rolehop_environment(setup)),
+                "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": secret}],
+                "healthCheck": {
+                    "command": ["CMD", "/rolehop", "healthcheck", "--endpoint", endpoint],
+                    "interval": 10,
+                    "timeout": 5,
+                    "retries": 3,
+                    "startPeriod": 10,
+                },
+                "logConfiguration": log_configuration(setup, SIDECAR),
+            },
+            {
+                "name": APP,
+                "image": setup.app_image,
+                "essential": true,
+                "dependsOn": [{"containerName": SIDECAR, "condition": "HEALTHY"}],
+                "entryPoint": ["sh", "-c"],
+                // ECS injects RELATIVE_URI (the task role), which every SDK prefers to FULL_URI.
+                "command": ["unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; exec aws sts get-caller-identity"],
+                "environment": environment(&[(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+                    format!("{endpoint}/v1/credentials"),
+                )]),
+                "secrets": [{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": secret}],
+                "logConfiguration": log_configuration(setup, APP),
+            },
+        ],
+    })
+}
+
+/// AWS CLI / SDK profiles that ask the sidecar through `credential_process`.
+pub fn aws_config(setup: &Setup) -> String {
+    let mut out = format!(
+        "# Generated by rolehop setup. AWS CLI / SDK profiles for an app container next to the\n\
+         # rolehop sidecar of task-definition.json (ship this file in the app image as its\n\
+         # AWS_CONFIG_FILE, with rolehop on PATH, and pick a profile with AWS_PROFILE).\n\
+         # credential_process asks the sidecar, so no process calls STS itself; it needs\n\
+         # ROLEHOP_ENDPOINT=http://{LISTEN} and ROLEHOP_TOKEN (the token secret) in the app\n\
+         # container's environment and secrets, as task-definitions/fargate-sidecar.json's\n\
+         # app-credential-process container has them.\n"
+    );
+    for (i, hop) in setup.hops.iter().enumerate() {
+        let rolehop_profile = profile_name(setup, i);
+        let aws_profile = if rolehop_profile == crate::config::DEFAULT_ROLE {
+            "cross-account".to_owned()
+        } else {
+            rolehop_profile.clone()
+        };
+        out.push_str(&format!(
+            "\n# {hop}\n[profile {aws_profile}]\ncredential_process = rolehop credential-process --role {rolehop_profile}\nregion = {}\n",
+            setup.region
+        ));
+    }
+    out
+}
+
+/// rolehop's own parser on the rolehop container's environment, as `serve` would read it in
+/// the task (where ECS sets `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`).
+pub fn rolehop_config_problems(setup: &Setup, files: &[File]) -> Vec<String> {
+    let Some(td) = files
+        .iter()
+        .find(|f| f.name == TASK_DEFINITION_FILE)
+        .and_then(|f| serde_json::from_str::<Value>(&f.contents).ok())
+    else {
+        return vec![format!("{TASK_DEFINITION_FILE} was not generated as JSON")];
+    };
+    let container = td["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == SIDECAR);
+    let vars: Vec<(String, String)> = container
+        .and_then(|c| c["environment"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_owned(),
+                e["value"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let list = |name: &str| -> Vec<String> {
+        var(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let args = RoleArgs {
+        config_text: var("ROLEHOP_CONFIG_TEXT"),
+        role_arn: var("ROLEHOP_ROLE_ARN"),
+        external_id: var("ROLEHOP_EXTERNAL_ID"),
+        tags: list("ROLEHOP_TAGS"),
+        source_identity: var("ROLEHOP_SOURCE_IDENTITY"),
+        ..RoleArgs::default()
+    };
+    let env = |name: &str| {
+        (name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/credentials/setup".into())
+    };
+    let mut errors = Vec::new();
+    let roles = crate::config::roles_from_args(&args, &env, &mut errors);
+    let mut out: Vec<String> = errors
+        .into_iter()
+        .map(|e| format!("the generated task definition's rolehop configuration is refused by rolehop serve: {e}"))
+        .collect();
+    if out.is_empty() {
+        let served: Vec<(&str, &str)> = roles
+            .iter()
+            .map(|r| (r.name.as_str(), r.role_arn.as_str()))
+            .collect();
+        for (i, hop) in setup.hops.iter().enumerate() {
+            let name = profile_name(setup, i);
+            if !served.contains(&(name.as_str(), hop.as_str())) {
+                out.push(format!("the generated task definition's rolehop does not serve {hop} as {name} (it serves {served:?})"));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,328 @@
+//! Unit tests of the generated documents: their shape, and that `check` passes them for a
+//! matrix of inputs (the integration tests run the binary and moto on the written files).
+
+use clap::Parser;
+
+use super::*;
+use crate::cli::{Cli, Command};
+
+const TASK: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";
+const DEST: &str = "arn:aws:iam::555566667777:role/destination-account-role";
+const HUB: &str = "arn:aws:iam::444455556666:role/team/hub";
+
+fn args(extra: &[&str]) -> SetupArgs {
+    let mut argv = vec![
+        "rolehop",
+        "setup",
+        "--region",
+        "us-east-1",
+        "--out",
+        "/tmp/x",
+    ];
+    argv.extend_from_slice(extra);
+    match Cli::try_parse_from(argv).expect("parses").command {
+        Command::Setup(a) => a,
+        _ => unreachable!(),
+    }
+}
+
+fn setup(extra: &[&str]) -> Setup {
+    Setup::from_args(&args(extra)).expect("valid")
+}
+
+fn file(files: &[File], name: &str) -> serde_json::Value {
+    let text = &files.iter().find(|f| f.name == name).expect(name).contents;
+    serde_json::from_str(text).expect("json")
+}
+
+#[test]
+fn one_hop_writes_the_seeds_policies_exactly() {
+    let s = setup(&["--source-role-arn", TASK, "--role-arn", DEST]);
+    let files = s.files();
+    assert_eq!(
+        file(&files, "trust-policy.json")["Statement"][0],
+        serde_json::json!({
+            "Sid": "RolehopTrustSourceRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": TASK},
+            "Action": "sts:AssumeRole",
+        })
+    );
+    assert_eq!(
+        file(&files, "identity-policy.json")["Statement"][0]["Resource"],
+        DEST
+    );
+    let td = file(&files, "task-definition.json");
+    assert_eq!(td["taskRoleArn"], TASK);
+    assert_eq!(
+        td["executionRoleArn"],
+        "arn:aws:iam::111122223333:role/ecsTaskExecutionRole"
+    );
+    assert_eq!(
+        td["containerDefinitions"][0]["secrets"][0]["valueFrom"],
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token"
+    );
+    verify(&s, &files).unwrap();
+}
+
+#[test]
+fn options_add_exactly_their_permissions() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--external-id",
+        "Partner-7:a/b",
+        "--tag",
+        "Project=blue",
+        "--source-identity",
+        "reports",
+    ]);
+    let files = s.files();
+    let trust = file(&files, "trust-policy.json");
+    assert_eq!(
+        trust["Statement"][0]["Action"],
+        serde_json::json!(["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"])
+    );
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "Partner-7:a/b"
+    );
+    verify(&s, &files).unwrap();
+}
+
+#[test]
+fn a_chain_trusts_each_previous_hop_and_configures_rolehop_with_it() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        HUB,
+        "--role-arn",
+        DEST,
+    ]);
+    let files = s.files();
+    assert_eq!(
+        file(&files, "trust-policy.json")["Statement"][0]["Principal"]["AWS"],
+        TASK
+    );
+    assert_eq!(
+        file(&files, "identity-policy.json")["Statement"][0]["Resource"],
+        HUB
+    );
+    assert_eq!(
+        file(&files, "trust-policy-hop2.json")["Statement"][0]["Principal"]["AWS"],
+        HUB
+    );
+    assert_eq!(
+        file(&files, "identity-policy-hop2.json")["Statement"][0]["Resource"],
+        DEST
+    );
+    let td = file(&files, "task-definition.json");
+    let text = td["containerDefinitions"][0]["environment"][0]["value"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains("[profile hop1]\nrole_arn = arn:aws:iam::444455556666:role/team/hub\ncredential_source = EcsContainer\n"), "{text}");
+    assert!(text.contains("[default]\nrole_arn = arn:aws:iam::555566667777:role/destination-account-role\nsource_profile = hop1\n"), "{text}");
+    let script = &files
+        .iter()
+        .find(|f| f.name == "commands.sh")
+        .unwrap()
+        .contents;
+    assert!(
+        script.contains("ensure_role \"$HOP1_PROFILE\" 'hub' '/team/' trust-policy.json"),
+        "{script}"
+    );
+    assert!(script.contains("put_policy \"$HOP1_PROFILE\" 'hub' 'rolehop-assume-destination-account-role' identity-policy-hop2.json"), "{script}");
+    verify(&s, &files).unwrap();
+}
+
+#[test]
+fn ecs_roles_trust_their_service_with_the_managed_policies_on_their_paths() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--infrastructure-role",
+        "--load-balancer-role",
+        "--codedeploy-role",
+    ]);
+    let files = s.files();
+    let kinds: Vec<(&str, &str)> = s
+        .service_roles
+        .iter()
+        .map(|r| (r.arn.name(), r.service))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ecsTaskExecutionRole", "ecs-tasks.amazonaws.com"),
+            ("ecsInfrastructureRole", "ecs.amazonaws.com"),
+            ("ecsInfrastructureRoleForLoadBalancers", "ecs.amazonaws.com"),
+            ("ecsCodeDeployRole", "codedeploy.amazonaws.com"),
+        ]
+    );
+    for arn in s.service_roles.iter().flat_map(|r| &r.managed_policies) {
+        assert!(check::arns::policy_arn_problem(arn).is_none(), "{arn}");
+        assert!(
+            check::arns::managed_policy_path_problem(arn).is_none(),
+            "{arn}"
+        );
+    }
+    assert_eq!(
+        file(&files, "codedeploy-role-trust-policy.json")["Statement"][0]["Principal"]["Service"],
+        "codedeploy.amazonaws.com"
+    );
+    verify(&s, &files).unwrap();
+}
+
+#[test]
+fn bad_input_is_reported_all_at_once() {
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        "arn:aws:iam::1111222233334444:role/my-ECS-task-role",
+        "--role-arn",
+        "arn:aws::iam::555566667777:role/destination-account-role",
+        "--tag",
+        "no-equals",
+    ]))
+    .unwrap_err();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].contains("exactly 12 digits"), "{errors:?}");
+    assert!(
+        errors[1].contains("did you mean arn:aws:iam::555566667777:role/destination-account-role?"),
+        "{errors:?}"
+    );
+    assert!(errors[2].contains("not KEY=VALUE"), "{errors:?}");
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--role-arn",
+        DEST,
+        "--execution-role-arn",
+        "arn:aws:iam::555566667777:role/ecsTaskExecutionRole",
+    ]))
+    .unwrap_err();
+    assert!(errors[0].contains("appears twice"), "{errors:?}");
+    assert!(
+        errors[1].contains("not in the task role's account"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_case_slip_between_roles_is_caught_by_check() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        "arn:aws:iam::555566667777:role/my-ecs-task-role",
+    ]);
+    let problems = verify(&s, &s.files()).unwrap_err();
+    assert!(problems[0].contains("arn.case"), "{problems:?}");
+}
+
+#[test]
+fn the_matrix_passes_check() {
+    let chains: [&[&str]; 3] = [
+        &[DEST],
+        &[HUB, DEST],
+        &[HUB, "arn:aws:iam::999988887777:role/audit", DEST],
+    ];
+    let options: [&[&str]; 5] = [
+        &[],
+        &["--external-id", "Partner-7"],
+        &["--session-tags"],
+        &["--tag", "Project=blue,Team=red", "--source-identity", "svc"],
+        &[
+            "--external-id",
+            "x-y",
+            "--session-tags",
+            "--source-identity",
+            "svc",
+        ],
+    ];
+    let ecs: [&[&str]; 3] = [
+        &[],
+        &["--ecs-roles"],
+        &[
+            "--codedeploy-role",
+            "--infrastructure-role",
+            "--load-balancer-role",
+        ],
+    ];
+    for chain in chains {
+        for opts in options {
+            for roles in ecs {
+                let mut argv = vec!["--source-role-arn", TASK];
+                for hop in chain {
+                    argv.extend(["--role-arn", hop]);
+                }
+                argv.extend_from_slice(opts);
+                argv.extend_from_slice(roles);
+                let s = setup(&argv);
+                let files = s.files();
+                let found = findings(&s, &files);
+                assert!(
+                    found.iter().all(|f| f.status == Status::Pass),
+                    "{argv:?}: {found:#?}"
+                );
+                verify(&s, &files).unwrap_or_else(|e| panic!("{argv:?}: {e:?}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn an_existing_token_secret_is_referenced_and_never_created() {
+    let arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:team/rolehop-AbCdEf";
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--token-secret-arn",
+        arn,
+        "--execution-role-arn",
+        "arn:aws:iam::111122223333:role/ops/exec",
+    ]);
+    let files = s.files();
+    let td = file(&files, "task-definition.json");
+    assert_eq!(
+        td["executionRoleArn"],
+        "arn:aws:iam::111122223333:role/ops/exec"
+    );
+    for c in td["containerDefinitions"].as_array().unwrap() {
+        assert_eq!(c["secrets"][0]["valueFrom"], arn);
+    }
+    assert_eq!(
+        file(&files, "execution-role-policy.json")["Statement"][0]["Resource"][0],
+        arn
+    );
+    let script = &files
+        .iter()
+        .find(|f| f.name == "commands.sh")
+        .unwrap()
+        .contents;
+    assert!(!script.contains("    ensure_token_secret "), "{script}");
+    assert!(script.contains("put_policy \"$SOURCE_PROFILE\" 'exec' 'rolehop-read-token'"));
+    verify(&s, &files).unwrap();
+
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--token-secret-arn",
+        "arn:aws:secretsmanager:us-east-1:555566667777:secret:x",
+    ]))
+    .unwrap_err();
+    assert!(
+        errors[0].contains("not in the source account 111122223333"),
+        "{errors:?}"
+    );
+}

@@ -1,0 +1,806 @@
+//! `rolehop setup` end to end: for a matrix of inputs every written policy passes the
+//! `rolehop check` binary and the task definition registers with moto's ECS API and is wired to
+//! rolehop's real flags; `commands.sh` runs with `sh` and the real AWS CLI against moto (IAM,
+//! Secrets Manager, ECS; one profile per account), twice, and what it created matches the files;
+//! then `rolehop serve`, configured exactly as the registered task definition configures it,
+//! reaches the destination account through the roles it created, for the AWS CLI on FULL_URI and
+//! on the generated `credential_process` profiles.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::ecs_agent::{AgentCredentials, TASK_ID};
+use crate::support::moto::Moto;
+use crate::support::rolehop::{BIN, Rolehop, Workdir, base_env};
+use crate::support::{
+    DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN, clients, require_tool, run_process,
+};
+use crate::task_definitions::{assert_registers_and_is_wired, serve_variables};
+
+const HUB_ROLE_ARN: &str = "arn:aws:iam::444455556666:role/team/hub";
+const AUDIT_ROLE_ARN: &str = "arn:aws:iam::999988887777:role/audit";
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs `rolehop setup ARGS --out DIR` and asserts it succeeded.
+async fn setup(env: &[(String, String)], dir: &Path, args: &[&str]) {
+    let out = dir.display().to_string();
+    let mut argv = vec!["setup", "--out", &out];
+    argv.extend_from_slice(args);
+    let (code, stdout, stderr) = Rolehop::run(&argv, env).await;
+    assert_eq!(code, 0, "rolehop setup {args:?}:\n{stdout}\n{stderr}");
+}
+
+/// `rolehop check ARGS` (offline), asserting exit 0 and no failure or warning.
+async fn check_passes(env: &[(String, String)], args: &[String]) {
+    let mut argv = vec!["check"];
+    argv.extend(args.iter().map(String::as_str));
+    let (code, stdout, stderr) = Rolehop::run(&argv, env).await;
+    assert_eq!(code, 0, "rolehop {argv:?}:\n{stdout}\n{stderr}");
+    assert!(
+        !stdout.contains("\nFAIL") && !stdout.contains("\nWARN"),
+        "{argv:?}:\n{stdout}"
+    );
+}
+
+/// The documented file layout: hop 1's pair unsuffixed, later hops `-hopN`.
+fn hop_files(dir: &Path, index: usize) -> (String, String) {
+    let suffix = if index == 0 {
+        String::new()
+    } else {
+        format!("-hop{}", index + 1)
+    };
+    (
+        dir.join(format!("trust-policy{suffix}.json"))
+            .display()
+            .to_string(),
+        dir.join(format!("identity-policy{suffix}.json"))
+            .display()
+            .to_string(),
+    )
+}
+
+/// Every policy in `dir` through the `rolehop check` binary, as a user would run it.
+async fn check_every_policy(env: &[(String, String)], dir: &Path, hops: &[&str], options: &[&str]) {
+    let external_id = options
+        .iter()
+        .position(|a| *a == "--external-id")
+        .map(|i| options[i + 1]);
+    let tags = options
+        .iter()
+        .any(|a| *a == "--tag" || *a == "--session-tags");
+    let source_identity = options.contains(&"--source-identity");
+    for (i, hop) in hops.iter().enumerate() {
+        let (trust, identity) = hop_files(dir, i);
+        let caller = if i == 0 { TASK_ROLE_ARN } else { hops[i - 1] };
+        let mut args: Vec<String> = vec![
+            "--trust-policy".into(),
+            trust,
+            "--identity-policy".into(),
+            identity,
+            "--role-arn".into(),
+            hop.to_string(),
+            "--source-role-arn".into(),
+            caller.into(),
+        ];
+        if let Some(id) = external_id {
+            args.extend(["--external-id".into(), id.into()]);
+        }
+        if tags {
+            args.push("--session-tags".into());
+        }
+        if source_identity {
+            args.push("--source-identity".into());
+        }
+        check_passes(env, &args).await;
+    }
+    let path = |name: &str| dir.join(name).display().to_string();
+    let mut service = vec![
+        "--service-role-trust".to_owned(),
+        format!("task={}", path("task-role-trust-policy.json")),
+    ];
+    for (stem, kind) in [
+        ("execution", "execution"),
+        ("infrastructure", "infrastructure"),
+        ("load-balancer", "infrastructure"),
+        ("codedeploy", "codedeploy"),
+    ] {
+        let file = dir.join(format!("{stem}-role-trust-policy.json"));
+        if file.is_file() {
+            service.extend([
+                "--service-role-trust".into(),
+                format!("{kind}={}", file.display()),
+            ]);
+        }
+    }
+    service.extend(["--task-definition".into(), path("task-definition.json")]);
+    check_passes(env, &service).await;
+    for permissions in ["execution-role-policy.json", "codedeploy-role-policy.json"] {
+        if dir.join(permissions).is_file() {
+            check_passes(env, &["--identity-policy".into(), path(permissions)]).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_matrix_of_setups_passes_check_and_registers_with_ecs() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let work = Workdir::new();
+    let mut env = base_env(work.dir.path());
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPMATRIX00000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let rolehop_vars = serve_variables(&env).await;
+    let chains: [&[&str]; 3] = [
+        &[DESTINATION_ROLE_ARN],
+        &[HUB_ROLE_ARN, DESTINATION_ROLE_ARN],
+        &[HUB_ROLE_ARN, AUDIT_ROLE_ARN, DESTINATION_ROLE_ARN],
+    ];
+    let options: [&[&str]; 4] = [
+        &[],
+        &["--external-id", "Partner-7:a/b"],
+        &[
+            "--tag",
+            "Project=blue",
+            "--tag",
+            "Team=red",
+            "--source-identity",
+            "reports",
+        ],
+        &[
+            "--session-tags",
+            "--external-id",
+            "x-1",
+            "--source-identity",
+            "svc",
+        ],
+    ];
+    let ecs: [&[&str]; 3] = [
+        &[],
+        &["--ecs-roles"],
+        &[
+            "--infrastructure-role",
+            "--load-balancer-role",
+            "--codedeploy-role",
+        ],
+    ];
+    let mut case = 0;
+    for (c, chain) in chains.iter().enumerate() {
+        for (o, opts) in options.iter().enumerate() {
+            // Every chain with every option, and each ECS role set with each chain.
+            let roles = ecs[(c + o) % ecs.len()];
+            case += 1;
+            let dir = work.path(&format!("case-{case}"));
+            let mut args = vec!["--source-role-arn", TASK_ROLE_ARN];
+            for hop in chain.iter() {
+                args.extend(["--role-arn", hop]);
+            }
+            args.extend_from_slice(opts);
+            args.extend_from_slice(roles);
+            args.extend(["--family", "rolehop-matrix"]);
+            setup(&env, &dir, &args).await;
+            check_every_policy(&env, &dir, chain, opts).await;
+            assert_registers_and_is_wired(
+                &dir.join("task-definition.json"),
+                &env,
+                &moto.url,
+                &rolehop_vars,
+            )
+            .await;
+            let td = read_json(&dir.join("task-definition.json"));
+            assert_eq!(td["taskRoleArn"], TASK_ROLE_ARN, "case {case}");
+            // commands.sh parses as POSIX sh and has one section per account of the chain.
+            let script = dir.join("commands.sh").display().to_string();
+            let (code, _, stderr) = run_process(
+                &require_tool("sh"),
+                &["-n", &script],
+                &env,
+                Duration::from_secs(10),
+            )
+            .await;
+            assert_eq!(code, 0, "case {case}: {stderr}");
+            let text = std::fs::read_to_string(&script).unwrap();
+            for n in 1..chain.len() {
+                assert!(
+                    text.contains(&format!("hop{n}) hop{n}_account ;;")),
+                    "case {case}"
+                );
+            }
+            assert!(
+                text.contains("destination) destination_account ;;"),
+                "case {case}"
+            );
+        }
+    }
+}
+
+/// Static keys that act in `account` in moto (its AssumeRole credentials act in the role's
+/// account), as one `[profile NAME]` section.
+async fn moto_profile(env: &[(String, String)], name: &str, account: &str) -> String {
+    let (code, stdout, stderr) = run_process(
+        &require_tool("aws"),
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &format!("arn:aws:iam::{account}:role/setup-admin"),
+            "--role-session-name",
+            "rolehop-setup-test",
+            "--output",
+            "json",
+        ],
+        env,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let c = &serde_json::from_str::<Value>(&stdout).unwrap()["Credentials"];
+    format!(
+        "[profile {name}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n\n",
+        c["AccessKeyId"].as_str().unwrap(),
+        c["SecretAccessKey"].as_str().unwrap(),
+        c["SessionToken"].as_str().unwrap()
+    )
+}
+
+/// The AWS CLI as `profile`, JSON out.
+async fn aws(env: &[(String, String)], profile: &str, args: &[&str]) -> Value {
+    let mut argv = vec!["--profile", profile, "--output", "json"];
+    argv.extend_from_slice(args);
+    let (code, stdout, stderr) =
+        run_process(&require_tool("aws"), &argv, env, Duration::from_secs(60)).await;
+    assert_eq!(code, 0, "aws {argv:?}: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("aws {argv:?}: {e}: {stdout}"))
+}
+
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap()
+}
+
+/// The role exists with exactly the file's trust policy, the inline policies given and the
+/// managed policies given.
+async fn assert_role(
+    env: &[(String, String)],
+    profile: &str,
+    arn: &str,
+    trust_file: &Path,
+    inline: &[(&str, PathBuf)],
+    managed: &[&str],
+) {
+    let name = role_name(arn);
+    let role = aws(env, profile, &["iam", "get-role", "--role-name", name]).await;
+    assert_eq!(role["Role"]["Arn"], arn, "{role}");
+    assert_eq!(
+        role["Role"]["AssumeRolePolicyDocument"],
+        read_json(trust_file),
+        "{name}'s trust policy is {}",
+        trust_file.display()
+    );
+    for (policy, file) in inline {
+        let got = aws(
+            env,
+            profile,
+            &[
+                "iam",
+                "get-role-policy",
+                "--role-name",
+                name,
+                "--policy-name",
+                policy,
+            ],
+        )
+        .await;
+        assert_eq!(
+            got["PolicyDocument"],
+            read_json(file),
+            "{name}'s {policy} is {}",
+            file.display()
+        );
+    }
+    let attached = aws(
+        env,
+        profile,
+        &["iam", "list-attached-role-policies", "--role-name", name],
+    )
+    .await;
+    let mut got: Vec<&str> = attached["AttachedPolicies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyArn"].as_str().unwrap())
+        .collect();
+    got.sort();
+    let mut want = managed.to_vec();
+    want.sort();
+    assert_eq!(got, want, "{name}'s managed policies");
+}
+
+/// The environment `list` (a container's `environment`) as pairs.
+fn pairs(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+struct Case {
+    name: &'static str,
+    hops: &'static [&'static str],
+    options: &'static [&'static str],
+}
+
+async fn commands_sh_case(case: &Case) {
+    let moto = tokio::task::spawn_blocking(Moto::start_with_managed_policies)
+        .await
+        .unwrap();
+    let creds = AgentCredentials::task_role_from_moto(&moto.url).await;
+    let stack = Stack::with_agent_credentials(moto, creds).await;
+    let dir = stack.work.path("setup");
+
+    // One AWS CLI profile per account, pointed at moto.
+    let mut cli_env = stack.base_env();
+    cli_env.push(("AWS_ENDPOINT_URL".into(), stack.moto.url.clone()));
+    let mut keys_env = cli_env.clone();
+    keys_env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPADMIN000000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let profile_of = |arn: &str| format!("account-{}", arn.split(':').nth(4).unwrap());
+    let mut profiles = String::new();
+    let mut accounts: Vec<&str> = vec![TASK_ROLE_ARN];
+    accounts.extend(case.hops.iter());
+    for arn in &accounts {
+        let account = arn.split(':').nth(4).unwrap();
+        profiles.push_str(&moto_profile(&keys_env, &profile_of(arn), account).await);
+    }
+    let config = stack.work.path("aws-profiles");
+    std::fs::write(&config, profiles).unwrap();
+    cli_env.retain(|(k, _)| k != "AWS_CONFIG_FILE");
+    cli_env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+
+    let mut args = vec!["--source-role-arn", TASK_ROLE_ARN];
+    for hop in case.hops {
+        args.extend(["--role-arn", hop]);
+    }
+    args.extend_from_slice(case.options);
+    setup(&stack.base_env(), &dir, &args).await;
+
+    // commands.sh, twice: the second run finds everything and changes nothing but the revision.
+    let mut sh_env = cli_env.clone();
+    sh_env.push(("SOURCE_PROFILE".into(), profile_of(TASK_ROLE_ARN)));
+    for (i, hop) in case.hops.iter().enumerate() {
+        let var = if i + 1 == case.hops.len() {
+            "DESTINATION_PROFILE".to_owned()
+        } else {
+            format!("HOP{}_PROFILE", i + 1)
+        };
+        sh_env.push((var, profile_of(hop)));
+    }
+    let script = dir.join("commands.sh").display().to_string();
+    for run in 1..=2 {
+        let (code, stdout, stderr) = run_process(
+            &require_tool("sh"),
+            &[&script],
+            &sh_env,
+            Duration::from_secs(300),
+        )
+        .await;
+        assert_eq!(
+            code, 0,
+            "{}: commands.sh run {run}:\n{stdout}\n{stderr}",
+            case.name
+        );
+        assert!(
+            stdout.contains(&format!("task-definition/rolehop-cross-account:{run}")),
+            "{}: run {run} registers revision {run}:\n{stdout}",
+            case.name
+        );
+        if run == 2 {
+            assert!(stdout.contains("keeping its value"), "{stdout}");
+        }
+    }
+
+    // What commands.sh created matches the files.
+    let src = profile_of(TASK_ROLE_ARN);
+    let file = |name: &str| dir.join(name);
+    let first_hop = role_name(case.hops[0]);
+    assert_role(
+        &cli_env,
+        &src,
+        TASK_ROLE_ARN,
+        &file("task-role-trust-policy.json"),
+        &[(
+            &format!("rolehop-assume-{first_hop}"),
+            file("identity-policy.json"),
+        )],
+        &[],
+    )
+    .await;
+    for (i, hop) in case.hops.iter().enumerate() {
+        let (trust, _) = hop_files(&dir, i);
+        let next = case.hops.get(i + 1).map(|next| {
+            (
+                format!("rolehop-assume-{}", role_name(next)),
+                PathBuf::from(hop_files(&dir, i + 1).1),
+            )
+        });
+        let inline: Vec<(&str, PathBuf)> = next
+            .iter()
+            .map(|(name, path)| (name.as_str(), path.clone()))
+            .collect();
+        assert_role(
+            &cli_env,
+            &profile_of(hop),
+            hop,
+            Path::new(&trust),
+            &inline,
+            &[],
+        )
+        .await;
+    }
+    let ecs_roles = case
+        .options
+        .iter()
+        .any(|o| o.ends_with("-role") || *o == "--ecs-roles");
+    if ecs_roles {
+        assert_role(
+            &cli_env,
+            &src,
+            "arn:aws:iam::111122223333:role/ecsTaskExecutionRole",
+            &file("execution-role-trust-policy.json"),
+            &[("rolehop-read-token", file("execution-role-policy.json"))],
+            &["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+        )
+        .await;
+    }
+    if case.options.contains(&"--infrastructure-role") {
+        assert_role(
+            &cli_env,
+            &src,
+            "arn:aws:iam::111122223333:role/ecsInfrastructureRole",
+            &file("infrastructure-role-trust-policy.json"),
+            &[],
+            &[
+                "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForVolumes",
+                "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity",
+                "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForVpcLattice",
+            ],
+        )
+        .await;
+    }
+    if case.options.contains(&"--load-balancer-role") {
+        assert_role(
+            &cli_env,
+            &src,
+            "arn:aws:iam::111122223333:role/ecsInfrastructureRoleForLoadBalancers",
+            &file("load-balancer-role-trust-policy.json"),
+            &[],
+            &["arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"],
+        )
+        .await;
+    }
+    if case.options.contains(&"--codedeploy-role") {
+        assert_role(
+            &cli_env,
+            &src,
+            "arn:aws:iam::111122223333:role/ecsCodeDeployRole",
+            &file("codedeploy-role-trust-policy.json"),
+            &[(
+                "rolehop-pass-task-roles",
+                file("codedeploy-role-policy.json"),
+            )],
+            &["arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"],
+        )
+        .await;
+    }
+
+    // The registered task definition is the file.
+    let td_file = read_json(&file("task-definition.json"));
+    let registered = aws(
+        &cli_env,
+        &src,
+        &[
+            "ecs",
+            "describe-task-definition",
+            "--task-definition",
+            "rolehop-cross-account",
+        ],
+    )
+    .await;
+    let td = &registered["taskDefinition"];
+    assert_eq!(td["revision"], 2);
+    for key in [
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+    ] {
+        assert_eq!(td[key], td_file[key], "{}: {key}", case.name);
+    }
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let file_containers = td_file["containerDefinitions"].as_array().unwrap();
+    assert_eq!(containers.len(), file_containers.len());
+    for want in file_containers {
+        let got = containers
+            .iter()
+            .find(|c| c["name"] == want["name"])
+            .unwrap_or_else(|| panic!("{} registered", want["name"]));
+        for (key, value) in want.as_object().unwrap() {
+            assert_eq!(&got[key], value, "{}: {}.{key}", case.name, want["name"]);
+        }
+    }
+
+    // The token secret commands.sh created, read as ECS would (the task definition's valueFrom).
+    let rolehop_container = &containers[0];
+    let secret_ref = rolehop_container["secrets"][0]["valueFrom"]
+        .as_str()
+        .unwrap();
+    let secret = aws(
+        &cli_env,
+        &src,
+        &[
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            secret_ref,
+        ],
+    )
+    .await;
+    let token = secret["SecretString"].as_str().unwrap().to_owned();
+    assert!(
+        token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a 64-hex-digit token without a newline"
+    );
+
+    // rolehop serve with the registered container's environment, on a free port.
+    let mut serve_env = stack.rolehop_env();
+    for (k, v) in pairs(&rolehop_container["environment"]) {
+        if k != "ROLEHOP_LISTEN" {
+            serve_env.push((k, v));
+        }
+    }
+    serve_env.push(("ROLEHOP_LISTEN".into(), "127.0.0.1:0".into()));
+    serve_env.push(("ROLEHOP_TOKEN".into(), token.clone()));
+    let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
+    rolehop.wait_ready().await;
+
+    let destination_account = DESTINATION_ROLE_ARN.split(':').nth(4).unwrap();
+    let expected_arn = format!(
+        "arn:aws:sts::{destination_account}:assumed-role/destination-account-role/{TASK_ID}"
+    );
+    // The app container's wiring, with rolehop's real address.
+    let app = &containers[1];
+    let mut app_env = stack.base_env();
+    for (k, v) in pairs(&app["environment"]) {
+        let v = v.replace("127.0.0.1:9911", &rolehop.addr.to_string());
+        app_env.push((k, v));
+    }
+    app_env.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), token.clone()));
+    app_env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    let identity = clients::aws_cli_caller_identity(&app_env).await;
+    assert_eq!(identity["Arn"], expected_arn, "{}: {identity}", case.name);
+
+    // The hops rolehop called, in order, with the options the policies allow.
+    let calls = stack.proxy.calls("AssumeRole");
+    let called: Vec<&str> = calls.iter().filter_map(|c| c.param("RoleArn")).collect();
+    assert_eq!(called, case.hops, "{}", case.name);
+    for call in &calls {
+        let external_id = case
+            .options
+            .iter()
+            .position(|o| *o == "--external-id")
+            .map(|i| case.options[i + 1]);
+        assert_eq!(call.param("ExternalId"), external_id, "{}", case.name);
+        if case.options.contains(&"--source-identity") {
+            assert!(call.param("SourceIdentity").is_some(), "{}", case.name);
+        }
+    }
+
+    // The generated credential_process profiles, run by the AWS CLI with rolehop on PATH.
+    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+    let mut profile_env: Vec<(String, String)> = stack
+        .base_env()
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "PATH" => (k, format!("{bin_dir}:{v}")),
+            "AWS_CONFIG_FILE" => (k, file("aws-config").display().to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    profile_env.extend([
+        ("ROLEHOP_ENDPOINT".into(), rolehop.base.clone()),
+        ("ROLEHOP_TOKEN".into(), token.clone()),
+        ("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()),
+        ("AWS_PROFILE".into(), "cross-account".into()),
+    ]);
+    let identity = clients::aws_cli_caller_identity(&profile_env).await;
+    assert_eq!(identity["Arn"], expected_arn, "{}: {identity}", case.name);
+    if case.hops.len() > 1 {
+        profile_env.retain(|(k, _)| k != "AWS_PROFILE");
+        profile_env.push(("AWS_PROFILE".into(), "hop1".into()));
+        let identity = clients::aws_cli_caller_identity(&profile_env).await;
+        let hub_account = case.hops[0].split(':').nth(4).unwrap();
+        assert_eq!(
+            identity["Account"], hub_account,
+            "{}: {identity}",
+            case.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_sh_creates_one_hop_in_moto_and_serve_reaches_the_destination() {
+    commands_sh_case(&Case {
+        name: "one hop",
+        hops: &[DESTINATION_ROLE_ARN],
+        options: &["--external-id", "Partner-7:a/b", "--ecs-roles"],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_sh_creates_a_chain_in_moto_and_serve_reaches_the_destination() {
+    commands_sh_case(&Case {
+        name: "chain",
+        hops: &[HUB_ROLE_ARN, AUDIT_ROLE_ARN, DESTINATION_ROLE_ARN],
+        options: &[
+            "--tag",
+            "Project=blue",
+            "--source-identity",
+            "reports",
+            "--infrastructure-role",
+            "--load-balancer-role",
+            "--codedeploy-role",
+        ],
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_is_one_sentence_each_and_nothing_is_overwritten_without_force() {
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let dir = work.path("out");
+    let out = dir.display().to_string();
+    let run = |args: Vec<String>| {
+        let env = env.clone();
+        async move {
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            Rolehop::run(&argv, &env).await
+        }
+    };
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["setup", "--source-role-arn", TASK_ROLE_ARN, "--out", &out]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+
+    // A malformed ARN: check's diagnosis, exit 64, nothing written.
+    let (code, stdout, stderr) = run(base(&[
+        "--role-arn",
+        "arn:aws::iam::555566667777:role/destination-account-role",
+    ]))
+    .await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("did you mean arn:aws:iam::555566667777:role/destination-account-role?"),
+        "{stderr}"
+    );
+    assert!(!dir.exists(), "nothing is written");
+
+    // A setup check fails (a role name that differs only in case): exit 64, nothing written.
+    let (code, _, stderr) = run(base(&[
+        "--role-arn",
+        "arn:aws:iam::555566667777:role/my-ecs-task-role",
+    ]))
+    .await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("arn.case"), "{stderr}");
+    assert!(!dir.exists(), "nothing is written");
+
+    // Written once; the same again is fine; a changed file is kept unless --force.
+    let good = base(&["--role-arn", DESTINATION_ROLE_ARN]);
+    assert_eq!(run(good.clone()).await.0, 0);
+    assert_eq!(run(good.clone()).await.0, 0, "re-running is idempotent");
+    std::fs::write(dir.join("trust-policy.json"), "{}").unwrap();
+    let (code, _, stderr) = run(good.clone()).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("trust-policy.json exists and differs") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("trust-policy.json")).unwrap(),
+        "{}"
+    );
+    let mut forced = good.clone();
+    forced.push("--force".into());
+    assert_eq!(run(forced).await.0, 0);
+    assert_ne!(
+        std::fs::read_to_string(dir.join("trust-policy.json")).unwrap(),
+        "{}"
+    );
+
+    // --out that cannot be created.
+    let blocker = work.path("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let (code, _, stderr) = run(vec![
+        "setup".into(),
+        "--source-role-arn".into(),
+        TASK_ROLE_ARN.into(),
+        "--role-arn".into(),
+        DESTINATION_ROLE_ARN.into(),
+        "--out".into(),
+        blocker.join("sub").display().to_string(),
+    ])
+    .await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("cannot create --out"), "{stderr}");
+
+    // No region.
+    let no_region: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| !k.ends_with("_REGION"))
+        .cloned()
+        .collect();
+    let argv: Vec<String> = base(&["--role-arn", DESTINATION_ROLE_ARN]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (code, _, stderr) = Rolehop::run(&argv, &no_region).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("give --region"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_readme_quick_start_writes_a_setup_and_names_its_commands() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## Quick start in a real AWS account")
+        .nth(1)
+        .expect("the README has the quick start");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    let joined = block.replace("\\\n", " ");
+    let mut lines = joined.lines();
+    let setup_line: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(setup_line[..2], ["rolehop", "setup"], "{block}");
+    let run_line = lines.next().unwrap();
+    let out = setup_line[setup_line.iter().position(|a| *a == "--out").unwrap() + 1];
+    assert!(
+        run_line.contains("SOURCE_PROFILE=")
+            && run_line.contains("DESTINATION_PROFILE=")
+            && run_line.ends_with(&format!("sh {out}/commands.sh")),
+        "{run_line}"
+    );
+    let work = Workdir::new();
+    let dir = work.path(out).display().to_string();
+    let mut args: Vec<&str> = setup_line[1..].to_vec();
+    let at = args.iter().position(|a| *a == "--out").unwrap() + 1;
+    args[at] = &dir;
+    let (code, stdout, stderr) = Rolehop::run(&args, &base_env(work.dir.path())).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let script = std::fs::read_to_string(work.path(out).join("commands.sh")).unwrap();
+    assert!(script.contains("SOURCE_PROFILE") && script.contains("DESTINATION_PROFILE"));
+}
