@@ -64,20 +64,8 @@ def main():
     work = tempfile.mkdtemp(prefix="rolehop-callgrind-")
     procs = []
     try:
-        moto_port = cli_wall.free_port()
-        procs.append(subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        moto = f"http://127.0.0.1:{moto_port}"
-        cli_wall.wait_http(f"{moto}/moto-api/")
-        agent = subprocess.Popen([args.agent, "--sts-endpoint", moto], stdout=subprocess.PIPE, text=True)
-        procs.append(agent)
-        agent_env = {}
-        while len(agent_env) < 3:
-            name, value = agent.stdout.readline().strip().removeprefix("export ").split("=", 1)
-            agent_env[name] = value
-        env = {"PATH": os.environ["PATH"], "HOME": work, "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_CONFIG_FILE": f"{work}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{work}/none",
-               "AWS_ENDPOINT_URL": moto, "ROLEHOP_TOKEN": "t" * 64, **agent_env}
+        moto, agent_env = cli_wall.start_moto_and_agent(args.agent, procs)
+        env = {**cli_wall.base_env(work, moto), "ROLEHOP_TOKEN": "t" * 64, **agent_env}
         results = {}
         n = args.requests
         size = None

@@ -31,6 +31,33 @@ def wait_http(url, limit=30):
     sys.exit(f"cli_wall: {url} did not answer")
 
 
+def start_moto_and_agent(agent_bin, procs):
+    """moto on a free port, and the stand-in ECS agent holding account A's task-role
+    credentials from it; both appended to `procs`. Returns (moto's URL, the agent's variables)."""
+    port = free_port()
+    procs.append(subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    moto = f"http://127.0.0.1:{port}"
+    wait_http(f"{moto}/moto-api/")
+    agent = subprocess.Popen([agent_bin, "--sts-endpoint", moto], stdout=subprocess.PIPE, text=True)
+    procs.append(agent)
+    agent_env = {}
+    while len(agent_env) < 3:
+        name, value = agent.stdout.readline().strip().removeprefix("export ").split("=", 1)
+        agent_env[name] = value
+    return moto, agent_env
+
+
+def base_env(work, sts):
+    """A clean client environment: no shared files, no IMDS, STS at `sts`."""
+    return {
+        "PATH": os.environ["PATH"], "HOME": work, "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": f"{work}/none", "AWS_CONFIG_FILE": f"{work}/none",
+        "AWS_ENDPOINT_URL": sts,
+    }
+
+
 def timed(cmd, env, runs, before=None):
     samples = []
     for _ in range(runs):
@@ -60,27 +87,13 @@ def main():
     work = tempfile.mkdtemp(prefix="rolehop-bench-")
     procs = []
     try:
-        moto_port = free_port()
-        procs.append(subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        sts = f"http://127.0.0.1:{moto_port}"
-        wait_http(f"{sts}/moto-api/")
-        agent = subprocess.Popen([args.agent, "--sts-endpoint", sts], stdout=subprocess.PIPE, text=True)
-        procs.append(agent)
-        agent_env = {}
-        while len(agent_env) < 3:
-            name, value = agent.stdout.readline().strip().removeprefix("export ").split("=", 1)
-            agent_env[name] = value
-        base = {
-            "PATH": os.environ["PATH"], "HOME": work, "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_SHARED_CREDENTIALS_FILE": f"{work}/none", "AWS_ENDPOINT_URL": sts,
-        }
+        sts, agent_env = start_moto_and_agent(args.agent, procs)
+        base = base_env(work, sts)
         port = free_port()
         token = f"{work}/token"
         procs.append(subprocess.Popen(
             [args.bin, "serve", "--role-arn", DEST, "--listen", f"127.0.0.1:{port}", "--token-file", token],
-            env={**base, **agent_env, "AWS_CONFIG_FILE": f"{work}/none"},
+            env={**base, **agent_env},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         endpoint = f"http://127.0.0.1:{port}"
         wait_http(f"{endpoint}/readyz")

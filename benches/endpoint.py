@@ -170,28 +170,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="wrk runs per side and mode")
     ap.add_argument("--processes", type=int, default=1000)
     ap.add_argument("--cli-runs", type=int, default=15)
+    ap.add_argument("--only-load", action="store_true", help="the wrk loads alone (to compare two builds)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="rolehop-bench-")
     procs = []
     try:
-        moto_port = cli_wall.free_port()
-        procs.append(subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        moto = f"http://127.0.0.1:{moto_port}"
-        cli_wall.wait_http(f"{moto}/moto-api/")
+        moto, agent_env = cli_wall.start_moto_and_agent(args.agent, procs)
         proxy = CountingProxy(moto)
-        agent = subprocess.Popen([args.agent, "--sts-endpoint", moto], stdout=subprocess.PIPE, text=True)
-        procs.append(agent)
-        agent_env = {}
-        while len(agent_env) < 3:
-            name, value = agent.stdout.readline().strip().removeprefix("export ").split("=", 1)
-            agent_env[name] = value
-        base = {
-            "PATH": os.environ["PATH"], "HOME": work, "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_SHARED_CREDENTIALS_FILE": f"{work}/none", "AWS_CONFIG_FILE": f"{work}/none",
-            "AWS_ENDPOINT_URL": proxy.url,
-        }
+        base = cli_wall.base_env(work, proxy.url)
 
         def serve(name, extra_args=(), extra_env=None):
             port = cli_wall.free_port()
@@ -224,6 +210,9 @@ def main():
         results["close_64"] = load_pair(f"{endpoint}/v1/credentials", f"http://127.0.0.1:{baseline_port}/",
                                         token, True, args.seconds, args.rounds)
         results["peak_rss_kib"] = {"rolehop": vm_hwm_kib(rolehop.pid), "baseline": vm_hwm_kib(baseline.pid)}
+        if args.only_load:
+            print(json.dumps(results, indent=2))
+            return
 
         print("endpoint: credential-process under hyperfine", file=sys.stderr)
         env = {**base, **agent_env}
@@ -291,6 +280,8 @@ def table(r):
     rows.append(f"| `rolehop credential-process` alone, median / p90 | {cp['median_ms']:.2f} / {cp['p90_ms']:.2f} ms | | |")
     for name, c in r["aws_cli"].items():
         rows.append(f"| `aws sts get-caller-identity` {name}, median / p90 | {c['median_ms']:.0f} / {c['p90_ms']:.0f} ms | | |")
+    if "sts_calls_simulated_hour" not in r:
+        return "\n".join(rows)
     s = r["sts_calls_simulated_hour"]
     rows.append(f"| AssumeRole calls, {s['processes']:,} SDK processes over a simulated hour | {s['rolehop']} (one rolehop)"
                 f" | {s['each_process_assumes']:,} (each process on its own) | |")

@@ -217,6 +217,19 @@ impl Cell {
         self.get_within(self.timing.client_wait).await
     }
 
+    /// The ECS route's JSON body, when the held credential is servable right now: the hot
+    /// path, with nothing to wait for.
+    pub fn ecs_json_now(&self) -> Option<Bytes> {
+        let now = self.clock.now();
+        let s = self.state.borrow();
+        match (&s.creds, &s.ecs_json) {
+            (Some(creds), Some(json)) if creds.valid_for(now, self.timing.min_remaining) => {
+                Some(json.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// [`Cell::get`] as the ECS route's JSON body, rendered once per refresh.
     pub async fn get_ecs_json(&self) -> Result<Bytes, Unavailable> {
         let creds = self.get().await?;
@@ -681,6 +694,7 @@ mod tests {
         cell.spawn();
         let first = cell.get_ecs_json().await.unwrap();
         assert_eq!(first, cell.get().await.unwrap().to_ecs_json());
+        assert_eq!(cell.ecs_json_now(), Some(first.clone()));
         let again = cell.get_ecs_json().await.unwrap();
         assert_eq!(first.as_ptr(), again.as_ptr(), "the same rendered bytes");
         tokio::time::sleep(MIN * 33 + Duration::from_secs(5)).await;
@@ -699,7 +713,13 @@ mod tests {
         assert!(cell.get().await.is_ok());
         tokio::time::sleep(MIN * 54 + Duration::from_secs(59)).await;
         assert!(cell.get().await.is_ok(), "5m01s left is still served");
+        assert!(cell.ecs_json_now().is_some());
         tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(
+            cell.ecs_json_now().is_none(),
+            "nor by the ECS route's fast path"
+        );
+        assert!(cell.get_ecs_json().await.is_err());
         let err = cell.get().await.unwrap_err();
         assert!(
             matches!(&err, Unavailable::Failed { error, .. } if error == "sts down"),

@@ -126,7 +126,7 @@ impl App {
         }
         let response = match (kind, route) {
             (Kind::Imds, _) => match &self.imds {
-                Some(imds) => imds::handle(self, imds, req).await,
+                Some(imds) => Box::pin(imds::handle(self, imds, req)).await,
                 None => error(
                     StatusCode::NOT_FOUND,
                     "NotFound",
