@@ -76,7 +76,7 @@ def main():
                 path, headers, ready = "/v1/credentials", {"Authorization": "t" * 64}, "/readyz"
             else:
                 cmd = [args.baseline, f"127.0.0.1:{port}", str(size)]
-                path, headers, ready = "/", {}, None
+                path, headers, ready = "/", {"Authorization": "t" * 64}, None
             counts = []
             for k in (n, 2 * n):
                 out = run(cmd, env, port, path, headers, k, work, tag, ready)

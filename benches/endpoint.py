@@ -122,7 +122,8 @@ def load_pair(rolehop, baseline, token, close, seconds, rounds):
     runs = {"rolehop": [], "baseline": []}
     for _ in range(rounds):
         runs["rolehop"].append(wrk(rolehop, token, close, seconds, 64))
-        runs["baseline"].append(wrk(baseline, None, close, seconds, 64))
+        # The same request bytes to both: the baseline ignores the Authorization header.
+        runs["baseline"].append(wrk(baseline, token, close, seconds, 64))
     pick = lambda rs: sorted(rs, key=lambda r: r["req_per_s"])[len(rs) // 2]
     out = {k: pick(v) for k, v in runs.items()}
     out["ratio"] = out["rolehop"]["req_per_s"] / out["baseline"]["req_per_s"]
