@@ -12,7 +12,7 @@ use super::findings::{Finding, Status};
 use super::{Inputs, run as run_offline};
 use crate::chain::{self, Hop};
 use crate::config::{RoleConfig, RoleSource};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Secret};
 use crate::source::{self, Source, SourceKind};
 
 /// The probe asks STS for the shortest session it grants.
@@ -252,7 +252,7 @@ pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
 }
 
 /// Probes every role of `roles` (in chain order) for real and returns the findings.
-pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<Finding> {
+pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> Vec<Finding> {
     let mut out = Vec::new();
     let sdk = match crate::roles::sdk_config().await {
         Ok(sdk) => sdk,
@@ -373,11 +373,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<
         let mut inputs = Inputs {
             role_arn: Some(role.role_arn.to_string()),
             source_role_arn: None,
-            external_id: role
-                .external_id
-                .as_ref()
-                .map(|e| e.expose().to_owned())
-                .or(external_id_flag.map(str::to_owned)),
+            external_id: role.external_id.clone().or(external_id_flag.cloned()),
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
             ..Inputs::default()

@@ -8,8 +8,8 @@
 //!   and nothing is stored, so memory stays bounded however many are minted.
 //! - Any request carrying `X-Forwarded-For` is refused (403): IMDS is never reached through a
 //!   proxy. So is one whose `Host` is a DNS name (a web page that rebound its name to loopback),
-//!   and one from beyond loopback, whatever `--allow-remote` says. So is one whose `Host` is a DNS name (a web page that rebound its name to loopback),
-//!   and one from beyond loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get 401 unless `--imds-allow-v1`.
+//!   and one from beyond loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get
+//!   401 unless `--imds-allow-v1`.
 //! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
 //!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
 
@@ -70,6 +70,11 @@ impl Imds {
         mac.update(b"rolehop-imds-token-v1");
         mac.update(&expiry.to_be_bytes());
         mac
+    }
+
+    /// The key in hex, for the tests that check it never leaves (Debug, responses).
+    pub(crate) fn key_hex(&self) -> String {
+        hex::encode(self.key)
     }
 
     /// A token valid until `now + ttl` (seconds since the epoch).
