@@ -26,6 +26,8 @@ pub mod cmd;
 pub mod config;
 pub mod credentials;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod roles;
 pub mod serve;
