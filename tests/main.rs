@@ -12,4 +12,5 @@ mod hostile;
 mod interfaces;
 mod profiles;
 mod serve;
+mod soak;
 mod task_definitions;
