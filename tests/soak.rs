@@ -82,7 +82,11 @@ async fn many_refresh_cycles_under_load_keep_answers_valid_memory_flat_and_sts_c
     let clients: Vec<_> = CLIENT_MODES
         .iter()
         .map(|mode| {
-            let addr = if *mode == "imds" { &imds_addr } else { &ecs_addr };
+            let addr = if *mode == "imds" {
+                &imds_addr
+            } else {
+                &ecs_addr
+            };
             let args = [
                 script,
                 mode,
@@ -96,13 +100,8 @@ async fn many_refresh_cycles_under_load_keep_answers_valid_memory_flat_and_sts_c
             let python = python.clone();
             tokio::spawn(async move {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                crate::support::run_process(
-                    &python,
-                    &args,
-                    &env,
-                    Duration::from_secs(secs + 60),
-                )
-                .await
+                crate::support::run_process(&python, &args, &env, Duration::from_secs(secs + 60))
+                    .await
             })
         })
         .collect();
@@ -126,7 +125,10 @@ async fn many_refresh_cycles_under_load_keep_answers_valid_memory_flat_and_sts_c
     assert!(status.success(), "rolehop exited with {status}");
 
     // Answers.
-    let requests: u64 = summaries.iter().map(|s| s["requests"].as_u64().unwrap()).sum();
+    let requests: u64 = summaries
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .sum();
     let ok: u64 = summaries.iter().map(|s| s["ok"].as_u64().unwrap()).sum();
     let min_left = summaries
         .iter()
