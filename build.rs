@@ -32,8 +32,8 @@ fn main() {
         }
         _ => println!("cargo:rerun-if-changed=build.rs"),
     }
-    let revision = git(&["rev-parse", "--short=12", "HEAD"])
-        .unwrap_or_else(|| "unknown revision".to_owned());
+    let revision =
+        git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown revision".to_owned());
     println!(
         "cargo:rustc-env=ROLEHOP_VERSION={} ({revision})",
         std::env::var("CARGO_PKG_VERSION").unwrap_or_default()
