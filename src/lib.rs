@@ -13,7 +13,8 @@
 //! one validated config),
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
-//! [`logging`], and [`cmd`] (one module per subcommand).
+//! [`logging`], and [`cmd`] (one module per subcommand). `fuzzing` (hidden) holds the fuzz
+//! targets' entry points.
 
 pub mod arn;
 pub mod cache;
