@@ -19,6 +19,8 @@ use eval::{Caller, Context, Decision, Request};
 use findings::{Finding, Fix, Report, Status};
 use policy::{Effect, Kind, Policy, Principal};
 
+use crate::credentials::Secret;
+
 /// What `check` was given. Files are (name for messages, content).
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -26,7 +28,7 @@ pub struct Inputs {
     pub identity_policy: Option<(String, String)>,
     pub role_arn: Option<String>,
     pub source_role_arn: Option<String>,
-    pub external_id: Option<String>,
+    pub external_id: Option<Secret>,
     pub session_tags: bool,
     pub source_identity: bool,
     pub managed_policy_arns: Vec<String>,
@@ -163,7 +165,7 @@ pub fn run(inputs: &Inputs) -> Report {
     });
     let context = Context::assume_role(
         caller.as_ref(),
-        inputs.external_id.as_deref(),
+        inputs.external_id.as_ref().map(Secret::expose),
         inputs.session_tags,
         inputs.source_identity,
     );
@@ -334,7 +336,7 @@ fn trust_fix(
         "Principal": {"AWS": source},
         "Action": if actions.len() == 1 { json!(actions[0]) } else { json!(actions) },
     });
-    if let Some(id) = &inputs.external_id {
+    if let Some(id) = inputs.external_id.as_ref().map(Secret::expose) {
         statement["Condition"] = json!({"StringEquals": {"sts:ExternalId": id}});
     }
     let name = role
@@ -438,7 +440,8 @@ fn trust_checks(
     let without_id = Context::assume_role(None, None, false, false);
     let with_id = inputs
         .external_id
-        .as_deref()
+        .as_ref()
+        .map(|id| id.expose())
         .map(|id| Context::assume_role(None, Some(id), false, false));
     let requiring: Vec<&policy::Condition> = policy
         .statements

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::credentials::Secret;
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -103,7 +105,7 @@ pub struct RoleArgs {
         help_heading = "Roles",
         hide_env_values = true
     )]
-    pub config_text: Option<String>,
+    pub config_text: Option<Secret>,
 
     /// ARN of the role to assume in the destination account (served as `default`).
     #[arg(
@@ -122,7 +124,7 @@ pub struct RoleArgs {
         help_heading = "Role flags",
         hide_env_values = true
     )]
-    pub external_id: Option<String>,
+    pub external_id: Option<Secret>,
 
     /// RoleSessionName [default: the ECS task id, else rolehop-HOSTNAME].
     #[arg(
@@ -357,7 +359,7 @@ pub struct CheckArgs {
         value_name = "ID",
         hide_env_values = true
     )]
-    pub external_id: Option<String>,
+    pub external_id: Option<Secret>,
 
     /// rolehop passes session tags (needs sts:TagSession).
     #[arg(long)]

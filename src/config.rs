@@ -203,7 +203,7 @@ pub fn roles_from_args(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
-    if let Some(text) = &args.config_text {
+    if let Some(text) = args.config_text.as_ref().map(Secret::expose) {
         if args.config.is_some() || role_flags_given(args) {
             errors.push("--config-text (ROLEHOP_CONFIG_TEXT) is given with --config or role flags; keep one way of naming the roles".into());
             return Vec::new();
@@ -261,7 +261,11 @@ fn roles_from_flags(
             .map_err(|e| errors.push(e.to_string()))
             .ok(),
     };
-    if let Some(Err(e)) = args.external_id.as_deref().map(chain::validate_external_id) {
+    if let Some(Err(e)) = args
+        .external_id
+        .as_ref()
+        .map(|e| chain::validate_external_id(e.expose()))
+    {
         errors.push(format!("--external-id: {e}"));
     }
     let session_name = args.session_name.as_deref().and_then(|s| {
@@ -297,7 +301,7 @@ fn roles_from_flags(
         Some(role_arn) => vec![RoleConfig {
             name: DEFAULT_ROLE.into(),
             role_arn,
-            external_id: args.external_id.clone().map(Secret::new),
+            external_id: args.external_id.clone(),
             session_name,
             duration_secs,
             options,

@@ -26,6 +26,16 @@ impl Secret {
     }
 }
 
+/// So flags and variables that carry a secret (`--external-id`, `ROLEHOP_CONFIG_TEXT`) are
+/// parsed straight into one and never sit in a `String` that `Debug` would print.
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(s))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
@@ -301,6 +311,138 @@ mod tests {
         assert!(!shown.contains("marker"), "{shown}");
         assert!(!shown.contains("ASIAEXAMPLEKEYID"), "{shown}");
         assert!(shown.contains("2026-11-22T16:04:05Z"));
+    }
+
+    /// Every type that holds a secret key, session token, auth token, IMDS key or external id,
+    /// built the way rolehop builds it, printed with `{:?}` and `{:#?}`.
+    #[test]
+    fn every_type_holding_a_secret_debugs_redacted() {
+        use clap::Parser;
+        const MARKER: &str = "debug-leak-marker-7f3a";
+        let env = |name: &str| (name == crate::token::ENV_ROLEHOP_TOKEN).then(|| MARKER.to_owned());
+        let mut shown: Vec<(&str, String)> = Vec::new();
+        let mut show = |what: &'static str, debug: String, pretty: String| {
+            shown.push((what, debug));
+            shown.push((what, pretty));
+        };
+        macro_rules! show_debug {
+            ($what:expr, $value:expr) => {{
+                let value = $value;
+                show($what, format!("{value:?}"), format!("{value:#?}"))
+            }};
+        }
+
+        let secret = Secret::new(MARKER);
+        show_debug!("Secret", &secret);
+        show(
+            "Secret (Display)",
+            secret.to_string(),
+            format!("{secret:>40}"),
+        );
+        // The access key id is not a secret (the SDK's own Debug shows it); rolehop's hides it
+        // anyway (`debug_never_shows_secrets`).
+        let creds = Credentials {
+            secret_access_key: Secret::new(MARKER),
+            session_token: Some(Secret::new(MARKER)),
+            ..sample()
+        };
+        show_debug!("Credentials", &creds);
+        show_debug!("aws_credential_types::Credentials", &creds.to_sdk("test"));
+        let token = crate::token::AuthToken::load(
+            &crate::token::TokenSource::Env,
+            Some(format!("{MARKER}-long-enough")),
+        )
+        .unwrap();
+        show_debug!("AuthToken", &token);
+        let imds = crate::serve::Imds::new("default".into(), false, Duration::from_secs(1));
+        let key = imds.key_hex();
+        assert!(!format!("{imds:?} {imds:#?}").contains(&key), "Imds key");
+        show_debug!(
+            "App",
+            &crate::serve::App {
+                roles: Default::default(),
+                token: token.clone(),
+                allow_remote: false,
+                imds: Some(imds),
+            }
+        );
+
+        let config = format!(
+            "[default]\nrole_arn = arn:aws:iam::555566667777:role/r\ncredential_source = EcsContainer\nexternal_id = {MARKER}\n"
+        );
+        let in_a_task = |name: &str| {
+            (name == crate::source::ENV_RELATIVE_URI).then(|| "/v2/credentials/x".to_owned())
+        };
+        let roles = crate::config::file::parse(&config, std::path::Path::new("c"), &in_a_task)
+            .expect("a valid config");
+        show_debug!("RoleConfig", &roles);
+        let session = crate::chain::SessionName::parse("s1").unwrap();
+        show_debug!("Hop", &roles[0].hop(&session));
+
+        let serve = crate::cli::Cli::try_parse_from([
+            "rolehop",
+            "serve",
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/r",
+            "--external-id",
+            MARKER,
+            "--token-file",
+            "/t",
+        ])
+        .unwrap();
+        show_debug!("Cli (serve --external-id)", &serve);
+        let crate::cli::Command::Serve(args) = &serve.command else {
+            panic!("serve parses as serve")
+        };
+        show_debug!(
+            "ServeConfig",
+            &crate::config::ServeConfig::from_args(args, &|_| None).unwrap()
+        );
+        let with_text = crate::cli::Cli::try_parse_from([
+            "rolehop",
+            "serve",
+            "--config-text",
+            &config,
+            "--token-file",
+            "/t",
+        ])
+        .unwrap();
+        show_debug!("Cli (serve --config-text)", &with_text);
+        let check = crate::cli::Cli::try_parse_from([
+            "rolehop",
+            "check",
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/r",
+            "--external-id",
+            MARKER,
+        ])
+        .unwrap();
+        show_debug!("Cli (check --external-id)", &check);
+        show_debug!(
+            "check::Inputs",
+            &crate::check::Inputs {
+                external_id: Some(Secret::new(MARKER)),
+                ..Default::default()
+            }
+        );
+        let client = crate::cli::Cli::try_parse_from([
+            "rolehop",
+            "credential-process",
+            "--endpoint",
+            "http://127.0.0.1:9911",
+        ])
+        .unwrap();
+        let crate::cli::Command::CredentialProcess(args) = &client.command else {
+            panic!("credential-process parses as credential-process")
+        };
+        let client = crate::client::ClientConfig::from_args(&args.client, &env).unwrap();
+        assert!(matches!(client.token, crate::client::ClientToken::Value(_)));
+        show_debug!("ClientConfig (ROLEHOP_TOKEN)", &client);
+
+        for (what, text) in &shown {
+            assert!(!text.contains(MARKER), "{what} shows a secret: {text}");
+        }
+        assert_eq!(shown.len(), 28, "every type was shown");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
 //! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
 //! [`logging`], [`metrics`] (`/metrics`), [`setup`] (writes a whole cross-account setup, proven
-//! by [`check`]), and [`cmd`] (one module per subcommand).
+//! by [`check`]), and [`cmd`] (one module per subcommand). `fuzzing` (hidden) holds the fuzz
+//! targets' entry points.
 
 pub mod arn;
 pub mod cache;
@@ -27,6 +28,8 @@ pub mod cmd;
 pub mod config;
 pub mod credentials;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
 pub mod roles;

@@ -217,6 +217,16 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<B
     json(status, body.to_string().into_bytes())
 }
 
+/// The HTTP/1 settings of every listener: the head size limit and the time to send a head
+/// (also the keep-alive idle limit).
+pub fn http1_builder() -> hyper::server::conn::http1::Builder {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES);
+    http
+}
+
 /// Serves `listener` until `shutdown` resolves, then lets in-flight requests finish for up to
 /// `grace`. Takes a bound listener so callers (and tests) choose the port.
 pub async fn run(
@@ -226,10 +236,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEAD_BYTES);
+    let http = http1_builder();
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);

@@ -450,7 +450,10 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
             identity_policy: Some(named(policies::identity_file(i))),
             role_arn: Some(hop.to_string()),
             source_role_arn: Some(setup.caller_of(i).to_string()),
-            external_id: setup.external_id.clone(),
+            external_id: setup
+                .external_id
+                .clone()
+                .map(crate::credentials::Secret::new),
             session_tags: setup.session_tags,
             source_identity: setup.source_identity.is_some(),
             managed_policy_arns: std::mem::take(&mut managed),

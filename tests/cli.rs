@@ -142,10 +142,11 @@ async fn token_problems_are_usage_errors_that_never_echo_the_token() {
 #[tokio::test]
 async fn missing_region_is_named() {
     let work = Workdir::new();
-    let env: Vec<(String, String)> = env_with(&work, &[("ROLEHOP_TOKEN", "0123456789abcdef0123")])
-        .into_iter()
-        .filter(|(k, _)| !k.ends_with("_REGION"))
-        .collect();
+    let env: Vec<(String, String)> =
+        env_with(&work, &[("ROLEHOP_TOKEN", "leakcanary-client-token-0123")])
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with("_REGION"))
+            .collect();
     let (code, _, stderr) = Rolehop::run(
         &[
             "serve",
@@ -186,7 +187,7 @@ async fn a_taken_port_is_a_runtime_failure() {
     let env = env_with(
         &work,
         &[
-            ("ROLEHOP_TOKEN", "0123456789abcdef0123"),
+            ("ROLEHOP_TOKEN", "leakcanary-client-token-0123"),
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", "x"),
         ],

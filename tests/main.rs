@@ -13,4 +13,5 @@ mod interfaces;
 mod profiles;
 mod serve;
 mod setup;
+mod soak;
 mod task_definitions;

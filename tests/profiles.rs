@@ -178,7 +178,10 @@ async fn config_errors_name_file_and_line_and_exit_64() {
     )
     .unwrap();
     let mut env = crate::support::rolehop::base_env(work.dir.path());
-    env.push(("ROLEHOP_TOKEN".into(), "0123456789abcdef0123".into()));
+    env.push((
+        "ROLEHOP_TOKEN".into(),
+        "leakcanary-client-token-0123".into(),
+    ));
     let config = path.display().to_string();
     let (code, _, stderr) = Rolehop::run(&["serve", "--config", &config], &env).await;
     assert_eq!(code, 64, "{stderr}");

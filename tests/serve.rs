@@ -407,8 +407,8 @@ async fn no_secret_reaches_the_logs() {
     let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
     let markers = AgentCredentials {
         access_key_id: "ASIAMARKERSOURCEKEY0".into(),
-        secret_access_key: "MARKER-source-secret-access-key".into(),
-        token: "MARKER-source-session-token".into(),
+        secret_access_key: "leakcanary-source-secret-access-key".into(),
+        token: "leakcanary-source-session-token".into(),
         expiration: "2099-01-01T00:00:00Z".into(),
         role_arn: crate::support::TASK_ROLE_ARN.into(),
     };
@@ -418,7 +418,7 @@ async fn no_secret_reaches_the_logs() {
         .serve_env(
             &[
                 "--external-id",
-                "MARKER-external-id",
+                "MARKER-external-id-value",
                 "--shutdown-grace",
                 "2",
                 "--imds-listen",
@@ -472,9 +472,9 @@ async fn no_secret_reaches_the_logs() {
         "the run did log: {logs}"
     );
     let secrets = [
-        "MARKER-source-secret-access-key",
-        "MARKER-source-session-token",
-        "MARKER-external-id",
+        "leakcanary-source-secret-access-key",
+        "leakcanary-source-session-token",
+        "MARKER-external-id-value",
         "MARKER-wrong-token-attempt",
         token.as_str(),
         served["SecretAccessKey"].as_str().unwrap(),

@@ -12,7 +12,7 @@ use super::findings::{Finding, Status};
 use super::{Inputs, run as run_offline};
 use crate::chain::{self, Hop};
 use crate::config::{RoleConfig, RoleSource};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Secret};
 use crate::source::{self, Source, SourceKind};
 
 /// The probe asks STS for the shortest session it grants.
@@ -61,6 +61,7 @@ pub fn environment_traps(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
     out
 }
 
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -81,6 +82,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// IAM returns policy documents URL-encoded.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
 fn policy_text(raw: &str) -> String {
     if raw.trim_start().starts_with('{') {
         raw.to_owned()
@@ -110,6 +112,7 @@ async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> 
         .map(|o| o.arn.unwrap_or_default())
 }
 
+#[cfg(feature = "iam")]
 fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::config::Builder::from(sdk)
         .credentials_provider(creds.to_sdk("rolehop-check"))
@@ -118,6 +121,7 @@ fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(config)
 }
 
+#[cfg(feature = "iam")]
 fn sdk_error<
     E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
@@ -133,6 +137,7 @@ fn sdk_error<
     }
 }
 
+#[cfg(feature = "iam")]
 /// A role's trust policy and MaxSessionDuration, read with the first credentials allowed to.
 async fn read_role(
     sdk: &SdkConfig,
@@ -159,6 +164,7 @@ async fn read_role(
     Err(refusals.join("; "))
 }
 
+#[cfg(feature = "iam")]
 /// The source role's inline and attached policies, merged into one document for the engine.
 async fn read_identity_policies(
     sdk: &SdkConfig,
@@ -217,6 +223,30 @@ async fn read_identity_policies(
     Ok(serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
 }
 
+/// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
+/// are `unknown` with this reason.
+#[cfg(not(feature = "iam"))]
+const NO_IAM: &str = "this rolehop was built without its IAM client (the `iam` feature)";
+
+#[cfg(not(feature = "iam"))]
+async fn read_role(
+    _sdk: &SdkConfig,
+    _name: &str,
+    _tries: &[(&str, &Credentials)],
+) -> Result<(String, Option<i32>, String), String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg(not(feature = "iam"))]
+async fn read_identity_policies(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _role_name: &str,
+) -> Result<String, String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
 fn statements_of(text: &str) -> Vec<serde_json::Value> {
     let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
     match &value["Statement"] {
@@ -252,7 +282,7 @@ pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
 }
 
 /// Probes every role of `roles` (in chain order) for real and returns the findings.
-pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<Finding> {
+pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> Vec<Finding> {
     let mut out = Vec::new();
     let sdk = match crate::roles::sdk_config().await {
         Ok(sdk) => sdk,
@@ -373,11 +403,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&str>) -> Vec<
         let mut inputs = Inputs {
             role_arn: Some(role.role_arn.to_string()),
             source_role_arn: None,
-            external_id: role
-                .external_id
-                .as_ref()
-                .map(|e| e.expose().to_owned())
-                .or(external_id_flag.map(str::to_owned)),
+            external_id: role.external_id.clone().or(external_id_flag.cloned()),
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
             ..Inputs::default()

@@ -6,6 +6,7 @@ use super::CmdError;
 use crate::check::findings::{Finding, Report, Status};
 use crate::check::{self, Inputs, ecs, online};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
+use crate::credentials::Secret;
 
 fn read(path: &std::path::Path, flag: &str) -> Result<(String, String), CmdError> {
     std::fs::read_to_string(path)
@@ -90,7 +91,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(online::environment_traps(&env));
         let role_args = RoleArgs {
             config: args.config.clone(),
-            config_text: env("ROLEHOP_CONFIG_TEXT"),
+            config_text: env("ROLEHOP_CONFIG_TEXT").map(Secret::new),
             role_arn: args.role_arn.clone(),
             external_id: args.external_id.clone(),
             session_name: args.session_name.clone(),
@@ -108,7 +109,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         }
         if !roles.is_empty() {
             let probed =
-                super::runtime()?.block_on(online::probe(&roles, args.external_id.as_deref()));
+                super::runtime()?.block_on(online::probe(&roles, args.external_id.as_ref()));
             findings.extend(probed);
         }
     }

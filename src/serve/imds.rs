@@ -72,6 +72,11 @@ impl Imds {
         mac
     }
 
+    /// The key in hex, for the tests that check it never leaves (Debug, responses).
+    pub(crate) fn key_hex(&self) -> String {
+        hex::encode(self.key)
+    }
+
     /// A token valid until `now + ttl` (seconds since the epoch).
     pub fn mint(&self, now: u64, ttl: u64) -> String {
         let expiry = now.saturating_add(ttl);

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{File, LISTEN, Setup};
 use crate::chain::Tag;
 use crate::cli::RoleArgs;
+use crate::credentials::Secret;
 
 pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
 pub const AWS_CONFIG_FILE: &str = "aws-config";
@@ -220,9 +221,9 @@ pub fn rolehop_config_problems(setup: &Setup, files: &[File]) -> Vec<String> {
             .unwrap_or_default()
     };
     let args = RoleArgs {
-        config_text: var("ROLEHOP_CONFIG_TEXT"),
+        config_text: var("ROLEHOP_CONFIG_TEXT").map(Secret::new),
         role_arn: var("ROLEHOP_ROLE_ARN"),
-        external_id: var("ROLEHOP_EXTERNAL_ID"),
+        external_id: var("ROLEHOP_EXTERNAL_ID").map(Secret::new),
         tags: list("ROLEHOP_TAGS"),
         source_identity: var("ROLEHOP_SOURCE_IDENTITY"),
         ..RoleArgs::default()

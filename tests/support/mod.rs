@@ -19,6 +19,51 @@ pub const REGION: &str = "us-east-1";
 pub const TASK_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";
 pub const DESTINATION_ROLE_ARN: &str = "arn:aws:iam::555566667777:role/destination-account-role";
 
+pub use ecs_agent::LEAK_MARKER;
+/// Where each rolehop process's log goes, one file per process, for scripts/test's grep of the
+/// whole suite's logs (`scripts/leak-check`). Unset: logs stay in memory only.
+pub const ENV_LOG_DIR: &str = "ROLEHOP_TEST_LOG_DIR";
+
+/// A secret this test run used that carries no [`LEAK_MARKER`] (rolehop's generated token, an
+/// external id): appended to `markers` in the log directory, for the same grep.
+pub fn record_secret(secret: &str) {
+    let Some(dir) = std::env::var_os(ENV_LOG_DIR) else {
+        return;
+    };
+    // Short values would match innocent text; tokens are at least 16 characters anyway.
+    if secret.len() < 16 || secret.contains('\n') {
+        return;
+    }
+    use std::io::Write;
+    let path = std::path::Path::new(&dir).join("markers");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{secret}");
+    }
+}
+
+/// A new log file in the log directory for one rolehop process, when one is configured.
+pub fn log_file(what: &str) -> Option<std::fs::File> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::var_os(ENV_LOG_DIR)?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .replace("::", "-");
+    let name = format!(
+        "{}-{:04}-{test}-{what}.log",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::SeqCst)
+    );
+    std::fs::File::create(std::path::Path::new(&dir).join(name)).ok()
+}
+
 /// A port that was free a moment ago, for servers that cannot be handed a bound socket.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -52,14 +52,27 @@ impl Rolehop {
             .kill_on_drop(true)
             .spawn()
             .expect("start rolehop");
+        record_secrets(args, env);
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let file = Arc::new(Mutex::new(super::log_file(
+            args.first().unwrap_or(&"rolehop"),
+        )));
         let (addr_tx, mut addr_rx) = tokio::sync::mpsc::unbounded_channel();
         let stderr = child.stderr.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
         let sink = logs.clone();
+        let stdout_file = file.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                write_line(&stdout_file, &format!("stdout| {line}"));
+            }
+        });
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 eprintln!("rolehop| {line}");
+                write_line(&file, &line);
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
                     && v["message"] == "listening"
                 {
@@ -73,6 +86,11 @@ impl Rolehop {
             status = child.wait() => panic!("rolehop exited before listening ({:?}):\n{}", status, logs.lock().unwrap().join("\n")),
             () = tokio::time::sleep(Duration::from_secs(30)) => None,
         };
+        if let Some(path) = flag(args, "--token-file")
+            && let Ok(token) = std::fs::read_to_string(path)
+        {
+            super::record_secret(&token);
+        }
         let addr: SocketAddr = addr
             .unwrap_or_else(|| {
                 panic!(
@@ -90,15 +108,22 @@ impl Rolehop {
         }
     }
 
-    /// Runs `rolehop ARGS` to completion: (exit code, stdout, stderr).
+    /// Runs `rolehop ARGS` to completion: (exit code, stdout, stderr). Its stderr goes to the
+    /// log directory; its stdout does not (credential-process and env print secrets by design).
     pub async fn run(args: &[&str], env: &[(String, String)]) -> (i32, String, String) {
-        super::run_process(
+        record_secrets(args, env);
+        let out = super::run_process(
             std::path::Path::new(BIN),
             args,
             env,
             Duration::from_secs(30),
         )
-        .await
+        .await;
+        if let Some(mut f) = super::log_file(args.first().unwrap_or(&"rolehop")) {
+            use std::io::Write;
+            let _ = f.write_all(out.2.as_bytes());
+        }
+        out
     }
 
     pub fn pid(&self) -> u32 {
@@ -158,6 +183,37 @@ impl Rolehop {
             .await
             .unwrap_or_else(|_| panic!("rolehop did not exit within {limit:?} of SIGTERM"))
             .expect("wait")
+    }
+}
+
+fn flag<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| *a == name)
+        .and_then(|i| args.get(i + 1))
+        .copied()
+}
+
+/// The secrets given to rolehop that carry no leak marker: the token, the external id.
+fn record_secrets(args: &[&str], env: &[(String, String)]) {
+    for name in ["--external-id"] {
+        if let Some(value) = flag(args, name) {
+            super::record_secret(value);
+        }
+    }
+    for (key, value) in env {
+        if matches!(
+            key.as_str(),
+            "ROLEHOP_TOKEN" | "ROLEHOP_EXTERNAL_ID" | "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+        ) {
+            super::record_secret(value);
+        }
+    }
+}
+
+fn write_line(file: &Mutex<Option<std::fs::File>>, line: &str) {
+    use std::io::Write;
+    if let Some(f) = file.lock().unwrap().as_mut() {
+        let _ = writeln!(f, "{line}");
     }
 }
 

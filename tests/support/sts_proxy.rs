@@ -155,8 +155,11 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
                 Ok(r) => {
                     let (mut p, b) = r.into_parts();
                     let mut b = b.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                    if let (true, Some(offset)) = (action == "AssumeRole", faults.expiration_in) {
-                        b = rewrite_expiration(&b, offset);
+                    if action == "AssumeRole" && p.status.is_success() {
+                        b = mark_secrets(&b);
+                        if let Some(offset) = faults.expiration_in {
+                            b = rewrite_expiration(&b, offset);
+                        }
                         p.headers.remove(hyper::header::CONTENT_LENGTH);
                     }
                     Response::from_parts(p, Full::new(b))
@@ -186,6 +189,22 @@ async fn forward(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>>
         completed_at: Instant::now(),
     });
     response
+}
+
+/// Prefixes the secret key and session token with the leak marker (moto checks neither), so a
+/// grep of the logs finds them.
+fn mark_secrets(body: &Bytes) -> Bytes {
+    let text = String::from_utf8_lossy(body);
+    let marked = text
+        .replace(
+            "<SecretAccessKey>",
+            &format!("<SecretAccessKey>{}-sts-secret-", super::LEAK_MARKER),
+        )
+        .replace(
+            "<SessionToken>",
+            &format!("<SessionToken>{}-sts-token-", super::LEAK_MARKER),
+        );
+    Bytes::from(marked)
 }
 
 /// Replaces the text of `<Expiration>` with now + `offset` seconds.
