@@ -364,6 +364,8 @@ mod tests {
                 token: token.clone(),
                 allow_remote: false,
                 imds: Some(imds),
+                sources: Vec::new(),
+                requests: Default::default(),
             }
         );
 
