@@ -18,6 +18,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -26,7 +27,6 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::SharedClock;
 use crate::credentials::{Credentials, format_utc};
-use crate::metrics::{CellCounters, CellStats};
 
 pub type FetchFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Credentials, FetchError>> + Send + 'a>>;
@@ -396,9 +396,7 @@ impl Cell {
                 Ok(mut creds) => {
                     creds.fetched_at = Some(now);
                     failures = 0;
-                    self.counters
-                        .refreshes
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.counters.refreshes.fetch_add(1, Relaxed);
                     let delay =
                         self.timing
                             .refresh_delay(now, creds.expiration, rand::rng().random());
@@ -423,9 +421,7 @@ impl Cell {
                 }
                 Err(FetchError(error)) => {
                     failures = failures.saturating_add(1);
-                    self.counters
-                        .failures
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.counters.failures.fetch_add(1, Relaxed);
                     let delay = self.timing.backoff_delay(failures, rand::rng().random());
                     let still_serving = self.is_ready();
                     tracing::warn!(
@@ -501,6 +497,29 @@ impl Cell {
             "the credential received expires at {expiration}, less than {} seconds from now; rolehop will not serve it and retries (check the clock of this host and the session duration)",
             self.timing.min_remaining.as_secs()
         )))
+    }
+}
+
+/// Counters a cell keeps about itself (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct CellCounters {
+    pub refreshes: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+/// A snapshot of [`CellCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellStats {
+    pub refreshes: u64,
+    pub failures: u64,
+}
+
+impl CellCounters {
+    pub fn snapshot(&self) -> CellStats {
+        CellStats {
+            refreshes: self.refreshes.load(Relaxed),
+            failures: self.failures.load(Relaxed),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use crate::arn::{RoleArn, is_iam_name_char};
 use crate::cache::{Cell, Fetch, FetchError, FetchFuture};
 use crate::credentials::{Credentials, Secret};
+use crate::metrics::AssumeRoleTimes;
 
 pub const MIN_DURATION_SECS: u32 = 900;
 pub const MAX_DURATION_SECS: u32 = 43_200;
@@ -268,20 +269,25 @@ pub struct AssumeRole {
     upstream: Arc<Cell>,
     upstream_desc: String,
     sts: aws_sdk_sts::Config,
+    times: &'static AssumeRoleTimes,
 }
 
 impl AssumeRole {
+    /// `times` records each AssumeRole round trip ([`crate::metrics::STS_ASSUME_ROLE`] when
+    /// serving).
     pub fn new(
         hop: Hop,
         upstream: Arc<Cell>,
         upstream_desc: String,
         sts: aws_sdk_sts::Config,
+        times: &'static AssumeRoleTimes,
     ) -> Self {
         Self {
             hop,
             upstream,
             upstream_desc,
             sts,
+            times,
         }
     }
 
@@ -293,7 +299,7 @@ impl AssumeRole {
                 hop.role_arn
             ))
         })?;
-        assume_once(hop, &caller, &self.sts)
+        assume(hop, &caller, &self.sts, Some(self.times))
             .await
             .map_err(|e| FetchError(e.to_string()))
     }
@@ -308,12 +314,22 @@ pub struct AssumeError {
     pub message: String,
 }
 
-/// One AssumeRole call for `hop` signed with `caller`, outside any cache (the cells' fetch and
-/// `check`'s online probe both use it).
+/// One AssumeRole call for `hop` signed with `caller`, outside any cache and unrecorded
+/// (`check`'s online probe).
 pub async fn assume_once(
     hop: &Hop,
     caller: &Credentials,
     sts: &aws_sdk_sts::Config,
+) -> Result<Credentials, AssumeError> {
+    assume(hop, caller, sts, None).await
+}
+
+/// One AssumeRole call, its round trip recorded in `times` when given.
+async fn assume(
+    hop: &Hop,
+    caller: &Credentials,
+    sts: &aws_sdk_sts::Config,
+    times: Option<&AssumeRoleTimes>,
 ) -> Result<Credentials, AssumeError> {
     let config = sts
         .to_builder()
@@ -333,7 +349,9 @@ pub async fn assume_once(
         .set_policy_arns(sdk_policy_arns(&hop.options.policy_arns))
         .send()
         .await;
-    crate::metrics::observe_assume_role(started.elapsed(), sent.is_ok());
+    if let Some(times) = times {
+        times.observe(started.elapsed(), sent.is_ok());
+    }
     let output = sent.map_err(|e| AssumeError {
         code: match &e {
             SdkError::ServiceError(s) => {

@@ -74,14 +74,26 @@ impl Default for Histogram {
     }
 }
 
-/// AssumeRole round trips of this process, by outcome (answered with credentials or not).
-pub static STS_ASSUME_ROLE: [Histogram; 2] = [Histogram::new(), Histogram::new()];
+/// AssumeRole round trips, by outcome (answered with credentials or not). The hops record
+/// into the one they are handed ([`STS_ASSUME_ROLE`] in a running rolehop).
+#[derive(Debug, Default)]
+pub struct AssumeRoleTimes([Histogram; 2]);
+
 const OUTCOMES: [&str; 2] = ["ok", "error"];
 
-/// Records one AssumeRole round trip.
-pub fn observe_assume_role(took: Duration, ok: bool) {
-    STS_ASSUME_ROLE[usize::from(!ok)].observe(took);
+impl AssumeRoleTimes {
+    pub const fn new() -> Self {
+        Self([Histogram::new(), Histogram::new()])
+    }
+
+    /// Records one AssumeRole round trip.
+    pub fn observe(&self, took: Duration, ok: bool) {
+        self.0[usize::from(!ok)].observe(took);
+    }
 }
+
+/// This process's AssumeRole round trips, as `/metrics` shows them.
+pub static STS_ASSUME_ROLE: AssumeRoleTimes = AssumeRoleTimes::new();
 
 /// The routes rolehop answers, as metric labels: `(listener, route pattern)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +260,7 @@ pub fn render<'a>(
         "histogram",
         "AssumeRole round trips to STS, by outcome.",
     );
-    for (histogram, outcome) in STS_ASSUME_ROLE.iter().zip(OUTCOMES) {
+    for (histogram, outcome) in STS_ASSUME_ROLE.0.iter().zip(OUTCOMES) {
         histogram.render(&mut out, name, &format!("outcome=\"{outcome}\""));
     }
     out
@@ -272,29 +284,6 @@ fn escape(value: &str) -> String {
         .replace('\\', r"\\")
         .replace('"', "\\\"")
         .replace('\n', r"\n")
-}
-
-/// Counters a cell keeps about itself.
-#[derive(Debug, Default)]
-pub struct CellCounters {
-    pub refreshes: AtomicU64,
-    pub failures: AtomicU64,
-}
-
-/// A snapshot of [`CellCounters`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CellStats {
-    pub refreshes: u64,
-    pub failures: u64,
-}
-
-impl CellCounters {
-    pub fn snapshot(&self) -> CellStats {
-        CellStats {
-            refreshes: self.refreshes.load(Relaxed),
-            failures: self.failures.load(Relaxed),
-        }
-    }
 }
 
 #[cfg(test)]

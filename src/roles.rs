@@ -91,6 +91,7 @@ impl Roles {
                 upstream,
                 upstream_desc,
                 sts.clone(),
+                &crate::metrics::STS_ASSUME_ROLE,
             );
             let cell = Cell::new(
                 role.name.clone(),
