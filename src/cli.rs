@@ -16,6 +16,11 @@ pub mod exit {
     pub const USAGE: u8 = 64;
 }
 
+/// `setup`'s task definition family when none is given.
+pub const DEFAULT_FAMILY: &str = "rolehop-cross-account";
+/// The token secret's name when `setup` creates it.
+pub const DEFAULT_TOKEN_SECRET_NAME: &str = "rolehop/token";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rolehop",
@@ -530,7 +535,7 @@ pub struct SetupArgs {
         long,
         env = "ROLEHOP_FAMILY",
         value_name = "NAME",
-        default_value = crate::setup::DEFAULT_FAMILY,
+        default_value = DEFAULT_FAMILY,
         help_heading = "Task"
     )]
     pub family: String,
@@ -541,7 +546,7 @@ pub struct SetupArgs {
         long,
         env = "ROLEHOP_TOKEN_SECRET_NAME",
         value_name = "NAME",
-        default_value = crate::setup::DEFAULT_TOKEN_SECRET_NAME,
+        default_value = DEFAULT_TOKEN_SECRET_NAME,
         help_heading = "Task"
     )]
     pub token_secret_name: String,

@@ -11,9 +11,9 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::arn::is_iam_name_char;
 use crate::cli::ClientArgs;
 use crate::credentials::{Credentials, Secret};
+use crate::role_name;
 use crate::token::ENV_ROLEHOP_TOKEN;
 
 /// A request to the running rolehop gives up after this long.
@@ -55,8 +55,7 @@ impl ClientConfig {
                 }
             },
         };
-        if args.role.is_empty() || args.role.len() > 64 || !args.role.chars().all(is_iam_name_char)
-        {
+        if !role_name::is_servable(&args.role) {
             errors.push(format!("--role `{}` is not a role name rolehop can serve; use the profile name from its configuration", args.role));
         }
         let token = match (&args.token_file, env(ENV_ROLEHOP_TOKEN)) {

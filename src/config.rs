@@ -14,11 +14,10 @@ use crate::chain::{
 };
 use crate::cli::{LogFormat, RoleArgs, ServeArgs};
 use crate::credentials::Secret;
+use crate::role_name::DEFAULT_ROLE;
 use crate::source::SourceKind;
 use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
 
-/// The name under which flag-defined roles are served (`/v1/credentials/default`).
-pub const DEFAULT_ROLE: &str = "default";
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
 /// Test-only: divides refresh timing so fault tests run many cycles of short credentials.
 pub const ENV_TEST_TIME_SCALE: &str = "ROLEHOP_TEST_TIME_SCALE";

@@ -80,7 +80,7 @@ fn routing() -> &'static Routing {
             .build()
             .expect("a current-thread runtime");
         let cell = Cell::new(
-            crate::config::DEFAULT_ROLE,
+            crate::role_name::DEFAULT_ROLE,
             Box::new(Marker),
             Arc::new(SystemClock),
             Timing::default(),
@@ -91,13 +91,13 @@ fn routing() -> &'static Routing {
         });
         let token = AuthToken::load(&TokenSource::Env, Some(TOKEN.into())).expect("a valid token");
         let imds = Imds::new(
-            crate::config::DEFAULT_ROLE.into(),
+            crate::role_name::DEFAULT_ROLE.into(),
             false,
             serve::imds::MIN_REMAINING,
         );
         let imds_key_hex = imds.key_hex();
         let app = App {
-            roles: BTreeMap::from([(crate::config::DEFAULT_ROLE.to_owned(), cell)]),
+            roles: BTreeMap::from([(crate::role_name::DEFAULT_ROLE.to_owned(), cell)]),
             token,
             allow_remote: false,
             imds: Some(imds),

@@ -32,6 +32,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod role_name;
 pub mod roles;
 pub mod serve;
 pub mod setup;

@@ -23,13 +23,10 @@ use crate::check::findings::{Finding, Status};
 use crate::check::{self, Inputs, ecs};
 use crate::cli::SetupArgs;
 
-/// The token secret's name when `setup` creates it.
-pub const DEFAULT_TOKEN_SECRET_NAME: &str = "rolehop/token";
 /// The execution role's name when none is given (the name the ECS console uses).
 pub const DEFAULT_EXECUTION_ROLE_NAME: &str = "ecsTaskExecutionRole";
 /// The app container's image when none is given: the AWS CLI, which proves the wiring.
 pub const DEFAULT_APP_IMAGE: &str = "public.ecr.aws/aws-cli/aws-cli:latest";
-pub const DEFAULT_FAMILY: &str = "rolehop-cross-account";
 /// Where rolehop listens in the task (loopback: the SDKs accept plain http only there).
 pub const LISTEN: &str = "127.0.0.1:9911";
 

@@ -20,9 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::{RoleConfig, RoleSource, duration_problem, read_policy_file};
-use crate::arn::{RoleArn, is_iam_name_char};
+use crate::arn::RoleArn;
 use crate::chain::{self, DEFAULT_DURATION_SECS, SessionName, SessionOptions};
 use crate::credentials::Secret;
+use crate::role_name;
 use crate::source::SourceKind;
 
 const ROLE_ARN: &str = "role_arn";
@@ -468,7 +469,7 @@ fn profile_name(header: &str) -> Result<Option<String>, String> {
     } else {
         return Ok(None);
     };
-    if name.is_empty() || name.len() > 64 || !name.chars().all(is_iam_name_char) {
+    if !role_name::is_servable(name) {
         return Err(format!(
             "profile name `{name}` cannot be served at /v1/credentials/{name}; use 1 to 64 letters, digits and + = , . @ _ -"
         ));

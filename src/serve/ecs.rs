@@ -5,7 +5,7 @@
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::{App, Body, error, json, method_not_allowed};
-use crate::config::DEFAULT_ROLE;
+use crate::role_name::DEFAULT_ROLE;
 
 pub const ROUTE: &str = "/v1/credentials";
 pub const ROLE_ROUTE_PREFIX: &str = "/v1/credentials/";

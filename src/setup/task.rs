@@ -20,7 +20,7 @@ const APP: &str = "app";
 /// `/v1/credentials`), the hops before it `hop1`, `hop2`...
 pub fn profile_name(setup: &Setup, index: usize) -> String {
     if index + 1 == setup.hops.len() {
-        crate::config::DEFAULT_ROLE.into()
+        crate::role_name::DEFAULT_ROLE.into()
     } else {
         format!("hop{}", index + 1)
     }
@@ -38,7 +38,7 @@ pub fn config_text(setup: &Setup) -> String {
     let mut out = String::new();
     for (i, hop) in setup.hops.iter().enumerate() {
         let name = profile_name(setup, i);
-        if name == crate::config::DEFAULT_ROLE {
+        if name == crate::role_name::DEFAULT_ROLE {
             out.push_str("[default]\n");
         } else {
             out.push_str(&format!("[profile {name}]\n"));
@@ -175,7 +175,7 @@ pub fn aws_config(setup: &Setup) -> String {
     );
     for (i, hop) in setup.hops.iter().enumerate() {
         let rolehop_profile = profile_name(setup, i);
-        let aws_profile = if rolehop_profile == crate::config::DEFAULT_ROLE {
+        let aws_profile = if rolehop_profile == crate::role_name::DEFAULT_ROLE {
             "cross-account".to_owned()
         } else {
             rolehop_profile.clone()
