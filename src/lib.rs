@@ -37,5 +37,6 @@ pub mod roles;
 pub mod serve;
 pub mod setup;
 pub mod source;
+pub mod suggest;
 pub mod task_metadata;
 pub mod token;

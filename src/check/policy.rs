@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::findings::{Finding, Status};
-use crate::config::file::edit_distance;
+use crate::suggest::edit_distance;
 
 const TOP_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
 const STATEMENT_ELEMENTS: [&str; 9] = [

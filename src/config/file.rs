@@ -25,6 +25,7 @@ use crate::chain::{self, DEFAULT_DURATION_SECS, SessionName, SessionOptions};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
+use crate::suggest::edit_distance;
 
 const ROLE_ARN: &str = "role_arn";
 const SOURCE_PROFILE: &str = "source_profile";
@@ -502,30 +503,6 @@ fn unknown_key_problem(key: &str) -> Option<String> {
     }
 }
 
-/// Edit distance with adjacent transpositions counted as one edit.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// The INI layer: sections of `key = value` lines. Comments start with `#` or `;`; an indented
 /// line continues the previous value (how `s3 =` blocks and multi-line policies are written).
 fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
@@ -844,13 +821,5 @@ region = us-east-1
     fn a_file_without_roles_says_so() {
         let errs = parse_with("[default]\nregion = us-east-1\n", ECS_ENV).unwrap_err();
         assert!(errs[0].contains("no profile has a role_arn"), "{errs:?}");
-    }
-
-    #[test]
-    fn edit_distance_counts_transpositions_once() {
-        assert_eq!(edit_distance("role_arn", "role_arn"), 0);
-        assert_eq!(edit_distance("rloe_arn", "role_arn"), 1);
-        assert_eq!(edit_distance("externalid", "external_id"), 1);
-        assert!(edit_distance("region", "role_arn") > 2);
     }
 }
