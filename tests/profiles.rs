@@ -265,3 +265,58 @@ async fn the_config_can_come_from_the_environment_for_task_definitions() {
         "{stderr}"
     );
 }
+
+/// Runs `rolehop serve --config` on `text` with its address space capped at 256 MiB:
+/// (exit code, stderr).
+async fn serve_config_capped(text: &str) -> (i32, String) {
+    use crate::support::rolehop::{BIN, Workdir, base_env};
+    let work = Workdir::new();
+    let config = work.path("rolehop.config");
+    std::fs::write(&config, text).unwrap();
+    let token = work.path("token").display().to_string();
+    let script = format!(
+        "ulimit -v 262144; exec \"$0\" serve --config '{}' --token-file '{token}'",
+        config.display()
+    );
+    let mut env = base_env(work.dir.path());
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".to_owned(), "AKIDEXAMPLE".to_owned()),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            "not-a-secret".to_owned(),
+        ),
+    ]);
+    let (code, _, stderr) = crate::support::run_process(
+        std::path::Path::new("/bin/sh"),
+        &["-c", &script, BIN],
+        &env,
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    (code, stderr)
+}
+
+/// A config file is often pasted together from a credentials file: a line without `=` may be a
+/// secret key, and a runaway key may be megabytes long. The error names the line, never echoes
+/// its text, and the "did you mean" suggestion stays cheap (within the 256 MiB cap, where
+/// comparing a 2 MB key against every known key would take hundreds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_errors_name_lines_without_echoing_them_and_long_keys_stay_cheap() {
+    const ROLE: &str = "[profile a]\nrole_arn = arn:aws:iam::555566667777:role/a\ncredential_source = Environment\n";
+    const PASTED: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let (code, stderr) = serve_config_capped(&format!("{ROLE}{PASTED}\n")).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(!stderr.contains(&PASTED[..8]), "{stderr}");
+    assert!(stderr.contains("rolehop.config:4: "), "{stderr}");
+
+    let long_key = format!("rolehop_{}", "x".repeat(2 * 1024 * 1024));
+    let (code, stderr) = serve_config_capped(&format!("{ROLE}{long_key} = 1\n")).await;
+    let head = &stderr[..stderr.len().min(2000)];
+    assert_eq!(code, 64, "{head}");
+    assert!(
+        stderr.len() < 2000,
+        "stderr is {} bytes: {head}",
+        stderr.len()
+    );
+    assert!(stderr.contains("rolehop.config:4: "), "{head}");
+}

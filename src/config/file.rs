@@ -488,6 +488,7 @@ fn unknown_key_problem(key: &str) -> Option<String> {
         .map(|k| (edit_distance(key, k), *k))
         .min()
         .filter(|(d, k)| *d <= 2 || (key.starts_with("rolehop") && k.starts_with("rolehop")));
+    let key = shown(key);
     match closest {
         Some((_, known)) => Some(format!("unknown key `{key}`; did you mean `{known}`?")),
         None if key.starts_with("rolehop") => Some(format!(
@@ -500,6 +501,14 @@ fn unknown_key_problem(key: &str) -> Option<String> {
                 .join(", ")
         )),
         None => None,
+    }
+}
+
+/// A key as errors show it: at most 64 characters, so a runaway line cannot flood the log.
+fn shown(key: &str) -> String {
+    match key.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}...", &key[..cut]),
+        None => key.to_owned(),
     }
 }
 
@@ -539,9 +548,10 @@ fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
             continue;
         }
         let Some((key, value)) = trimmed.split_once('=') else {
+            // Never echoed: a line pasted from a credentials file may be a secret key.
             errors.push((
                 line,
-                format!("expected `key = value`, found `{}`", truncate(trimmed, 40)),
+                "expected `key = value` (the line is not shown, as it may hold a secret)".into(),
             ));
             continue;
         };
@@ -567,13 +577,6 @@ fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
     } else {
         Err(errors)
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    format!("{}...", s.chars().take(max).collect::<String>())
 }
 
 #[cfg(test)]
@@ -767,7 +770,8 @@ role_arn = arn:aws:iam::555566667777:role/g
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs[0].contains(":1: `role_arn` comes before any [profile NAME] section"));
         assert!(errs[1].contains(":2: section header is missing its closing `]`"));
-        assert!(errs[2].contains(":4: expected `key = value`, found `just words`"));
+        assert!(errs[2].contains(":4: expected `key = value`"));
+        assert!(!errs[2].contains("just words"), "{errs:?}");
     }
 
     #[test]
