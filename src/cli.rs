@@ -199,6 +199,33 @@ pub struct RoleArgs {
     pub policy_arns: Vec<String>,
 }
 
+impl RoleArgs {
+    /// The role flags as `serve` reads them from these `ROLEHOP_*` variables alone (a task
+    /// definition's environment), through the same flag definitions: lists split the same way,
+    /// and this process's own environment is never read.
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+
+        #[derive(Debug, Parser)]
+        struct Only {
+            #[command(flatten)]
+            roles: RoleArgs,
+        }
+        let mut argv = vec!["rolehop".to_owned()];
+        for arg in Only::command().get_arguments() {
+            if let (Some(name), Some(long)) =
+                (arg.get_env().and_then(|e| e.to_str()), arg.get_long())
+                && let Some(value) = var(name)
+            {
+                argv.push(format!("--{long}={value}"));
+            }
+        }
+        let command = Only::command().mut_args(|a| a.env(None::<&str>));
+        let matches = command.try_get_matches_from(argv)?;
+        Only::from_arg_matches(&matches).map(|o| o.roles)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -574,4 +601,38 @@ pub struct SetupArgs {
     /// Overwrite files in --out that differ from what setup writes.
     #[arg(long, env = "ROLEHOP_SETUP_FORCE", help_heading = "Output")]
     pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_args_from_variables_read_them_as_the_flags_do() {
+        let vars = [
+            ("ROLEHOP_ROLE_ARN", "arn:aws:iam::555566667777:role/x"),
+            ("ROLEHOP_TAGS", "Project=blue,Cost=42"),
+            ("ROLEHOP_DURATION", "900"),
+            ("ROLEHOP_EXTERNAL_ID", "Partner-7"),
+        ];
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let args = RoleArgs::from_vars(&var).unwrap();
+        assert_eq!(
+            args.role_arn.as_deref(),
+            Some("arn:aws:iam::555566667777:role/x")
+        );
+        assert_eq!(args.tags, ["Project=blue", "Cost=42"]);
+        assert_eq!(args.duration, Some(900));
+        assert_eq!(
+            args.external_id.as_ref().map(Secret::expose),
+            Some("Partner-7")
+        );
+        assert_eq!(args.config, None);
+        let bad = |name: &str| (name == "ROLEHOP_DURATION").then(|| "soon".to_owned());
+        assert!(RoleArgs::from_vars(&bad).is_err());
+    }
 }

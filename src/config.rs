@@ -2,21 +2,19 @@
 //! problem is reported at once, each as one sentence that names the fix.
 
 pub mod file;
+pub mod role;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
 use std::time::Duration;
 
 use crate::arn::RoleArn;
-use crate::chain::{
-    self, CHAINED_MAX_DURATION_SECS, DEFAULT_DURATION_SECS, MAX_DURATION_SECS, MIN_DURATION_SECS,
-    SessionName, SessionOptions,
-};
+use crate::chain::{SessionName, SessionOptions};
 use crate::cli::{LogFormat, RoleArgs, ServeArgs};
 use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
 use crate::source::SourceKind;
 use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
+use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
 /// Test-only: divides refresh timing so fault tests run many cycles of short credentials.
@@ -250,92 +248,37 @@ fn roles_from_flags(
         errors.push(e);
         SourceKind::DefaultChain
     });
-    let role_arn = match args.role_arn.as_deref() {
-        None => {
-            errors.push("--role-arn (or ROLEHOP_ROLE_ARN) is required: the ARN of the role to assume in the destination account; or give --config FILE".into());
-            None
+    match raw_role(args).validate(Some(RoleSource::Credentials(source))) {
+        Ok(role) => vec![role],
+        Err(problems) => {
+            errors.extend(problems.into_iter().map(|p| p.message));
+            Vec::new()
         }
-        Some(raw) => raw
-            .parse::<RoleArn>()
-            .map_err(|e| errors.push(e.to_string()))
-            .ok(),
-    };
-    if let Some(Err(e)) = args
-        .external_id
-        .as_ref()
-        .map(|e| chain::validate_external_id(e.expose()))
-    {
-        errors.push(format!("--external-id: {e}"));
     }
-    let session_name = args.session_name.as_deref().and_then(|s| {
-        SessionName::parse(s)
-            .map_err(|e| errors.push(format!("--session-name: {e}")))
-            .ok()
-    });
-    let duration_secs = args.duration.unwrap_or(DEFAULT_DURATION_SECS);
-    errors.extend(
-        duration_problem(duration_secs, &RoleSource::Credentials(source.clone()))
-            .map(|p| format!("--duration {p}")),
-    );
-    let mut options = SessionOptions {
+}
+
+/// The role flags as one [`RawRole`], each field marked with its flag.
+fn raw_role(args: &RoleArgs) -> RawRole {
+    let flag = |value, name| Field::new(value, Origin::Flag(name));
+    RawRole {
+        name: DEFAULT_ROLE.into(),
+        origin: RoleOrigin::Flags,
+        role_arn: args.role_arn.clone().map(|v| flag(v, "--role-arn")),
+        external_id: args
+            .external_id
+            .clone()
+            .map(|v| Field::new(v, Origin::Flag("--external-id"))),
+        session_name: args.session_name.clone().map(|v| flag(v, "--session-name")),
+        duration: args.duration.map(|v| flag(v.to_string(), "--duration")),
+        tags: Some(Field::new(args.tags.clone(), Origin::Flag("--tag"))),
         transitive_tag_keys: args.transitive_tag_keys.clone(),
         source_identity: args.source_identity.clone(),
+        policy: args
+            .policy_file
+            .clone()
+            .map(|p| Field::new(PolicyInput::File(p), Origin::Flag("--policy-file"))),
         policy_arns: args.policy_arns.clone(),
-        ..SessionOptions::default()
-    };
-    for raw in &args.tags {
-        match chain::parse_tag(raw) {
-            Ok(tag) => options.tags.push(tag),
-            Err(e) => errors.push(format!("--tag: {e}")),
-        }
     }
-    if let Some(path) = &args.policy_file {
-        match read_policy_file(path) {
-            Ok(policy) => options.policy = Some(policy),
-            Err(e) => errors.push(format!("--policy-file: {e}")),
-        }
-    }
-    errors.extend(options.problems());
-    match role_arn {
-        Some(role_arn) => vec![RoleConfig {
-            name: DEFAULT_ROLE.into(),
-            role_arn,
-            external_id: args.external_id.clone(),
-            session_name,
-            duration_secs,
-            options,
-            source: RoleSource::Credentials(source),
-        }],
-        None => Vec::new(),
-    }
-}
-
-/// Reads and compacts an inline session policy file.
-pub fn read_policy_file(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    SessionOptions::compact_policy(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// What is wrong with `secs` as the duration of a role with this source, as the tail of a
-/// sentence that starts with the flag or key.
-pub fn duration_problem(secs: u32, source: &RoleSource) -> Option<String> {
-    if !(MIN_DURATION_SECS..=MAX_DURATION_SECS).contains(&secs) {
-        return Some(format!(
-            "{secs} is out of range; STS accepts {MIN_DURATION_SECS} to {MAX_DURATION_SECS} seconds"
-        ));
-    }
-    if secs <= CHAINED_MAX_DURATION_SECS {
-        return None;
-    }
-    let caller = match source {
-        RoleSource::Credentials(kind) if kind.is_role_session() => kind.describe(),
-        RoleSource::Credentials(_) => return None,
-        RoleSource::Profile(name) => format!("profile {name}"),
-    };
-    Some(format!(
-        "{secs} is over STS's one-hour limit for role chaining: the source ({caller}) is a role session, so use {CHAINED_MAX_DURATION_SECS} or less"
-    ))
 }
 
 /// `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).

@@ -19,9 +19,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::{RoleConfig, RoleSource, duration_problem, read_policy_file};
-use crate::arn::RoleArn;
-use crate::chain::{self, DEFAULT_DURATION_SECS, SessionName, SessionOptions};
+use super::role::{Field, Origin, PolicyInput, RawRole, RoleOrigin, split_list};
+use super::{RoleConfig, RoleSource};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
@@ -124,6 +123,12 @@ impl Profile {
 
     fn line_of(&self, key: &str) -> usize {
         self.keys.get(key).map_or(self.line, |(_, l)| *l)
+    }
+
+    /// The value of `key` with where it was written.
+    fn field(&self, key: &'static str) -> Option<Field<String>> {
+        let (value, line) = self.keys.get(key)?;
+        Some(Field::new(value.clone(), Origin::Key { key, line: *line }))
     }
 }
 
@@ -258,17 +263,12 @@ fn profile_role(
     served: &HashMap<&str, &Profile>,
     report: &mut dyn FnMut(usize, String),
 ) -> Option<RoleConfig> {
-    let before = std::cell::Cell::new(0usize);
+    let reported = std::cell::Cell::new(false);
     let mut fail = |line: usize, msg: String| {
-        before.set(before.get() + 1);
+        reported.set(true);
         report(line, msg);
     };
     let name = &p.name;
-    let role_arn = p.get(ROLE_ARN).and_then(|raw| {
-        raw.parse::<RoleArn>()
-            .map_err(|e| fail(p.line_of(ROLE_ARN), e.to_string()))
-            .ok()
-    });
     let source = match (p.get(CREDENTIAL_SOURCE), p.get(SOURCE_PROFILE)) {
         (Some(_), Some(_)) => {
             fail(
@@ -296,77 +296,49 @@ fn profile_role(
         // Reported by chain_problems, which sees the whole chain.
         (None, None) => None,
     };
-    if let Some(Err(e)) = p.get(EXTERNAL_ID).map(chain::validate_external_id) {
-        fail(p.line_of(EXTERNAL_ID), e);
-    }
-    let session_name = p.get(SESSION_NAME).and_then(|s| {
-        SessionName::parse(s)
-            .map_err(|e| fail(p.line_of(SESSION_NAME), e))
-            .ok()
-    });
-    let duration_secs = match p.get(DURATION) {
-        None => DEFAULT_DURATION_SECS,
-        Some(raw) => raw.parse::<u32>().unwrap_or_else(|_| {
+    let policy = match (p.field(POLICY), p.field(POLICY_FILE)) {
+        (Some(_), Some(file)) => {
             fail(
-                p.line_of(DURATION),
-                format!("duration_seconds `{raw}` is not a whole number of seconds"),
-            );
-            DEFAULT_DURATION_SECS
-        }),
-    };
-    if let Some(problem) = source
-        .as_ref()
-        .and_then(|s| duration_problem(duration_secs, s))
-    {
-        fail(p.line_of(DURATION), format!("duration_seconds {problem}"));
-    }
-    let mut options = SessionOptions {
-        transitive_tag_keys: list(p.get(TRANSITIVE)),
-        source_identity: p.get(SOURCE_IDENTITY).map(str::to_owned),
-        policy_arns: list(p.get(POLICY_ARNS)),
-        ..SessionOptions::default()
-    };
-    for raw in list(p.get(TAGS)) {
-        match chain::parse_tag(&raw) {
-            Ok(tag) => options.tags.push(tag),
-            Err(e) => fail(p.line_of(TAGS), e),
-        }
-    }
-    options.policy = match (p.get(POLICY), p.get(POLICY_FILE)) {
-        (Some(_), Some(_)) => {
-            fail(
-                p.line_of(POLICY_FILE),
+                file.origin.line().unwrap_or(p.line),
                 format!(
                     "profile {name} sets both rolehop_policy and rolehop_policy_file; keep one"
                 ),
             );
             None
         }
-        (Some(json), None) => SessionOptions::compact_policy(json)
-            .map_err(|e| fail(p.line_of(POLICY), e))
-            .ok(),
-        (None, Some(file)) => {
-            let file = relative_to(path, file);
-            read_policy_file(&file)
-                .map_err(|e| fail(p.line_of(POLICY_FILE), e))
-                .ok()
-        }
+        (Some(json), None) => Some(Field::new(PolicyInput::Inline(json.value), json.origin)),
+        (None, Some(file)) => Some(Field::new(
+            PolicyInput::File(relative_to(path, &file.value)),
+            file.origin,
+        )),
         (None, None) => None,
     };
-    for problem in options.problems() {
-        fail(p.line, format!("profile {name}: {problem}"));
-    }
-    match (role_arn, source) {
-        (Some(role_arn), Some(source)) if before.get() == 0 => Some(RoleConfig {
-            name: name.clone(),
-            role_arn,
-            external_id: p.get(EXTERNAL_ID).map(Secret::new),
-            session_name,
-            duration_secs,
-            options,
-            source,
-        }),
-        _ => None,
+    let raw = RawRole {
+        name: name.clone(),
+        origin: RoleOrigin::Profile { line: p.line },
+        role_arn: p.field(ROLE_ARN),
+        external_id: p
+            .field(EXTERNAL_ID)
+            .map(|f| Field::new(Secret::new(f.value), f.origin)),
+        session_name: p.field(SESSION_NAME),
+        duration: p.field(DURATION),
+        tags: p
+            .field(TAGS)
+            .map(|f| Field::new(split_list(&f.value), f.origin)),
+        transitive_tag_keys: split_list(p.get(TRANSITIVE).unwrap_or_default()),
+        source_identity: p.get(SOURCE_IDENTITY).map(str::to_owned),
+        policy,
+        policy_arns: split_list(p.get(POLICY_ARNS).unwrap_or_default()),
+    };
+    match raw.validate(source) {
+        Ok(role) if !reported.get() => Some(role),
+        Ok(_) => None,
+        Err(problems) => {
+            for problem in problems {
+                fail(problem.line.unwrap_or(p.line), problem.message);
+            }
+            None
+        }
     }
 }
 
@@ -437,16 +409,6 @@ fn in_chain_order(mut roles: BTreeMap<String, RoleConfig>) -> Vec<RoleConfig> {
         }
     }
     ordered
-}
-
-fn list(value: Option<&str>) -> Vec<String> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn relative_to(config: &Path, file: &str) -> PathBuf {
@@ -582,6 +544,7 @@ fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::SessionName;
 
     const ECS_ENV: &[(&str, &str)] = &[(
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",

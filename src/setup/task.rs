@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use super::{File, LISTEN, Setup};
 use crate::chain::Tag;
 use crate::cli::RoleArgs;
-use crate::credentials::Secret;
 
 pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
 pub const AWS_CONFIG_FILE: &str = "aws-config";
@@ -215,18 +214,13 @@ pub fn rolehop_config_problems(setup: &Setup, files: &[File]) -> Vec<String> {
         })
         .collect();
     let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let list = |name: &str| -> Vec<String> {
-        var(name)
-            .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
-            .unwrap_or_default()
-    };
-    let args = RoleArgs {
-        config_text: var("ROLEHOP_CONFIG_TEXT").map(Secret::new),
-        role_arn: var("ROLEHOP_ROLE_ARN"),
-        external_id: var("ROLEHOP_EXTERNAL_ID").map(Secret::new),
-        tags: list("ROLEHOP_TAGS"),
-        source_identity: var("ROLEHOP_SOURCE_IDENTITY"),
-        ..RoleArgs::default()
+    let args = match RoleArgs::from_vars(&var) {
+        Ok(args) => args,
+        Err(e) => {
+            return vec![format!(
+                "the generated task definition's rolehop configuration is refused by rolehop serve: {e}"
+            )];
+        }
     };
     let env = |name: &str| {
         (name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/credentials/setup".into())
