@@ -14,7 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::cli::ClientArgs;
 use crate::credentials::{Credentials, Secret};
 use crate::role_name;
-use crate::token::ENV_ROLEHOP_TOKEN;
+use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError};
 
 /// A request to the running rolehop gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,14 +58,14 @@ impl ClientConfig {
         if !role_name::is_servable(&args.role) {
             errors.push(format!("--role `{}` is not a role name rolehop can serve; use the profile name from its configuration", args.role));
         }
-        let token = match (&args.token_file, env(ENV_ROLEHOP_TOKEN)) {
-            (Some(path), None) => Some(ClientToken::File(path.clone())),
-            (None, Some(value)) => Some(ClientToken::Value(Secret::new(value))),
-            (Some(_), Some(_)) => {
-                errors.push(format!("both --token-file (ROLEHOP_TOKEN_FILE) and {ENV_ROLEHOP_TOKEN} are set; keep one"));
+        let token = match token::choose(args.token_file.as_deref(), env(ENV_ROLEHOP_TOKEN)) {
+            Ok(TokenChoice::File(path)) => Some(ClientToken::File(path)),
+            Ok(TokenChoice::Env(value)) => Some(ClientToken::Value(value)),
+            Err(TokenChoiceError::Both) => {
+                errors.push(TokenChoiceError::Both.to_string());
                 None
             }
-            (None, None) => {
+            Err(TokenChoiceError::Neither) => {
                 errors.push(format!("rolehop's token is needed: pass --token-file FILE (ROLEHOP_TOKEN_FILE) or set {ENV_ROLEHOP_TOKEN}"));
                 None
             }

@@ -13,7 +13,7 @@ use crate::cli::{LogFormat, RoleArgs, ServeArgs};
 use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
 use crate::source::SourceKind;
-use crate::token::{ENV_ROLEHOP_TOKEN, TokenSource};
+use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError, TokenSource};
 use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
@@ -148,14 +148,14 @@ impl ServeConfig {
             }
         }
 
-        let token = match (&args.token_file, env(ENV_ROLEHOP_TOKEN).is_some()) {
-            (Some(path), false) => Some(TokenSource::File(path.clone())),
-            (None, true) => Some(TokenSource::Env),
-            (Some(_), true) => {
-                errors.push(format!("both --token-file (ROLEHOP_TOKEN_FILE) and {ENV_ROLEHOP_TOKEN} are set; keep one"));
+        let token = match token::choose(args.token_file.as_deref(), env(ENV_ROLEHOP_TOKEN)) {
+            Ok(TokenChoice::File(path)) => Some(TokenSource::File(path)),
+            Ok(TokenChoice::Env(_)) => Some(TokenSource::Env),
+            Err(TokenChoiceError::Both) => {
+                errors.push(TokenChoiceError::Both.to_string());
                 None
             }
-            (None, false) => {
+            Err(TokenChoiceError::Neither) => {
                 errors.push(format!("rolehop needs a token for its clients: pass --token-file PATH (created if missing) or set {ENV_ROLEHOP_TOKEN}"));
                 None
             }

@@ -28,6 +28,38 @@ pub enum TokenSource {
     Env,
 }
 
+/// Which of `--token-file` and `ROLEHOP_TOKEN` is given: the one rule for the server and its
+/// clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenChoice {
+    File(PathBuf),
+    /// `ROLEHOP_TOKEN`'s value.
+    Env(Secret),
+}
+
+/// Not exactly one of `--token-file` and `ROLEHOP_TOKEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenChoiceError {
+    #[error("both --token-file (ROLEHOP_TOKEN_FILE) and {ENV_ROLEHOP_TOKEN} are set; keep one")]
+    Both,
+    /// The server and the clients each say what the token is for.
+    #[error("neither --token-file (ROLEHOP_TOKEN_FILE) nor {ENV_ROLEHOP_TOKEN} is set")]
+    Neither,
+}
+
+/// Exactly one of `--token-file` and `ROLEHOP_TOKEN` (its value from `env_value`).
+pub fn choose(
+    token_file: Option<&Path>,
+    env_value: Option<String>,
+) -> Result<TokenChoice, TokenChoiceError> {
+    match (token_file, env_value) {
+        (Some(path), None) => Ok(TokenChoice::File(path.to_owned())),
+        (None, Some(value)) => Ok(TokenChoice::Env(Secret::new(value))),
+        (Some(_), Some(_)) => Err(TokenChoiceError::Both),
+        (None, None) => Err(TokenChoiceError::Neither),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error(
