@@ -1,4 +1,5 @@
-//! IAM role ARNs: `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
+//! IAM role ARNs, `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, and managed policy ARNs,
+//! `arn:PARTITION:iam::(ACCOUNT|aws):policy/[PATH/]NAME`.
 //!
 //! Parsing is strict and its errors say which field is wrong and what it should look like,
 //! because a typo in a role ARN otherwise surfaces only as STS's generic "not authorized".
@@ -134,6 +135,44 @@ impl FromStr for RoleArn {
             partition_len: partition.len(),
         })
     }
+}
+
+/// What is wrong with a managed policy ARN (`arn:PARTITION:iam::(ACCOUNT|aws):policy/[PATH/]NAME`),
+/// as the tail of a sentence that starts with the ARN; `None` when it is valid. The one rule for
+/// session policy ARNs and for the policy ARNs `check` reads.
+pub fn policy_arn_problem(arn: &str) -> Option<String> {
+    let f: Vec<&str> = arn.split(':').collect();
+    if f.len() != 6 {
+        return Some(format!(
+            "has {} colon-separated fields instead of 6",
+            f.len()
+        ));
+    }
+    if f[0] != "arn" || !(f[1] == "aws" || f[1].starts_with("aws-")) {
+        return Some("does not start with arn:aws:".into());
+    }
+    if f[2] != "iam" {
+        return Some(format!("names service `{}` where `iam` belongs", f[2]));
+    }
+    if !f[3].is_empty() {
+        return Some(format!(
+            "has `{}` in the region field, which is empty in IAM ARNs",
+            f[3]
+        ));
+    }
+    if f[4] != "aws" && !(f[4].len() == 12 && f[4].bytes().all(|b| b.is_ascii_digit())) {
+        return Some(format!(
+            "has account `{}`, which is neither `aws` (AWS-managed) nor 12 digits",
+            f[4]
+        ));
+    }
+    let Some(path) = f[5].strip_prefix("policy/") else {
+        return Some(format!("has resource `{}`, which is not policy/NAME", f[5]));
+    };
+    if path.is_empty() || !path.chars().all(|c| is_iam_name_char(c) || c == '/') {
+        return Some("has an empty or invalid policy name".into());
+    }
+    None
 }
 
 #[cfg(test)]

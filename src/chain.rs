@@ -12,7 +12,7 @@ use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::arn::{RoleArn, is_iam_name_char};
+use crate::arn::{RoleArn, is_iam_name_char, policy_arn_problem};
 use crate::cache::{Cell, Fetch, FetchError, FetchFuture};
 use crate::credentials::{Credentials, Secret};
 use crate::metrics::AssumeRoleTimes;
@@ -216,28 +216,6 @@ fn tag_text_problem(text: &str, min: usize, max: usize) -> Option<String> {
         })
 }
 
-fn policy_arn_problem(arn: &str) -> Option<&'static str> {
-    let fields: Vec<&str> = arn.split(':').collect();
-    if fields.len() != 6 {
-        return Some("does not have 6 colon-separated fields");
-    }
-    if fields[0] != "arn"
-        || !fields[1].starts_with("aws")
-        || fields[2] != "iam"
-        || !fields[3].is_empty()
-    {
-        return Some("is not an IAM ARN (arn:aws:iam::...)");
-    }
-    let account = fields[4];
-    if account != "aws" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
-        return Some("has an account field that is neither `aws` nor 12 digits");
-    }
-    if !fields[5].starts_with("policy/") || fields[5].len() <= "policy/".len() {
-        return Some("does not name a policy/");
-    }
-    None
-}
-
 /// Everything one AssumeRole call needs besides the caller's credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
@@ -261,6 +239,16 @@ pub fn sts_config(sdk: &aws_config::SdkConfig) -> aws_sdk_sts::Config {
                 .build(),
         )
         .build()
+}
+
+/// An STS client on [`sts_config`]'s settings, signing with `caller`: every STS call rolehop
+/// makes (AssumeRole, and `check`'s GetCallerIdentity) goes through one.
+pub fn sts_client(sts: &aws_sdk_sts::Config, caller: &Credentials) -> aws_sdk_sts::Client {
+    let config = sts
+        .to_builder()
+        .credentials_provider(caller.to_sdk("rolehop"))
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
 }
 
 /// A hop as a [`Fetch`]: caller credentials from `upstream`, then AssumeRole.
@@ -331,12 +319,8 @@ async fn assume(
     sts: &aws_sdk_sts::Config,
     times: Option<&AssumeRoleTimes>,
 ) -> Result<Credentials, AssumeError> {
-    let config = sts
-        .to_builder()
-        .credentials_provider(caller.to_sdk("rolehop"))
-        .build();
     let started = std::time::Instant::now();
-    let sent = aws_sdk_sts::Client::from_conf(config)
+    let sent = sts_client(sts, caller)
         .assume_role()
         .role_arn(hop.role_arn.as_str())
         .role_session_name(hop.session_name.as_str())
@@ -609,8 +593,8 @@ mod tests {
             "`PROJECT` appears twice",
             "transitive tag key `Missing` is not one of the session tags",
             "source identity `x` must be 2 to 64",
-            "`arn:aws:iam:aws:policy/X` does not have 6 colon-separated fields",
-            "`arn:aws:iam::aws:role/X` does not name a policy/",
+            "`arn:aws:iam:aws:policy/X` has 5 colon-separated fields instead of 6",
+            "`arn:aws:iam::aws:role/X` has resource `role/X`, which is not policy/NAME",
         ] {
             assert!(
                 problems.contains(expected),
