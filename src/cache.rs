@@ -38,16 +38,92 @@ pub trait Fetch: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// A failed fetch, already phrased for the user: what failed and what to do.
+/// What kind of failure a fetch met: what the logs and `/metrics` tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum FetchErrorKind {
+    /// The service answered no: denied, invalid, expired caller (STS's code says which).
+    Refused,
+    /// The service is throttling this account.
+    Throttled,
+    /// No answer: connection refused, DNS, timeout, or a server-side fault.
+    Unreachable,
+    /// An answer that holds no usable credential.
+    Malformed,
+    /// The cell this one chains from has no credential to give.
+    Upstream,
+    /// The task's own credentials could not be had.
+    Source,
+    /// A credential that would expire too soon to be served.
+    Expiring,
+    /// The fetch did not finish in time.
+    TimedOut,
+    /// The fetch panicked (a rolehop bug).
+    Crashed,
+}
+
+impl FetchErrorKind {
+    pub const ALL: [FetchErrorKind; 9] = [
+        FetchErrorKind::Refused,
+        FetchErrorKind::Throttled,
+        FetchErrorKind::Unreachable,
+        FetchErrorKind::Malformed,
+        FetchErrorKind::Upstream,
+        FetchErrorKind::Source,
+        FetchErrorKind::Expiring,
+        FetchErrorKind::TimedOut,
+        FetchErrorKind::Crashed,
+    ];
+
+    /// The kind as a log field and metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            FetchErrorKind::Refused => "refused",
+            FetchErrorKind::Throttled => "throttled",
+            FetchErrorKind::Unreachable => "unreachable",
+            FetchErrorKind::Malformed => "malformed",
+            FetchErrorKind::Upstream => "upstream",
+            FetchErrorKind::Source => "source",
+            FetchErrorKind::Expiring => "expiring",
+            FetchErrorKind::TimedOut => "timed_out",
+            FetchErrorKind::Crashed => "crashed",
+        }
+    }
+}
+
+/// A failed fetch: its kind, the service's own error code when it answered, and the sentence
+/// for the user (what failed and what to do).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct FetchError(pub String);
+#[error("{message}")]
+pub struct FetchError {
+    pub kind: FetchErrorKind,
+    /// The service's error code (STS's `AccessDenied`, `Throttling`, ...), when it answered.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl FetchError {
+    pub fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Compares the sentence.
+impl PartialEq<str> for FetchError {
+    fn eq(&self, other: &str) -> bool {
+        self.message == other
+    }
+}
 
 /// Why a cell has no credential to hand out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unavailable {
     #[error("no valid credential for `{cell}` yet; the last attempt failed: {error}")]
-    Failed { cell: String, error: String },
+    Failed { cell: String, error: FetchError },
     #[error("no valid credential for `{cell}`: still waiting for the first refresh to finish")]
     Waiting { cell: String },
 }
@@ -156,7 +232,7 @@ struct State {
     requested: bool,
     /// Completed fetch attempts, successful or not.
     attempts: u64,
-    last_error: Option<String>,
+    last_error: Option<FetchError>,
 }
 
 /// A cached, self-refreshing credential.
@@ -419,15 +495,18 @@ impl Cell {
                     });
                     delay
                 }
-                Err(FetchError(error)) => {
+                Err(error) => {
                     failures = failures.saturating_add(1);
                     self.counters.failures.fetch_add(1, Relaxed);
+                    self.counters.failures_by_kind[error.kind as usize].fetch_add(1, Relaxed);
                     let delay = self.timing.backoff_delay(failures, rand::rng().random());
                     let still_serving = self.is_ready();
                     tracing::warn!(
                         role = %self.name,
                         fetched = %self.fetcher.describe(),
                         error = %error,
+                        reason = error.kind.label(),
+                        code = error.code.as_deref(),
                         consecutive_failures = failures,
                         retry_in_ms = delay.as_millis() as u64,
                         still_serving,
@@ -474,15 +553,21 @@ impl Cell {
         let mut task = tokio::spawn(async move { me.fetcher.fetch().await });
         match tokio::time::timeout(self.timing.fetch_timeout, &mut task).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(crashed)) => Err(FetchError(format!(
-                "the refresh crashed ({crashed}); this is a rolehop bug, please report it with the log"
-            ))),
+            Ok(Err(crashed)) => Err(FetchError::new(
+                FetchErrorKind::Crashed,
+                format!(
+                    "the refresh crashed ({crashed}); this is a rolehop bug, please report it with the log"
+                ),
+            )),
             Err(_) => {
                 task.abort();
-                Err(FetchError(format!(
-                    "the refresh did not finish within {} s; check that the source and STS answer",
-                    self.timing.fetch_timeout.as_secs()
-                )))
+                Err(FetchError::new(
+                    FetchErrorKind::TimedOut,
+                    format!(
+                        "the refresh did not finish within {} s; check that the source and STS answer",
+                        self.timing.fetch_timeout.as_secs()
+                    ),
+                ))
             }
         }
     }
@@ -493,10 +578,13 @@ impl Cell {
             return Ok(creds);
         }
         let expiration = creds.expiration.map(format_utc).unwrap_or_default();
-        Err(FetchError(format!(
-            "the credential received expires at {expiration}, less than {} seconds from now; rolehop will not serve it and retries (check the clock of this host and the session duration)",
-            self.timing.min_remaining.as_secs()
-        )))
+        Err(FetchError::new(
+            FetchErrorKind::Expiring,
+            format!(
+                "the credential received expires at {expiration}, less than {} seconds from now; rolehop will not serve it and retries (check the clock of this host and the session duration)",
+                self.timing.min_remaining.as_secs()
+            ),
+        ))
     }
 }
 
@@ -505,6 +593,8 @@ impl Cell {
 pub struct CellCounters {
     pub refreshes: AtomicU64,
     pub failures: AtomicU64,
+    /// Failures by [`FetchErrorKind`].
+    pub failures_by_kind: [AtomicU64; FetchErrorKind::ALL.len()],
 }
 
 /// A snapshot of [`CellCounters`].
@@ -512,6 +602,8 @@ pub struct CellCounters {
 pub struct CellStats {
     pub refreshes: u64,
     pub failures: u64,
+    /// Failures by [`FetchErrorKind`], in the order of [`FetchErrorKind::ALL`].
+    pub failures_by_kind: [u64; FetchErrorKind::ALL.len()],
 }
 
 impl CellCounters {
@@ -519,6 +611,7 @@ impl CellCounters {
         CellStats {
             refreshes: self.refreshes.load(Relaxed),
             failures: self.failures.load(Relaxed),
+            failures_by_kind: std::array::from_fn(|i| self.failures_by_kind[i].load(Relaxed)),
         }
     }
 }
@@ -571,7 +664,7 @@ mod tests {
                     .unwrap()
                     .pop_front()
                     .unwrap_or(Err("script ended"));
-                let lifetime = next.map_err(|e| FetchError(e.to_owned()))?;
+                let lifetime = next.map_err(|e| FetchError::new(FetchErrorKind::Refused, e))?;
                 Ok(Credentials {
                     access_key_id: format!("AKID{}", self.calls.load(Ordering::SeqCst)),
                     secret_access_key: Secret::new("s"),
@@ -746,6 +839,13 @@ mod tests {
         );
         assert!(!cell.is_ready());
         assert!(cell.unready_reason().is_some());
+        let stats = cell.stats();
+        assert!(stats.failures > 0);
+        assert_eq!(
+            stats.failures_by_kind[FetchErrorKind::Refused as usize],
+            stats.failures,
+            "each failure counted by its kind"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,7 +13,7 @@ use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::arn::{RoleArn, is_iam_name_char, policy_arn_problem};
-use crate::cache::{Cell, Fetch, FetchError, FetchFuture};
+use crate::cache::{Cell, Fetch, FetchError, FetchErrorKind, FetchFuture};
 use crate::credentials::{Credentials, Secret};
 use crate::metrics::AssumeRoleTimes;
 
@@ -282,24 +282,63 @@ impl AssumeRole {
     async fn assume(&self) -> Result<Credentials, FetchError> {
         let hop = &self.hop;
         let caller = self.upstream.get_for_chaining().await.map_err(|e| {
-            FetchError(format!(
-                "cannot assume {} because its source is unavailable: {e}",
-                hop.role_arn
-            ))
+            FetchError::new(
+                FetchErrorKind::Upstream,
+                format!(
+                    "cannot assume {} because its source is unavailable: {e}",
+                    hop.role_arn
+                ),
+            )
         })?;
         assume(hop, &caller, &self.sts, Some(self.times))
             .await
-            .map_err(|e| FetchError(e.to_string()))
+            .map_err(FetchError::from)
     }
 }
 
-/// A failed AssumeRole: STS's own code when it answered, and the sentence to show.
+/// A failed AssumeRole: its kind, STS's own code when it answered, and the sentence to show.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct AssumeError {
+    pub kind: FetchErrorKind,
     /// STS's error code (`AccessDenied`, `ValidationError`, ...), when STS answered.
     pub code: Option<String>,
     pub message: String,
+}
+
+impl From<AssumeError> for FetchError {
+    fn from(e: AssumeError) -> Self {
+        FetchError {
+            kind: e.kind,
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+/// STS's error codes for throttling.
+const THROTTLING_CODES: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
+/// STS's error codes for a fault on its side.
+const SERVER_FAULT_CODES: [&str; 3] = ["InternalFailure", "InternalError", "ServiceUnavailable"];
+
+/// The kind of a failed AssumeRole call.
+fn kind_of(err: &SdkError<AssumeRoleError>) -> (FetchErrorKind, Option<String>) {
+    match err {
+        SdkError::ServiceError(s) => {
+            let code = aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err());
+            let kind = match code {
+                Some(c) if THROTTLING_CODES.contains(&c) => FetchErrorKind::Throttled,
+                Some(c) if SERVER_FAULT_CODES.contains(&c) => FetchErrorKind::Unreachable,
+                _ if s.raw().status().is_server_error() => FetchErrorKind::Unreachable,
+                _ => FetchErrorKind::Refused,
+            };
+            (kind, code.map(str::to_owned))
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            (FetchErrorKind::Unreachable, None)
+        }
+        _ => (FetchErrorKind::Malformed, None),
+    }
 }
 
 /// One AssumeRole call for `hop` signed with `caller`, outside any cache and unrecorded
@@ -336,17 +375,16 @@ async fn assume(
     if let Some(times) = times {
         times.observe(started.elapsed(), sent.is_ok());
     }
-    let output = sent.map_err(|e| AssumeError {
-        code: match &e {
-            SdkError::ServiceError(s) => {
-                aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err())
-                    .map(str::to_owned)
-            }
-            _ => None,
-        },
-        message: describe_sts_error(hop, &e),
+    let output = sent.map_err(|e| {
+        let (kind, code) = kind_of(&e);
+        AssumeError {
+            kind,
+            code,
+            message: describe_sts_error(hop, &e),
+        }
     })?;
     let fail = |message: String| AssumeError {
+        kind: FetchErrorKind::Malformed,
         code: None,
         message,
     };

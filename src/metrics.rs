@@ -8,6 +8,8 @@
 //!   `rolehop_credential_expiry_seconds{role}` (seconds until the held credential expires,
 //!   negative once it has) and `rolehop_credential_ready{role}`, for every cell: each served
 //!   role and each source (`source:ecs`, ...).
+//! - `rolehop_credential_refresh_failures_by_reason_total{role,reason}`: the failures by kind
+//!   (`throttled` apart from `refused`, ...), a series only once that kind has happened.
 //! - `rolehop_sts_assume_role_duration_seconds{outcome}`: a histogram of AssumeRole round trips.
 //!
 //! Nothing here is secret: role names, counts and times only.
@@ -16,7 +18,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::cache::Cell;
+use crate::cache::{Cell, FetchErrorKind};
 
 /// Upper bounds of the latency buckets, in seconds (`+Inf` is implicit).
 const BOUNDS_SECS: [f64; 12] = [
@@ -249,6 +251,27 @@ pub fn render<'a>(
         for cell in cells.clone() {
             if let Some(v) = value(cell) {
                 let _ = writeln!(out, "{name}{{role=\"{}\"}} {v}", escape(cell.name()));
+            }
+        }
+    }
+
+    let name = "rolehop_credential_refresh_failures_by_reason_total";
+    header(
+        &mut out,
+        name,
+        "counter",
+        "Failed fetches of each credential, by reason: refused, throttled, unreachable, malformed, upstream, source, expiring, timed_out, crashed.",
+    );
+    for cell in cells.clone() {
+        let by_kind = cell.stats().failures_by_kind;
+        for (kind, n) in FetchErrorKind::ALL.iter().zip(by_kind) {
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "{name}{{role=\"{}\",reason=\"{}\"}} {n}",
+                    escape(cell.name()),
+                    kind.label()
+                );
             }
         }
     }

@@ -12,7 +12,7 @@ use aws_config::ecs::EcsCredentialsProvider;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::cache::{Fetch, FetchError, FetchFuture};
+use crate::cache::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 use crate::credentials::Credentials;
 
 pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
@@ -236,12 +236,15 @@ impl Fetch for Source {
         Box::pin(async move {
             match self.provider.provide_credentials().await {
                 Ok(creds) => Ok(Credentials::from_sdk(&creds)),
-                Err(err) => Err(FetchError(format!(
-                    "cannot get the task's own credentials from {}: {}; {}",
-                    self.kind.describe(),
-                    DisplayErrorContext(&err),
-                    self.hint()
-                ))),
+                Err(err) => Err(FetchError::new(
+                    FetchErrorKind::Source,
+                    format!(
+                        "cannot get the task's own credentials from {}: {}; {}",
+                        self.kind.describe(),
+                        DisplayErrorContext(&err),
+                        self.hint()
+                    ),
+                )),
             }
         })
     }

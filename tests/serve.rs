@@ -356,6 +356,17 @@ async fn sts_denial_is_a_503_that_names_the_fix_and_recovers_without_restart() {
         m["rolehop_http_requests_total{listener=\"credentials\",route=\"/v1/credentials\",status=\"503\"}"],
         1.0
     );
+    // The kind and STS's code travel with the failure, to the log and to /metrics.
+    assert!(
+        failures
+            .iter()
+            .all(|f| f["reason"] == "refused" && f["code"] == "AccessDenied"),
+        "{failures:#?}"
+    );
+    assert_eq!(
+        m["rolehop_credential_refresh_failures_by_reason_total{role=\"default\",reason=\"refused\"}"],
+        failures.len() as f64
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -303,7 +303,9 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
         }
         let fetched = async {
             let src = Source::new(kind.clone(), sdk.credentials_provider())?;
-            let creds = crate::cache::Fetch::fetch(&src).await.map_err(|e| e.0)?;
+            let creds = crate::cache::Fetch::fetch(&src)
+                .await
+                .map_err(|e| e.message)?;
             let arn = whoami(&sdk, &creds).await.map_err(|e| {
                 format!("GetCallerIdentity with the source credentials failed: {e}")
             })?;
