@@ -73,6 +73,7 @@ impl Imds {
     }
 
     /// The key in hex, for the tests that check it never leaves (Debug, responses).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn key_hex(&self) -> String {
         hex::encode(self.key)
     }
