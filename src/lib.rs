@@ -1,21 +1,41 @@
 //! rolehop: a credentials sidecar for Amazon ECS tasks that need a role in another account.
 //!
-//! Data flows one way, **source → chain → cache → serve**:
+//! Data flows one way, **source → chain → cache → serve**. Every module, lowest first within
+//! each group; a module imports only modules above it in the flow or beside it, never one that
+//! imports it back.
 //!
+//! The flow:
 //! - [`source`]: the task's own credentials (the ECS container credentials endpoint, or the SDK
-//!   default chain outside ECS).
-//! - [`chain`]: STS AssumeRole hops into the destination role, with STS errors explained.
+//!   default chain outside ECS), and the SDK settings they come with.
+//! - [`chain`]: STS AssumeRole hops into the destination role, with STS errors explained and
+//!   their codes kept.
 //! - [`cache`]: one self-refreshing [`cache::Cell`] per credential; single flight, backoff,
-//!   never serves a credential about to expire.
-//! - [`serve`]: the HTTP listener with the ECS-compatible credentials route and health routes.
+//!   never serves a credential about to expire; failures keep their kind.
+//! - [`roles`]: the running set of cells for a validated list of roles.
+//! - [`serve`]: the HTTP listeners: the ECS-compatible credentials route, the health routes,
+//!   the IMDSv2-compatible listener (`serve::imds`) and `/metrics`.
 //!
-//! Around them: [`cli`] and [`config`] (flags, environment and an AWS-syntax config file into
-//! one validated config),
-//! [`credentials`] (the value and its wire forms, secrets redacted), [`arn`], [`token`] (the
-//! clients' auth token), [`task_metadata`], [`clock`] (wall time through one seam for tests),
-//! [`logging`], [`metrics`] (`/metrics`), [`setup`] (writes a whole cross-account setup, proven
-//! by [`check`]), and [`cmd`] (one module per subcommand). `fuzzing` (hidden) holds the fuzz
-//! targets' entry points.
+//! Values and rules the flow shares:
+//! - [`credentials`]: the credential value and its wire forms, secrets redacted.
+//! - [`arn`]: role and managed-policy ARNs.
+//! - [`role_name`]: the names roles are served under.
+//! - [`token`]: the clients' auth token, and the choice between its file and its variable.
+//! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
+//! - [`metrics`]: the Prometheus exposition of `/metrics`.
+//! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).
+//! - [`files`]: files holding secrets, written whole and private.
+//! - [`suggest`]: "did you mean" for misspelt keys and policy words.
+//! - [`logging`]: tracing to stderr, JSON or text.
+//!
+//! Configuration and commands:
+//! - [`cli`]: the flags, each with its `ROLEHOP_*` twin.
+//! - [`config`]: flags, environment and an AWS-syntax config file into one validated config,
+//!   every problem reported at once.
+//! - [`client`]: the client side of the helper commands (`credential-process`, `exec`, `env`).
+//! - [`check`]: the diagnosis engine of `rolehop check`.
+//! - [`setup`]: writes a whole cross-account setup, proven by [`check`].
+//! - [`cmd`]: one module per subcommand.
+//! - `fuzzing` (hidden, with the `fuzzing` feature): the fuzz targets' entry points.
 
 pub mod arn;
 pub mod cache;
@@ -28,6 +48,7 @@ pub mod cmd;
 pub mod config;
 pub mod credentials;
 pub mod files;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
