@@ -354,7 +354,12 @@ mod tests {
         )
         .unwrap();
         show_debug!("AuthToken", &token);
-        let imds = crate::serve::Imds::new("default".into(), false, Duration::from_secs(1));
+        let imds = crate::serve::Imds::new(
+            "default".into(),
+            false,
+            Duration::from_secs(1),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
         let key = imds.key_hex();
         assert!(!format!("{imds:?} {imds:#?}").contains(&key), "Imds key");
         show_debug!(

@@ -94,6 +94,7 @@ fn routing() -> &'static Routing {
             crate::role_name::DEFAULT_ROLE.into(),
             false,
             serve::imds::MIN_REMAINING,
+            Arc::new(SystemClock),
         );
         let imds_key_hex = imds.key_hex();
         let app = App {

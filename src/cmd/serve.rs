@@ -96,7 +96,7 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         imds: config
             .imds
             .as_ref()
-            .map(|c| Imds::new(c.role.clone(), c.allow_v1, imds_min)),
+            .map(|c| Imds::new(c.role.clone(), c.allow_v1, imds_min, clock.clone())),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

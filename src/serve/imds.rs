@@ -13,7 +13,7 @@
 //! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
 //!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use hmac::{KeyInit, Mac};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -21,6 +21,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use rand::RngCore;
 
 use super::{App, Body};
+use crate::clock::SharedClock;
 
 pub const TOKEN_PATH: &str = "/latest/api/token";
 pub const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
@@ -40,6 +41,7 @@ pub struct Imds {
     allow_v1: bool,
     min_remaining: Duration,
     key: [u8; 32],
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Imds {
@@ -53,8 +55,9 @@ impl std::fmt::Debug for Imds {
 }
 
 impl Imds {
-    /// `min_remaining` is [`MIN_REMAINING`] except under a test time scale.
-    pub fn new(role: String, allow_v1: bool, min_remaining: Duration) -> Self {
+    /// `min_remaining` is [`MIN_REMAINING`] except under a test time scale; `clock` gives the
+    /// wall time tokens and expiries are judged by.
+    pub fn new(role: String, allow_v1: bool, min_remaining: Duration, clock: SharedClock) -> Self {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         Self {
@@ -62,6 +65,7 @@ impl Imds {
             allow_v1,
             min_remaining,
             key,
+            clock,
         }
     }
 
@@ -101,8 +105,9 @@ impl Imds {
     }
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
+fn now_secs(clock: &SharedClock) -> u64 {
+    clock
+        .now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
@@ -165,7 +170,7 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
         return text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
     }
     match req.headers().get(TOKEN_HEADER) {
-        Some(token) if imds.verify(token.as_bytes(), now_secs()) => {}
+        Some(token) if imds.verify(token.as_bytes(), now_secs(&imds.clock)) => {}
         None if imds.allow_v1 => {}
         _ => return text(StatusCode::UNAUTHORIZED, "Unauthorized"),
     }
@@ -182,7 +187,7 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
         Ok(creds) => creds,
         Err(why) => return text(StatusCode::SERVICE_UNAVAILABLE, &why.to_string()),
     };
-    let now = SystemTime::now();
+    let now = imds.clock.now();
     if !creds.valid_for(now, imds.min_remaining) {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -209,7 +214,7 @@ fn put_token<B>(imds: &Imds, req: &Request<B>) -> Response<Body> {
             "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be a whole number from 1 to 21600",
         );
     };
-    let mut r = text(StatusCode::OK, &imds.mint(now_secs(), ttl));
+    let mut r = text(StatusCode::OK, &imds.mint(now_secs(&imds.clock), ttl));
     r.headers_mut().insert(TTL_HEADER, HeaderValue::from(ttl));
     r
 }
@@ -220,7 +225,12 @@ mod tests {
 
     #[test]
     fn tokens_verify_until_they_expire() {
-        let imds = Imds::new("default".into(), false, MIN_REMAINING);
+        let imds = Imds::new(
+            "default".into(),
+            false,
+            MIN_REMAINING,
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
         let token = imds.mint(1_000, 60);
         assert!(imds.verify(token.as_bytes(), 1_000));
         assert!(imds.verify(token.as_bytes(), 1_059));
@@ -229,8 +239,18 @@ mod tests {
 
     #[test]
     fn forged_and_foreign_tokens_fail() {
-        let imds = Imds::new("default".into(), false, MIN_REMAINING);
-        let other = Imds::new("default".into(), false, MIN_REMAINING);
+        let imds = Imds::new(
+            "default".into(),
+            false,
+            MIN_REMAINING,
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
+        let other = Imds::new(
+            "default".into(),
+            false,
+            MIN_REMAINING,
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
         let token = imds.mint(1_000, 21_600);
         assert!(!other.verify(token.as_bytes(), 1_000), "another key");
         let (expiry, tag) = token.split_once('.').unwrap();
