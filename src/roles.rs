@@ -1,54 +1,19 @@
 //! The running set of cells for a validated list of roles: one cell per distinct source, one
 //! per role, each role's cell fed by its source's cell or its source profile's cell. `serve`
-//! and standalone `credential-process` both build it.
+//! and standalone `credential-process` both build it. The SDK settings come from
+//! [`crate::source::sdk_config`], the default session name from
+//! [`crate::task_metadata::default_session_name`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 
 use crate::cache::{Cell, Timing};
 use crate::chain::{self, AssumeRole, SessionName};
 use crate::clock::SharedClock;
 use crate::config::{RoleConfig, RoleSource};
 use crate::source::{Source, SourceKind};
-use crate::task_metadata::{self, ENV_METADATA_URI_V4};
-
-/// Loads the SDK settings (region, endpoints, HTTP client). The region comes from the
-/// environment or the shared config file only: asking instance metadata would be a network call
-/// (and a slow one outside EC2) before anything is validated.
-pub async fn sdk_config() -> Result<SdkConfig, String> {
-    let region = aws_config::meta::region::RegionProviderChain::first_try(
-        aws_config::environment::EnvironmentVariableRegionProvider::new(),
-    )
-    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
-    .region()
-    .await
-    .ok_or("no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint")?;
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .region(region)
-        .load()
-        .await)
-}
-
-/// The ECS task id when running in a task, else `rolehop-HOSTNAME`, else `rolehop`.
-pub async fn default_session_name() -> SessionName {
-    if let Ok(uri) = std::env::var(ENV_METADATA_URI_V4) {
-        match task_metadata::task_id(&uri).await {
-            Ok(id) => return SessionName::sanitised(&id),
-            Err(e) => tracing::warn!(error = %e, "using the host name as the session name"),
-        }
-    }
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty());
-    match host {
-        Some(h) => SessionName::sanitised(&format!("rolehop-{h}")),
-        None => SessionName::sanitised("rolehop"),
-    }
-}
 
 /// Every cell, not yet refreshing: call [`Roles::spawn`].
 pub struct Roles {

@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 
 use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
@@ -252,6 +253,23 @@ impl Fetch for Source {
     fn describe(&self) -> String {
         self.kind.describe()
     }
+}
+
+/// Loads the SDK settings (region, endpoints, HTTP client). The region comes from the
+/// environment or the shared config file only: asking instance metadata would be a network call
+/// (and a slow one outside EC2) before anything is validated.
+pub async fn sdk_config() -> Result<SdkConfig, String> {
+    let region = aws_config::meta::region::RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+    .region()
+    .await
+    .ok_or("no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint")?;
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .load()
+        .await)
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::chain::SessionName;
+
 pub const ENV_METADATA_URI_V4: &str = "ECS_CONTAINER_METADATA_URI_V4";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BODY: usize = 256 * 1024;
@@ -44,6 +46,25 @@ fn task_id_from_arn(arn: &str) -> Option<String> {
     let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
     let id = resource.strip_prefix("task/")?.rsplit('/').next()?;
     (!id.is_empty()).then(|| id.to_owned())
+}
+
+/// The ECS task id when running in a task, else `rolehop-HOSTNAME`, else `rolehop`.
+pub async fn default_session_name() -> SessionName {
+    if let Ok(uri) = std::env::var(ENV_METADATA_URI_V4) {
+        match task_id(&uri).await {
+            Ok(id) => return SessionName::sanitised(&id),
+            Err(e) => tracing::warn!(error = %e, "using the host name as the session name"),
+        }
+    }
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(h) => SessionName::sanitised(&format!("rolehop-{h}")),
+        None => SessionName::sanitised("rolehop"),
+    }
 }
 
 #[cfg(test)]

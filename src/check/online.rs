@@ -284,7 +284,7 @@ pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
 /// Probes every role of `roles` (in chain order) for real and returns the findings.
 pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let sdk = match crate::roles::sdk_config().await {
+    let sdk = match crate::source::sdk_config().await {
         Ok(sdk) => sdk,
         Err(e) => {
             out.push(Finding::new("online.region", Status::Fail, e));
@@ -322,7 +322,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
         }
         sources.insert(kind.clone(), fetched);
     }
-    let default_session = crate::roles::default_session_name().await;
+    let default_session = crate::task_metadata::default_session_name().await;
     // Per role: its credentials and identity ARN, for the hops after it.
     let mut reached: BTreeMap<String, (Credentials, String)> = BTreeMap::new();
     for role in roles {

@@ -22,7 +22,7 @@ use crate::client::ClientConfig;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, RoleConfig, RoleSource};
 use crate::credentials::Credentials;
-use crate::roles::{self, Roles};
+use crate::roles::Roles;
 
 /// A cached standalone credential is reused while it has more than this left.
 pub const CACHE_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
@@ -97,13 +97,13 @@ async fn standalone_credentials(
             names.join(", ")
         )));
     };
-    let default_session = roles::default_session_name().await;
+    let default_session = crate::task_metadata::default_session_name().await;
     let cache_file =
         cache_dir().map(|dir| dir.join(format!("{}.json", cache_key(&chain, &default_session))));
     if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f)) {
         return Ok(creds);
     }
-    let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
     let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {

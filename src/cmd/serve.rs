@@ -9,7 +9,7 @@ use crate::cache::Timing;
 use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ENV_TEST_TIME_SCALE, ServeConfig};
-use crate::roles::{self, Roles};
+use crate::roles::Roles;
 use crate::serve::{self, App, Imds};
 use crate::token::{AuthToken, ENV_ROLEHOP_TOKEN};
 
@@ -34,9 +34,9 @@ async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, Cmd
 }
 
 async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
-    let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
-    let default_session = roles::default_session_name().await;
+    let default_session = crate::task_metadata::default_session_name().await;
     let scale = config.test_time_scale;
     if scale > 1 {
         tracing::warn!(
