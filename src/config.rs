@@ -8,10 +8,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::arn::RoleArn;
-use crate::chain::{SessionName, SessionOptions};
 use crate::cli::{LogFormat, RoleArgs, ServeArgs};
 use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
+use crate::session::{SessionName, SessionOptions};
 use crate::source::SourceKind;
 use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError, TokenSource};
 use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};

@@ -383,7 +383,7 @@ mod tests {
         let roles = crate::config::file::parse(&config, std::path::Path::new("c"), &in_a_task)
             .expect("a valid config");
         show_debug!("RoleConfig", &roles);
-        let session = crate::chain::SessionName::parse("s1").unwrap();
+        let session = crate::session::SessionName::parse("s1").unwrap();
         show_debug!("Hop", &roles[0].hop(&session));
 
         let serve = crate::cli::Cli::try_parse_from([

@@ -7,6 +7,8 @@
 //! The flow:
 //! - [`source`]: the task's own credentials (the ECS container credentials endpoint, or the SDK
 //!   default chain outside ECS), and the SDK settings they come with.
+//! - [`session`]: AssumeRole's parameters (session name, external id, duration, tags,
+//!   policies) validated against STS's rules; shared by the config, `setup` and the hops.
 //! - [`chain`]: STS AssumeRole hops into the destination role, with STS errors explained and
 //!   their codes kept.
 //! - [`cache`]: one self-refreshing [`cache::Cell`] per credential; single flight, backoff,
@@ -56,6 +58,7 @@ pub mod metrics;
 pub mod role_name;
 pub mod roles;
 pub mod serve;
+pub mod session;
 pub mod setup;
 pub mod source;
 pub mod suggest;

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 
 use crate::cache::{Cell, Timing};
-use crate::chain::{self, AssumeRole, SessionName};
+use crate::chain::{self, AssumeRole};
 use crate::clock::SharedClock;
 use crate::config::{RoleConfig, RoleSource};
+use crate::session::SessionName;
 use crate::source::{Source, SourceKind};
 
 /// Every cell, not yet refreshing: call [`Roles::spawn`].

@@ -18,10 +18,10 @@ pub mod policies;
 pub mod task;
 
 use crate::arn::RoleArn;
-use crate::chain::{self, SessionOptions, Tag};
 use crate::check::findings::{Finding, Status};
 use crate::check::{self, Inputs, ecs};
 use crate::cli::SetupArgs;
+use crate::session::{self, SessionOptions, Tag};
 
 /// The execution role's name when none is given (the name the ECS console uses).
 pub const DEFAULT_EXECUTION_ROLE_NAME: &str = "ecsTaskExecutionRole";
@@ -157,7 +157,7 @@ impl Setup {
             seen.push(raw);
         }
         if let Some(id) = &args.external_id
-            && let Err(e) = chain::validate_external_id(id)
+            && let Err(e) = session::validate_external_id(id)
         {
             errors.push(format!("--external-id: {e}"));
         }
@@ -166,7 +166,7 @@ impl Setup {
             ..SessionOptions::default()
         };
         for raw in &args.tags {
-            match chain::parse_tag(raw) {
+            match session::parse_tag(raw) {
                 Ok(tag) => options.tags.push(tag),
                 Err(e) => errors.push(format!("--tag: {e}")),
             }

@@ -16,13 +16,13 @@ use sha2::{Digest, Sha256};
 
 use super::CmdError;
 use crate::cache::Timing;
-use crate::chain::SessionName;
 use crate::cli::CredentialProcessArgs;
 use crate::client::ClientConfig;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, RoleConfig, RoleSource};
 use crate::credentials::Credentials;
 use crate::roles::Roles;
+use crate::session::SessionName;
 
 /// A cached standalone credential is reused while it has more than this left.
 pub const CACHE_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);

@@ -544,7 +544,7 @@ fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::SessionName;
+    use crate::session::SessionName;
 
     const ECS_ENV: &[(&str, &str)] = &[(
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",

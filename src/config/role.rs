@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use super::{RoleConfig, RoleSource};
 use crate::arn::RoleArn;
-use crate::chain::{
+use crate::credentials::Secret;
+use crate::session::{
     self, CHAINED_MAX_DURATION_SECS, DEFAULT_DURATION_SECS, MAX_DURATION_SECS, MIN_DURATION_SECS,
     SessionName, SessionOptions,
 };
-use crate::credentials::Secret;
 
 /// Where a field was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ impl RawRole {
                 .ok(),
         };
         if let Some(id) = &self.external_id
-            && let Err(e) = chain::validate_external_id(id.value.expose())
+            && let Err(e) = session::validate_external_id(id.value.expose())
         {
             problems.push(id.origin.about(e));
         }
@@ -178,7 +178,7 @@ impl RawRole {
             .iter()
             .flat_map(|t| t.value.iter().map(|v| (v, t.origin)))
         {
-            match chain::parse_tag(raw.0) {
+            match session::parse_tag(raw.0) {
                 Ok(tag) => options.tags.push(tag),
                 Err(e) => problems.push(raw.1.about(e)),
             }

@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 
 use super::{File, LISTEN, Setup};
-use crate::chain::Tag;
 use crate::cli::RoleArgs;
+use crate::session::Tag;
 
 pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
 pub const AWS_CONFIG_FILE: &str = "aws-config";
