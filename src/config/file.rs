@@ -15,6 +15,10 @@
 //! Every profile with a `role_arn` is served at `/v1/credentials/{profile}`. Other AWS keys
 //! (`region`, `sso_*`, `s3 = ...` blocks) and other sections are ignored; a key that looks like
 //! a misspelt role or rolehop key is refused with its line. All problems are reported at once.
+//!
+//! Here: profiles into roles, and the checks across profiles (chains, cycles, duplicates). The
+//! lines and sections are [`ini`]'s, the key allow-list [`keys`]', each role's parameters are
+//! checked by [`super::role::RawRole::validate`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,90 +28,11 @@ use super::{RoleConfig, RoleSource};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
-use crate::suggest::edit_distance;
+use ini::sections;
+use keys::*;
 
-const ROLE_ARN: &str = "role_arn";
-const SOURCE_PROFILE: &str = "source_profile";
-const CREDENTIAL_SOURCE: &str = "credential_source";
-const EXTERNAL_ID: &str = "external_id";
-const SESSION_NAME: &str = "role_session_name";
-const DURATION: &str = "duration_seconds";
-const TAGS: &str = "rolehop_session_tags";
-const TRANSITIVE: &str = "rolehop_transitive_tag_keys";
-const SOURCE_IDENTITY: &str = "rolehop_source_identity";
-const POLICY: &str = "rolehop_policy";
-const POLICY_FILE: &str = "rolehop_policy_file";
-const POLICY_ARNS: &str = "rolehop_policy_arns";
-
-/// The keys rolehop reads.
-const KNOWN: [&str; 12] = [
-    ROLE_ARN,
-    SOURCE_PROFILE,
-    CREDENTIAL_SOURCE,
-    EXTERNAL_ID,
-    SESSION_NAME,
-    DURATION,
-    TAGS,
-    TRANSITIVE,
-    SOURCE_IDENTITY,
-    POLICY,
-    POLICY_FILE,
-    POLICY_ARNS,
-];
-
-/// Keys of the AWS config syntax that rolehop leaves alone, even when they look like its own.
-const AWS_KEYS: &[&str] = &[
-    "region",
-    "output",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_account_id",
-    "mfa_serial",
-    "credential_process",
-    "web_identity_token_file",
-    "ca_bundle",
-    "endpoint_url",
-    "services",
-    "s3",
-    "sts_regional_endpoints",
-    "retry_mode",
-    "max_attempts",
-    "parameter_validation",
-    "tcp_keepalive",
-    "use_fips_endpoint",
-    "use_dualstack_endpoint",
-    "metadata_service_timeout",
-    "metadata_service_num_attempts",
-    "ec2_metadata_service_endpoint",
-    "ec2_metadata_service_endpoint_mode",
-    "ec2_metadata_v1_disabled",
-    "api_versions",
-    "defaults_mode",
-    "endpoint_discovery_enabled",
-    "ignore_configured_endpoint_urls",
-    "sdk_ua_app_id",
-    "request_min_compression_size_bytes",
-    "disable_request_compression",
-    "account_id_endpoint_mode",
-    "sigv4a_signing_region_set",
-    "auth_scheme_preference",
-    "request_checksum_calculation",
-    "response_checksum_validation",
-    "login_session",
-];
-
-struct Entry {
-    key: String,
-    value: String,
-    line: usize,
-}
-
-struct Section {
-    header: String,
-    line: usize,
-    entries: Vec<Entry>,
-}
+mod ini;
+mod keys;
 
 /// A profile as written, with the line of each key for error messages.
 struct Profile {
@@ -438,107 +363,6 @@ fn profile_name(header: &str) -> Result<Option<String>, String> {
         ));
     }
     Ok(Some(name.to_owned()))
-}
-
-/// A key rolehop does not read: `None` to ignore it, or why it looks like a mistake.
-fn unknown_key_problem(key: &str) -> Option<String> {
-    if AWS_KEYS.contains(&key) || key.starts_with("sso_") || key.starts_with("cli_") {
-        return None;
-    }
-    let closest = KNOWN
-        .iter()
-        .map(|k| (edit_distance(key, k), *k))
-        .min()
-        .filter(|(d, k)| *d <= 2 || (key.starts_with("rolehop") && k.starts_with("rolehop")));
-    let key = shown(key);
-    match closest {
-        Some((_, known)) => Some(format!("unknown key `{key}`; did you mean `{known}`?")),
-        None if key.starts_with("rolehop") => Some(format!(
-            "unknown rolehop key `{key}`; rolehop's keys are {}",
-            KNOWN
-                .iter()
-                .filter(|k| k.starts_with("rolehop"))
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        None => None,
-    }
-}
-
-/// A key as errors show it: at most 64 characters, so a runaway line cannot flood the log.
-fn shown(key: &str) -> String {
-    match key.char_indices().nth(64) {
-        Some((cut, _)) => format!("{}...", &key[..cut]),
-        None => key.to_owned(),
-    }
-}
-
-/// The INI layer: sections of `key = value` lines. Comments start with `#` or `;`; an indented
-/// line continues the previous value (how `s3 =` blocks and multi-line policies are written).
-fn sections(text: &str) -> Result<Vec<Section>, Vec<(usize, String)>> {
-    let mut out: Vec<Section> = Vec::new();
-    let mut errors = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
-        if raw.starts_with([' ', '\t']) {
-            match out.last_mut().and_then(|s| s.entries.last_mut()) {
-                Some(entry) => {
-                    entry.value.push('\n');
-                    entry.value.push_str(trimmed);
-                }
-                None => errors.push((
-                    line,
-                    "an indented line continues nothing; remove the indentation".into(),
-                )),
-            }
-            continue;
-        }
-        if let Some(rest) = trimmed.strip_prefix('[') {
-            match rest.strip_suffix(']') {
-                Some(header) => out.push(Section {
-                    header: header.split_whitespace().collect::<Vec<_>>().join(" "),
-                    line,
-                    entries: Vec::new(),
-                }),
-                None => errors.push((line, "section header is missing its closing `]`".into())),
-            }
-            continue;
-        }
-        let Some((key, value)) = trimmed.split_once('=') else {
-            // Never echoed: a line pasted from a credentials file may be a secret key.
-            errors.push((
-                line,
-                "expected `key = value` (the line is not shown, as it may hold a secret)".into(),
-            ));
-            continue;
-        };
-        let key = key.trim().to_ascii_lowercase();
-        match out.last_mut() {
-            Some(section) if !key.is_empty() => section.entries.push(Entry {
-                key,
-                value: value.trim().to_owned(),
-                line,
-            }),
-            Some(_) => errors.push((
-                line,
-                "a line starts with `=`; expected `key = value`".into(),
-            )),
-            None => errors.push((
-                line,
-                format!("`{key}` comes before any [profile NAME] section"),
-            )),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 #[cfg(test)]
