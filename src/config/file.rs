@@ -17,7 +17,7 @@
 //! a misspelt role or rolehop key is refused with its line. All problems are reported at once.
 //!
 //! Here: profiles into roles, and the checks across profiles (chains, cycles, duplicates). The
-//! lines and sections are [`ini`]'s, the key allow-list [`keys`]', each role's parameters are
+//! lines and sections are `ini`'s, the key allow-list `keys`', each role's parameters are
 //! checked by [`super::role::RawRole::validate`].
 
 use std::collections::{BTreeMap, HashMap};
