@@ -15,8 +15,6 @@
 //! - **Failure**: capped exponential backoff with jitter. The last credential keeps being served
 //!   while it has more than [`Timing::min_remaining`] left, and never after (callers answer 503).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, SystemTime};
@@ -28,96 +26,11 @@ use tokio::sync::{Notify, watch};
 use crate::clock::SharedClock;
 use crate::credentials::{Credentials, format_utc};
 
-pub type FetchFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Credentials, FetchError>> + Send + 'a>>;
+mod fetch;
+mod timing;
 
-/// Something that produces a fresh credential: the task's source, or an AssumeRole hop.
-pub trait Fetch: Send + Sync + 'static {
-    fn fetch(&self) -> FetchFuture<'_>;
-    /// What is fetched, for logs: role ARN, session name, source. Never a secret.
-    fn describe(&self) -> String;
-}
-
-/// What kind of failure a fetch met: what the logs and `/metrics` tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(usize)]
-pub enum FetchErrorKind {
-    /// The service answered no: denied, invalid, expired caller (STS's code says which).
-    Refused,
-    /// The service is throttling this account.
-    Throttled,
-    /// No answer: connection refused, DNS, timeout, or a server-side fault.
-    Unreachable,
-    /// An answer that holds no usable credential.
-    Malformed,
-    /// The cell this one chains from has no credential to give.
-    Upstream,
-    /// The task's own credentials could not be had.
-    Source,
-    /// A credential that would expire too soon to be served.
-    Expiring,
-    /// The fetch did not finish in time.
-    TimedOut,
-    /// The fetch panicked (a rolehop bug).
-    Crashed,
-}
-
-impl FetchErrorKind {
-    pub const ALL: [FetchErrorKind; 9] = [
-        FetchErrorKind::Refused,
-        FetchErrorKind::Throttled,
-        FetchErrorKind::Unreachable,
-        FetchErrorKind::Malformed,
-        FetchErrorKind::Upstream,
-        FetchErrorKind::Source,
-        FetchErrorKind::Expiring,
-        FetchErrorKind::TimedOut,
-        FetchErrorKind::Crashed,
-    ];
-
-    /// The kind as a log field and metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            FetchErrorKind::Refused => "refused",
-            FetchErrorKind::Throttled => "throttled",
-            FetchErrorKind::Unreachable => "unreachable",
-            FetchErrorKind::Malformed => "malformed",
-            FetchErrorKind::Upstream => "upstream",
-            FetchErrorKind::Source => "source",
-            FetchErrorKind::Expiring => "expiring",
-            FetchErrorKind::TimedOut => "timed_out",
-            FetchErrorKind::Crashed => "crashed",
-        }
-    }
-}
-
-/// A failed fetch: its kind, the service's own error code when it answered, and the sentence
-/// for the user (what failed and what to do).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct FetchError {
-    pub kind: FetchErrorKind,
-    /// The service's error code (STS's `AccessDenied`, `Throttling`, ...), when it answered.
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl FetchError {
-    pub fn new(kind: FetchErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            code: None,
-            message: message.into(),
-        }
-    }
-}
-
-/// Compares the sentence.
-impl PartialEq<str> for FetchError {
-    fn eq(&self, other: &str) -> bool {
-        self.message == other
-    }
-}
+pub use fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
+pub use timing::{MAX_SLEEP, Timing};
 
 /// Why a cell has no credential to hand out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,97 +39,6 @@ pub enum Unavailable {
     Failed { cell: String, error: FetchError },
     #[error("no valid credential for `{cell}`: still waiting for the first refresh to finish")]
     Waiting { cell: String },
-}
-
-/// The longest the refresher sleeps before looking at the wall clock again.
-pub const MAX_SLEEP: Duration = Duration::from_secs(60);
-
-/// The timing policy of a cell. [`Timing::default`] is the production policy.
-#[derive(Debug, Clone)]
-pub struct Timing {
-    /// Never hand out a credential with this little time left, or less.
-    pub min_remaining: Duration,
-    /// Refresh when this fraction of the credential's lifetime has passed, drawn uniformly.
-    pub refresh_fraction: (f64, f64),
-    pub backoff_initial: Duration,
-    pub backoff_max: Duration,
-    /// How long a client request waits for a refresh in flight before answering 503: shorter
-    /// than the SDKs' own timeouts (botocore 2 s), so they get the 503 that says why.
-    pub client_wait: Duration,
-    /// A fetch that takes longer is abandoned and counted as failed.
-    pub fetch_timeout: Duration,
-    /// A later hop chains only from an earlier one with at least this much left; else it asks
-    /// the earlier hop to refresh first.
-    pub chain_min_remaining: Duration,
-    /// How long a later hop waits for such a refresh.
-    pub chain_wait: Duration,
-    /// Re-read interval for credentials that carry no expiry (a laptop's long-lived keys).
-    pub no_expiry_refresh: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Self {
-            min_remaining: Duration::from_secs(5 * 60),
-            refresh_fraction: (0.45, 0.55),
-            backoff_initial: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
-            client_wait: Duration::from_millis(1500),
-            fetch_timeout: Duration::from_secs(60),
-            chain_min_remaining: Duration::from_secs(15 * 60),
-            chain_wait: Duration::from_secs(30),
-            no_expiry_refresh: Duration::from_secs(3600),
-        }
-    }
-}
-
-impl Timing {
-    /// The same policy with every credential-lifetime span divided by `factor`, so tests run
-    /// many refresh cycles of two-minute credentials in minutes (`ROLEHOP_TEST_TIME_SCALE`).
-    /// Client and STS waits are not scaled: they are about network round trips, not lifetimes.
-    pub fn scaled(self, factor: u32) -> Self {
-        let factor = factor.max(1);
-        Self {
-            min_remaining: self.min_remaining / factor,
-            chain_min_remaining: self.chain_min_remaining / factor,
-            backoff_initial: self.backoff_initial / factor,
-            backoff_max: self.backoff_max / factor,
-            no_expiry_refresh: self.no_expiry_refresh / factor,
-            ..self
-        }
-    }
-
-    /// Delay from `now` until the refresh of a credential that expires at `expiration`.
-    /// `draw` in `[0, 1)` picks the point within [`Timing::refresh_fraction`].
-    pub fn refresh_delay(
-        &self,
-        now: SystemTime,
-        expiration: Option<SystemTime>,
-        draw: f64,
-    ) -> Duration {
-        let Some(expiration) = expiration else {
-            return self.no_expiry_refresh;
-        };
-        let lifetime = expiration.duration_since(now).unwrap_or(Duration::ZERO);
-        let (lo, hi) = self.refresh_fraction;
-        let at_fraction = lifetime.mul_f64(lo + (hi - lo) * draw);
-        // Short credentials: still refresh while twice the serving minimum is left...
-        let latest = lifetime.saturating_sub(self.min_remaining * 2);
-        // ...but never spin: at least a tenth of the lifetime, and at least a second.
-        let floor = (lifetime / 10).max(Duration::from_secs(1));
-        at_fraction.min(latest).max(floor)
-    }
-
-    /// Delay before retry number `failures` (1 for the first retry); `draw` in `[0, 1)`.
-    /// Exponential with a cap; the jitter spreads each delay over its upper half.
-    pub fn backoff_delay(&self, failures: u32, draw: f64) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        let ceiling = self
-            .backoff_initial
-            .saturating_mul(1u32 << exp)
-            .min(self.backoff_max);
-        ceiling.mul_f64(0.5 + 0.5 * draw)
-    }
 }
 
 #[derive(Debug, Clone, Default)]
