@@ -136,69 +136,199 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
+/// The task role and the hops, each a valid and distinct role ARN; `None` after reporting why
+/// not.
+fn chain_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Option<(RoleArn, Vec<RoleArn>)> {
+    let source_role = role_arn_flag("--source-role-arn", &args.source_role_arn, errors);
+    let hops: Vec<Option<RoleArn>> = args
+        .role_arns
+        .iter()
+        .map(|raw| role_arn_flag("--role-arn", raw, errors))
+        .collect();
+    if args.role_arns.is_empty() {
+        errors.push("--role-arn is required: the role to assume in the destination account (repeat it, in order, for a chain)".into());
+    }
+    let mut seen: Vec<&str> = vec![args.source_role_arn.as_str()];
+    for raw in &args.role_arns {
+        if seen.contains(&raw.as_str()) {
+            errors.push(format!("{raw} appears twice among --source-role-arn and --role-arn; each hop of a chain must be a different role"));
+        }
+        seen.push(raw);
+    }
+    let hops: Option<Vec<RoleArn>> = hops.into_iter().collect();
+    Some((source_role?, hops?))
+}
+
+/// The external id, session tags and source identity every hop is assumed with.
+fn session_options(args: &SetupArgs, errors: &mut Vec<String>) -> SessionOptions {
+    if let Some(id) = &args.external_id
+        && let Err(e) = session::validate_external_id(id)
+    {
+        errors.push(format!("--external-id: {e}"));
+    }
+    let mut options = SessionOptions {
+        source_identity: args.source_identity.clone(),
+        ..SessionOptions::default()
+    };
+    for raw in &args.tags {
+        match session::parse_tag(raw) {
+            Ok(tag) => options.tags.push(tag),
+            Err(e) => errors.push(format!("--tag: {e}")),
+        }
+    }
+    errors.extend(options.problems());
+    options
+}
+
+/// The task's region (empty when missing, after reporting it), family and images.
+fn task_flags(args: &SetupArgs, errors: &mut Vec<String>) -> String {
+    let region = match args.region.as_deref() {
+        None => {
+            errors.push("no region: give --region (or set AWS_REGION), the region the task, its secret and its logs live in".into());
+            String::new()
+        }
+        Some(r) => {
+            errors.extend(region_problem(r));
+            r.to_owned()
+        }
+    };
+    if args.family.is_empty() || args.family.len() > 255 || !args.family.chars().all(is_name_char) {
+        errors.push(format!(
+            "--family `{}` is not a task definition family; use 1 to 255 letters, digits, _ and -",
+            args.family
+        ));
+    }
+    for (flag, image) in [("--image", &args.image), ("--app-image", &args.app_image)] {
+        if let Some(image) = image
+            && (image.is_empty() || image.chars().any(|c| c.is_whitespace()))
+        {
+            errors.push(format!("{flag} `{image}` is not a container image reference; use one like 111122223333.dkr.ecr.us-east-1.amazonaws.com/rolehop:0.1.0"));
+        }
+    }
+    region
+}
+
+/// The task execution role: given, or the console's default name in the task role's account.
+fn execution_role(
+    args: &SetupArgs,
+    source_role: &RoleArn,
+    errors: &mut Vec<String>,
+) -> Option<RoleArn> {
+    let (partition, account) = (source_role.partition(), source_role.account_id());
+    let execution_role = match &args.execution_role_arn {
+        Some(raw) => role_arn_flag("--execution-role-arn", raw, errors),
+        None => format!("arn:{partition}:iam::{account}:role/{DEFAULT_EXECUTION_ROLE_NAME}")
+            .parse()
+            .ok(),
+    }?;
+    if execution_role.account_id() != account {
+        errors.push(format!("--execution-role-arn {execution_role} is not in the task role's account {account}; a task definition's execution role lives in its own account"));
+    }
+    if execution_role == *source_role {
+        errors.push("--execution-role-arn is the task role itself; give the task execution role (it pulls the image and reads the token secret)".into());
+    }
+    Some(execution_role)
+}
+
+/// The token secret: an existing one, or the one commands.sh creates.
+fn token_secret(
+    args: &SetupArgs,
+    partition: &str,
+    account: &str,
+    errors: &mut Vec<String>,
+) -> TokenSecret {
+    match &args.token_secret_arn {
+        Some(arn) => {
+            errors.extend(secret_arn_problem(arn, partition, account));
+            TokenSecret::Existing { arn: arn.clone() }
+        }
+        None => {
+            errors.extend(secret_name_problem(&args.token_secret_name));
+            TokenSecret::Create {
+                name: args.token_secret_name.clone(),
+            }
+        }
+    }
+}
+
+/// The ECS service roles asked for (`--ecs-roles` and the single-role flags).
+fn service_roles(
+    args: &SetupArgs,
+    partition: &str,
+    account: &str,
+    execution_role: &RoleArn,
+) -> Vec<ServiceRole> {
+    let role = |name: &str| -> RoleArn {
+        format!("arn:{partition}:iam::{account}:role/{name}")
+            .parse()
+            .expect("a valid name")
+    };
+    let managed = |path: &str| format!("arn:{partition}:iam::aws:policy/{path}");
+    let ecs_roles = args.ecs_roles
+        || args.infrastructure_role
+        || args.load_balancer_role
+        || args.codedeploy_role;
+    let mut service_roles = Vec::new();
+    if ecs_roles {
+        service_roles.push(ServiceRole {
+            file_stem: "execution",
+            check_kind: "execution",
+            arn: execution_role.clone(),
+            service: "ecs-tasks.amazonaws.com",
+            managed_policies: vec![managed("service-role/AmazonECSTaskExecutionRolePolicy")],
+            inline_policy: None,
+        });
+    }
+    if args.infrastructure_role {
+        service_roles.push(ServiceRole {
+            file_stem: "infrastructure",
+            check_kind: "infrastructure",
+            arn: role("ecsInfrastructureRole"),
+            service: "ecs.amazonaws.com",
+            managed_policies: vec![
+                managed("service-role/AmazonECSInfrastructureRolePolicyForVolumes"),
+                managed("service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"),
+                managed("AmazonECSInfrastructureRolePolicyForVpcLattice"),
+            ],
+            inline_policy: None,
+        });
+    }
+    if args.load_balancer_role {
+        service_roles.push(ServiceRole {
+            file_stem: "load-balancer",
+            check_kind: "infrastructure",
+            arn: role("ecsInfrastructureRoleForLoadBalancers"),
+            service: "ecs.amazonaws.com",
+            managed_policies: vec![managed("AmazonECSInfrastructureRolePolicyForLoadBalancers")],
+            inline_policy: None,
+        });
+    }
+    if args.codedeploy_role {
+        service_roles.push(ServiceRole {
+            file_stem: "codedeploy",
+            check_kind: "codedeploy",
+            arn: role("ecsCodeDeployRole"),
+            service: "codedeploy.amazonaws.com",
+            managed_policies: vec![managed("AWSCodeDeployRoleForECS")],
+            inline_policy: Some((
+                "rolehop-pass-task-roles",
+                "codedeploy-role-policy.json".into(),
+            )),
+        });
+    }
+    service_roles
+}
+
 impl Setup {
     /// Validates the flags; every problem is reported, one sentence each.
     pub fn from_args(args: &SetupArgs) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let source_role = role_arn_flag("--source-role-arn", &args.source_role_arn, &mut errors);
-        let hops: Vec<Option<RoleArn>> = args
-            .role_arns
-            .iter()
-            .map(|raw| role_arn_flag("--role-arn", raw, &mut errors))
-            .collect();
-        if args.role_arns.is_empty() {
-            errors.push("--role-arn is required: the role to assume in the destination account (repeat it, in order, for a chain)".into());
-        }
-        let mut seen: Vec<&str> = vec![args.source_role_arn.as_str()];
-        for raw in &args.role_arns {
-            if seen.contains(&raw.as_str()) {
-                errors.push(format!("{raw} appears twice among --source-role-arn and --role-arn; each hop of a chain must be a different role"));
-            }
-            seen.push(raw);
-        }
-        if let Some(id) = &args.external_id
-            && let Err(e) = session::validate_external_id(id)
-        {
-            errors.push(format!("--external-id: {e}"));
-        }
-        let mut options = SessionOptions {
-            source_identity: args.source_identity.clone(),
-            ..SessionOptions::default()
-        };
-        for raw in &args.tags {
-            match session::parse_tag(raw) {
-                Ok(tag) => options.tags.push(tag),
-                Err(e) => errors.push(format!("--tag: {e}")),
-            }
-        }
-        errors.extend(options.problems());
-        let region = match args.region.as_deref() {
-            None => {
-                errors.push("no region: give --region (or set AWS_REGION), the region the task, its secret and its logs live in".into());
-                String::new()
-            }
-            Some(r) => {
-                errors.extend(region_problem(r));
-                r.to_owned()
-            }
-        };
-        if args.family.is_empty()
-            || args.family.len() > 255
-            || !args.family.chars().all(is_name_char)
-        {
-            errors.push(format!("--family `{}` is not a task definition family; use 1 to 255 letters, digits, _ and -", args.family));
-        }
-        for (flag, image) in [("--image", &args.image), ("--app-image", &args.app_image)] {
-            if let Some(image) = image
-                && (image.is_empty() || image.chars().any(|c| c.is_whitespace()))
-            {
-                errors.push(format!("{flag} `{image}` is not a container image reference; use one like 111122223333.dkr.ecr.us-east-1.amazonaws.com/rolehop:0.1.0"));
-            }
-        }
-        let (Some(source_role), true) = (source_role, hops.iter().all(Option::is_some)) else {
+        let chain = chain_flags(args, &mut errors);
+        let options = session_options(args, &mut errors);
+        let region = task_flags(args, &mut errors);
+        let Some((source_role, hops)) = chain else {
             return Err(errors);
         };
-        let hops: Vec<RoleArn> = hops.into_iter().flatten().collect();
         let partition = source_role.partition().to_owned();
         let account = source_role.account_id().to_owned();
         for hop in &hops {
@@ -206,96 +336,14 @@ impl Setup {
                 errors.push(format!("{hop} is in partition {}, the task role in {partition}; a chain cannot cross partitions", hop.partition()));
             }
         }
-        let execution_role = match &args.execution_role_arn {
-            Some(raw) => role_arn_flag("--execution-role-arn", raw, &mut errors),
-            None => format!("arn:{partition}:iam::{account}:role/{DEFAULT_EXECUTION_ROLE_NAME}")
-                .parse()
-                .ok(),
-        };
-        let Some(execution_role) = execution_role else {
+        let Some(execution_role) = execution_role(args, &source_role, &mut errors) else {
             return Err(errors);
         };
-        if execution_role.account_id() != account {
-            errors.push(format!("--execution-role-arn {execution_role} is not in the task role's account {account}; a task definition's execution role lives in its own account"));
-        }
-        if execution_role == source_role {
-            errors.push("--execution-role-arn is the task role itself; give the task execution role (it pulls the image and reads the token secret)".into());
-        }
-        let token_secret = match &args.token_secret_arn {
-            Some(arn) => {
-                errors.extend(secret_arn_problem(arn, &partition, &account));
-                TokenSecret::Existing { arn: arn.clone() }
-            }
-            None => {
-                errors.extend(secret_name_problem(&args.token_secret_name));
-                TokenSecret::Create {
-                    name: args.token_secret_name.clone(),
-                }
-            }
-        };
+        let token_secret = token_secret(args, &partition, &account, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
-        let role = |name: &str| -> RoleArn {
-            format!("arn:{partition}:iam::{account}:role/{name}")
-                .parse()
-                .expect("a valid name")
-        };
-        let managed = |path: &str| format!("arn:{partition}:iam::aws:policy/{path}");
-        let ecs_roles = args.ecs_roles
-            || args.infrastructure_role
-            || args.load_balancer_role
-            || args.codedeploy_role;
-        let mut service_roles = Vec::new();
-        if ecs_roles {
-            service_roles.push(ServiceRole {
-                file_stem: "execution",
-                check_kind: "execution",
-                arn: execution_role.clone(),
-                service: "ecs-tasks.amazonaws.com",
-                managed_policies: vec![managed("service-role/AmazonECSTaskExecutionRolePolicy")],
-                inline_policy: None,
-            });
-        }
-        if args.infrastructure_role {
-            service_roles.push(ServiceRole {
-                file_stem: "infrastructure",
-                check_kind: "infrastructure",
-                arn: role("ecsInfrastructureRole"),
-                service: "ecs.amazonaws.com",
-                managed_policies: vec![
-                    managed("service-role/AmazonECSInfrastructureRolePolicyForVolumes"),
-                    managed("service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"),
-                    managed("AmazonECSInfrastructureRolePolicyForVpcLattice"),
-                ],
-                inline_policy: None,
-            });
-        }
-        if args.load_balancer_role {
-            service_roles.push(ServiceRole {
-                file_stem: "load-balancer",
-                check_kind: "infrastructure",
-                arn: role("ecsInfrastructureRoleForLoadBalancers"),
-                service: "ecs.amazonaws.com",
-                managed_policies: vec![managed(
-                    "AmazonECSInfrastructureRolePolicyForLoadBalancers",
-                )],
-                inline_policy: None,
-            });
-        }
-        if args.codedeploy_role {
-            service_roles.push(ServiceRole {
-                file_stem: "codedeploy",
-                check_kind: "codedeploy",
-                arn: role("ecsCodeDeployRole"),
-                service: "codedeploy.amazonaws.com",
-                managed_policies: vec![managed("AWSCodeDeployRoleForECS")],
-                inline_policy: Some((
-                    "rolehop-pass-task-roles",
-                    "codedeploy-role-policy.json".into(),
-                )),
-            });
-        }
+        let service_roles = service_roles(args, &partition, &account, &execution_role);
         let image = args.image.clone().unwrap_or_else(|| {
             format!(
                 "{account}.dkr.ecr.{region}.amazonaws.com/rolehop:{}",
