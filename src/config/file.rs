@@ -78,7 +78,8 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<RoleConfig>, Vec<String>> {
     let at = |line: usize, msg: String| format!("{}:{line}: {msg}", path.display());
-    let mut errors = Vec::new();
+    // Each problem with its line, rendered once sorted; the whole file's own at the end.
+    let mut errors: Vec<(usize, String)> = Vec::new();
     let sections =
         sections(text).map_err(|e| e.into_iter().map(|(l, m)| at(l, m)).collect::<Vec<_>>())?;
 
@@ -88,7 +89,7 @@ pub fn parse(
             Ok(Some(name)) => name,
             Ok(None) => {
                 if let Some(e) = section.entries.iter().find(|e| e.key == ROLE_ARN) {
-                    errors.push(at(e.line, format!(
+                    errors.push((e.line, format!(
                         "[{}] has a role_arn but is not a profile section; in the config file syntax write [profile {}]",
                         section.header, section.header
                     )));
@@ -96,12 +97,12 @@ pub fn parse(
                 continue;
             }
             Err(msg) => {
-                errors.push(at(section.line, msg));
+                errors.push((section.line, msg));
                 continue;
             }
         };
         if let Some(earlier) = profiles.iter().find(|p| p.name == name) {
-            errors.push(at(
+            errors.push((
                 section.line,
                 format!(
                     "profile {name} is defined again (first at line {}); merge the two sections",
@@ -114,7 +115,7 @@ pub fn parse(
         for entry in section.entries {
             if let Some(known) = KNOWN.iter().find(|k| **k == entry.key) {
                 if let Some((_, first)) = keys.insert(*known, (entry.value, entry.line)) {
-                    errors.push(at(
+                    errors.push((
                         entry.line,
                         format!(
                             "{} is set twice in profile {name} (first at line {first}); keep one",
@@ -123,7 +124,7 @@ pub fn parse(
                     ));
                 }
             } else if let Some(msg) = unknown_key_problem(&entry.key) {
-                errors.push(at(entry.line, msg));
+                errors.push((entry.line, msg));
             }
         }
         profiles.push(Profile {
@@ -142,7 +143,7 @@ pub fn parse(
         .collect();
     for p in profiles.iter().filter(|p| p.get(ROLE_ARN).is_none()) {
         if let Some(key) = p.keys.keys().next() {
-            errors.push(at(
+            errors.push((
                 p.line_of(key),
                 format!(
                     "profile {} sets {key} but has no role_arn; add the role_arn to assume",
@@ -155,29 +156,27 @@ pub fn parse(
     let mut roles = BTreeMap::new();
     for p in served.values() {
         if let Some(role) = profile_role(p, path, env, &served, &mut |line, msg| {
-            errors.push(at(line, msg))
+            errors.push((line, msg))
         }) {
             roles.insert(p.name.clone(), role);
         }
     }
-    chain_problems(&served, &mut |line, msg| errors.push(at(line, msg)));
+    chain_problems(&served, &mut |line, msg| errors.push((line, msg)));
     if served.is_empty() && errors.is_empty() {
-        errors.push(format!("{}: no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source", path.display()));
+        errors.push((usize::MAX, "no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source".into()));
     }
     if !errors.is_empty() {
-        errors.sort_by_key(|e| line_number(e));
+        errors.sort_by_key(|(line, _)| *line);
         errors.dedup();
-        return Err(errors);
+        return Err(errors
+            .into_iter()
+            .map(|(line, msg)| match line {
+                usize::MAX => format!("{}: {msg}", path.display()),
+                line => at(line, msg),
+            })
+            .collect());
     }
     Ok(in_chain_order(roles))
-}
-
-fn line_number(error: &str) -> usize {
-    error
-        .split(':')
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(usize::MAX)
 }
 
 /// One profile's role, or `None` after reporting its problems.
