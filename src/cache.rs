@@ -44,9 +44,9 @@ pub enum Unavailable {
 #[derive(Debug, Clone, Default)]
 struct State {
     creds: Option<Arc<Credentials>>,
-    /// `creds` as the ECS route's JSON body, rendered once per refresh rather than per request
+    /// `creds` as the cell's [`Render`] makes it, once per refresh rather than per request
     /// (serialising the session token was most of a request's cost: docs/BENCHMARKS.md).
-    ecs_json: Option<Bytes>,
+    rendered: Option<Bytes>,
     /// Expiry minus fetch time of `creds`.
     lifetime: Option<Duration>,
     refreshing: bool,
@@ -57,6 +57,10 @@ struct State {
     last_error: Option<FetchError>,
 }
 
+/// How a cell's owner serves its credential (the ECS route's JSON body): made once per
+/// refresh, so serving copies a reference instead of serialising.
+pub type Render = fn(&Credentials) -> Bytes;
+
 /// A cached, self-refreshing credential.
 pub struct Cell {
     name: String,
@@ -66,6 +70,7 @@ pub struct Cell {
     state: watch::Sender<State>,
     wake: Notify,
     counters: CellCounters,
+    render: Render,
 }
 
 impl std::fmt::Debug for Cell {
@@ -78,12 +83,14 @@ impl std::fmt::Debug for Cell {
 
 impl Cell {
     /// A cell whose first fetch counts as in flight from the start, so clients arriving before
-    /// [`Cell::spawn`] runs wait for it rather than failing.
+    /// [`Cell::spawn`] runs wait for it rather than failing. `render` makes the served form of
+    /// each credential it fetches.
     pub fn new(
         name: impl Into<String>,
         fetcher: Box<dyn Fetch>,
         clock: SharedClock,
         timing: Timing,
+        render: Render,
     ) -> Arc<Self> {
         let (state, _) = watch::channel(State {
             refreshing: true,
@@ -97,6 +104,7 @@ impl Cell {
             state,
             wake: Notify::new(),
             counters: CellCounters::default(),
+            render,
         })
     }
 
@@ -115,27 +123,27 @@ impl Cell {
         self.get_within(self.timing.client_wait).await
     }
 
-    /// The ECS route's JSON body, when the held credential is servable right now: the hot
-    /// path, with nothing to wait for.
-    pub fn ecs_json_now(&self) -> Option<Bytes> {
+    /// The served form of the held credential, when it is servable right now: the hot path,
+    /// with nothing to wait for.
+    pub fn rendered_now(&self) -> Option<Bytes> {
         let now = self.clock.now();
         let s = self.state.borrow();
-        match (&s.creds, &s.ecs_json) {
-            (Some(creds), Some(json)) if creds.valid_for(now, self.timing.min_remaining) => {
-                Some(json.clone())
+        match (&s.creds, &s.rendered) {
+            (Some(creds), Some(body)) if creds.valid_for(now, self.timing.min_remaining) => {
+                Some(body.clone())
             }
             _ => None,
         }
     }
 
-    /// [`Cell::get`] as the ECS route's JSON body, rendered once per refresh.
-    pub async fn get_ecs_json(&self) -> Result<Bytes, Unavailable> {
+    /// [`Cell::get`] in its served form, made once per refresh.
+    pub async fn get_rendered(&self) -> Result<Bytes, Unavailable> {
         let creds = self.get().await?;
         let s = self.state.borrow();
-        match (&s.creds, &s.ecs_json) {
-            (Some(held), Some(json)) if Arc::ptr_eq(held, &creds) => Ok(json.clone()),
+        match (&s.creds, &s.rendered) {
+            (Some(held), Some(body)) if Arc::ptr_eq(held, &creds) => Ok(body.clone()),
             // Refreshed in between: render the one `get` judged servable.
-            _ => Ok(Bytes::from(creds.to_ecs_json())),
+            _ => Ok((self.render)(&creds)),
         }
     }
 
@@ -306,10 +314,10 @@ impl Cell {
                         "credentials refreshed"
                     );
                     let lifetime = creds.remaining(now);
-                    let ecs_json = Bytes::from(creds.to_ecs_json());
+                    let rendered = (self.render)(&creds);
                     self.state.send_modify(|s| {
                         s.lifetime = lifetime;
-                        s.ecs_json = Some(ecs_json);
+                        s.rendered = Some(rendered);
                         s.creds = Some(Arc::new(creds));
                         s.refreshing = false;
                         s.attempts += 1;
@@ -537,7 +545,13 @@ mod tests {
             calls: calls.clone(),
         };
         (
-            Cell::new("default", Box::new(fetcher), clock.clone(), timing),
+            Cell::new(
+                "default",
+                Box::new(fetcher),
+                clock.clone(),
+                timing,
+                Credentials::ecs_body,
+            ),
             calls,
             clock,
         )
@@ -626,13 +640,13 @@ mod tests {
     async fn the_ecs_body_is_rendered_once_per_refresh_and_follows_it() {
         let (cell, _, _) = cell(vec![Ok(HOUR), Ok(HOUR)], Duration::ZERO);
         cell.spawn();
-        let first = cell.get_ecs_json().await.unwrap();
+        let first = cell.get_rendered().await.unwrap();
         assert_eq!(first, cell.get().await.unwrap().to_ecs_json());
-        assert_eq!(cell.ecs_json_now(), Some(first.clone()));
-        let again = cell.get_ecs_json().await.unwrap();
+        assert_eq!(cell.rendered_now(), Some(first.clone()));
+        let again = cell.get_rendered().await.unwrap();
         assert_eq!(first.as_ptr(), again.as_ptr(), "the same rendered bytes");
         tokio::time::sleep(MIN * 33 + Duration::from_secs(5)).await;
-        let next = cell.get_ecs_json().await.unwrap();
+        let next = cell.get_rendered().await.unwrap();
         assert_eq!(next, cell.get().await.unwrap().to_ecs_json());
         assert!(String::from_utf8_lossy(&next).contains("AKID2"));
         assert_eq!(cell.stats().refreshes, 2);
@@ -647,13 +661,13 @@ mod tests {
         assert!(cell.get().await.is_ok());
         tokio::time::sleep(MIN * 54 + Duration::from_secs(59)).await;
         assert!(cell.get().await.is_ok(), "5m01s left is still served");
-        assert!(cell.ecs_json_now().is_some());
+        assert!(cell.rendered_now().is_some());
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(
-            cell.ecs_json_now().is_none(),
+            cell.rendered_now().is_none(),
             "nor by the ECS route's fast path"
         );
-        assert!(cell.get_ecs_json().await.is_err());
+        assert!(cell.get_rendered().await.is_err());
         let err = cell.get().await.unwrap_err();
         assert!(
             matches!(&err, Unavailable::Failed { error, .. } if error == "sts down"),

@@ -90,6 +90,11 @@ impl Credentials {
     }
 
     /// The ECS container-credentials response body (REFERENCE 2).
+    /// [`Credentials::to_ecs_json`] as the ECS route's body (a cell's [`crate::cache::Render`]).
+    pub fn ecs_body(&self) -> bytes::Bytes {
+        bytes::Bytes::from(self.to_ecs_json())
+    }
+
     pub fn to_ecs_json(&self) -> Vec<u8> {
         #[derive(Serialize)]
         #[serde(rename_all = "PascalCase")]

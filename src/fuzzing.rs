@@ -84,6 +84,7 @@ fn routing() -> &'static Routing {
             Box::new(Marker),
             Arc::new(SystemClock),
             Timing::default(),
+            Credentials::ecs_body,
         );
         runtime.block_on(async {
             cell.spawn();

@@ -13,6 +13,7 @@ use crate::cache::{Cell, Timing};
 use crate::chain::{self, AssumeRole};
 use crate::clock::SharedClock;
 use crate::config::{RoleConfig, RoleSource};
+use crate::credentials::Credentials;
 use crate::session::SessionName;
 use crate::source::{Source, SourceKind};
 
@@ -41,7 +42,13 @@ impl Roles {
                 let source = Source::new(kind.clone(), sdk.credentials_provider())?;
                 let name = format!("source:{}", kind.short_name());
                 let timing = timing_of(&name);
-                let cell = Cell::new(name, Box::new(source), clock.clone(), timing);
+                let cell = Cell::new(
+                    name,
+                    Box::new(source),
+                    clock.clone(),
+                    timing,
+                    Credentials::ecs_body,
+                );
                 sources.insert(kind.clone(), cell);
             }
         }
@@ -64,6 +71,7 @@ impl Roles {
                 Box::new(fetch),
                 clock.clone(),
                 timing_of(&role.name),
+                Credentials::ecs_body,
             );
             cells.insert(role.name.clone(), cell);
         }

@@ -41,11 +41,11 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
             "no role of that name is configured; list the names in rolehop's configuration",
         );
     };
-    if let Some(body) = cell.ecs_json_now() {
+    if let Some(body) = cell.rendered_now() {
         return json(StatusCode::OK, body);
     }
     // Boxed: the waiting path's state stays out of every request's future.
-    match Box::pin(cell.get_ecs_json()).await {
+    match Box::pin(cell.get_rendered()).await {
         Ok(body) => json(StatusCode::OK, body),
         Err(why) => error(
             StatusCode::SERVICE_UNAVAILABLE,
