@@ -23,7 +23,6 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
             );
         }
         Some(presented) if !app.token.matches(presented.as_bytes()) => {
-            tracing::debug!("refused a credentials request with a wrong token");
             return error(
                 StatusCode::FORBIDDEN,
                 "InvalidToken",
