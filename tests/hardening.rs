@@ -508,3 +508,64 @@ async fn a_client_that_never_reads_its_answers_is_cut() {
         "at most 100 requests per connection: {answered}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_peers_never_take_a_place_and_are_cut_within_a_second() {
+    let peer = crate::hostile::RemotePeer::new();
+    let stack = Stack::start().await;
+    let token_file = stack.token_file().display().to_string();
+    let rolehop = Rolehop::spawn(
+        &[
+            "serve",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+            &token_file,
+        ],
+        &stack.rolehop_env(),
+    )
+    .await;
+    rolehop.wait_ready().await;
+    // 40 connections from beyond loopback that never send a request: 32 wait for their head
+    // outside the table (1 s), the rest are closed at once. In the table they would stay 5 s.
+    let python = crate::support::require_tool("python3");
+    let script = "import socket, sys, time\n\
+        socks = [socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10) for _ in range(40)]\n\
+        start = time.monotonic(); worst = 0.0\n\
+        for s in socks:\n    try:\n        s.recv(1)\n    except OSError:\n        pass\n    worst = max(worst, time.monotonic() - start)\n\
+        print(worst)";
+    let out = tokio::process::Command::new("ip")
+        .args(["netns", "exec", &peer.ns])
+        .arg(python)
+        .args([
+            "-c",
+            script,
+            &peer.host_ip,
+            &rolehop.addr.port().to_string(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let worst: f64 = stdout.trim().parse().unwrap_or_else(|_| {
+        panic!(
+            "no answer: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    eprintln!("the last of 40 silent peers beyond loopback was cut after {worst:.2} s");
+    assert!(
+        worst < 3.0,
+        "a silent peer beyond loopback was kept {worst:.1} s (the table's head timeout is 5 s)"
+    );
+    // Meanwhile the token is served on loopback.
+    let token = stack.token();
+    let (status, _) = timed_token_request(
+        SocketAddr::from(([127, 0, 0, 1], rolehop.addr.port())),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
