@@ -373,8 +373,8 @@ pub async fn run(
     }
 }
 
-/// Serves one admitted connection until it ends, is evicted, outlives [`connections::LIFETIME`]
-/// or the listener stops (the last two gracefully: the request in hand is answered first).
+/// Serves one admitted connection until it ends, is evicted, outlives its lifetime (see
+/// [`connections`]) or the listener stops (gracefully: the request in hand is answered first).
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
@@ -398,7 +398,7 @@ async fn serve_connection(
             }
             let (_busy, number) = conn.begin();
             let mut response = app.handle(req, peer, kind).await;
-            if number >= connections::MAX_REQUESTS {
+            if conn.closes_after(number) {
                 response
                     .headers_mut()
                     .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
@@ -411,17 +411,17 @@ async fn serve_connection(
     tokio::pin!(connection);
     let deadline = tokio::time::sleep(connections::LIFETIME);
     tokio::pin!(deadline);
-    let mut closing = false;
+    let (mut expired, mut closing) = (false, false);
     loop {
         tokio::select! {
             _ = connection.as_mut() => break,
             () = place.conn.evicted() => break,
             () = &mut deadline => {
-                if closing {
+                if expired {
                     break;
                 }
-                connection.as_mut().graceful_shutdown();
-                closing = true;
+                place.conn.expire();
+                expired = true;
                 deadline.as_mut().reset(tokio::time::Instant::now() + connections::CLOSE_GRACE);
             }
             _ = stop.wait_for(|stop| *stop), if !closing => {

@@ -273,6 +273,7 @@ async fn a_token_file_another_user_could_have_written_is_refused() {
         }
     };
     let planted = "planted-token-0123456789abcdef";
+    crate::support::record_secret(planted);
     let writable = work.path("writable");
     std::fs::write(&writable, planted).unwrap();
     std::fs::set_permissions(&writable, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -568,4 +569,38 @@ async fn refused_peers_never_take_a_place_and_are_cut_within_a_second() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_connection_is_closed_cleanly_after_its_lifetime() {
+    let stack = Stack::start().await;
+    let rolehop = stack.serve(&[]).await;
+    rolehop.wait_ready().await;
+    let mut stream = TcpStream::connect(rolehop.addr).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 2048];
+    let closed_at = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "a connection in use was kept past 45 s"
+        );
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let n = stream.read(&mut buf).await.unwrap();
+        let answer = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+        assert!(answer.starts_with("http/1.1 200"), "{answer}");
+        if answer.contains("connection: close") {
+            break started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    assert!(
+        closed_at >= Duration::from_secs(29),
+        "closed after {closed_at:?}, before its 30 s lifetime"
+    );
+    // The answer said so; then the connection ends, with nothing lost.
+    let end = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await;
+    assert!(matches!(end, Ok(Ok(0))), "{end:?}");
 }

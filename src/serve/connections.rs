@@ -6,9 +6,10 @@
 //!   connection that has never carried the right token and has no request in hand. Only when
 //!   every connection is trusted or busy is a new one closed.
 //! - A write that makes no progress for [`WRITE_TIMEOUT`] (a client that stopped reading its
-//!   answers) ends the connection; so does [`LIFETIME`] (gracefully, at a request boundary, then
-//!   for good [`CLOSE_GRACE`] later), and [`MAX_REQUESTS`] requests (`Connection: close` on the
-//!   last answer). Idle and slow request heads are hyper's `header_read_timeout`.
+//!   answers) ends the connection. After [`MAX_REQUESTS`] requests, or once older than
+//!   [`LIFETIME`], the next answer carries `Connection: close` (a client reconnects without an
+//!   error); one still open [`CLOSE_GRACE`] after its lifetime is dropped. Idle and slow request
+//!   heads are hyper's `header_read_timeout`.
 //! - A peer this listener refuses (beyond loopback) never enters the table: it gets its 403
 //!   through one of [`MAX_REFUSING`] short-lived connections, or is closed.
 
@@ -31,10 +32,10 @@ use super::throttle::{INTERVAL, Throttle};
 pub const MAX_CONNECTIONS: usize = 1024;
 /// A write that moves no byte for this long ends the connection.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest a connection is kept, however busy.
+/// After this, a connection's next answer closes it.
 pub const LIFETIME: Duration = Duration::from_secs(30);
-/// After [`LIFETIME`], the time an in-flight request has to finish (longer than any wait for a
-/// refresh) before the connection is dropped.
+/// After [`LIFETIME`], the time left for one more answer (longer than any wait for a refresh)
+/// before the connection is dropped.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// Requests answered on one connection before it is closed.
 pub const MAX_REQUESTS: u32 = 100;
@@ -65,6 +66,8 @@ pub struct Conn {
     /// Requests in hand (being answered): not evicted while above zero.
     busy: AtomicUsize,
     requests: AtomicU32,
+    /// Past its [`LIFETIME`]: the next answer closes it.
+    expired: AtomicBool,
     evicted: Notify,
 }
 
@@ -79,6 +82,15 @@ impl Conn {
         self.busy.fetch_add(1, Ordering::AcqRel);
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         (Busy(Arc::clone(self)), n)
+    }
+
+    pub fn expire(&self) {
+        self.expired.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the answer to request number `number` should close the connection.
+    pub fn closes_after(&self, number: u32) -> bool {
+        number >= MAX_REQUESTS || self.expired.load(Ordering::Relaxed)
     }
 
     fn evictable(&self) -> bool {
