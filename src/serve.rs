@@ -1,11 +1,11 @@
-//! The HTTP/1.1 listener: connection limits and timeouts, loopback-only peers unless allowed,
-//! routing, and graceful shutdown.
+//! The HTTP/1.1 listener: connection limits and timeouts ([`connections`]), loopback-only peers
+//! unless allowed, routing, refusals logged ([`throttle`]), and graceful shutdown.
 //!
 //! Three kinds of listener share one [`App`]: the credentials listener (`/v1/credentials[/{role}]`,
 //! ECS JSON, token required, [`ecs`]; `/healthz`, `/readyz` and `/metrics`, no token, no secrets,
-//! [`health`], [`crate::metrics`]; errors as ECS-style JSON `{"code","message"}`), the optional
-//! IMDS listener ([`imds`]) and the optional metrics listener (`/metrics` and `/healthz` only,
-//! for a scraper that must not reach the credentials).
+//! only for a `Host` that is an address, [`health`], [`crate::metrics`]; errors as ECS-style JSON
+//! `{"code","message"}`), the optional IMDS listener ([`imds`]) and the optional metrics listener
+//! (`/metrics` and `/healthz` only, any `Host`, for a scraper that must not reach the credentials).
 
 pub mod connections;
 pub mod ecs;
