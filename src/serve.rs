@@ -311,13 +311,13 @@ pub async fn run(
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) if connections::out_of_descriptors(&e) && table.make_room() => {
-                    connections::warn_throttled("out of file descriptors; closed the oldest idle connection without the token");
+                    connections::warn_throttled("out of file descriptors; closed the oldest idle connection without the token", None);
                     tokio::task::yield_now().await;
                     continue;
                 }
                 Err(e) => {
                     // Usually EMFILE with every connection busy: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    connections::warn_throttled("accept failed", Some(&e));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -332,6 +332,7 @@ pub async fn run(
             let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() else {
                 connections::warn_throttled(
                     "too many refused peers at once; closed a new connection from beyond loopback",
+                    None,
                 );
                 continue;
             };
@@ -388,16 +389,11 @@ async fn serve_connection(
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let (app, conn) = (Arc::clone(&app), Arc::clone(&conn));
         async move {
-            if kind == Kind::Credentials
-                && req
-                    .headers()
-                    .get(hyper::header::AUTHORIZATION)
-                    .is_some_and(|presented| app.token.matches(presented.as_bytes()))
-            {
-                conn.trust();
-            }
             let (_busy, number) = conn.begin();
             let mut response = app.handle(req, peer, kind).await;
+            if response.extensions().get::<ecs::Authorized>().is_some() {
+                conn.trust();
+            }
             if conn.closes_after(number) {
                 response
                     .headers_mut()

@@ -46,13 +46,15 @@ pub const REFUSING_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
 
 static WARNINGS: Throttle<&'static str> = Throttle::new(INTERVAL);
 
-/// Logs `message` at warn, at most once per [`INTERVAL`], with the number of times it happened.
-pub fn warn_throttled(message: &'static str) {
+/// Logs `message` at warn, at most once per [`INTERVAL`], with the number of times it happened
+/// (and the latest `error`, if any).
+pub fn warn_throttled(message: &'static str, error: Option<&io::Error>) {
     if let Some(count) = WARNINGS.hit(message) {
         tracing::warn!(
             count,
             interval_secs = INTERVAL.as_secs(),
             limit = MAX_CONNECTIONS,
+            error = error.map(tracing::field::display),
             "{message}"
         );
     }
@@ -149,11 +151,15 @@ impl Table {
         if open.len() >= MAX_CONNECTIONS {
             if !Self::evict_oldest_idle(&mut open) {
                 drop(open);
-                warn_throttled("every connection is busy or trusted; closed a new connection");
+                warn_throttled(
+                    "every connection is busy or trusted; closed a new connection",
+                    None,
+                );
                 return None;
             }
             warn_throttled(
                 "connection table full; closed the oldest idle connection without the token to admit a new one",
+                None,
             );
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
