@@ -1,41 +1,59 @@
 //! Logs go to stderr through `tracing`: JSON lines by default (container log drivers), text on
-//! request. `ROLEHOP_LOG` sets the filter (default: rolehop at info, dependencies at warn).
+//! request. `ROLEHOP_LOG` sets the filter (default: rolehop at info, every dependency at warn).
 //! Nothing logged anywhere in rolehop carries a secret key, session token or auth token.
+//!
+//! Whatever `ROLEHOP_LOG` says, a dependency never logs above warn: the AWS SDK's debug lines
+//! print the source credential's access key id and the AssumeRole form (with the ExternalId),
+//! hyper's print request heads. The cap is a second filter every event must also pass, so no
+//! directive can lift it.
 
 use std::io::IsTerminal;
 
+use tracing::Level;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, fmt};
 
 use crate::cli::LogFormat;
 
 pub const ENV_LOG: &str = "ROLEHOP_LOG";
 const DEFAULT_FILTER: &str = "warn,rolehop=info";
-/// Ceilings for dependencies whose most verbose levels print request bodies or signing
-/// material (the AssumeRole form carries the ExternalId), whatever `ROLEHOP_LOG` asks for.
-const CEILINGS: [&str; 6] = [
-    "aws_smithy_runtime=debug",
-    "aws_smithy_http_client=debug",
-    "aws_sigv4=info",
-    "aws_runtime=debug",
-    "hyper=debug",
-    "hyper_util=debug",
-];
+/// The most verbose level any target outside rolehop may log at.
+const DEPENDENCY_CEILING: Level = Level::WARN;
+
+/// True for events and spans of rolehop's own modules.
+fn is_rolehop(target: &str) -> bool {
+    target == "rolehop" || target.starts_with("rolehop::")
+}
 
 pub fn init(format: LogFormat) {
     let filter = std::env::var(ENV_LOG)
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
-    let filter = CEILINGS.iter().fold(filter, |f, d| {
-        f.add_directive(d.parse().expect("valid directive"))
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let cap = filter_fn(|meta| is_rolehop(meta.target()) || *meta.level() <= DEPENDENCY_CEILING);
+    let filter = filter.and(cap);
+    let ansi = std::io::stderr().is_terminal();
+    let layer = fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
+    let layer = match format {
+        LogFormat::Json => layer.json().flatten_event(true).with_filter(filter).boxed(),
+        LogFormat::Text => layer.with_filter(filter).boxed(),
     };
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_rolehop_targets_are_rolehop() {
+        assert!(is_rolehop("rolehop"));
+        assert!(is_rolehop("rolehop::serve"));
+        assert!(!is_rolehop("rolehop_fake::x"));
+        assert!(!is_rolehop("aws_smithy_runtime::client"));
+        assert!(Level::DEBUG > DEPENDENCY_CEILING && Level::ERROR < DEPENDENCY_CEILING);
+    }
 }

@@ -1,15 +1,17 @@
-//! The HTTP/1.1 listener: connection limits and timeouts, loopback-only peers unless allowed,
-//! routing, and graceful shutdown.
+//! The HTTP/1.1 listener: connection limits and timeouts ([`connections`]), loopback-only peers
+//! unless allowed, routing, refusals logged ([`throttle`]), and graceful shutdown.
 //!
 //! Three kinds of listener share one [`App`]: the credentials listener (`/v1/credentials[/{role}]`,
 //! ECS JSON, token required, [`ecs`]; `/healthz`, `/readyz` and `/metrics`, no token, no secrets,
-//! [`health`], [`crate::metrics`]; errors as ECS-style JSON `{"code","message"}`), the optional
-//! IMDS listener ([`imds`]) and the optional metrics listener (`/metrics` and `/healthz` only,
-//! for a scraper that must not reach the credentials).
+//! only for a `Host` that is an address, [`health`], [`crate::metrics`]; errors as ECS-style JSON
+//! `{"code","message"}`), the optional IMDS listener ([`imds`]) and the optional metrics listener
+//! (`/metrics` and `/healthz` only, any `Host`, for a scraper that must not reach the credentials).
 
+pub mod connections;
 pub mod ecs;
 pub mod health;
 pub mod imds;
+pub mod throttle;
 
 pub use imds::Imds;
 
@@ -25,16 +27,16 @@ use http_body_util::Full;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::cache::Cell;
 use crate::metrics::{self, Requests, Route};
 use crate::token::AuthToken;
+use connections::{Table, WriteTimeout};
+use throttle::Throttle;
 
-/// Connections served at once; more are closed on accept.
-pub const MAX_CONNECTIONS: usize = 1024;
+pub use connections::MAX_CONNECTIONS;
 /// A client must send its whole request head within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest request head accepted (hyper answers 431 beyond it).
@@ -73,6 +75,9 @@ impl App {
     pub async fn handle<B>(&self, req: Request<B>, peer: SocketAddr, kind: Kind) -> Response<Body> {
         let (route, response) = self.route(&req, peer, kind).await;
         self.requests.record(route, response.status().as_u16());
+        if let Some(Refusal(reason)) = response.extensions().get::<Refusal>() {
+            log_refusal(route, reason, response.status(), peer);
+        }
         tracing::debug!(method = %req.method(), path = %truncate(req.uri().path(), 128), status = response.status().as_u16(), ?kind, "request");
         response
     }
@@ -106,15 +111,7 @@ impl App {
                 _ => Route::MetricsOther,
             },
         };
-        // IMDS has no secret to ask for (anyone may PUT for a token), so it is loopback only,
-        // whatever --allow-remote says. The metrics listener has nothing secret at all.
-        let remote_allowed = match kind {
-            Kind::Credentials => self.allow_remote,
-            Kind::Imds => false,
-            Kind::Metrics => true,
-        };
-        if !remote_allowed && !is_loopback(peer) {
-            tracing::warn!(peer = %peer.ip(), "refused a request from a non-loopback client");
+        if !self.remote_allowed(kind) && !is_loopback(peer) {
             return (
                 route,
                 error(
@@ -134,6 +131,17 @@ impl App {
                 ),
             },
             (_, Route::Credentials | Route::CredentialsRole) => ecs::handle(self, req).await,
+            // A web page in the task could rebind its DNS name to loopback and read these: the
+            // IMDS listener's Host rule. The metrics listener is for scrapers and stays open.
+            (Kind::Credentials, Route::Healthz | Route::Readyz | Route::Metrics)
+                if !imds::host_is_an_address(req) =>
+            {
+                error(
+                    StatusCode::FORBIDDEN,
+                    "HostRefused",
+                    "the Host header must name this listener by IP address or localhost; a scraper should use --metrics-listen",
+                )
+            }
             (_, Route::Healthz) => only_get(req, health::healthz),
             (_, Route::Readyz) => only_get(req, || health::readyz(self)),
             (_, Route::Metrics) => only_get(req, || self.metrics()),
@@ -149,6 +157,17 @@ impl App {
             ),
         };
         (route, response)
+    }
+
+    /// Whether `kind`'s listener serves peers beyond loopback. IMDS has no secret to ask for
+    /// (anyone may PUT for a token), so it is loopback only, whatever --allow-remote says. The
+    /// metrics listener has nothing secret at all.
+    fn remote_allowed(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Credentials => self.allow_remote,
+            Kind::Imds => false,
+            Kind::Metrics => true,
+        }
     }
 
     /// The Prometheus exposition of every cell and request counter.
@@ -211,10 +230,51 @@ pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Body>
     response
 }
 
-/// An ECS-style error body: `{"code": ..., "message": ...}`.
-pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+/// An ECS-style error body: `{"code": ..., "message": ...}`. A 401, 403 or 404 carries its
+/// code as the [`Refusal`] reason.
+pub(crate) fn error(status: StatusCode, code: &'static str, message: &str) -> Response<Body> {
     let body = serde_json::json!({ "code": code, "message": message });
-    json(status, body.to_string().into_bytes())
+    let response = json(status, body.to_string().into_bytes());
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+            refused(response, code)
+        }
+        _ => response,
+    }
+}
+
+/// Why a request was refused, attached to its response for [`App::handle`] to log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusal(pub &'static str);
+
+pub(crate) fn refused(mut response: Response<Body>, reason: &'static str) -> Response<Body> {
+    response.extensions_mut().insert(Refusal(reason));
+    response
+}
+
+/// Refusals an operator needs to see to tell why a client fails: every 401 and 403, and a 404
+/// on the credentials route (an unknown role name). Never the token the client sent.
+fn log_refusal(route: Route, reason: &'static str, status: StatusCode, peer: SocketAddr) {
+    static REFUSALS: Throttle<(usize, &'static str)> = Throttle::new(throttle::INTERVAL);
+    let logged = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => true,
+        StatusCode::NOT_FOUND => matches!(route, Route::Credentials | Route::CredentialsRole),
+        _ => false,
+    };
+    if !logged {
+        return;
+    }
+    if let Some(count) = REFUSALS.hit((route as usize, reason)) {
+        tracing::warn!(
+            route = ?route,
+            reason,
+            status = status.as_u16(),
+            peer = %peer.ip(),
+            count,
+            interval_secs = throttle::INTERVAL.as_secs(),
+            "refused a request"
+        );
+    }
 }
 
 /// The HTTP/1 settings of every listener: the head size limit and the time to send a head
@@ -228,7 +288,8 @@ pub fn http1_builder() -> hyper::server::conn::http1::Builder {
 }
 
 /// Serves `listener` until `shutdown` resolves, then lets in-flight requests finish for up to
-/// `grace`. Takes a bound listener so callers (and tests) choose the port.
+/// `grace`. Takes a bound listener so callers (and tests) choose the port. Connection limits
+/// and timeouts: [`connections`].
 pub async fn run(
     listener: TcpListener,
     app: Arc<App>,
@@ -237,50 +298,133 @@ pub async fn run(
     grace: Duration,
 ) {
     let http = http1_builder();
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut refusing_http = http1_builder();
+    refusing_http
+        .keep_alive(false)
+        .header_read_timeout(connections::REFUSING_HEAD_TIMEOUT);
+    let table = Arc::new(Table::default());
+    let refusing = Arc::new(Semaphore::new(connections::MAX_REFUSING));
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
+                Err(e) if connections::out_of_descriptors(&e) && table.make_room() => {
+                    connections::warn_throttled("out of file descriptors; closed the oldest idle connection without the token", None);
+                    tokio::task::yield_now().await;
+                    continue;
+                }
                 Err(e) => {
-                    // Usually EMFILE: back off briefly instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    // Usually EMFILE with every connection busy: back off instead of spinning.
+                    connections::warn_throttled("accept failed", Some(&e));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            tracing::warn!(
-                limit = MAX_CONNECTIONS,
-                "connection limit reached; closing a new connection"
-            );
-            continue;
-        };
         // No network hops: a packet to anyone beyond the local link dies on the way.
         let _ = stream.set_ttl(1);
         let _ = stream.set_nodelay(true);
-        let app = Arc::clone(&app);
-        let service = hyper::service::service_fn(move |req| {
+        if !app.remote_allowed(kind) && !is_loopback(peer) {
+            // Refused peers never take a place in the table: a short connection answers 403.
+            let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() else {
+                connections::warn_throttled(
+                    "too many refused peers at once; closed a new connection from beyond loopback",
+                    None,
+                );
+                continue;
+            };
             let app = Arc::clone(&app);
-            async move { Ok::<_, Infallible>(app.handle(req, peer, kind).await) }
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
+            let service = hyper::service::service_fn(move |req| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(app.handle(req, peer, kind).await) }
+            });
+            let io = TokioIo::new(WriteTimeout::new(stream, connections::WRITE_TIMEOUT));
+            let connection = refusing_http.serve_connection(io, service);
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(connections::WRITE_TIMEOUT, connection).await;
+                drop(permit);
+            });
+            continue;
+        }
+        let Some(place) = table.admit() else {
+            continue;
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            Arc::clone(&app),
+            kind,
+            http.clone(),
+            place,
+            stop.clone(),
+        ));
     }
     drop(listener);
     tracing::info!(
         grace_secs = grace.as_secs(),
         "stopped accepting; finishing in-flight requests"
     );
+    let _ = stop_tx.send(true);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = table.drained() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
     }
+}
+
+/// Serves one admitted connection until it ends, is evicted, outlives its lifetime (see
+/// [`connections`]) or the listener stops (gracefully: the request in hand is answered first).
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+    kind: Kind,
+    http: hyper::server::conn::http1::Builder,
+    place: connections::Place,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let conn = Arc::clone(&place.conn);
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let (app, conn) = (Arc::clone(&app), Arc::clone(&conn));
+        async move {
+            let (_busy, number) = conn.begin();
+            let mut response = app.handle(req, peer, kind).await;
+            if response.extensions().get::<ecs::Authorized>().is_some() {
+                conn.trust();
+            }
+            if conn.closes_after(number) {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let io = TokioIo::new(WriteTimeout::new(stream, connections::WRITE_TIMEOUT));
+    let connection = http.serve_connection(io, service);
+    tokio::pin!(connection);
+    let deadline = tokio::time::sleep(connections::LIFETIME);
+    tokio::pin!(deadline);
+    let (mut expired, mut closing) = (false, false);
+    loop {
+        tokio::select! {
+            _ = connection.as_mut() => break,
+            () = place.conn.evicted() => break,
+            () = &mut deadline => {
+                if expired {
+                    break;
+                }
+                place.conn.expire();
+                expired = true;
+                deadline.as_mut().reset(tokio::time::Instant::now() + connections::CLOSE_GRACE);
+            }
+            _ = stop.wait_for(|stop| *stop), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+    drop(place);
 }

@@ -4,9 +4,15 @@
 //! readable by other processes) or from `--token-file`: read if the file exists, else 256 random
 //! bits are written there atomically (mode 0600, no trailing newline, because the AWS SDKs send
 //! the file's content untrimmed). Comparison is constant-time.
+//!
+//! An existing token file is trusted only if no one but rolehop's user could have written it:
+//! it is opened without following a symbolic link, and refused when it is not a regular file,
+//! is writable by group or others, or is owned by another user (whoever planted it would know
+//! the token every client is asked for).
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
@@ -70,6 +76,8 @@ pub enum TokenError {
         "cannot create token file {path}: {source}; make its directory writable or create the file yourself (no trailing newline)"
     )]
     Write { path: PathBuf, source: io::Error },
+    #[error("token file {path} {problem}")]
+    Untrusted { path: PathBuf, problem: String },
     #[error("{origin} {problem}")]
     Invalid {
         origin: String,
@@ -105,7 +113,7 @@ impl AuthToken {
                 let value = env_value.unwrap_or_default();
                 Self::validated(value, ENV_ROLEHOP_TOKEN.to_owned())
             }
-            TokenSource::File(path) => match fs::read(path) {
+            TokenSource::File(path) => match read_trusted(path) {
                 Ok(bytes) => {
                     let value = String::from_utf8(bytes).map_err(|_| TokenError::Invalid {
                         origin: format!("token file {}", path.display()),
@@ -113,11 +121,12 @@ impl AuthToken {
                     })?;
                     Self::validated(value, format!("token file {}", path.display()))
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Self::create(path),
-                Err(source) => Err(TokenError::Read {
-                    path: path.clone(),
-                    source,
-                }),
+                Err(TokenError::Read { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound =>
+                {
+                    Self::create(path)
+                }
+                Err(e) => Err(e),
             },
         }
     }
@@ -154,6 +163,54 @@ impl AuthToken {
         })?;
         Ok(Self(Secret::new(value)))
     }
+}
+
+/// Reads an existing token file that only rolehop's user could have written (module docs).
+fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
+    use rustix::fs::{Mode, OFlags};
+    let untrusted = |problem: String| TokenError::Untrusted {
+        path: path.to_owned(),
+        problem,
+    };
+    let read_error = |source: io::Error| TokenError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let shown = path.display();
+    // NONBLOCK: a FIFO planted there must not hang the start; a regular file ignores it.
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::LOOP) => {
+            return Err(untrusted(
+                "is a symbolic link, which rolehop does not follow (whoever can change the link chooses the token); point --token-file at the file itself".into(),
+            ));
+        }
+        Err(e) => return Err(read_error(e.into())),
+    };
+    let mut file = fs::File::from(fd);
+    let meta = file.metadata().map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(untrusted(
+            "is not a regular file; point --token-file at a file, or at a new path so rolehop creates one".into(),
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(untrusted(format!(
+            "is writable by group or others (mode {mode:04o}), so anyone could have chosen the token; run chmod 600 {shown}, or delete it so rolehop writes a new one"
+        )));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(untrusted(format!(
+            "is owned by uid {}, not by rolehop's user (uid {me}), so another user chose the token; run chown {me} {shown}, or delete it so rolehop writes a new one",
+            meta.uid()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(read_error)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -209,21 +209,24 @@ async fn slow_clients_are_cut_and_do_not_delay_real_ones() {
 }
 
 /// A network namespace with a veth pair: a peer that is not on rolehop's loopback.
-struct RemotePeer {
-    ns: String,
+pub struct RemotePeer {
+    pub ns: String,
     host_if: String,
     pub host_ip: String,
 }
 
 impl RemotePeer {
-    fn new() -> Self {
+    pub fn new() -> Self {
+        // Several tests of one process may each want a peer: a sequence number keeps them apart.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 8;
         let id = std::process::id() % 10_000;
-        let ns = format!("rolehop-test-{id}");
-        let host_if = format!("rh{id}a");
-        let peer_if = format!("rh{id}b");
+        let ns = format!("rolehop-test-{id}-{n}");
+        let host_if = format!("rh{id}{n}a");
+        let peer_if = format!("rh{id}{n}b");
         let octet = id % 250 + 1;
-        let host_ip = format!("10.231.{octet}.1");
-        let peer_ip = format!("10.231.{octet}.2");
+        let host_ip = format!("10.{}.{octet}.1", 231 + n);
+        let peer_ip = format!("10.{}.{octet}.2", 231 + n);
         let run = |args: &[&str]| {
             let status = std::process::Command::new("ip")
                 .args(args)

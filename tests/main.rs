@@ -8,6 +8,7 @@ mod check_online;
 mod cli;
 mod examples;
 mod faults;
+mod hardening;
 mod hostile;
 mod interfaces;
 mod profiles;

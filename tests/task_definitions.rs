@@ -176,6 +176,7 @@ pub async fn assert_registers_and_is_wired(
             "{name}: {var} is not a rolehop serve variable"
         );
     }
+    assert_passes_security_hub(&name, rolehop);
     let listen = env_of(rolehop, "ROLEHOP_LISTEN").unwrap_or("127.0.0.1:9911");
     let health: Vec<&str> = rolehop["healthCheck"]["command"]
         .as_array()
@@ -284,4 +285,57 @@ pub async fn assert_registers_and_is_wired(
     )
     .await;
     assert_eq!(code, 0, "{name}: {stdout}");
+}
+
+/// AWS Security Hub's ECS controls on rolehop's container: not privileged (ECS.4), a read-only
+/// root filesystem (ECS.5), no credential in plain environment (ECS.8), a log configuration
+/// (ECS.9); and every Linux capability dropped, as the image's own non-root user.
+fn assert_passes_security_hub(name: &str, rolehop: &Value) {
+    assert_ne!(rolehop["privileged"], true, "{name}: ECS.4, privileged");
+    assert_eq!(
+        rolehop["readonlyRootFilesystem"], true,
+        "{name}: ECS.5, readonlyRootFilesystem"
+    );
+    for plain in rolehop["environment"].as_array().into_iter().flatten() {
+        let var = plain["name"].as_str().unwrap();
+        assert!(
+            ![
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "ECS_ENGINE_AUTH_DATA",
+                "ROLEHOP_TOKEN",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            ]
+            .contains(&var),
+            "{name}: ECS.8, {var} in plain environment (use secrets)"
+        );
+    }
+    assert!(
+        rolehop["logConfiguration"]["logDriver"].is_string(),
+        "{name}: ECS.9, a logConfiguration"
+    );
+    assert_eq!(
+        rolehop["linuxParameters"]["capabilities"]["drop"],
+        serde_json::json!(["ALL"]),
+        "{name}: every Linux capability dropped"
+    );
+    let dockerfile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/Dockerfile"))
+            .unwrap();
+    let image_user = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("USER "))
+        .next_back()
+        .expect("docker/Dockerfile sets a USER");
+    assert_ne!(
+        image_user.split(':').next(),
+        Some("0"),
+        "a non-root image user"
+    );
+    assert_eq!(
+        rolehop["user"].as_str(),
+        Some(image_user.trim()),
+        "{name}: the image's non-root user"
+    );
 }

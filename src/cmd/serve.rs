@@ -80,6 +80,11 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
             .local_addr()
             .map_err(|e| CmdError::failure(e.to_string()))?;
         tracing::info!(addr = %addr, role = %imds.role, allow_v1 = imds.allow_v1, "imds listening");
+        tracing::warn!(
+            addr = %addr,
+            role = %imds.role,
+            "the IMDS listener serves its role without rolehop's token to any local process (an IMDSv2 session token is free to get); use it only where every process in the task may hold this role"
+        );
     }
     let local = listener
         .local_addr()

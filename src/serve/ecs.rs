@@ -23,7 +23,6 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
             );
         }
         Some(presented) if !app.token.matches(presented.as_bytes()) => {
-            tracing::debug!("refused a credentials request with a wrong token");
             return error(
                 StatusCode::FORBIDDEN,
                 "InvalidToken",
@@ -32,6 +31,16 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
         }
         Some(_) => {}
     }
+    let mut response = role(app, req).await;
+    response.extensions_mut().insert(Authorized);
+    response
+}
+
+/// Marks an answer to a request that carried the right token.
+#[derive(Debug, Clone, Copy)]
+pub struct Authorized;
+
+async fn role<B>(app: &App, req: &Request<B>) -> Response<Body> {
     let path = req.uri().path();
     let name = path.strip_prefix(ROLE_ROUTE_PREFIX).unwrap_or(DEFAULT_ROLE);
     let Some(cell) = app.roles.get(name) else {

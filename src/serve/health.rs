@@ -10,8 +10,9 @@ pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())
 }
 
-/// No STS text here: it names accounts and roles, and this route needs no token.
-fn summary(why: &Unavailable) -> &'static str {
+/// No STS text here: it names accounts, roles and endpoints, and this route (like IMDS, whose
+/// tokens are free to get) needs no rolehop token.
+pub(crate) fn summary(why: &Unavailable) -> &'static str {
     match why {
         Unavailable::Failed { .. } => {
             "the last refresh failed; rolehop's log and /v1/credentials say why"

@@ -122,7 +122,7 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
 
 /// True for a `Host` that names this listener by address (an IP literal or `localhost`, with
 /// an optional port). A DNS name would mean a browser page that rebound its name to loopback.
-fn host_is_an_address<B>(req: &Request<B>) -> bool {
+pub(crate) fn host_is_an_address<B>(req: &Request<B>) -> bool {
     let Some(host) = req
         .headers()
         .get(hyper::header::HOST)
@@ -141,15 +141,21 @@ fn host_is_an_address<B>(req: &Request<B>) -> bool {
 
 pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Body> {
     if req.headers().contains_key("x-forwarded-for") {
-        return text(
-            StatusCode::FORBIDDEN,
-            "Forbidden: IMDS requests through a proxy are refused",
+        return super::refused(
+            text(
+                StatusCode::FORBIDDEN,
+                "Forbidden: IMDS requests through a proxy are refused",
+            ),
+            "ThroughProxy",
         );
     }
     if !host_is_an_address(req) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "Forbidden: the Host header must be this listener's IP address",
+        return super::refused(
+            text(
+                StatusCode::FORBIDDEN,
+                "Forbidden: the Host header must be this listener's IP address",
+            ),
+            "HostRefused",
         );
     }
     let path = req.uri().path();
@@ -172,7 +178,18 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
     match req.headers().get(TOKEN_HEADER) {
         Some(token) if imds.verify(token.as_bytes(), now_secs(&imds.clock)) => {}
         None if imds.allow_v1 => {}
-        _ => return text(StatusCode::UNAUTHORIZED, "Unauthorized"),
+        Some(_) => {
+            return super::refused(
+                text(StatusCode::UNAUTHORIZED, "Unauthorized"),
+                "InvalidImdsToken",
+            );
+        }
+        None => {
+            return super::refused(
+                text(StatusCode::UNAUTHORIZED, "Unauthorized"),
+                "MissingImdsToken",
+            );
+        }
     }
     if role.is_empty() {
         return text(StatusCode::OK, &imds.role);
@@ -185,7 +202,13 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
     };
     let creds = match cell.get_within(CLIENT_WAIT).await {
         Ok(creds) => creds,
-        Err(why) => return text(StatusCode::SERVICE_UNAVAILABLE, &why.to_string()),
+        // No STS text: it names accounts, roles and endpoints, and IMDS tokens are free to get.
+        Err(why) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                super::health::summary(&why),
+            );
+        }
     };
     let now = imds.clock.now();
     if !creds.valid_for(now, imds.min_remaining) {

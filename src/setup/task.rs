@@ -14,6 +14,8 @@ pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
 pub const AWS_CONFIG_FILE: &str = "aws-config";
 const SIDECAR: &str = "rolehop";
 const APP: &str = "app";
+/// The rolehop image's non-root user (`USER` in docker/Dockerfile).
+pub const IMAGE_USER: &str = "65532:65532";
 
 /// The rolehop profile name of hop `index` (0-based): the last hop is `default` (served at
 /// `/v1/credentials`), the hops before it `hop1`, `hop2`...
@@ -130,6 +132,11 @@ pub fn task_definition(setup: &Setup) -> Value {
                 "name": SIDECAR,
                 "image": setup.image,
                 "essential": true,
+                // AWS Security Hub's ECS.5 (read-only root) and ECS.4 (unprivileged), with no
+                // Linux capability: rolehop writes no file and binds no low port here.
+                "user": IMAGE_USER,
+                "readonlyRootFilesystem": true,
+                "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
                 "command": ["serve"],
                 "environment": environment(&rolehop_environment(setup)),
                 "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": secret}],
