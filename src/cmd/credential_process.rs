@@ -48,15 +48,15 @@ pub fn main(args: &CredentialProcessArgs) -> Result<(), CmdError> {
                 messages: errors,
             });
         }
-        super::runtime()?.block_on(standalone_credentials(roles, &args.client.role))?
+        let clock: SharedClock = Arc::new(SystemClock);
+        super::runtime()?.block_on(standalone_credentials(roles, &args.client.role, clock))?
     } else {
+        // The fast path: one blocking GET, no async runtime (see `client`).
         let client = ClientConfig::from_args(&args.client, &env).map_err(|errors| CmdError {
             code: crate::cli::exit::USAGE,
             messages: errors,
         })?;
-        super::runtime()?
-            .block_on(client.fetch())
-            .map_err(CmdError::failure)?
+        client.fetch().map_err(CmdError::failure)?
     };
     print(&creds)
 }
@@ -89,6 +89,7 @@ fn chain_of<'a>(roles: &'a [RoleConfig], target: &str) -> Option<Vec<&'a RoleCon
 async fn standalone_credentials(
     roles: Vec<RoleConfig>,
     target: &str,
+    clock: SharedClock,
 ) -> Result<Credentials, CmdError> {
     let Some(chain) = chain_of(&roles, target) else {
         let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
@@ -100,11 +101,10 @@ async fn standalone_credentials(
     let default_session = roles::default_session_name().await;
     let cache_file =
         cache_dir().map(|dir| dir.join(format!("{}.json", cache_key(&chain, &default_session))));
-    if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f)) {
+    if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f, clock.now())) {
         return Ok(creds);
     }
     let sdk = roles::sdk_config().await.map_err(CmdError::usage)?;
-    let clock: SharedClock = Arc::new(SystemClock);
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
     let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {
         Timing::default()
@@ -176,10 +176,8 @@ fn cache_key(chain: &[&RoleConfig], default_session: &SessionName) -> String {
     hex::encode(hash.finalize())
 }
 
-fn read_cache(file: &std::path::Path) -> Option<Credentials> {
+fn read_cache(file: &std::path::Path, now: SystemTime) -> Option<Credentials> {
     let creds = Credentials::from_json(&std::fs::read(file).ok()?).ok()?;
     creds.expiration?;
-    creds
-        .valid_for(SystemTime::now(), CACHE_MIN_REMAINING)
-        .then_some(creds)
+    creds.valid_for(now, CACHE_MIN_REMAINING).then_some(creds)
 }
