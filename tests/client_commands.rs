@@ -91,3 +91,143 @@ async fn every_client_command_refuses_an_endpoint_off_this_machine() {
         "a client command connected to {remote}, which would have carried the token off this machine"
     );
 }
+
+/// `rolehop exec ARGS -- sh -c 'cd / && env >FILE && exec python3 -c WHOAMI'` run from `cwd`:
+/// (the child's environment, boto3's identity or the failure).
+async fn exec_child(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(String, String)],
+) -> (Vec<(String, String)>, Result<serde_json::Value, String>) {
+    let python = crate::support::require_tool("python3");
+    let seen = cwd.join("child-env");
+    let script = format!(
+        "cd / && env > '{}' && exec '{}' -c \"$0\"",
+        seen.display(),
+        python.display()
+    );
+    let mut argv: Vec<&str> = vec!["exec"];
+    argv.extend_from_slice(args);
+    argv.extend([
+        "--",
+        "sh",
+        "-c",
+        &script,
+        include_str!("../examples/app/whoami.py"),
+    ]);
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(crate::support::rolehop::BIN)
+            .args(&argv)
+            .current_dir(cwd)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .stdin(std::process::Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("exec finished")
+    .expect("run rolehop exec");
+    let child_env = std::fs::read_to_string(&seen)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let identity = if out.status.success() {
+        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    (child_env, identity)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_hands_the_child_only_what_an_sdk_needs() {
+    let stack = crate::support::Stack::start().await;
+    let rolehop = stack.serve(&[]).await;
+    rolehop.wait_ready().await;
+    let token = stack.token();
+    let token_file = stack.token_file();
+    let mut parent = stack.base_env();
+    parent.extend([
+        ("AWS_ENDPOINT_URL".to_owned(), stack.proxy.url.clone()),
+        ("ROLEHOP_ENDPOINT".to_owned(), rolehop.base.clone()),
+        ("ROLEHOP_LOG".to_owned(), "debug".to_owned()),
+    ]);
+    let value_of = |env: &[(String, String)], name: &str| {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    };
+
+    // Token-file mode, the file named relative to where exec starts; the child moves to `/`.
+    let mut file_mode = parent.clone();
+    file_mode.extend([
+        ("ROLEHOP_TOKEN_FILE".to_owned(), "token".to_owned()),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_owned(),
+            "stale-inherited-token-0123456789".to_owned(),
+        ),
+    ]);
+    let (child, identity) = exec_child(stack.work.dir.path(), &[], &file_mode).await;
+    let identity = identity.expect("boto3 in the child, after cd /");
+    assert_eq!(identity["Account"], "555566667777", "{identity}");
+    assert_eq!(
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").as_deref(),
+        Some(token_file.to_str().unwrap()),
+        "the token file, as an absolute path"
+    );
+    assert_eq!(
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+        None,
+        "with a token file the token itself stays out of the child's environment"
+    );
+    let own: Vec<&String> = child
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("ROLEHOP_"))
+        .collect();
+    assert!(
+        own.is_empty(),
+        "rolehop's variables reached the child: {own:?}"
+    );
+    assert!(
+        child.iter().all(|(_, v)| !v.contains(&token)),
+        "the token leaked"
+    );
+
+    // ROLEHOP_TOKEN mode: the variable is the one way to pass it; an inherited file is dropped.
+    let mut value_mode = parent.clone();
+    value_mode.extend([
+        ("ROLEHOP_TOKEN".to_owned(), token.clone()),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".to_owned(),
+            "/nonexistent/token".to_owned(),
+        ),
+    ]);
+    let (child, identity) = exec_child(stack.work.dir.path(), &[], &value_mode).await;
+    let identity = identity.expect("boto3 in the child, token from the variable");
+    assert_eq!(identity["Account"], "555566667777", "{identity}");
+    assert_eq!(
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN").as_deref(),
+        Some(token.as_str())
+    );
+    assert_eq!(
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+        None
+    );
+    assert_eq!(value_of(&child, "ROLEHOP_TOKEN"), None);
+
+    // `env` prints the same settings for a shell.
+    let (code, exports, stderr) = Rolehop::run(
+        &["env", "--token-file", token_file.to_str().unwrap()],
+        &parent,
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        exports.contains("unset AWS_CONTAINER_AUTHORIZATION_TOKEN\n"),
+        "{exports}"
+    );
+    assert!(!exports.contains(&token), "{exports}");
+    assert_eq!(stack.proxy.count("AssumeRole"), 1);
+}
