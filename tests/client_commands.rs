@@ -231,3 +231,110 @@ async fn exec_hands_the_child_only_what_an_sdk_needs() {
     assert!(!exports.contains(&token), "{exports}");
     assert_eq!(stack.proxy.count("AssumeRole"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standalone_cache_trusts_only_what_this_user_wrote() {
+    use std::os::unix::fs::PermissionsExt;
+    let stack = crate::support::Stack::start().await;
+    let cache = stack.work.path("cache");
+    let mut env = stack.rolehop_env();
+    env.push(("ROLEHOP_CACHE_DIR".into(), cache.display().to_string()));
+    let args = [
+        "credential-process",
+        "--role-arn",
+        crate::support::DESTINATION_ROLE_ARN,
+        "--session-name",
+        "laptop",
+    ];
+    let run = |env: Vec<(String, String)>| async move {
+        let (code, stdout, stderr) = Rolehop::run(&args, &env).await;
+        assert_eq!(code, 0, "{stderr}");
+        (stdout, stderr)
+    };
+    let (first, _) = run(env.clone()).await;
+    assert_eq!(stack.proxy.count("AssumeRole"), 1);
+    let file = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let with_key = |body: &str, key: &str| {
+        let mut json: serde_json::Value = serde_json::from_str(body).unwrap();
+        json["AccessKeyId"] = key.into();
+        json.to_string()
+    };
+
+    // Another credential in the file, private and this user's, but expiring in 2030: no STS
+    // session lasts that long, so it was not rolehop's.
+    let mut planted: serde_json::Value = serde_json::from_str(&first).unwrap();
+    planted["AccessKeyId"] = "ASIAPLANTEDFAR2030XX".into();
+    planted["Expiration"] = "2030-01-01T00:00:00Z".into();
+    std::fs::write(&file, planted.to_string()).unwrap();
+    let (second, _) = run(env.clone()).await;
+    assert!(!second.contains("ASIAPLANTEDFAR2030XX"), "{second}");
+    assert_eq!(
+        stack.proxy.count("AssumeRole"),
+        2,
+        "the planted file was refreshed"
+    );
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("PLANTED"));
+
+    // A link in the file's place, to a believable credential: not followed.
+    let elsewhere = stack.work.path("elsewhere.json");
+    std::fs::write(&elsewhere, with_key(&second, "ASIALINKEDELSEWHERE0")).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+    let (third, _) = run(env.clone()).await;
+    assert!(!third.contains("ASIALINKEDELSEWHERE0"), "{third}");
+    assert_eq!(
+        stack.proxy.count("AssumeRole"),
+        3,
+        "the link was not followed"
+    );
+    assert!(!std::fs::symlink_metadata(&file).unwrap().is_symlink());
+
+    // A file others could have written (0666): ignored.
+    std::fs::write(&file, with_key(&third, "ASIAWORLDWRITABLE000")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (fourth, _) = run(env.clone()).await;
+    assert!(!fourth.contains("ASIAWORLDWRITABLE000"), "{fourth}");
+    assert_eq!(stack.proxy.count("AssumeRole"), 4);
+
+    // The directory open to others (the 0777): not used at all, with the fix on stderr.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (_, stderr) = run(env.clone()).await;
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("writable by group or others (mode 0777)")
+            && stderr.contains(&format!("chmod 700 {}", cache.display())),
+        "{stderr}"
+    );
+    assert_eq!(stack.proxy.count("AssumeRole"), 5);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "nothing written there"
+    );
+
+    // A directory another user owns: root's (when the tests do not run as root), else one
+    // handed to `nobody`.
+    let theirs = if rustix::process::geteuid().is_root() {
+        let dir = stack.work.path("nobodys");
+        std::fs::create_dir(&dir).unwrap();
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        dir
+    } else {
+        std::path::PathBuf::from("/")
+    };
+    let mut others = stack.rolehop_env();
+    others.push(("ROLEHOP_CACHE_DIR".into(), theirs.display().to_string()));
+    let (_, stderr) = run(others).await;
+    assert!(
+        stderr.contains("is owned by uid") && stderr.contains("not by you"),
+        "{stderr}"
+    );
+    assert_eq!(stack.proxy.count("AssumeRole"), 6);
+}
