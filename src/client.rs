@@ -1,15 +1,20 @@
 //! The one client contract of rolehop's helper commands (`credential-process`, `exec`, `env`,
-//! and later `healthcheck`): `--endpoint URL` is rolehop's base URL, `--role NAME` the role,
+//! `healthcheck`): `--endpoint URL` is rolehop's base URL, `--role NAME` the role,
 //! `--token-file FILE` or `ROLEHOP_TOKEN` the token, with `ROLEHOP_ENDPOINT`, `ROLEHOP_ROLE` and
 //! `ROLEHOP_TOKEN_FILE` as environment twins.
+//!
+//! One rule for every endpoint ([`Endpoint::parse`]): plain `http` to a loopback address
+//! (127.0.0.0/8, `::1`, `localhost`), because the token travels in clear and must never leave
+//! the machine. Anything else is a usage error before any request is made.
+//!
+//! The requests are one blocking HTTP/1.1 GET each over `std::net`, `Connection: close`: the AWS
+//! CLI starts `credential-process` for every command, so the fast path builds no async runtime,
+//! no thread and no resolver (issue 18; docs/BENCHMARKS.md has the figure).
 
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::time::Duration;
-
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use std::time::{Duration, Instant};
 
 use crate::cli::ClientArgs;
 use crate::credentials::{Credentials, Secret};
@@ -19,6 +24,8 @@ use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError};
 /// A request to the running rolehop gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 64 * 1024;
+/// Room for the status line and headers of an answer, beside its body.
+const MAX_HEAD: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
 pub enum ClientToken {
@@ -28,8 +35,7 @@ pub enum ClientToken {
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Without a trailing slash.
-    pub base: String,
+    pub endpoint: Endpoint,
     pub role: String,
     pub token: ClientToken,
 }
@@ -45,15 +51,7 @@ impl ClientConfig {
                 errors.push("--endpoint (ROLEHOP_ENDPOINT) is required: the base URL of the running rolehop, e.g. http://127.0.0.1:9911".to_owned());
                 None
             }
-            Some(raw) => match raw.parse::<hyper::Uri>() {
-                Ok(uri) if matches!(uri.scheme_str(), Some("http")) && uri.host().is_some() => {
-                    Some(raw.trim_end_matches('/').to_owned())
-                }
-                _ => {
-                    errors.push(format!("--endpoint `{raw}` is not an http URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"));
-                    None
-                }
-            },
+            Some(raw) => Endpoint::parse(raw).map_err(|e| errors.push(e)).ok(),
         };
         if !role_name::is_servable(&args.role) {
             errors.push(format!("--role `{}` is not a role name rolehop can serve; use the profile name from its configuration", args.role));
@@ -71,8 +69,8 @@ impl ClientConfig {
             }
         };
         match (base, token) {
-            (Some(base), Some(token)) if errors.is_empty() => Ok(Self {
-                base,
+            (Some(endpoint), Some(token)) if errors.is_empty() => Ok(Self {
+                endpoint,
                 role: args.role.clone(),
                 token,
             }),
@@ -80,9 +78,14 @@ impl ClientConfig {
         }
     }
 
+    /// The path of the chosen role's ECS-compatible route.
+    fn credentials_path(&self) -> String {
+        format!("/v1/credentials/{}", self.role)
+    }
+
     /// The ECS-compatible URL of the chosen role.
     pub fn credentials_url(&self) -> String {
-        format!("{}/v1/credentials/{}", self.base, self.role)
+        format!("{}{}", self.endpoint.base(), self.credentials_path())
     }
 
     /// The token's value, read now (the file may be rewritten by a restarted rolehop).
@@ -96,44 +99,14 @@ impl ClientConfig {
     }
 
     /// Fetches the role's credentials from the running rolehop.
-    pub async fn fetch(&self) -> Result<Credentials, String> {
+    pub fn fetch(&self) -> Result<Credentials, String> {
         let token = self.token_value()?;
         let url = self.credentials_url();
-        let request = hyper::Request::get(&url)
-            .header(hyper::header::AUTHORIZATION, token.expose())
-            .body(Empty::<Bytes>::new())
-            .map_err(|_| "the token contains characters that cannot travel in an HTTP header; check the token file".to_owned())?;
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-        let exchange = async {
-            let response = client.request(request).await.map_err(|e| {
-                format!(
-                    "cannot reach rolehop at {} ({}); check that it runs and --endpoint",
-                    self.base,
-                    error_chain(&e)
-                )
-            })?;
-            let status = response.status();
-            let body = Limited::new(response.into_body(), MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| format!("rolehop at {} broke off its answer ({e})", self.base))?
-                .to_bytes();
-            Ok::<_, String>((status, body))
-        };
-        let (status, body) = tokio::time::timeout(TIMEOUT, exchange)
-            .await
-            .map_err(|_| {
-                format!(
-                    "rolehop at {} did not answer within {}s",
-                    self.base,
-                    TIMEOUT.as_secs()
-                )
-            })??;
-        if !status.is_success() {
+        let (status, body) = self.endpoint.get(&self.credentials_path(), Some(&token))?;
+        if !(200..300).contains(&status) {
             let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             return Err(format!(
-                "rolehop at {url} answered {} {}: {}",
-                status.as_u16(),
+                "rolehop at {url} answered {status} {}: {}",
                 detail["code"].as_str().unwrap_or("Error"),
                 detail["message"].as_str().unwrap_or("(no message)")
             ));
@@ -143,51 +116,305 @@ impl ClientConfig {
     }
 }
 
-/// `GET {base}/readyz`: Ok when ready, else why not (one sentence).
-pub async fn readiness(base: &str) -> Result<(), String> {
-    let base = base.trim_end_matches('/');
-    let uri: hyper::Uri = format!("{base}/readyz").parse().map_err(|_| {
-        format!(
-            "--endpoint `{base}` is not a URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"
-        )
-    })?;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let exchange = async {
-        let response = client
-            .get(uri)
-            .await
-            .map_err(|e| format!("cannot reach rolehop at {base} ({})", error_chain(&e)))?;
-        let status = response.status();
-        let body = Limited::new(response.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        if status.is_success() {
+/// A running rolehop's base URL, checked against the client rule: plain http on loopback.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// As given, without a trailing slash (for messages and for the SDKs' FULL_URI).
+    base: String,
+    /// The `Host` header: the URL's host and port as written.
+    authority: String,
+    /// The base URL's path, without a trailing slash.
+    path: String,
+    /// Where to connect, in order.
+    addrs: Vec<SocketAddr>,
+}
+
+impl Endpoint {
+    /// Accepts `http://HOST[:PORT][/PATH]` with HOST a loopback address or `localhost`; else
+    /// one sentence naming the problem and the fix.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let shown = redact_userinfo(raw);
+        let not_http = || {
+            format!(
+                "--endpoint `{shown}` is not an http URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"
+            )
+        };
+        let uri: hyper::Uri = raw.parse().map_err(|_| not_http())?;
+        let (Some("http"), Some(authority), Some(host)) =
+            (uri.scheme_str(), uri.authority(), uri.host())
+        else {
+            return Err(not_http());
+        };
+        if authority.as_str().contains('@') || uri.query().is_some() {
+            return Err(format!(
+                "--endpoint `{shown}` carries more than a base URL (user information or a query); give only rolehop's base URL, e.g. http://127.0.0.1:9911"
+            ));
+        }
+        let port = uri.port_u16().unwrap_or(80);
+        let ips: Vec<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
+            vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+        } else {
+            let literal = host.trim_start_matches('[').trim_end_matches(']');
+            match literal.parse::<IpAddr>() {
+                Ok(ip) if ip.is_loopback() => vec![ip],
+                _ => {
+                    return Err(format!(
+                        "--endpoint `{shown}` is not on this machine, and rolehop's token would cross the network in clear; use a loopback address (http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT) in the task beside rolehop"
+                    ));
+                }
+            }
+        };
+        Ok(Self {
+            base: raw.trim_end_matches('/').to_owned(),
+            authority: authority.as_str().to_owned(),
+            path: uri.path().trim_end_matches('/').to_owned(),
+            addrs: ips
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
+        })
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET {base}{path}`, with `Authorization: token` when given: the answer's status and body.
+    fn get(&self, path: &str, token: Option<&Secret>) -> Result<(u16, Vec<u8>), String> {
+        let mut request = format!(
+            "GET {}{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.path, self.authority
+        );
+        if let Some(token) = token {
+            let value = token.expose();
+            // What hyper's HeaderValue accepts: no control character but tab.
+            if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+                return Err("the token contains characters that cannot travel in an HTTP header; check the token file".to_owned());
+            }
+            request.push_str("Authorization: ");
+            request.push_str(value);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        let deadline = Instant::now() + TIMEOUT;
+        let timed_out = || {
+            format!(
+                "rolehop at {} did not answer within {}s",
+                self.base,
+                TIMEOUT.as_secs()
+            )
+        };
+        let is_timeout = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            )
+        };
+        let mut stream = self.connect(deadline).map_err(|e| {
+            if is_timeout(&e) {
+                timed_out()
+            } else {
+                format!(
+                    "cannot reach rolehop at {} ({e}); check that it runs and --endpoint",
+                    self.base
+                )
+            }
+        })?;
+        let broke_off = |e: std::io::Error| {
+            if is_timeout(&e) {
+                timed_out()
+            } else {
+                format!("rolehop at {} broke off its answer ({e})", self.base)
+            }
+        };
+        let left = |deadline: Instant| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            Some(left.max(Duration::from_millis(1)))
+        };
+        stream
+            .set_write_timeout(left(deadline))
+            .map_err(broke_off)?;
+        stream.write_all(request.as_bytes()).map_err(broke_off)?;
+        let mut answer = Vec::with_capacity(4096);
+        let mut chunk = [0u8; 8192];
+        loop {
+            if Instant::now() >= deadline {
+                return Err(timed_out());
+            }
+            stream.set_read_timeout(left(deadline)).map_err(broke_off)?;
+            let n = stream.read(&mut chunk).map_err(broke_off)?;
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&chunk[..n]);
+            if answer.len() > MAX_HEAD + MAX_BODY {
+                return Err(format!(
+                    "rolehop at {} sent an answer larger than {} KiB",
+                    self.base,
+                    MAX_BODY / 1024
+                ));
+            }
+            if let Some((status, body)) = parse_answer(&answer, false) {
+                return Ok((status, body));
+            }
+        }
+        match parse_answer(&answer, true) {
+            Some((status, body)) => Ok((status, body)),
+            _ => Err(format!(
+                "rolehop at {} broke off its answer (not a whole HTTP response)",
+                self.base
+            )),
+        }
+    }
+
+    fn connect(&self, deadline: Instant) -> std::io::Result<TcpStream> {
+        let mut last = None;
+        for addr in &self.addrs {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            match TcpStream::connect_timeout(addr, left) {
+                Ok(stream) => {
+                    // One small request: send it at once.
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::ErrorKind::AddrNotAvailable.into()))
+    }
+
+    /// `GET {base}/readyz`: Ok when ready, else why not (one sentence).
+    pub fn readiness(&self) -> Result<(), String> {
+        let (status, body) = self.get("/readyz", None)?;
+        if (200..300).contains(&status) {
             Ok(())
         } else {
             Err(format!(
-                "rolehop at {base} is not ready ({}): {}",
-                status.as_u16(),
+                "rolehop at {} is not ready ({status}): {}",
+                self.base,
                 String::from_utf8_lossy(&body)
             ))
         }
-    };
-    tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| {
-        format!(
-            "rolehop at {base} did not answer within {}s",
-            TIMEOUT.as_secs()
-        )
-    })?
+    }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
+/// `user:password@` replaced, so a message never repeats a password given in a URL.
+fn redact_userinfo(raw: &str) -> String {
+    match (raw.find("://"), raw.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &raw[..scheme + 3], &raw[at..])
+        }
+        _ => raw.to_owned(),
     }
-    out
+}
+
+/// An HTTP/1.1 answer read so far: its status and body once it is whole (by `Content-Length`, chunked
+/// framing, or, at `eof`, the end of the stream), `None` while more is needed or if it is not
+/// HTTP.
+fn parse_answer(raw: &[u8], eof: bool) -> Option<(u16, Vec<u8>)> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..head_end]).ok()?;
+    let body = &raw[head_end + 4..];
+    let mut lines = head.split("\r\n");
+    let mut status_line = lines.next()?.splitn(3, ' ');
+    if !status_line.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status: u16 = status_line.next()?.parse().ok()?;
+    let mut length = None;
+    let mut chunked = false;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(value.parse::<usize>().ok()?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.eq_ignore_ascii_case("chunked");
+        }
+    }
+    if chunked {
+        return dechunk(body).map(|b| (status, b));
+    }
+    match length {
+        Some(n) if body.len() >= n => Some((status, body[..n].to_vec())),
+        Some(_) => None,
+        None if eof => Some((status, body.to_vec())),
+        None => None,
+    }
+}
+
+/// The body of a whole chunked message, or `None` while the last chunk has not arrived.
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_field = std::str::from_utf8(&raw[..line_end]).ok()?;
+        let size_hex = size_field.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_hex, 16).ok()?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if raw.len() < size + 2 {
+            return None;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_plain_http_on_loopback() {
+        for (ok, addr) in [
+            ("http://127.0.0.1:9911", "127.0.0.1:9911"),
+            ("http://127.1.2.3:9911/", "127.1.2.3:9911"),
+            ("http://[::1]:9911", "[::1]:9911"),
+            ("http://LocalHost:9911", "127.0.0.1:9911"),
+            ("http://127.0.0.1", "127.0.0.1:80"),
+        ] {
+            let endpoint = Endpoint::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(endpoint.addrs[0].to_string(), addr, "{ok}");
+            assert_eq!(endpoint.base(), ok.trim_end_matches('/'));
+        }
+        let prefixed = Endpoint::parse("http://127.0.0.1:9911/rolehop/").unwrap();
+        assert_eq!(prefixed.path, "/rolehop");
+        for (bad, says) in [
+            ("http://10.0.0.5:9911", "is not on this machine"),
+            ("http://169.254.170.2/", "is not on this machine"),
+            ("http://[fd00:ec2::23]/", "is not on this machine"),
+            ("http://rolehop.example:9911", "is not on this machine"),
+            ("http://127.0.0.1.nip.io:9911", "is not on this machine"),
+            ("https://127.0.0.1:9911", "is not an http URL"),
+            ("ftp://127.0.0.1", "is not an http URL"),
+            ("127.0.0.1:9911", "is not an http URL"),
+            ("http://user:pw@127.0.0.1:9911", "user information"),
+            ("http://127.0.0.1:9911/?x=1", "user information or a query"),
+        ] {
+            let err = Endpoint::parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("pw"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn answers_are_whole_by_length_chunks_or_end_of_stream() {
+        let full = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+        assert_eq!(parse_answer(full, false), Some((200, b"hello".to_vec())));
+        assert_eq!(parse_answer(&full[..full.len() - 1], false), None);
+        let chunked = b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n";
+        assert_eq!(parse_answer(chunked, false), Some((403, b"abcde".to_vec())));
+        assert_eq!(parse_answer(&chunked[..60], false), None);
+        let unframed = b"HTTP/1.0 503 Service Unavailable\r\n\r\nlater";
+        assert_eq!(parse_answer(unframed, false), None);
+        assert_eq!(parse_answer(unframed, true), Some((503, b"later".to_vec())));
+        assert_eq!(parse_answer(b"SSH-2.0-OpenSSH\r\n\r\n", true), None);
+    }
 }

@@ -6,6 +6,7 @@ mod support;
 mod check_cases;
 mod check_online;
 mod cli;
+mod client_commands;
 mod examples;
 mod faults;
 mod hardening;

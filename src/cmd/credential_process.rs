@@ -6,9 +6,14 @@
 //! quick and must not call STS). Standalone (`--standalone`, or role flags / `--config` instead
 //! of `--endpoint`): source → chain in this process, with a per-user cache file (mode 0600,
 //! written atomically, keyed by every parameter of the role's chain) reused while more than
-//! 15 minutes remain.
+//! 15 minutes remain. The cache is trusted only as far as no one else could have written it:
+//! a directory another user owns or can write is not used (one warning line on stderr, the
+//! credential is still assumed and printed), and a file that is a link, not private, not this
+//! user's, or expires further away than any STS session is ignored and replaced.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,11 +27,16 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, RoleConfig, RoleSource};
 use crate::credentials::Credentials;
 use crate::roles::Roles;
-use crate::session::SessionName;
+use crate::session::{MAX_DURATION_SECS, SessionName};
 
 /// A cached standalone credential is reused while it has more than this left.
 pub const CACHE_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
 pub const ENV_CACHE_DIR: &str = "ROLEHOP_CACHE_DIR";
+/// No STS session lasts longer (REFERENCE 6): a cached expiration further away was not written
+/// by rolehop from STS's answer.
+pub const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(MAX_DURATION_SECS as u64);
+/// A cache file is one credential_process body, well under this.
+const MAX_CACHE_FILE: u64 = 64 * 1024;
 /// How long a standalone run may take to assume the whole chain.
 const STANDALONE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -48,15 +58,15 @@ pub fn main(args: &CredentialProcessArgs) -> Result<(), CmdError> {
                 messages: errors,
             });
         }
-        super::runtime()?.block_on(standalone_credentials(roles, &args.client.role))?
+        let clock: SharedClock = Arc::new(SystemClock);
+        super::runtime()?.block_on(standalone_credentials(roles, &args.client.role, clock))?
     } else {
+        // The fast path: one blocking GET, no async runtime (see `client`).
         let client = ClientConfig::from_args(&args.client, &env).map_err(|errors| CmdError {
             code: crate::cli::exit::USAGE,
             messages: errors,
         })?;
-        super::runtime()?
-            .block_on(client.fetch())
-            .map_err(CmdError::failure)?
+        client.fetch().map_err(CmdError::failure)?
     };
     print(&creds)
 }
@@ -89,6 +99,7 @@ fn chain_of<'a>(roles: &'a [RoleConfig], target: &str) -> Option<Vec<&'a RoleCon
 async fn standalone_credentials(
     roles: Vec<RoleConfig>,
     target: &str,
+    clock: SharedClock,
 ) -> Result<Credentials, CmdError> {
     let Some(chain) = chain_of(&roles, target) else {
         let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
@@ -98,13 +109,19 @@ async fn standalone_credentials(
         )));
     };
     let default_session = crate::task_metadata::default_session_name().await;
-    let cache_file =
-        cache_dir().map(|dir| dir.join(format!("{}.json", cache_key(&chain, &default_session))));
-    if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f)) {
+    let cache_file = cache_dir()
+        .filter(|dir| match trusted_dir(dir) {
+            Ok(()) => true,
+            Err(problem) => {
+                eprintln!("rolehop: warning: {problem}");
+                false
+            }
+        })
+        .map(|dir| dir.join(format!("{}.json", cache_key(&chain, &default_session))));
+    if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f, clock.now())) {
         return Ok(creds);
     }
     let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
-    let clock: SharedClock = Arc::new(SystemClock);
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
     let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {
         Timing::default()
@@ -115,10 +132,12 @@ async fn standalone_credentials(
         .get_within(STANDALONE_LIMIT)
         .await
         .map_err(|e| CmdError::failure(e.to_string()))?;
-    if let Some(file) = &cache_file {
-        // A cache that cannot be written costs speed, not correctness.
-        let _ = file.parent().map(crate::files::private_dir);
-        let _ = crate::files::write_atomically(file, &creds.to_process_json());
+    if let Some((file, dir)) = cache_file.as_ref().and_then(|f| Some((f, f.parent()?))) {
+        // A cache that cannot be written costs speed, not correctness. The directory is checked
+        // again once it exists: another user may have made it first.
+        if crate::files::private_dir(dir).is_ok() && trusted_dir(dir).is_ok() {
+            let _ = crate::files::write_atomically(file, &creds.to_process_json());
+        }
     }
     Ok((*creds).clone())
 }
@@ -176,10 +195,97 @@ fn cache_key(chain: &[&RoleConfig], default_session: &SessionName) -> String {
     hex::encode(hash.finalize())
 }
 
-fn read_cache(file: &std::path::Path) -> Option<Credentials> {
-    let creds = Credentials::from_json(&std::fs::read(file).ok()?).ok()?;
-    creds.expiration?;
-    creds
-        .valid_for(SystemTime::now(), CACHE_MIN_REMAINING)
-        .then_some(creds)
+/// The directory is used only when no one but this user can write in it (or it does not exist
+/// yet, so [`crate::files::private_dir`] makes it 0700): else another user could plant a
+/// credential file in it. The sentence says why and how to fix it.
+fn trusted_dir(dir: &Path) -> Result<(), String> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(format!(
+                "the credential cache {} cannot be read ({e}), so it is not used; fix it or point {ENV_CACHE_DIR} elsewhere",
+                dir.display()
+            ));
+        }
+    };
+    let shown = dir.display();
+    let me = rustix::process::geteuid().as_raw();
+    if !meta.is_dir() {
+        Err(format!(
+            "the credential cache {shown} is not a directory, so it is not used; point {ENV_CACHE_DIR} at a directory of your own"
+        ))
+    } else if meta.uid() != me {
+        Err(format!(
+            "the credential cache {shown} is owned by uid {}, not by you (uid {me}), so it is not used: its owner could plant credentials there; point {ENV_CACHE_DIR} at a directory of your own",
+            meta.uid()
+        ))
+    } else if meta.mode() & 0o022 != 0 {
+        Err(format!(
+            "the credential cache {shown} is writable by group or others (mode {:04o}), so it is not used: anyone could plant credentials there; run chmod 700 {shown}",
+            meta.mode() & 0o7777
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A cached credential, if this user wrote it and it is still good at `now`: opened without
+/// following a link, a regular file of this user's with no access for group or others (rolehop
+/// writes it 0600), whose `Expiration` is more than [`CACHE_MIN_REMAINING`] and at most
+/// [`MAX_CACHED_LIFETIME`] away. Anything else is ignored, and replaced by the fresh credential.
+fn read_cache(file: &Path, now: SystemTime) -> Option<Credentials> {
+    use rustix::fs::{Mode, OFlags};
+    // NONBLOCK: a FIFO in its place must not hang the call; a regular file ignores it.
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = rustix::fs::open(file, flags, Mode::empty()).ok()?;
+    let file = std::fs::File::from(fd);
+    let meta = file.metadata().ok()?;
+    let mine = meta.uid() == rustix::process::geteuid().as_raw();
+    if !meta.is_file() || !mine || meta.mode() & 0o077 != 0 {
+        return None;
+    }
+    let mut body = Vec::new();
+    file.take(MAX_CACHE_FILE).read_to_end(&mut body).ok()?;
+    let creds = Credentials::from_json(&body).ok()?;
+    let expiration = creds.expiration?;
+    let believable = expiration <= now + MAX_CACHED_LIFETIME;
+    (believable && creds.valid_for(now, CACHE_MIN_REMAINING)).then_some(creds)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn a_cached_credential_is_used_only_between_15_minutes_and_12_hours_from_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.json");
+        let expiry = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        let body = format!(
+            r#"{{"Version":1,"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"s","SessionToken":"t","Expiration":"{}"}}"#,
+            crate::credentials::format_utc(expiry)
+        );
+        std::fs::write(&file, body).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let hours = |h: f64| Duration::from_secs_f64(h * 3600.0);
+        assert!(read_cache(&file, expiry - hours(1.0)).is_some());
+        assert!(read_cache(&file, expiry - hours(12.0)).is_some());
+        assert!(
+            read_cache(&file, expiry - hours(12.01)).is_none(),
+            "too far away"
+        );
+        assert!(
+            read_cache(&file, expiry - hours(0.2)).is_none(),
+            "too close"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(
+            read_cache(&file, expiry - hours(1.0)).is_none(),
+            "not private"
+        );
+    }
 }

@@ -2,8 +2,10 @@
 //! rolehop. In a task with a task role, ECS injects `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
 //! into every container and every SDK prefers it over `..._FULL_URI` (REFERENCE 1), so it is
 //! removed; so are static keys, a named profile and web identity settings, which every SDK's
-//! chain would try first (a `[default]` profile with keys in `~/.aws` would still win). `exec` then replaces
-//! itself with CMD, so signals reach CMD directly and CMD's exit status is the exit status.
+//! chain would try first (a `[default]` profile with keys in `~/.aws` would still win), and
+//! rolehop's own `ROLEHOP_*` variables, the token among them. `exec` then replaces itself with
+//! CMD, so signals reach CMD directly and CMD's exit status is the exit status. The endpoint is
+//! checked by the client rule (`client::Endpoint`): loopback only, so every SDK accepts it.
 
 use std::os::unix::process::CommandExt;
 
@@ -13,6 +15,9 @@ use crate::client::{ClientConfig, ClientToken};
 use crate::source::{
     ENV_AUTHORIZATION_TOKEN, ENV_AUTHORIZATION_TOKEN_FILE, ENV_FULL_URI, ENV_RELATIVE_URI,
 };
+
+/// The prefix of rolehop's own variables, which `exec` removes from the child.
+const ROLEHOP_PREFIX: &str = "ROLEHOP_";
 
 /// Variables that would win over rolehop in a child's credential chain: the ECS agent's URI,
 /// static keys, a named profile, web identity.
@@ -28,27 +33,37 @@ pub const REMOVED: [&str; 9] = [
     "AWS_ROLE_SESSION_NAME",
 ];
 
-/// The variables to set, in order. The token variable is set even with a token file, because
-/// the JavaScript SDK reads only `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
-fn settings(client: &ClientConfig) -> Result<Vec<(&'static str, String)>, CmdError> {
-    crate::source::SourceKind::detect(&|name| {
-        (name == ENV_FULL_URI).then(|| client.credentials_url())
-    })
-    .map_err(|e| CmdError::usage(format!("--endpoint: {e}")))?;
-    let mut vars = vec![(ENV_FULL_URI, client.credentials_url())];
-    match &client.token {
+/// What `exec` and `env` change in the child's environment (besides [`REMOVED`]).
+struct Settings {
+    set: Vec<(&'static str, String)>,
+    unset: Vec<&'static str>,
+}
+
+/// With a token file, only `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, as an absolute path (the
+/// child may change directory): every SDK reads the file at each fetch and prefers it to the
+/// variable (REFERENCE 1; the JavaScript SDK v3 through `fromHttp`, which its default chain
+/// tries before `fromContainerMetadata`), so the token is not copied into the child's
+/// environment and a rewritten file is followed. With `ROLEHOP_TOKEN`, the variable. Either
+/// way the other one is removed, so nothing inherited can win.
+fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
+    let mut set = vec![(ENV_FULL_URI, client.credentials_url())];
+    let unset = match &client.token {
         ClientToken::File(path) => {
-            vars.push((ENV_AUTHORIZATION_TOKEN_FILE, path.display().to_string()));
-            // When the file is not there yet, the SDKs still read it at their first fetch.
-            if let Ok(token) = client.token_value() {
-                vars.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
-            }
+            let absolute = std::path::absolute(path).map_err(|e| {
+                CmdError::usage(format!(
+                    "cannot make --token-file {} an absolute path ({e}); give it as one",
+                    path.display()
+                ))
+            })?;
+            set.push((ENV_AUTHORIZATION_TOKEN_FILE, absolute.display().to_string()));
+            vec![ENV_AUTHORIZATION_TOKEN]
         }
         ClientToken::Value(token) => {
-            vars.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()))
+            set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
+            vec![ENV_AUTHORIZATION_TOKEN_FILE]
         }
-    }
-    Ok(vars)
+    };
+    Ok(Settings { set, unset })
 }
 
 fn client(args: &ClientArgs) -> Result<ClientConfig, CmdError> {
@@ -61,21 +76,21 @@ fn client(args: &ClientArgs) -> Result<ClientConfig, CmdError> {
 
 pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
     let client = client(&args.client)?;
-    let vars = settings(&client)?;
+    let settings = settings(&client)?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
-    for name in REMOVED {
+    // rolehop's own variables (the token among them) stay with rolehop: the child reaches it
+    // through the SDK variables alone.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with(ROLEHOP_PREFIX)) {
+            command.env_remove(name);
+        }
+    }
+    for name in REMOVED.iter().chain(&settings.unset) {
         command.env_remove(name);
     }
-    if !vars
-        .iter()
-        .any(|(name, _)| *name == ENV_AUTHORIZATION_TOKEN_FILE)
-    {
-        // An inherited token file would win over the token variable.
-        command.env_remove(ENV_AUTHORIZATION_TOKEN_FILE);
-    }
-    command.envs(vars);
+    command.envs(settings.set);
     let err = command.exec();
     let code = if err.kind() == std::io::ErrorKind::NotFound {
         127
@@ -93,15 +108,10 @@ pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
 
 pub fn env(args: &ClientArgs) -> Result<(), CmdError> {
     let client = client(args)?;
-    let vars = settings(&client)?;
+    let settings = settings(&client)?;
     let mut out = format!("unset {}\n", REMOVED.join(" "));
-    if !vars
-        .iter()
-        .any(|(name, _)| *name == ENV_AUTHORIZATION_TOKEN_FILE)
-    {
-        out.push_str(&format!("unset {ENV_AUTHORIZATION_TOKEN_FILE}\n"));
-    }
-    for (name, value) in vars {
+    out.push_str(&format!("unset {}\n", settings.unset.join(" ")));
+    for (name, value) in settings.set {
         out.push_str(&format!("export {name}={}\n", shell_quote(&value)));
     }
     print!("{out}");
