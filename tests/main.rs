@@ -11,6 +11,7 @@ mod faults;
 mod hostile;
 mod interfaces;
 mod profiles;
+mod sdks;
 mod serve;
 mod setup;
 mod soak;
