@@ -449,7 +449,7 @@ fn yes_no(b: bool) -> String {
 }
 
 /// Measures every column of the table for `client`, in the table's order.
-async fn measure(client: Client) -> Vec<String> {
+async fn measure(client: Client) -> (Vec<String>, Lab) {
     let lab = Lab::start().await;
     let mut row = vec![client.version().await];
 
@@ -668,7 +668,78 @@ async fn measure(client: Client) -> Vec<String> {
         _ => panic!("{}: IMDS: {}", client.name(), run.describe()),
     });
 
-    row
+    (row, lab)
+}
+
+/// The refresh column. A run must last about as long as the window it looks for, so the window
+/// the table states (`N s before expiry`, or `A–B s before expiry` for a jittered one) sets up
+/// the run, and the cell comes back unchanged only when the measured refetch falls inside it.
+/// Every fetch serves the same absolute expiry, so the first fetch after the first marks the
+/// moment the client entered its refresh window.
+async fn measure_refresh(lab: &Lab, client: Client, documented: &str) -> String {
+    if let Client::AwsCli = client {
+        let path = "/refresh/cli";
+        let env = [("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", Some(path))];
+        let first = lab.run(client, &env).await;
+        let second = lab.run(client, &env).await;
+        let fetches = first.fetches(path).len() + second.fetches(path).len();
+        return if fetches == 2 && second.used() == Some(key_for(path)) {
+            "every process fetches".into()
+        } else {
+            format!("{fetches} fetches in two processes")
+        };
+    }
+    let window =
+        documented
+            .strip_suffix(" s before expiry")
+            .and_then(|w| match w.split_once('–') {
+                Some((lo, hi)) => Some((lo.parse::<u64>().ok()?, hi.parse::<u64>().ok()?)),
+                None => w.parse::<u64>().ok().map(|n| (n, n)),
+            });
+    let Some((lo, hi)) = window else {
+        panic!(
+            "{}: state the refresh window as `N s before expiry` or `A–B s before expiry`, not `{documented}`",
+            client.name()
+        );
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // The run ends lo - 3 s before the expiry, so no call ever signs with expired credentials.
+    let expiry = now + hi + 10;
+    let path = format!("/refresh/exp{expiry}");
+    let calls = u32::try_from(hi - lo + 13).unwrap();
+    let run = lab
+        .run_calls(
+            client,
+            &[("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", Some(&path))],
+            calls,
+            1,
+        )
+        .await;
+    assert_eq!(
+        run.code,
+        0,
+        "{}: refresh run: {}",
+        client.name(),
+        run.describe()
+    );
+    let fetches = run.fetches(&path);
+    let Some(refetch) = fetches.get(1) else {
+        return format!("no second fetch in {calls} s");
+    };
+    let before = (expiry * 1000).saturating_sub(refetch["ms"].as_u64().unwrap()) as f64 / 1000.0;
+    // Calls are a second apart, so the refetch comes up to about a second into the window.
+    if before >= lo as f64 - 2.0 && before <= hi as f64 + 0.5 {
+        documented.to_owned()
+    } else {
+        let gap = refetch["ms"].as_u64().unwrap() - fetches[0]["ms"].as_u64().unwrap();
+        format!(
+            "{before:.1} s before expiry ({:.1} s after the first fetch)",
+            gap as f64 / 1000.0
+        )
+    }
 }
 
 /// The table's row for `client`: the cells after the name.
@@ -686,8 +757,10 @@ fn documented(client: Client) -> Vec<String> {
 }
 
 async fn check(client: Client) {
-    let measured = measure(client).await;
     let documented = documented(client);
+    let (mut measured, lab) = measure(client).await;
+    let refresh = documented.last().map(String::as_str).unwrap_or_default();
+    measured.push(measure_refresh(&lab, client, refresh).await);
     assert_eq!(
         documented,
         measured,

@@ -11,8 +11,8 @@
 //! - a signed `POST` (STS): `GetCallerIdentity` whose ARN ends with the access key id the
 //!   request was signed with, so the client's own output says which credentials it used.
 //! - any other `GET`: ECS container credentials whose key id is `ASIA` + the path's letters and
-//!   digits in upper case (`/rel/a1` → `ASIARELA1`), expiring after the number of seconds in a
-//!   `ttlN` path segment, or one hour.
+//!   digits in upper case (`/rel/a1` → `ASIARELA1`), expiring at the Unix time in an `expN` path
+//!   segment, or after the seconds in a `ttlN` segment, or in one hour.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -232,15 +232,17 @@ fn answer(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>, bod
         .map(|c| c.to_ascii_uppercase())
         .collect();
     let key = format!("ASIA{key}");
-    let ttl = path
-        .split('/')
-        .find_map(|s| s.strip_prefix("ttl")?.parse::<u64>().ok())
-        .unwrap_or(3600);
+    let now_secs = now().as_secs();
+    let segment = |prefix: &str| {
+        path.split('/')
+            .find_map(|s| s.strip_prefix(prefix)?.parse::<u64>().ok())
+    };
+    let expires = segment("exp").unwrap_or_else(|| now_secs + segment("ttl").unwrap_or(3600));
     let json = serde_json::json!({
         "AccessKeyId": key,
         "SecretAccessKey": "recorded-secret",
         "Token": "recorded-session-token",
-        "Expiration": rfc3339(now().as_secs() + ttl),
+        "Expiration": rfc3339(expires),
         "RoleArn": "arn:aws:iam::123456789012:role/recorded",
     });
     let mut reply = Reply::text(json.to_string());
