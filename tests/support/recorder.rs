@@ -11,8 +11,9 @@
 //! - a signed `POST` (STS): `GetCallerIdentity` whose ARN ends with the access key id the
 //!   request was signed with, so the client's own output says which credentials it used.
 //! - any other `GET`: ECS container credentials whose key id is `ASIA` + the path's letters and
-//!   digits in upper case (`/rel/a1` → `ASIARELA1`), expiring at the Unix time in an `expN` path
-//!   segment, or after the seconds in a `ttlN` segment, or in one hour.
+//!   digits in upper case (`/rel/a1` → `ASIARELA1`), expiring N seconds after the first fetch of
+//!   the path for a `winN` path segment (the same expiry for every fetch), N seconds after each
+//!   fetch for `ttlN`, or in one hour.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -125,12 +126,15 @@ fn serve(stream: TcpStream, out: &Mutex<std::io::Stdout>) {
         "path": target,
         "headers": headers,
     });
-    let (status, content_type, extra, reply) = answer(&method, &path, &header, &body);
-    if let Some(key) = reply.served {
+    let (status, content_type, extra, mut reply) = answer(&method, &path, &header, &body);
+    if let Some(key) = reply.served.take() {
         record["served"] = key.into();
     }
-    if let Some(key) = reply.signed_with {
+    if let Some(key) = reply.signed_with.take() {
         record["signed_with"] = key.into();
+    }
+    if let Some(expires) = reply.expires {
+        record["expires"] = expires.into();
     }
     print_line(out, &record);
     let mut head = format!(
@@ -151,6 +155,7 @@ struct Reply {
     body: String,
     served: Option<String>,
     signed_with: Option<String>,
+    expires: Option<u64>,
 }
 
 impl Reply {
@@ -159,6 +164,7 @@ impl Reply {
             body: body.into(),
             served: None,
             signed_with: None,
+            expires: None,
         }
     }
 }
@@ -237,7 +243,21 @@ fn answer(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>, bod
         path.split('/')
             .find_map(|s| s.strip_prefix(prefix)?.parse::<u64>().ok())
     };
-    let expires = segment("exp").unwrap_or_else(|| now_secs + segment("ttl").unwrap_or(3600));
+    let expires = match segment("win") {
+        // The first fetch of this path fixes the expiry; later fetches serve the same one.
+        Some(window) => {
+            static FIXED: Mutex<Vec<(String, u64)>> = Mutex::new(Vec::new());
+            let mut fixed = FIXED.lock().unwrap_or_else(|e| e.into_inner());
+            match fixed.iter().find(|(p, _)| p == path) {
+                Some((_, expiry)) => *expiry,
+                None => {
+                    fixed.push((path.to_owned(), now_secs + window));
+                    now_secs + window
+                }
+            }
+        }
+        None => now_secs + segment("ttl").unwrap_or(3600),
+    };
     let json = serde_json::json!({
         "AccessKeyId": key,
         "SecretAccessKey": "recorded-secret",
@@ -247,5 +267,6 @@ fn answer(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>, bod
     });
     let mut reply = Reply::text(json.to_string());
     reply.served = Some(key);
+    reply.expires = Some(expires);
     ("200 OK", "application/json", vec![], reply)
 }
