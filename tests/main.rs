@@ -13,6 +13,7 @@ mod hardening;
 mod hostile;
 mod interfaces;
 mod profiles;
+mod sdks;
 mod serve;
 mod setup;
 mod soak;
