@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::eval::Tri;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -60,12 +62,48 @@ impl Finding {
     }
 }
 
+/// The AssumeRole's overall decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allowed,
+    Denied,
+    Unknown,
+}
+
+impl From<Tri> for Verdict {
+    fn from(t: Tri) -> Self {
+        match t {
+            Tri::True => Verdict::Allowed,
+            Tri::False => Verdict::Denied,
+            Tri::Unknown => Verdict::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// The decision of the last hop (the one the application's credentials come from).
+    pub decision: Verdict,
+    /// Per hop: the principal, the role, each action's decision and its decisive statements.
+    pub hops: Vec<Value>,
 }
 
 impl Report {
+    pub fn new(findings: Vec<Finding>, decision: Verdict, hops: Vec<Value>) -> Self {
+        Self {
+            findings,
+            decision,
+            hops,
+        }
+    }
+
+    /// Findings only (no AssumeRole was evaluated).
+    pub fn of_findings(findings: Vec<Finding>) -> Self {
+        Self::new(findings, Verdict::Unknown, Vec::new())
+    }
+
     fn count(&self, status: Status) -> usize {
         self.findings.iter().filter(|f| f.status == status).count()
     }
@@ -93,6 +131,8 @@ impl Report {
 
     pub fn to_json(&self) -> String {
         let body = serde_json::json!({
+            "decision": self.decision,
+            "hops": self.hops,
             "summary": {
                 "fail": self.count(Status::Fail),
                 "warn": self.count(Status::Warn),
@@ -106,6 +146,9 @@ impl Report {
 
     pub fn to_text(&self) -> String {
         let mut out = format!("rolehop check: {}\n", self.summary());
+        for hop in &self.hops {
+            out.push_str(&hop_line(hop));
+        }
         let mut sorted: Vec<&Finding> = self.findings.iter().collect();
         sorted.sort_by_key(|f| f.status);
         for f in sorted {
@@ -131,6 +174,45 @@ impl Report {
         }
         out
     }
+}
+
+/// "decision: DENIED: principal → role: decisive statements" for the text report.
+fn hop_line(hop: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    let mut line = format!(
+        "decision: {} ({} -> sts:AssumeRole on {})\n",
+        text(&hop["decision"]).to_uppercase(),
+        hop["principal"].as_str().unwrap_or("the source role"),
+        text(&hop["role_arn"]),
+    );
+    for action in hop["actions"].as_array().into_iter().flatten() {
+        for d in action["decisive"].as_array().into_iter().flatten() {
+            let part = d["part"]["part"].as_str().unwrap_or("?");
+            let level = d["part"]["level"]
+                .as_u64()
+                .map(|l| format!(" level {l}"))
+                .unwrap_or_default();
+            let statement = d["statement"]
+                .as_str()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            line.push_str(&format!(
+                "  {} {}: {}{part}{level}: {}{statement}\n",
+                text(&action["action"]),
+                text(&d["effect"]),
+                "",
+                text(&d["policy"]),
+            ));
+        }
+        for key in action["unknown"].as_array().into_iter().flatten() {
+            line.push_str(&format!(
+                "  {} hangs on {}\n",
+                text(&action["action"]),
+                text(key)
+            ));
+        }
+    }
+    line
 }
 
 fn indent(text: &str, by: usize) -> String {

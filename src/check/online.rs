@@ -440,7 +440,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                 .unwrap_or_else(|_| source_role.clone());
             inputs.source_role_arn = Some(full_arn);
             match read_identity_policies(&sdk, &caller, &source_name).await {
-                Ok(doc) => inputs.identity_policy = Some((format!("the policies of {source_name} (read from IAM)"), doc)),
+                Ok(doc) => inputs.identity_policies = vec![(format!("the policies of {source_name} (read from IAM)"), doc)],
                 Err(why) => out.push(Finding::new(
                     "online.identity-policy",
                     Status::Unknown,
@@ -448,7 +448,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                 )),
             }
         }
-        if inputs.trust_policy.is_some() || inputs.identity_policy.is_some() {
+        if inputs.trust_policy.is_some() || !inputs.identity_policies.is_empty() {
             let report = run_offline(&inputs);
             out.extend(report.findings.into_iter().map(|mut f| {
                 f.message = format!("role {}: {}", role.name, f.message);
