@@ -518,6 +518,9 @@ impl Explain<'_> {
             let Miss::Condition { condition, absent } = miss else {
                 continue;
             };
+            if condition.operator.starts_with("Null") {
+                continue;
+            }
             let key = condition.key.to_ascii_lowercase();
             let values = list(condition.values.iter().map(|v| format!("`{v}`")));
             if key == "sts:externalid" {

@@ -1,5 +1,6 @@
 //! The `rolehop check` fixture corpus (`tests/check-cases/*/`): each case's non-pass findings
-//! must be exactly its expected ones, with the promised substrings, and its exit code.
+//! must be exactly its expected ones, with the promised substrings, its exit code and (where
+//! `case.json` names one) the AssumeRole's decision.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,14 +30,25 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
             serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
                 .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         let mut args: Vec<String> = vec!["check".into()];
-        for (flag, file) in [
-            ("--trust-policy", "trust.json"),
-            ("--identity-policy", "identity.json"),
-        ] {
-            if dir.join(file).is_file() {
-                args.push(flag.into());
-                args.push(dir.join(file).display().to_string());
-            }
+        // Files by name: `scp-1.json`, `scp-2.json`... are the levels of the organization path
+        // in order, and `identity-2.json` a second identity policy.
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        for file in &files {
+            let flag = match file.split(['-', '.']).next().unwrap_or_default() {
+                "trust" => "--trust-policy",
+                "identity" => "--identity-policy",
+                "boundary" => "--permissions-boundary",
+                "session" => "--session-policy",
+                "scp" => "--scp",
+                "rcp" => "--rcp",
+                _ => continue,
+            };
+            args.push(flag.into());
+            args.push(dir.join(file).display().to_string());
         }
         args.extend(
             case["args"]
@@ -90,6 +102,14 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
             got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
         if got_counts != expected {
             mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
+        }
+        if let Some(decision) = case["decision"].as_str()
+            && report["decision"] != decision
+        {
+            mismatches.push(format!(
+                "{name}: decision {}, expected {decision}",
+                report["decision"]
+            ));
         }
         let exit = case["exit"].as_i64().unwrap() as i32;
         if code != exit {
