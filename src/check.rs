@@ -272,6 +272,9 @@ pub fn run(inputs: &Inputs) -> Report {
     {
         out.retain(|f| !(f.id == "trust.source-condition" && f.status == Status::Warn));
     }
+    // Several actions of one call may find the same cause; say it once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert((f.id, f.status, f.message.clone())));
     let hop = explain.hop_json(&decisions, verdict);
     Report::new(out, verdict, vec![hop])
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::eval::Tri;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Fail,
@@ -176,40 +176,42 @@ impl Report {
     }
 }
 
-/// "decision: DENIED: principal → role: decisive statements" for the text report.
+/// The decision and what decided it, for the text report.
 fn hop_line(hop: &Value) -> String {
     let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
     let mut line = format!(
-        "decision: {} ({} -> sts:AssumeRole on {})\n",
+        "decision: {}: {} -> sts:AssumeRole on {}\n",
         text(&hop["decision"]).to_uppercase(),
         hop["principal"].as_str().unwrap_or("the source role"),
         text(&hop["role_arn"]),
     );
     for action in hop["actions"].as_array().into_iter().flatten() {
+        let name = text(&action["action"]);
         for d in action["decisive"].as_array().into_iter().flatten() {
-            let part = d["part"]["part"].as_str().unwrap_or("?");
-            let level = d["part"]["level"]
-                .as_u64()
-                .map(|l| format!(" level {l}"))
-                .unwrap_or_default();
-            let statement = d["statement"]
-                .as_str()
-                .map(|s| format!(" {s}"))
-                .unwrap_or_default();
+            let part = match (d["part"]["part"].as_str(), d["part"]["level"].as_u64()) {
+                (Some("scp"), Some(l)) => format!("SCPs, level {l}"),
+                (Some("rcp"), Some(l)) => format!("RCPs, level {l}"),
+                (Some("permissions-boundary"), _) => "permissions boundary".into(),
+                (Some("session-policy"), _) => "session policy".into(),
+                (Some("identity"), _) => "identity policies".into(),
+                (Some("trust"), _) => "trust policy".into(),
+                _ => "?".into(),
+            };
+            let at = match d["statement"].as_str() {
+                Some(s) => format!("{} {s}", text(&d["policy"])),
+                None => format!("no statement of {} allows it", text(&d["policy"])),
+            };
             line.push_str(&format!(
-                "  {} {}: {}{part}{level}: {}{statement}\n",
-                text(&action["action"]),
-                text(&d["effect"]),
-                "",
-                text(&d["policy"]),
+                "  {name}: {} by the {part}: {at}\n",
+                match text(&d["effect"]).as_str() {
+                    "Allow" => "allowed",
+                    "Deny" => "denied explicitly",
+                    _ => "denied",
+                },
             ));
         }
         for key in action["unknown"].as_array().into_iter().flatten() {
-            line.push_str(&format!(
-                "  {} hangs on {}\n",
-                text(&action["action"]),
-                text(key)
-            ));
+            line.push_str(&format!("  {name}: hangs on {}\n", text(key)));
         }
     }
     line
