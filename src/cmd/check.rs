@@ -125,9 +125,14 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             findings.push(Finding::new("config.valid", Status::Fail, e));
         }
         if !roles.is_empty() {
-            let probed =
-                super::runtime()?.block_on(online::probe(&roles, args.external_id.as_ref()));
-            findings.extend(probed);
+            let probed = super::runtime()?.block_on(online::probe(
+                &roles,
+                args.external_id.as_ref(),
+                &inputs,
+            ));
+            findings.extend(probed.findings);
+            decision = probed.decision;
+            hops.extend(probed.hops);
         }
     }
     let report = Report::new(findings, decision, hops);
