@@ -48,6 +48,9 @@ pub struct Inputs {
     pub source_role_arn: Option<String>,
     pub external_id: Option<Secret>,
     pub session_name: Option<String>,
+    /// The name of the calling session (the source role's session), which session principals
+    /// (`arn:aws:sts::A:assumed-role/ROLE/SESSION`) name.
+    pub source_session_name: Option<String>,
     pub session_tags: bool,
     pub source_identity: bool,
     pub duration: Option<u32>,
@@ -228,7 +231,10 @@ pub fn run(inputs: &Inputs) -> Report {
         }
         return Report::new(out, Verdict::Unknown, Vec::new());
     };
-    let caller = source.valid().map(Caller::of_role);
+    let caller = source.valid().map(|arn| Caller {
+        session_name: inputs.source_session_name.clone(),
+        ..Caller::of_role(arn)
+    });
     let call = AssumeRole {
         role_arn: role_arn.to_owned(),
         external_id: inputs.external_id.as_ref().map(|s| s.expose().to_owned()),

@@ -377,6 +377,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ARN")]
     pub source_role_arn: Option<String>,
 
+    /// The name of the source role's own session (for a task role, ECS names it after the task
+    /// id), which trust principals like arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION name.
+    #[arg(long, value_name = "NAME")]
+    pub source_session_name: Option<String>,
+
     /// The ExternalId rolehop passes.
     #[arg(
         long,

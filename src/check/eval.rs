@@ -708,6 +708,9 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
         let matched = match request.caller {
             Some(caller) => {
                 let m = principal_matches(principal, caller);
+                if m == Tri::Unknown {
+                    unknown.push("the calling session's name, which a session principal (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION) names (give --source-session-name; for a task role ECS names it after the task id)".into());
+                }
                 if statement.not_principal {
                     m.negate()
                 } else {
@@ -991,14 +994,18 @@ pub fn decide(
     }
 }
 
-/// A trust statement's Principal names the caller's role or session, not just its account.
+/// A trust statement's Principal names the caller's role or session (or everyone), not just
+/// its account: in one account such a grant needs no identity-side Allow, like any resource
+/// policy that names its principal.
 fn names_directly(statement: &Statement, caller: &Caller) -> bool {
     if statement.not_principal {
         return false;
     }
     match &statement.principal {
+        Some(Principal::Anyone) => true,
         Some(Principal::Map(m)) => m.get("AWS").into_iter().flatten().any(|p| {
-            *p == caller.role_arn
+            p == "*"
+                || *p == caller.role_arn
                 || p.starts_with(&format!("arn:aws:sts::{}:assumed-role/", caller.account))
         }),
         _ => false,

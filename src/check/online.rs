@@ -576,6 +576,10 @@ pub async fn probe(
                 format!("role {}: the SCPs of account {caller_account} are not read (only the organization's management account or a delegated administrator may); the evaluation assumes none. To include them, an administrator runs: {}", role.name, scp_command(&caller_account)),
             ));
         }
+        inputs.source_session_name = caller_arn
+            .split_once(":assumed-role/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(_, session)| session.to_owned());
         if let Some(source_role) = role_of_session(&caller_arn) {
             let source_name = source_role
                 .rsplit('/')

@@ -50,6 +50,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         source_role_arn: args.source_role_arn.clone(),
         external_id: args.external_id.clone(),
         session_name: args.session_name.clone(),
+        source_session_name: args.source_session_name.clone(),
         session_tags: args.session_tags,
         source_identity: args.source_identity,
         duration: args.duration,
