@@ -347,3 +347,89 @@ async fn ecs_service_roles_and_task_definitions_are_checked() {
         "{shifted:?}"
     );
 }
+
+/// The task role's allow comes from an attached managed policy and its permissions boundary
+/// lacks sts:AssumeRole (moto does not enforce boundaries, so the real call succeeds): check
+/// reads both from IAM, its model says "denied", and the observed success stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observed_success_outranks_a_model_that_says_denied() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let a = iam_in(&stack.moto.url, "111122223333").await;
+    a.delete_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_name("assume-destination")
+        .send()
+        .await
+        .unwrap();
+    let create = |name: &str, doc: String| {
+        a.create_policy()
+            .policy_name(name)
+            .policy_document(doc)
+            .send()
+    };
+    let managed = create(
+        "assume-destination",
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{DESTINATION_ROLE_ARN}"}}]}}"#
+        ),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .arn
+    .unwrap();
+    a.attach_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_arn(&managed)
+        .send()
+        .await
+        .unwrap();
+    let boundary = create(
+        "app-boundary",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}"#.into(),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .arn
+    .unwrap();
+    a.put_role_permissions_boundary()
+        .role_name("my-ECS-task-role")
+        .permissions_boundary(&boundary)
+        .send()
+        .await
+        .unwrap();
+
+    let (code, report) = check_online(&stack, &[]).await;
+    assert_ne!(
+        code, 1,
+        "never exit 1 when the real AssumeRole succeeded: {report:#}"
+    );
+    assert_eq!(report["decision"], "allowed", "{report:#}");
+    assert_eq!(report["hops"][0]["observed"], "allowed");
+    assert_eq!(report["hops"][0]["model"], "denied");
+    let identity = finding(&report, "identity.assume-role", "pass");
+    assert!(
+        identity.len() == 1 && identity[0].contains(&format!("managed policy {managed}")),
+        "the attached managed policy was read: {identity:?}"
+    );
+    let capped = finding(&report, "boundary.allows", "warn");
+    assert!(
+        capped.len() == 1
+            && capped[0].contains("the real AssumeRole succeeded")
+            && capped[0].contains(&boundary),
+        "the boundary was read and its verdict demoted: {capped:?}"
+    );
+    assert_eq!(finding(&report, "online.model", "warn").len(), 1);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] != "fail"),
+        "{report:#}"
+    );
+}
