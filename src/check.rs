@@ -266,6 +266,7 @@ pub fn run(inputs: &Inputs) -> Report {
         who: &who,
         source: &source,
         identity_unreadable,
+        context: &context,
     };
     for d in &decisions {
         explain.findings(d, &mut out);
@@ -294,6 +295,7 @@ struct Explain<'a> {
     who: &'a str,
     source: &'a FlagArn,
     identity_unreadable: bool,
+    context: &'a Context,
 }
 
 fn part_id(part: &Part, action: &str) -> &'static str {
@@ -386,6 +388,12 @@ impl Explain<'_> {
         let role = self.role;
         let who = self.who;
         let mut out = Vec::new();
+        // Which level of an organization path, when it is one.
+        let level = match p.part {
+            Part::Scp(l) => format!("SCPs of the source account, level {l}: "),
+            Part::Rcp(l) => format!("RCPs of the destination account, level {l}: "),
+            _ => String::new(),
+        };
         match p.passes {
             Tri::True => {
                 let message = if p.not_needed {
@@ -420,11 +428,23 @@ impl Explain<'_> {
                 ));
             }
             Tri::False if !g.denied_by.is_empty() => {
+                let because = list(g.denied_by.iter().filter_map(|at| self.why_it_applies(at)));
+                let because = if because.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it applies because {because})")
+                };
+                let remedy = match p.part {
+                    Part::Scp(_) | Part::Rcp(_) => {
+                        "the organization's administrators own it: change what the request carries (the region, the network path, the tags) or ask them for an exception"
+                    }
+                    _ => "narrow or remove that statement",
+                };
                 out.push(Finding::new(
                     id,
                     Status::Fail,
                     format!(
-                        "{} explicitly denies {who} {action} on {role}, and a Deny always wins; narrow or remove that statement",
+                        "{} explicitly denies {who} {action} on {role}{because}, and a Deny always wins; {remedy}",
                         list(g.denied_by.iter().map(|s| s.to_string()))
                     ),
                 ));
@@ -451,7 +471,49 @@ impl Explain<'_> {
                 }
             }
         }
+        for f in &mut out {
+            f.message = format!("{level}{}", f.message);
+        }
         out
+    }
+
+    /// The statement a reference names, in any of the parsed policies.
+    fn statement(&self, at: &eval::StatementRef) -> Option<&policy::Statement> {
+        let p = self.parsed;
+        p.trust
+            .iter()
+            .chain(p.identity.iter().flatten())
+            .chain(&p.boundary)
+            .chain(&p.session)
+            .chain(p.scps.iter().flatten().flatten())
+            .chain(p.rcps.iter().flatten().flatten())
+            .filter(|d| d.file == at.policy)
+            .flat_map(|d| &d.statements)
+            .find(|s| s.label() == at.statement)
+    }
+
+    /// "aws:RequestedRegion is `us-east-1` (StringNotEquals eu-west-1, eu-central-1)": the
+    /// values that made a Deny's conditions hold.
+    fn why_it_applies(&self, at: &eval::StatementRef) -> Option<String> {
+        let s = self.statement(at)?;
+        let parts: Vec<String> = s
+            .conditions
+            .iter()
+            .map(|c| {
+                let actual = match self.context.get(&c.key) {
+                    eval::Key::Present(v) => list(v.iter().map(|v| format!("`{v}`"))),
+                    eval::Key::Absent => "absent".into(),
+                    eval::Key::Unknown(_) => "unknown".into(),
+                };
+                format!(
+                    "{} is {actual} ({} {})",
+                    c.key,
+                    c.operator,
+                    c.values.join(", ")
+                )
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" and "))
     }
 
     fn remedy(&self, part: &Part, action: &str) -> String {
