@@ -125,27 +125,33 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
     );
 }
 
-#[tokio::test]
-async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
+/// The first ```text block after `heading` in the README's troubleshooting section.
+fn readme_report(heading: &str) -> &'static str {
     let readme = include_str!("../README.md");
     let section = readme
         .split("## Troubleshooting: `rolehop check`")
         .nth(1)
         .expect("the section");
-    let shown = section
+    section
+        .split(heading)
+        .nth(1)
+        .expect("the heading")
         .split("```text\n")
         .nth(1)
         .and_then(|s| s.split("```").next())
-        .expect("a text block");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/broken");
+        .expect("a text block")
+}
+
+/// `rolehop check ARGS` in `examples/policies/DIR`, as the README shows it: (exit, stdout).
+async fn run_in_example(dir: &str, args: &[&str]) -> (Option<i32>, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/policies")
+        .join(dir);
     let out = tokio::process::Command::new(crate::support::rolehop::BIN)
         .current_dir(&dir)
+        .arg("check")
+        .args(args)
         .args([
-            "check",
-            "--trust-policy",
-            "trust-policy.json",
-            "--identity-policy",
-            "identity-policy.json",
             "--role-arn",
             "arn:aws:iam::555566667777:role/destination-account-role",
             "--source-role-arn",
@@ -155,10 +161,77 @@ async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
         .output()
         .await
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
+    let (code, stdout) = run_in_example(
+        "broken",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        shown,
+        stdout,
+        readme_report("`examples/policies/broken/`"),
         "README shows a stale report"
     );
+}
+
+#[tokio::test]
+async fn the_readme_scp_denial_is_what_rolehop_prints() {
+    let (code, stdout) = run_in_example(
+        "scp-denied",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+            "--scp",
+            "scp-root.json",
+            "--scp",
+            "scp-workloads-ou.json",
+            "--context",
+            "aws:RequestedRegion=us-east-1",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    let shown = readme_report("### An SCP denial");
+    assert_eq!(stdout, shown, "README shows a stale report");
+    assert!(
+        shown.contains("decision: DENIED") && shown.contains("DenyOutsideApprovedRegions"),
+        "{shown}"
+    );
+    // In an approved region the same setup is allowed.
+    let (code, stdout) = run_in_example(
+        "scp-denied",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+            "--scp",
+            "scp-root.json",
+            "--scp",
+            "scp-workloads-ou.json",
+            "--context",
+            "aws:RequestedRegion=eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["decision"], "allowed");
 }
