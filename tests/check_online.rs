@@ -433,3 +433,91 @@ async fn an_observed_success_outranks_a_model_that_says_denied() {
         "{report:#}"
     );
 }
+
+/// A two-hop chain (task role -> hub -> audit) whose first hop carries a session policy
+/// without sts:AssumeRole: the second hop is evaluated with the hub's session as principal and
+/// that session policy, and the real (moto, unenforced) success still stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let hub_arn = "arn:aws:iam::444455556666:role/hub";
+    let audit_arn = "arn:aws:iam::999988887777:role/audit";
+    let trusting = |principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+        )
+    };
+    let allowing = |resource: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}]}}"#
+        )
+    };
+    let a = iam_in(&stack.moto.url, "111122223333").await;
+    a.put_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_name("assume-hub")
+        .policy_document(allowing(hub_arn))
+        .send()
+        .await
+        .unwrap();
+    let hub = iam_in(&stack.moto.url, "444455556666").await;
+    hub.create_role()
+        .role_name("hub")
+        .assume_role_policy_document(trusting(TASK_ROLE_ARN))
+        .send()
+        .await
+        .unwrap();
+    hub.put_role_policy()
+        .role_name("hub")
+        .policy_name("assume-audit")
+        .policy_document(allowing(audit_arn))
+        .send()
+        .await
+        .unwrap();
+    iam_in(&stack.moto.url, "999988887777")
+        .await
+        .create_role()
+        .role_name("audit")
+        .assume_role_policy_document(trusting(hub_arn))
+        .send()
+        .await
+        .unwrap();
+    let config = stack.work.path("chain.config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile hub]\nrole_arn = {hub_arn}\ncredential_source = EcsContainer\nrolehop_policy = {{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}}]}}\n\n[profile audit]\nrole_arn = {audit_arn}\nsource_profile = hub\n"
+        ),
+    )
+    .unwrap();
+    let mut env = stack.rolehop_env();
+    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    let config = config.display().to_string();
+    let (code, stdout, stderr) =
+        Rolehop::run(&["check", "--config", &config, "--format", "json"], &env).await;
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    assert_ne!(code, 1, "{report:#}");
+    assert_eq!(
+        finding(&report, "online.assume", "pass").len(),
+        2,
+        "{report:#}"
+    );
+    let hops = report["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 2, "{report:#}");
+    assert_eq!(hops[0]["principal"], TASK_ROLE_ARN);
+    assert_eq!(hops[0]["model"], "allowed", "{report:#}");
+    assert_eq!(hops[1]["principal"], hub_arn);
+    assert_eq!(hops[1]["role_arn"], audit_arn);
+    assert_eq!(hops[1]["model"], "denied", "{report:#}");
+    assert_eq!(hops[1]["observed"], "allowed");
+    assert_eq!(report["decision"], "allowed");
+    let session = finding(&report, "session-policy.allows", "warn");
+    assert!(
+        session.len() == 1
+            && session[0].starts_with("role audit:")
+            && session[0].contains("the session policy of the hub session"),
+        "{session:?}"
+    );
+}

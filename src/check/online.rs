@@ -534,9 +534,14 @@ pub async fn probe(
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
             context,
-            session_policy: previous
-                .and_then(|p| p.options.policy.clone())
-                .map(|text| (format!("the session policy of role {}", role.name), text)),
+            session_policy: previous.and_then(|p| {
+                p.options.policy.clone().map(|text| {
+                    (
+                        format!("the session policy of the {} session", p.name),
+                        text,
+                    )
+                })
+            }),
             scps: if index == 0 {
                 given.scps.clone()
             } else {

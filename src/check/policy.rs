@@ -40,9 +40,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Policies whose statements IAM refuses without `Resource`/`NotResource`.
+    /// Policies whose statements IAM refuses without `Resource`/`NotResource` (IAM's own
+    /// permission policies; Organizations' syntax for SCPs and RCPs is left to it).
     fn needs_resource(self) -> bool {
-        self != Kind::Trust
+        matches!(self, Kind::Identity | Kind::Boundary | Kind::Session)
     }
 }
 
