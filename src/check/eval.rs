@@ -966,21 +966,36 @@ pub fn decide(
     // account principal delegates to the identity policies (REFERENCE 7.3).
     let same_account = caller.is_some_and(|c| c.account == account_of(&call.role_arn));
     if same_account && let (Some(t), Some(c)) = (set.trust, caller) {
-        let direct = t
-            .statements
-            .iter()
-            .filter(|s| s.effect == Some(Effect::Allow))
-            .filter(|s| names_directly(s, c))
-            .map(|s| applies(s, &request).tri)
-            .fold(Tri::False, Tri::or);
-        if direct == Tri::True && identity.passes != Tri::True {
-            let denied = identity
-                .group
-                .as_ref()
-                .is_some_and(|g| g.deny != Tri::False);
-            if !denied {
+        // One account: a trust statement naming the role, its session or everyone grants on
+        // its own (the identity side needs no Allow, only no Deny); one naming the session
+        // itself is not capped by an implicit deny of the boundary or the session policy
+        // either (IAM User Guide, policy evaluation logic within one account).
+        let direct = |names: fn(&Statement, &Caller) -> bool| {
+            t.statements
+                .iter()
+                .filter(|s| s.effect == Some(Effect::Allow) && names(s, c))
+                .map(|s| applies(s, &request).tri)
+                .fold(Tri::False, Tri::or)
+        };
+        let grants = direct(names_directly);
+        if grants != Tri::False
+            && let Some(g) = &identity.group
+        {
+            let passes = g.deny.negate().and(g.allow.or(grants));
+            if passes == Tri::True && g.allow != Tri::True {
                 identity.not_needed = true;
-                identity.passes = Tri::True;
+            }
+            identity.passes = passes;
+        }
+        if direct(names_session) == Tri::True {
+            for p in parts
+                .iter_mut()
+                .filter(|p| matches!(p.part, Part::PermissionsBoundary | Part::SessionPolicy))
+            {
+                if let Some(g) = &p.group {
+                    p.passes = g.deny.negate();
+                    p.not_needed = g.allow != Tri::True && p.passes == Tri::True;
+                }
             }
         }
     }
@@ -1010,6 +1025,21 @@ fn names_directly(statement: &Statement, caller: &Caller) -> bool {
         }),
         _ => false,
     }
+}
+
+/// A trust statement's Principal names the caller's session exactly.
+fn names_session(statement: &Statement, caller: &Caller) -> bool {
+    let Some(session) = &caller.session_name else {
+        return false;
+    };
+    let arn = format!(
+        "arn:aws:sts::{}:assumed-role/{}/{session}",
+        caller.account,
+        caller.role_name()
+    );
+    !statement.not_principal
+        && matches!(&statement.principal, Some(Principal::Map(m))
+            if m.get("AWS").is_some_and(|v| v.contains(&arn)))
 }
 
 #[cfg(test)]

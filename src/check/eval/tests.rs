@@ -352,3 +352,36 @@ fn one_account_trust_naming_the_role_needs_no_identity_allow() {
         );
     }
 }
+
+#[test]
+fn one_account_a_session_principal_is_not_capped_by_the_boundary() {
+    let caller = Caller {
+        session_name: Some("task-1".into()),
+        ..Caller::of_role(SOURCE)
+    };
+    let call = AssumeRole {
+        role_arn: "arn:aws:iam::111122223333:role/reader".into(),
+        ..AssumeRole::default()
+    };
+    let context = Context::assume_role(Some(&caller), &call, &[]);
+    let identity = policy(
+        Kind::Identity,
+        r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#,
+    );
+    let boundary = policy(
+        Kind::Boundary,
+        r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#,
+    );
+    let session_arn = "arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/task-1";
+    for (principal, expected) in [(session_arn, Tri::True), (SOURCE, Tri::False)] {
+        let trust = policy(Kind::Trust, &TRUST_SOURCE.replace(SOURCE, principal));
+        let set = PolicySet {
+            identity: Some(vec![&identity]),
+            boundary: Some(&boundary),
+            trust: Some(&trust),
+            ..PolicySet::default()
+        };
+        let d = decide(&set, Some(&caller), &call, "sts:AssumeRole", &context);
+        assert_eq!(d.decision, expected, "{principal}");
+    }
+}
