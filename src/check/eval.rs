@@ -987,11 +987,17 @@ pub fn decide(
             }
             identity.passes = passes;
         }
-        if direct(names_session) == Tri::True {
-            for p in parts
-                .iter_mut()
-                .filter(|p| matches!(p.part, Part::PermissionsBoundary | Part::SessionPolicy))
-            {
+        // A wildcard principal names the session as much as its ARN does; the differential
+        // oracle reads it so for the boundary, and the IAM User Guide says nothing of session
+        // policies there, so those stay capped by it.
+        let session = direct(names_session) == Tri::True;
+        let anyone = direct(names_anyone) == Tri::True;
+        if session || anyone {
+            for p in parts.iter_mut().filter(|p| match p.part {
+                Part::PermissionsBoundary => true,
+                Part::SessionPolicy => session,
+                _ => false,
+            }) {
                 if let Some(g) = &p.group {
                     p.passes = g.deny.negate();
                     p.not_needed = g.allow != Tri::True && p.passes == Tri::True;
@@ -1025,6 +1031,16 @@ fn names_directly(statement: &Statement, caller: &Caller) -> bool {
         }),
         _ => false,
     }
+}
+
+/// A trust statement's Principal is everyone.
+fn names_anyone(statement: &Statement, _caller: &Caller) -> bool {
+    !statement.not_principal
+        && match &statement.principal {
+            Some(Principal::Anyone) => true,
+            Some(Principal::Map(m)) => m.get("AWS").is_some_and(|v| v.iter().any(|p| p == "*")),
+            None => false,
+        }
 }
 
 /// A trust statement's Principal names the caller's session exactly.
