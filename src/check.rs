@@ -679,8 +679,13 @@ impl Explain<'_> {
 
 /// The duration rolehop asks for, against the one-hour cap on chained sessions.
 fn duration(inputs: &Inputs, out: &mut Vec<Finding>) {
+    // The cap binds role sessions; a source of IAM user keys may ask for more.
     if let Some(d) = inputs.duration
         && d > CHAINED_MAX_SECS
+        && inputs
+            .source_role_arn
+            .as_deref()
+            .is_some_and(|a| a.contains(":role/"))
     {
         out.push(Finding::new(
             "request.duration",
