@@ -598,6 +598,16 @@ fn iso8601(secs: i64) -> String {
 
 /// One condition (one key, its values ORed), with the unknown keys it hung on.
 pub fn condition(cond: &Condition, context: &Context, unknown: &mut Vec<String>) -> Tri {
+    condition_with(cond, context, unknown, true)
+}
+
+/// [`condition`], with policy variables on or off (off before Version 2012-10-17).
+fn condition_with(
+    cond: &Condition,
+    context: &Context,
+    unknown: &mut Vec<String>,
+    variables: bool,
+) -> Tri {
     let op = operator(&cond.operator);
     let actual = match context.get(&cond.key) {
         Key::Unknown(o) => {
@@ -621,6 +631,10 @@ pub fn condition(cond: &Condition, context: &Context, unknown: &mut Vec<String>)
     let mut wanted = Vec::new();
     let mut unknown_value = false;
     for v in &cond.values {
+        if !variables {
+            wanted.push(v.clone());
+            continue;
+        }
         match substitute(v, context, unknown) {
             Ok(s) => wanted.push(s),
             Err(Tri::Unknown) => unknown_value = true,
@@ -656,12 +670,15 @@ fn patterns_match(
     patterns: &Patterns,
     value: &str,
     arn: bool,
+    variables: bool,
     context: &Context,
     unknown: &mut Vec<String>,
 ) -> Tri {
     let mut any = Tri::False;
     for p in &patterns.items {
-        let hit = if arn {
+        let hit = if arn && !variables {
+            Tri::from(arn_like(p, value))
+        } else if arn {
             match substitute(p, context, unknown) {
                 Ok(p) => Tri::from(arn_like(&p, value)),
                 Err(t) => t,
@@ -685,6 +702,7 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
         actions,
         request.action,
         false,
+        false,
         request.context,
         &mut unknown,
     ) == Tri::False
@@ -697,6 +715,7 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
             resources,
             request.resource,
             true,
+            statement.variables,
             request.context,
             &mut unknown,
         ) {
@@ -732,7 +751,7 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
         if request.context.get(&c.key) == Key::Absent {
             absent = true;
         }
-        match condition(c, request.context, &mut unknown) {
+        match condition_with(c, request.context, &mut unknown, statement.variables) {
             Tri::False => {
                 return done(
                     Tri::False,

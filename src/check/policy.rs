@@ -88,6 +88,8 @@ pub struct Statement {
     pub actions: Option<Patterns>,
     pub resources: Option<Patterns>,
     pub conditions: Vec<Condition>,
+    /// Policy variables (`${aws:username}`) are on: the document's Version is 2012-10-17.
+    pub variables: bool,
 }
 
 impl Statement {
@@ -249,6 +251,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             actions: None,
             resources: None,
             conditions: Vec::new(),
+            variables: top.get("Version").and_then(Value::as_str) == Some("2012-10-17"),
         };
         let label = statement.label();
         for key in obj

@@ -385,3 +385,27 @@ fn one_account_a_session_principal_is_not_capped_by_the_boundary() {
         assert_eq!(d.decision, expected, "{principal}");
     }
 }
+
+#[test]
+fn policy_variables_need_version_2012_10_17() {
+    let caller = Caller::of_role(SOURCE);
+    let call = AssumeRole {
+        role_arn: ROLE.into(),
+        ..AssumeRole::default()
+    };
+    let context = Context::assume_role(Some(&caller), &call, &[]);
+    let statement = r#"{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::${aws:ResourceAccount}:role/destination-account-role"}"#;
+    for (version, expected) in [("2012-10-17", Tri::True), ("2008-10-17", Tri::False)] {
+        let text = format!(r#"{{"Version": "{version}", "Statement": [{statement}]}}"#);
+        let (identity, _) = parse(&text, "id.json", Kind::Identity);
+        let identity = identity.unwrap();
+        let trust = policy(Kind::Trust, TRUST_SOURCE);
+        let set = PolicySet {
+            identity: Some(vec![&identity]),
+            trust: Some(&trust),
+            ..PolicySet::default()
+        };
+        let d = decide(&set, Some(&caller), &call, "sts:AssumeRole", &context);
+        assert_eq!(d.decision, expected, "{version}");
+    }
+}
