@@ -54,6 +54,8 @@ pub struct Inputs {
     pub session_tags: bool,
     pub source_identity: bool,
     pub duration: Option<u32>,
+    /// The destination role's MaxSessionDuration.
+    pub max_session_duration: Option<u32>,
     pub managed_policy_arns: Vec<String>,
 }
 
@@ -679,6 +681,15 @@ impl Explain<'_> {
 
 /// The duration rolehop asks for, against the one-hour cap on chained sessions.
 fn duration(inputs: &Inputs, out: &mut Vec<Finding>) {
+    if let (Some(d), Some(max)) = (inputs.duration, inputs.max_session_duration)
+        && d > max
+    {
+        out.push(Finding::new(
+            "request.duration",
+            Status::Fail,
+            format!("rolehop asks for {d} s, above the role's MaxSessionDuration of {max} s: STS refuses with \"exceeds the MaxSessionDuration set for this role\"; lower --duration or raise the role's MaxSessionDuration"),
+        ));
+    }
     // The cap binds role sessions; a source of IAM user keys may ask for more.
     if let Some(d) = inputs.duration
         && d > CHAINED_MAX_SECS

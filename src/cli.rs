@@ -430,6 +430,10 @@ pub struct CheckArgs {
     #[arg(long, env = "ROLEHOP_DURATION", value_name = "SECONDS")]
     pub duration: Option<u32>,
 
+    /// The destination role's MaxSessionDuration (offline; online it is read with GetRole).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_session_duration: Option<u32>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -54,6 +54,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         session_tags: args.session_tags,
         source_identity: args.source_identity,
         duration: args.duration,
+        max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
     let task_definition = args
