@@ -157,9 +157,9 @@ struct Parsed {
 
 impl Parsed {
     fn set(&self) -> PolicySet<'_> {
-        fn levels(l: &[Option<Vec<Policy>>]) -> Vec<Vec<&Policy>> {
+        fn levels(l: &[Option<Vec<Policy>>]) -> Vec<Option<Vec<&Policy>>> {
             l.iter()
-                .map(|level| level.iter().flatten().collect())
+                .map(|level| level.as_ref().map(|docs| docs.iter().collect()))
                 .collect()
         }
         PolicySet {
@@ -360,6 +360,7 @@ impl Explain<'_> {
                         "a --identity-policy file could not be read as a policy (see policy.json)"
                             .to_owned(),
                     ),
+                    Part::Scp(_) | Part::Rcp(_) => p.missing.clone(),
                     _ => None,
                 };
                 if let Some(why) = unusable {

@@ -873,8 +873,9 @@ pub struct PolicySet<'a> {
     pub boundary: Option<&'a Policy>,
     pub session: Option<&'a Policy>,
     /// One entry per level of the source account's organization path.
-    pub scps: Vec<Vec<&'a Policy>>,
-    pub rcps: Vec<Vec<&'a Policy>>,
+    /// `None` for a level whose file could not be read.
+    pub scps: Vec<Option<Vec<&'a Policy>>>,
+    pub rcps: Vec<Option<Vec<&'a Policy>>>,
     pub trust: Option<&'a Policy>,
 }
 
@@ -949,11 +950,27 @@ pub fn decide(
             missing: None,
         }
     };
+    let unreadable = |part: Part| PartResult {
+        missing: Some(format!(
+            "{} (its file could not be read as policies; see policy.json)",
+            part.describe()
+        )),
+        part,
+        passes: Tri::Unknown,
+        group: None,
+        not_needed: false,
+    };
     for (i, level) in set.scps.iter().enumerate() {
-        parts.push(group(Part::Scp(i + 1), level, false));
+        parts.push(match level {
+            Some(level) => group(Part::Scp(i + 1), level, false),
+            None => unreadable(Part::Scp(i + 1)),
+        });
     }
     for (i, level) in set.rcps.iter().enumerate() {
-        parts.push(group(Part::Rcp(i + 1), level, true));
+        parts.push(match level {
+            Some(level) => group(Part::Rcp(i + 1), level, true),
+            None => unreadable(Part::Rcp(i + 1)),
+        });
     }
     if let Some(b) = set.boundary {
         parts.push(group(Part::PermissionsBoundary, &[b], false));

@@ -51,8 +51,8 @@ impl Setup {
             identity: Some(vec![&self.identity]),
             boundary: self.boundary.as_ref(),
             session: self.session.as_ref(),
-            scps: self.scps.iter().map(|l| l.iter().collect()).collect(),
-            rcps: self.rcps.iter().map(|l| l.iter().collect()).collect(),
+            scps: self.scps.iter().map(|l| Some(l.iter().collect())).collect(),
+            rcps: self.rcps.iter().map(|l| Some(l.iter().collect())).collect(),
             trust: Some(&self.trust),
         };
         decide(&set, Some(&caller), &call, "sts:AssumeRole", &context)
