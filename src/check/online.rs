@@ -1,8 +1,11 @@
 //! `rolehop check` online, for the on-call engineer in an ECS Exec shell: the same roles as
 //! `serve` (flags, environment or config file), probed for real. The environment traps first
 //! (no network), then the source identity, then a real AssumeRole (900 s) and GetCallerIdentity
-//! per role and hop, then whatever policies IAM lets these credentials read, fed to the offline
-//! engine. What cannot be read is `unknown`, with the reason, never `pass`.
+//! per role and hop, then whatever policies IAM lets these credentials read (the trust policy,
+//! the calling role's inline and attached managed policies and its boundary), fed to the one
+//! evaluator with the session before each hop as its principal. What cannot be read is
+//! `unknown`, with the reason, never `pass`. STS's own answer outranks the model: a call that
+//! succeeded is `allowed`, and a model that says otherwise only warns.
 
 use std::collections::BTreeMap;
 
