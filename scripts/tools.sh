@@ -24,3 +24,5 @@ rolehop_tools() {
     export PATH="$venv/bin:$PATH"
 }
 rolehop_tools
+# The differential test's IAM oracle (node, test-only).
+source "$(dirname "${BASH_SOURCE[0]}")/oracle-tools.sh"

@@ -372,9 +372,34 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_policy: Option<PathBuf>,
 
-    /// A policy of the source role (the task role), JSON file.
+    /// A policy of the source role (the task role), JSON file; repeat for each inline and
+    /// attached managed policy (they combine: any Allow counts, any Deny wins).
     #[arg(long, value_name = "FILE")]
-    pub identity_policy: Option<PathBuf>,
+    pub identity_policy: Vec<PathBuf>,
+
+    /// The source role's permissions boundary (JSON file).
+    #[arg(long, value_name = "FILE")]
+    pub permissions_boundary: Option<PathBuf>,
+
+    /// SCPs of the source account, one file per level of its organization path (root, each
+    /// OU, the account), each holding one policy or a JSON array of the policies attached at
+    /// that level. Every level must allow. No --scp: no organization.
+    #[arg(long = "scp", value_name = "FILE")]
+    pub scps: Vec<PathBuf>,
+
+    /// RCPs of the destination account, one file per level, as --scp (RCPFullAWSAccess is
+    /// implicit at every level).
+    #[arg(long = "rcp", value_name = "FILE")]
+    pub rcps: Vec<PathBuf>,
+
+    /// The session policy of the calling session (JSON file).
+    #[arg(long, value_name = "FILE")]
+    pub session_policy: Option<PathBuf>,
+
+    /// Request context, KEY=VALUE (repeat; a key given twice is multi-valued), e.g.
+    /// aws:PrincipalOrgID=o-a1b2c3d4e5 or aws:RequestedRegion=eu-west-1.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
 
     /// The destination role.
     #[arg(long, env = "ROLEHOP_ROLE_ARN", value_name = "ARN")]
@@ -383,6 +408,11 @@ pub struct CheckArgs {
     /// The source role (the task role).
     #[arg(long, value_name = "ARN")]
     pub source_role_arn: Option<String>,
+
+    /// The name of the source role's own session (for a task role, ECS names it after the task
+    /// id), which trust principals like arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION name.
+    #[arg(long, value_name = "NAME")]
+    pub source_session_name: Option<String>,
 
     /// The ExternalId rolehop passes.
     #[arg(
@@ -431,6 +461,10 @@ pub struct CheckArgs {
     /// role's MaxSessionDuration; its own probe asks for 900).
     #[arg(long, env = "ROLEHOP_DURATION", value_name = "SECONDS")]
     pub duration: Option<u32>,
+
+    /// The destination role's MaxSessionDuration (offline; online it is read with GetRole).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_session_duration: Option<u32>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

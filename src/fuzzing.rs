@@ -216,13 +216,17 @@ pub fn check(data: &[u8]) {
     let mut next = || fields.next().filter(|f| !f.is_empty()).map(str::to_owned);
     let inputs = check::Inputs {
         trust_policy: next().map(|t| ("trust.json".to_owned(), t)),
-        identity_policy: next().map(|t| ("identity.json".to_owned(), t)),
+        identity_policies: next()
+            .map(|t| ("identity.json".to_owned(), t))
+            .into_iter()
+            .collect(),
         role_arn: next(),
         source_role_arn: next(),
         external_id: next().map(Secret::new),
         session_tags: data.len().is_multiple_of(2),
         source_identity: data.len().is_multiple_of(3),
         managed_policy_arns: std::iter::from_fn(next).collect(),
+        ..check::Inputs::default()
     };
     for arn in [&inputs.role_arn, &inputs.source_role_arn]
         .into_iter()

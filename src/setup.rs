@@ -492,7 +492,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     for (i, hop) in setup.hops.iter().enumerate() {
         let inputs = Inputs {
             trust_policy: Some(named(policies::trust_file(i))),
-            identity_policy: Some(named(policies::identity_file(i))),
+            identity_policies: vec![named(policies::identity_file(i))],
             role_arn: Some(hop.to_string()),
             source_role_arn: Some(setup.caller_of(i).to_string()),
             external_id: setup
@@ -502,6 +502,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
             session_tags: setup.session_tags,
             source_identity: setup.source_identity.is_some(),
             managed_policy_arns: std::mem::take(&mut managed),
+            ..Inputs::default()
         };
         out.extend(check::run(&inputs).findings);
     }
@@ -522,7 +523,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     }
     for file in permission_files {
         let inputs = Inputs {
-            identity_policy: Some(named(file)),
+            identity_policies: vec![named(file)],
             ..Inputs::default()
         };
         out.extend(

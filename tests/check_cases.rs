@@ -1,5 +1,6 @@
 //! The `rolehop check` fixture corpus (`tests/check-cases/*/`): each case's non-pass findings
-//! must be exactly its expected ones, with the promised substrings, and its exit code.
+//! must be exactly its expected ones, with the promised substrings, its exit code and (where
+//! `case.json` names one) the AssumeRole's decision.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,14 +30,25 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
             serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
                 .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         let mut args: Vec<String> = vec!["check".into()];
-        for (flag, file) in [
-            ("--trust-policy", "trust.json"),
-            ("--identity-policy", "identity.json"),
-        ] {
-            if dir.join(file).is_file() {
-                args.push(flag.into());
-                args.push(dir.join(file).display().to_string());
-            }
+        // Files by name: `scp-1.json`, `scp-2.json`... are the levels of the organization path
+        // in order, and `identity-2.json` a second identity policy.
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        for file in &files {
+            let flag = match file.split(['-', '.']).next().unwrap_or_default() {
+                "trust" => "--trust-policy",
+                "identity" => "--identity-policy",
+                "boundary" => "--permissions-boundary",
+                "session" => "--session-policy",
+                "scp" => "--scp",
+                "rcp" => "--rcp",
+                _ => continue,
+            };
+            args.push(flag.into());
+            args.push(dir.join(file).display().to_string());
         }
         args.extend(
             case["args"]
@@ -91,6 +103,14 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
         if got_counts != expected {
             mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
         }
+        if let Some(decision) = case["decision"].as_str()
+            && report["decision"] != decision
+        {
+            mismatches.push(format!(
+                "{name}: decision {}, expected {decision}",
+                report["decision"]
+            ));
+        }
         let exit = case["exit"].as_i64().unwrap() as i32;
         if code != exit {
             mismatches.push(format!("{name}: exit {code}, expected {exit}"));
@@ -105,27 +125,33 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
     );
 }
 
-#[tokio::test]
-async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
+/// The first ```text block after `heading` in the README's troubleshooting section.
+fn readme_report(heading: &str) -> &'static str {
     let readme = include_str!("../README.md");
     let section = readme
         .split("## Troubleshooting: `rolehop check`")
         .nth(1)
         .expect("the section");
-    let shown = section
+    section
+        .split(heading)
+        .nth(1)
+        .expect("the heading")
         .split("```text\n")
         .nth(1)
         .and_then(|s| s.split("```").next())
-        .expect("a text block");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/broken");
+        .expect("a text block")
+}
+
+/// `rolehop check ARGS` in `examples/policies/DIR`, as the README shows it: (exit, stdout).
+async fn run_in_example(dir: &str, args: &[&str]) -> (Option<i32>, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/policies")
+        .join(dir);
     let out = tokio::process::Command::new(crate::support::rolehop::BIN)
         .current_dir(&dir)
+        .arg("check")
+        .args(args)
         .args([
-            "check",
-            "--trust-policy",
-            "trust-policy.json",
-            "--identity-policy",
-            "identity-policy.json",
             "--role-arn",
             "arn:aws:iam::555566667777:role/destination-account-role",
             "--source-role-arn",
@@ -135,10 +161,77 @@ async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
         .output()
         .await
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_readme_troubleshooting_report_is_what_rolehop_prints() {
+    let (code, stdout) = run_in_example(
+        "broken",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        shown,
+        stdout,
+        readme_report("`examples/policies/broken/`"),
         "README shows a stale report"
     );
+}
+
+#[tokio::test]
+async fn the_readme_scp_denial_is_what_rolehop_prints() {
+    let (code, stdout) = run_in_example(
+        "scp-denied",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+            "--scp",
+            "scp-root.json",
+            "--scp",
+            "scp-workloads-ou.json",
+            "--context",
+            "aws:RequestedRegion=us-east-1",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    let shown = readme_report("### An SCP denial");
+    assert_eq!(stdout, shown, "README shows a stale report");
+    assert!(
+        shown.contains("decision: DENIED") && shown.contains("DenyOutsideApprovedRegions"),
+        "{shown}"
+    );
+    // In an approved region the same setup is allowed.
+    let (code, stdout) = run_in_example(
+        "scp-denied",
+        &[
+            "--trust-policy",
+            "trust-policy.json",
+            "--identity-policy",
+            "identity-policy.json",
+            "--scp",
+            "scp-root.json",
+            "--scp",
+            "scp-workloads-ou.json",
+            "--context",
+            "aws:RequestedRegion=eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["decision"], "allowed");
 }

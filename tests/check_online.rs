@@ -347,3 +347,177 @@ async fn ecs_service_roles_and_task_definitions_are_checked() {
         "{shifted:?}"
     );
 }
+
+/// The task role's allow comes from an attached managed policy and its permissions boundary
+/// lacks sts:AssumeRole (moto does not enforce boundaries, so the real call succeeds): check
+/// reads both from IAM, its model says "denied", and the observed success stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observed_success_outranks_a_model_that_says_denied() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let a = iam_in(&stack.moto.url, "111122223333").await;
+    a.delete_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_name("assume-destination")
+        .send()
+        .await
+        .unwrap();
+    let create = |name: &str, doc: String| {
+        a.create_policy()
+            .policy_name(name)
+            .policy_document(doc)
+            .send()
+    };
+    let managed = create(
+        "assume-destination",
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{DESTINATION_ROLE_ARN}"}}]}}"#
+        ),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .arn
+    .unwrap();
+    a.attach_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_arn(&managed)
+        .send()
+        .await
+        .unwrap();
+    let boundary = create(
+        "app-boundary",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}"#.into(),
+    )
+    .await
+    .unwrap()
+    .policy
+    .unwrap()
+    .arn
+    .unwrap();
+    a.put_role_permissions_boundary()
+        .role_name("my-ECS-task-role")
+        .permissions_boundary(&boundary)
+        .send()
+        .await
+        .unwrap();
+
+    let (code, report) = check_online(&stack, &[]).await;
+    assert_ne!(
+        code, 1,
+        "never exit 1 when the real AssumeRole succeeded: {report:#}"
+    );
+    assert_eq!(report["decision"], "allowed", "{report:#}");
+    assert_eq!(report["hops"][0]["observed"], "allowed");
+    assert_eq!(report["hops"][0]["model"], "denied");
+    let identity = finding(&report, "identity.assume-role", "pass");
+    assert!(
+        identity.len() == 1 && identity[0].contains(&format!("managed policy {managed}")),
+        "the attached managed policy was read: {identity:?}"
+    );
+    let capped = finding(&report, "boundary.allows", "warn");
+    assert!(
+        capped.len() == 1
+            && capped[0].contains("the real AssumeRole succeeded")
+            && capped[0].contains(&boundary),
+        "the boundary was read and its verdict demoted: {capped:?}"
+    );
+    assert_eq!(finding(&report, "online.model", "warn").len(), 1);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] != "fail"),
+        "{report:#}"
+    );
+}
+
+/// A two-hop chain (task role -> hub -> audit) whose first hop carries a session policy
+/// without sts:AssumeRole: the second hop is evaluated with the hub's session as principal and
+/// that session policy, and the real (moto, unenforced) success still stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let hub_arn = "arn:aws:iam::444455556666:role/hub";
+    let audit_arn = "arn:aws:iam::999988887777:role/audit";
+    let trusting = |principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+        )
+    };
+    let allowing = |resource: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}]}}"#
+        )
+    };
+    let a = iam_in(&stack.moto.url, "111122223333").await;
+    a.put_role_policy()
+        .role_name("my-ECS-task-role")
+        .policy_name("assume-hub")
+        .policy_document(allowing(hub_arn))
+        .send()
+        .await
+        .unwrap();
+    let hub = iam_in(&stack.moto.url, "444455556666").await;
+    hub.create_role()
+        .role_name("hub")
+        .assume_role_policy_document(trusting(TASK_ROLE_ARN))
+        .send()
+        .await
+        .unwrap();
+    hub.put_role_policy()
+        .role_name("hub")
+        .policy_name("assume-audit")
+        .policy_document(allowing(audit_arn))
+        .send()
+        .await
+        .unwrap();
+    iam_in(&stack.moto.url, "999988887777")
+        .await
+        .create_role()
+        .role_name("audit")
+        .assume_role_policy_document(trusting(hub_arn))
+        .send()
+        .await
+        .unwrap();
+    let config = stack.work.path("chain.config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile hub]\nrole_arn = {hub_arn}\ncredential_source = EcsContainer\nrolehop_policy = {{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}}]}}\n\n[profile audit]\nrole_arn = {audit_arn}\nsource_profile = hub\n"
+        ),
+    )
+    .unwrap();
+    let mut env = stack.rolehop_env();
+    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    let config = config.display().to_string();
+    let (code, stdout, stderr) =
+        Rolehop::run(&["check", "--config", &config, "--format", "json"], &env).await;
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    assert_ne!(code, 1, "{report:#}");
+    assert_eq!(
+        finding(&report, "online.assume", "pass").len(),
+        2,
+        "{report:#}"
+    );
+    let hops = report["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 2, "{report:#}");
+    assert_eq!(hops[0]["principal"], TASK_ROLE_ARN);
+    assert_eq!(hops[0]["model"], "allowed", "{report:#}");
+    assert_eq!(hops[1]["principal"], hub_arn);
+    assert_eq!(hops[1]["role_arn"], audit_arn);
+    assert_eq!(hops[1]["model"], "denied", "{report:#}");
+    assert_eq!(hops[1]["observed"], "allowed");
+    assert_eq!(report["decision"], "allowed");
+    let session = finding(&report, "session-policy.allows", "warn");
+    assert!(
+        session.len() == 1
+            && session[0].starts_with("role audit:")
+            && session[0].contains("the session policy of the hub session"),
+        "{session:?}"
+    );
+}

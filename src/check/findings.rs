@@ -5,7 +5,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+use super::eval::Tri;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Fail,
@@ -60,12 +62,48 @@ impl Finding {
     }
 }
 
+/// The AssumeRole's overall decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allowed,
+    Denied,
+    Unknown,
+}
+
+impl From<Tri> for Verdict {
+    fn from(t: Tri) -> Self {
+        match t {
+            Tri::True => Verdict::Allowed,
+            Tri::False => Verdict::Denied,
+            Tri::Unknown => Verdict::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// The decision of the last hop (the one the application's credentials come from).
+    pub decision: Verdict,
+    /// Per hop: the principal, the role, each action's decision and its decisive statements.
+    pub hops: Vec<Value>,
 }
 
 impl Report {
+    pub fn new(findings: Vec<Finding>, decision: Verdict, hops: Vec<Value>) -> Self {
+        Self {
+            findings,
+            decision,
+            hops,
+        }
+    }
+
+    /// Findings only (no AssumeRole was evaluated).
+    pub fn of_findings(findings: Vec<Finding>) -> Self {
+        Self::new(findings, Verdict::Unknown, Vec::new())
+    }
+
     fn count(&self, status: Status) -> usize {
         self.findings.iter().filter(|f| f.status == status).count()
     }
@@ -93,6 +131,8 @@ impl Report {
 
     pub fn to_json(&self) -> String {
         let body = serde_json::json!({
+            "decision": self.decision,
+            "hops": self.hops,
             "summary": {
                 "fail": self.count(Status::Fail),
                 "warn": self.count(Status::Warn),
@@ -106,6 +146,9 @@ impl Report {
 
     pub fn to_text(&self) -> String {
         let mut out = format!("rolehop check: {}\n", self.summary());
+        for hop in &self.hops {
+            out.push_str(&hop_line(hop));
+        }
         let mut sorted: Vec<&Finding> = self.findings.iter().collect();
         sorted.sort_by_key(|f| f.status);
         for f in sorted {
@@ -131,6 +174,47 @@ impl Report {
         }
         out
     }
+}
+
+/// The decision and what decided it, for the text report.
+fn hop_line(hop: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    let mut line = format!(
+        "decision: {}: {} -> sts:AssumeRole on {}\n",
+        text(&hop["decision"]).to_uppercase(),
+        hop["principal"].as_str().unwrap_or("the source role"),
+        text(&hop["role_arn"]),
+    );
+    for action in hop["actions"].as_array().into_iter().flatten() {
+        let name = text(&action["action"]);
+        for d in action["decisive"].as_array().into_iter().flatten() {
+            let part = match (d["part"]["part"].as_str(), d["part"]["level"].as_u64()) {
+                (Some("scp"), Some(l)) => format!("SCPs, level {l}"),
+                (Some("rcp"), Some(l)) => format!("RCPs, level {l}"),
+                (Some("permissions-boundary"), _) => "permissions boundary".into(),
+                (Some("session-policy"), _) => "session policy".into(),
+                (Some("identity"), _) => "identity policies".into(),
+                (Some("trust"), _) => "trust policy".into(),
+                _ => "?".into(),
+            };
+            let at = match d["statement"].as_str() {
+                Some(s) => format!("{} {s}", text(&d["policy"])),
+                None => format!("no statement of {} allows it", text(&d["policy"])),
+            };
+            line.push_str(&format!(
+                "  {name}: {} by the {part}: {at}\n",
+                match text(&d["effect"]).as_str() {
+                    "Allow" => "allowed",
+                    "Deny" => "denied explicitly",
+                    _ => "denied",
+                },
+            ));
+        }
+        for key in action["unknown"].as_array().into_iter().flatten() {
+            line.push_str(&format!("  {name}: hangs on {}\n", text(key)));
+        }
+    }
+    line
 }
 
 fn indent(text: &str, by: usize) -> String {

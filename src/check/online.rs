@@ -1,15 +1,18 @@
 //! `rolehop check` online, for the on-call engineer in an ECS Exec shell: the same roles as
 //! `serve` (flags, environment or config file), probed for real. The environment traps first
 //! (no network), then the source identity, then a real AssumeRole (900 s) and GetCallerIdentity
-//! per role and hop, then whatever policies IAM lets these credentials read, fed to the offline
-//! engine. What cannot be read is `unknown`, with the reason, never `pass`.
+//! per role and hop, then whatever policies IAM lets these credentials read (the trust policy,
+//! the calling role's inline and attached managed policies and its boundary), fed to the one
+//! evaluator with the session before each hop as its principal. What cannot be read is
+//! `unknown`, with the reason, never `pass`. STS's own answer outranks the model: a call that
+//! succeeded is `allowed`, and a model that says otherwise only warns.
 
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 
-use super::findings::{Finding, Status};
-use super::{Inputs, run as run_offline};
+use super::findings::{Finding, Status, Verdict};
+use super::{File, Inputs, run as run_offline};
 use crate::chain::{self, Hop};
 use crate::config::{RoleConfig, RoleSource};
 use crate::credentials::{Credentials, Secret};
@@ -137,23 +140,41 @@ fn sdk_error<
     }
 }
 
+/// What `iam:GetRole` tells about a role.
+#[derive(Debug, Clone)]
+struct RoleInfo {
+    trust: String,
+    max_session_duration: Option<i32>,
+    /// With its path, as `aws:PrincipalArn` holds it.
+    arn: String,
+    boundary_arn: Option<String>,
+}
+
 #[cfg(feature = "iam")]
-/// A role's trust policy and MaxSessionDuration, read with the first credentials allowed to.
+/// A role's trust policy, MaxSessionDuration, ARN and boundary, read with the first credentials
+/// allowed to.
 async fn read_role(
     sdk: &SdkConfig,
     name: &str,
     tries: &[(&str, &Credentials)],
-) -> Result<(String, Option<i32>, String), String> {
+) -> Result<RoleInfo, String> {
     let mut refusals = Vec::new();
     for (who, creds) in tries {
         match iam(sdk, creds).get_role().role_name(name).send().await {
             Ok(out) => {
                 let role = out.role.ok_or("GetRole returned no role")?;
-                let doc = role
+                let trust = role
                     .assume_role_policy_document
                     .map(|d| policy_text(&d))
                     .ok_or("the role has no trust policy")?;
-                return Ok((doc, role.max_session_duration, role.arn));
+                return Ok(RoleInfo {
+                    trust,
+                    max_session_duration: role.max_session_duration,
+                    arn: role.arn,
+                    boundary_arn: role
+                        .permissions_boundary
+                        .and_then(|b| b.permissions_boundary_arn),
+                });
             }
             Err(e) => refusals.push(format!(
                 "iam:GetRole with the {who} credentials: {}",
@@ -165,14 +186,45 @@ async fn read_role(
 }
 
 #[cfg(feature = "iam")]
-/// The source role's inline and attached policies, merged into one document for the engine.
+/// A managed policy's default version.
+async fn read_managed(client: &aws_sdk_iam::Client, arn: &str) -> Result<String, String> {
+    let meta = client
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("iam:GetPolicy {arn}: {}", sdk_error(&e)))?;
+    let version = meta
+        .policy
+        .and_then(|p| p.default_version_id)
+        .unwrap_or_else(|| "v1".into());
+    let doc = client
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| format!("iam:GetPolicyVersion {arn}: {}", sdk_error(&e)))?;
+    doc.policy_version
+        .and_then(|v| v.document)
+        .map(|d| policy_text(&d))
+        .ok_or_else(|| format!("iam:GetPolicyVersion {arn} returned no document"))
+}
+
+#[cfg(feature = "iam")]
+async fn read_boundary(sdk: &SdkConfig, creds: &Credentials, arn: &str) -> Result<String, String> {
+    read_managed(&iam(sdk, creds), arn).await
+}
+
+#[cfg(feature = "iam")]
+/// The source role's inline and attached managed policies, one file each.
 async fn read_identity_policies(
     sdk: &SdkConfig,
     creds: &Credentials,
     role_name: &str,
-) -> Result<String, String> {
+) -> Result<Vec<File>, String> {
     let client = iam(sdk, creds);
-    let mut statements = Vec::new();
+    let mut files = Vec::new();
     let inline = client
         .list_role_policies()
         .role_name(role_name)
@@ -187,7 +239,10 @@ async fn read_identity_policies(
             .send()
             .await
             .map_err(|e| format!("iam:GetRolePolicy {name}: {}", sdk_error(&e)))?;
-        statements.extend(statements_of(&policy_text(&p.policy_document)));
+        files.push((
+            format!("inline policy {name} of {role_name}"),
+            policy_text(&p.policy_document),
+        ));
     }
     let attached = client
         .list_attached_role_policies()
@@ -199,28 +254,12 @@ async fn read_identity_policies(
         let Some(arn) = policy.policy_arn else {
             continue;
         };
-        let meta = client
-            .get_policy()
-            .policy_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| format!("iam:GetPolicy {arn}: {}", sdk_error(&e)))?;
-        let version = meta
-            .policy
-            .and_then(|p| p.default_version_id)
-            .unwrap_or_else(|| "v1".into());
-        let doc = client
-            .get_policy_version()
-            .policy_arn(&arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| format!("iam:GetPolicyVersion {arn}: {}", sdk_error(&e)))?;
-        if let Some(text) = doc.policy_version.and_then(|v| v.document) {
-            statements.extend(statements_of(&policy_text(&text)));
-        }
+        files.push((
+            format!("managed policy {arn}"),
+            read_managed(&client, &arn).await?,
+        ));
     }
-    Ok(serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+    Ok(files)
 }
 
 /// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
@@ -233,7 +272,7 @@ async fn read_role(
     _sdk: &SdkConfig,
     _name: &str,
     _tries: &[(&str, &Credentials)],
-) -> Result<(String, Option<i32>, String), String> {
+) -> Result<RoleInfo, String> {
     Err(NO_IAM.to_owned())
 }
 
@@ -242,18 +281,17 @@ async fn read_identity_policies(
     _sdk: &SdkConfig,
     _creds: &Credentials,
     _role_name: &str,
-) -> Result<String, String> {
+) -> Result<Vec<File>, String> {
     Err(NO_IAM.to_owned())
 }
 
-#[cfg_attr(not(feature = "iam"), allow(dead_code))]
-fn statements_of(text: &str) -> Vec<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-    match &value["Statement"] {
-        serde_json::Value::Array(items) => items.clone(),
-        obj @ serde_json::Value::Object(_) => vec![obj.clone()],
-        _ => Vec::new(),
-    }
+#[cfg(not(feature = "iam"))]
+async fn read_boundary(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _arn: &str,
+) -> Result<String, String> {
+    Err(NO_IAM.to_owned())
 }
 
 /// STS's answer, with its likely causes ranked (REFERENCE 6, 7.8).
@@ -281,16 +319,83 @@ pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
     }
 }
 
-/// Probes every role of `roles` (in chain order) for real and returns the findings.
-pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> Vec<Finding> {
+/// What the online probe found: its findings, the decision of the last hop (observed, where
+/// STS answered), and per hop the evaluation's detail.
+pub struct Probed {
+    pub findings: Vec<Finding>,
+    pub decision: Verdict,
+    pub hops: Vec<serde_json::Value>,
+}
+
+/// The ids of the findings about the AssumeRole decision itself.
+fn about_the_decision(id: &str) -> bool {
+    id.starts_with("trust.")
+        || id.starts_with("identity.")
+        || matches!(
+            id,
+            "scp.allows" | "rcp.allows" | "boundary.allows" | "session-policy.allows"
+        )
+}
+
+/// The request keys rolehop's configuration fixes for this hop: its tags, session name,
+/// source identity and region, and the transitive tags of the session before it.
+fn hop_context(
+    hop: &Hop,
+    region: Option<&str>,
+    inherited: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut context = inherited.to_vec();
+    for tag in &hop.options.tags {
+        context.push((format!("aws:RequestTag/{}", tag.key), tag.value.clone()));
+        context.push(("aws:TagKeys".into(), tag.key.clone()));
+    }
+    for key in &hop.options.transitive_tag_keys {
+        context.push(("sts:TransitiveTagKeys".into(), key.clone()));
+    }
+    if let Some(id) = &hop.options.source_identity {
+        context.push(("sts:SourceIdentity".into(), id.clone()));
+    }
+    context.push((
+        "sts:RoleSessionName".into(),
+        hop.session_name.as_str().to_owned(),
+    ));
+    if let Some(region) = region {
+        context.push(("aws:RequestedRegion".into(), region.to_owned()));
+    }
+    context
+}
+
+/// The command an administrator of the organization runs to hand `check` the SCPs of an
+/// account, one file per level of its path.
+fn scp_command(account: &str) -> String {
+    format!(
+        "for T in $(aws organizations list-parents --child-id {account} --query 'Parents[].Id' --output text) {account}; do aws organizations list-policies-for-target --target-id $T --filter SERVICE_CONTROL_POLICY --query 'Policies[].Id' --output text; done, then aws organizations describe-policy --policy-id P --query Policy.Content --output text > scp-LEVEL.json for each (the root first, the account last), and rerun with --scp scp-1.json --scp scp-2.json ..."
+    )
+}
+
+/// Probes every role of `roles` (in chain order) for real and evaluates each hop with what
+/// IAM lets these credentials read. `given` carries what the operator supplied: the SCPs of
+/// the first caller's account, the RCPs of the last destination's, and request context.
+pub async fn probe(
+    roles: &[RoleConfig],
+    external_id_flag: Option<&Secret>,
+    given: &Inputs,
+) -> Probed {
     let mut out = Vec::new();
+    let mut decision = Verdict::Unknown;
+    let mut hops_json = Vec::new();
     let sdk = match crate::source::sdk_config().await {
         Ok(sdk) => sdk,
         Err(e) => {
             out.push(Finding::new("online.region", Status::Fail, e));
-            return out;
+            return Probed {
+                findings: out,
+                decision,
+                hops: hops_json,
+            };
         }
     };
+    let region = sdk.region().map(|r| r.to_string());
     let sts = chain::sts_config(&sdk);
     // Each source once.
     let mut sources: BTreeMap<SourceKind, Result<(Credentials, String), String>> = BTreeMap::new();
@@ -325,12 +430,18 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
     let default_session = crate::task_metadata::default_session_name().await;
     // Per role: its credentials and identity ARN, for the hops after it.
     let mut reached: BTreeMap<String, (Credentials, String)> = BTreeMap::new();
-    for role in roles {
+    let last = roles.len().saturating_sub(1);
+    for (index, role) in roles.iter().enumerate() {
         let upstream = match &role.source {
             RoleSource::Credentials(kind) => {
                 sources.get(kind).and_then(|r| r.as_ref().ok()).cloned()
             }
             RoleSource::Profile(p) => reached.get(p).cloned(),
+        };
+        // The session this hop is called from: its session policy and transitive tags.
+        let previous = match &role.source {
+            RoleSource::Profile(p) => roles.iter().find(|r| r.name == *p),
+            RoleSource::Credentials(_) => None,
         };
         let Some((caller, caller_arn)) = upstream else {
             out.push(Finding::new(
@@ -341,6 +452,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                     role.name
                 ),
             ));
+            decision = Verdict::Unknown;
             continue;
         };
         let hop = Hop {
@@ -348,6 +460,7 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
             ..role.hop(&default_session)
         };
         let assumed = chain::assume_once(&hop, &caller, &sts).await;
+        let mut observed = None;
         let dest_creds = match &assumed {
             Ok(creds) => match whoami(&sdk, creds).await {
                 Ok(arn) => {
@@ -361,11 +474,13 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                             role.role_arn.account_id()
                         ),
                     ));
+                    observed = Some(Verdict::Allowed);
                     reached.insert(role.name.clone(), (creds.clone(), arn));
                     Some(creds.clone())
                 }
                 Err(e) => {
                     out.push(Finding::new("online.assume", Status::Fail, format!("role {}: AssumeRole worked but GetCallerIdentity with the result failed: {e}", role.name)));
+                    observed = Some(Verdict::Allowed);
                     None
                 }
             },
@@ -380,6 +495,9 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                         ranked_causes(e.code.as_deref(), role.role_arn.as_str())
                     ),
                 ));
+                if e.code.as_deref() == Some("AccessDenied") {
+                    observed = Some(Verdict::Denied);
+                }
                 None
             }
         };
@@ -401,20 +519,51 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
         } else {
             read_role(&sdk, &name, &tries).await
         };
-        let source_role = role_of_session(&caller_arn);
+        let inherited: Vec<(String, String)> = previous
+            .map(|p| {
+                p.options
+                    .tags
+                    .iter()
+                    .filter(|t| p.options.transitive_tag_keys.contains(&t.key))
+                    .map(|t| (format!("aws:PrincipalTag/{}", t.key), t.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut context = hop_context(&hop, region.as_deref(), &inherited);
+        context.extend(given.context.iter().cloned());
         let mut inputs = Inputs {
             role_arn: Some(role.role_arn.to_string()),
             source_role_arn: None,
             external_id: role.external_id.clone().or(external_id_flag.cloned()),
+            session_name: Some(hop.session_name.as_str().to_owned()),
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
+            context,
+            session_policy: previous.and_then(|p| {
+                p.options.policy.clone().map(|text| {
+                    (
+                        format!("the session policy of the {} session", p.name),
+                        text,
+                    )
+                })
+            }),
+            scps: if index == 0 {
+                given.scps.clone()
+            } else {
+                Vec::new()
+            },
+            rcps: if index == last {
+                given.rcps.clone()
+            } else {
+                Vec::new()
+            },
             ..Inputs::default()
         };
         match &trust {
-            Ok((doc, max, _)) => {
-                inputs.trust_policy = Some((format!("the trust policy of {name} (read from IAM)"), doc.clone()));
-                if let Some(max) = max
-                    && role.duration_secs as i32 > *max
+            Ok(info) => {
+                inputs.trust_policy = Some((format!("the trust policy of {name} (read from IAM)"), info.trust.clone()));
+                if let Some(max) = info.max_session_duration
+                    && role.duration_secs as i32 > max
                 {
                     out.push(Finding::new(
                         "online.max-session-duration",
@@ -429,20 +578,50 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                 format!("role {}: cannot read its trust policy ({why}); ask its owner for it and run rolehop check --trust-policy FILE", role.name),
             )),
         }
-        if let Some(source_role) = &source_role {
+        let caller_account = caller_arn.split(':').nth(4).unwrap_or_default().to_owned();
+        if inputs.scps.is_empty() {
+            out.push(Finding::new(
+                "online.scp",
+                Status::Unknown,
+                format!("role {}: the SCPs of account {caller_account} are not read (only the organization's management account or a delegated administrator may); the evaluation assumes none. To include them, an administrator runs: {}", role.name, scp_command(&caller_account)),
+            ));
+        }
+        inputs.source_session_name = caller_arn
+            .split_once(":assumed-role/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(_, session)| session.to_owned());
+        if let Some(source_role) = role_of_session(&caller_arn) {
             let source_name = source_role
                 .rsplit('/')
                 .next()
                 .unwrap_or_default()
                 .to_owned();
-            // The source role's own ARN, with its path, when IAM tells.
-            let full_arn = read_role(&sdk, &source_name, &[("source", &caller)])
-                .await
-                .map(|(_, _, arn)| arn)
-                .unwrap_or_else(|_| source_role.clone());
-            inputs.source_role_arn = Some(full_arn);
+            // The source role's own ARN, with its path, and its boundary, when IAM tells.
+            match read_role(&sdk, &source_name, &[("source", &caller)]).await {
+                Ok(info) => {
+                    inputs.source_role_arn = Some(info.arn);
+                    if let Some(arn) = info.boundary_arn {
+                        match read_boundary(&sdk, &caller, &arn).await {
+                            Ok(doc) => inputs.permissions_boundary = Some((format!("the permissions boundary {arn} of {source_name}"), doc)),
+                            Err(why) => out.push(Finding::new(
+                                "online.boundary",
+                                Status::Unknown,
+                                format!("role {}: {source_name} has the permissions boundary {arn}, which cannot be read ({why}); run rolehop check --permissions-boundary FILE with it", role.name),
+                            )),
+                        }
+                    }
+                }
+                Err(why) => {
+                    inputs.source_role_arn = Some(source_role.clone());
+                    out.push(Finding::new(
+                        "online.boundary",
+                        Status::Unknown,
+                        format!("role {}: cannot read {source_name} ({why}), so neither its path nor its permissions boundary is known", role.name),
+                    ));
+                }
+            }
             match read_identity_policies(&sdk, &caller, &source_name).await {
-                Ok(doc) => inputs.identity_policy = Some((format!("the policies of {source_name} (read from IAM)"), doc)),
+                Ok(files) => inputs.identity_policies = files,
                 Err(why) => out.push(Finding::new(
                     "online.identity-policy",
                     Status::Unknown,
@@ -450,15 +629,43 @@ pub async fn probe(roles: &[RoleConfig], external_id_flag: Option<&Secret>) -> V
                 )),
             }
         }
-        if inputs.trust_policy.is_some() || inputs.identity_policy.is_some() {
-            let report = run_offline(&inputs);
-            out.extend(report.findings.into_iter().map(|mut f| {
-                f.message = format!("role {}: {}", role.name, f.message);
-                f
-            }));
+        let report = run_offline(&inputs);
+        let model = report.decision;
+        let succeeded = observed == Some(Verdict::Allowed);
+        out.extend(report.findings.into_iter().map(|mut f| {
+            // STS's own answer outranks the model: a model that says "denied" for a call that
+            // succeeded is missing a policy, not proof of a fault.
+            if succeeded && f.status == Status::Fail && about_the_decision(f.id) {
+                f.status = Status::Warn;
+                f.message = format!(
+                    "the real AssumeRole succeeded, so this part of the model is incomplete: {}",
+                    f.message
+                );
+            }
+            f.message = format!("role {}: {}", role.name, f.message);
+            f
+        }));
+        if succeeded && model == Verdict::Denied {
+            out.push(Finding::new(
+                "online.model",
+                Status::Warn,
+                format!("role {}: STS allowed the AssumeRole, but the policies read say it is denied; something that decides it was not read: an attached managed policy or inline policy IAM did not list, a permissions boundary, a session policy, or a permission that came another way (a resource policy, an SCP change). The real answer stands", role.name),
+            ));
         }
+        let hop_decision = observed.unwrap_or(model);
+        for mut h in report.hops {
+            h["observed"] = serde_json::json!(observed);
+            h["model"] = serde_json::json!(model);
+            h["decision"] = serde_json::json!(hop_decision);
+            hops_json.push(h);
+        }
+        decision = hop_decision;
     }
-    out
+    Probed {
+        findings: out,
+        decision,
+        hops: hops_json,
+    }
 }
 
 #[cfg(test)]

@@ -25,8 +25,26 @@ const STATEMENT_ELEMENTS: [&str; 9] = [
 /// Which side of the AssumeRole decision a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A role's trust policy (a resource policy whose resource is the role).
     Trust,
+    /// A policy of the source role.
     Identity,
+    /// A permissions boundary.
+    Boundary,
+    /// A session policy.
+    Session,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+}
+
+impl Kind {
+    /// Policies whose statements IAM refuses without `Resource`/`NotResource` (IAM's own
+    /// permission policies; Organizations' syntax for SCPs and RCPs is left to it).
+    fn needs_resource(self) -> bool {
+        matches!(self, Kind::Identity | Kind::Boundary | Kind::Session)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +88,8 @@ pub struct Statement {
     pub actions: Option<Patterns>,
     pub resources: Option<Patterns>,
     pub conditions: Vec<Condition>,
+    /// Policy variables (`${aws:username}`) are on: the document's Version is 2012-10-17.
+    pub variables: bool,
 }
 
 impl Statement {
@@ -231,6 +251,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             actions: None,
             resources: None,
             conditions: Vec::new(),
+            variables: top.get("Version").and_then(Value::as_str) == Some("2012-10-17"),
         };
         let label = statement.label();
         for key in obj
@@ -295,6 +316,17 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                 });
             }
         }
+        if kind.needs_resource()
+            && !obj.contains_key("Resource")
+            && !obj.contains_key("NotResource")
+        {
+            fail(
+                "policy.element",
+                format!(
+                    "{file}: {label} has no Resource, which IAM requires in this kind of policy; add \"Resource\": \"*\" or the role ARNs"
+                ),
+            );
+        }
         if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
             fail(
                 "trust.not-principal",
@@ -334,6 +366,14 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                     for (operator, keys) in ops {
                         match keys.as_object() {
                             Some(keys) => {
+                                if !super::eval::known_operator(operator) {
+                                    fail(
+                                        "policy.condition",
+                                        format!(
+                                            "{file}: {label}: `{operator}` is not a condition operator IAM knows (e.g. StringEquals, StringLike, ArnLike, Bool, Null, with ForAnyValue:/ForAllValues: and ...IfExists)"
+                                        ),
+                                    );
+                                }
                                 statement
                                     .conditions
                                     .extend(keys.iter().map(|(key, values)| Condition {

@@ -3,7 +3,7 @@
 //! 1 on a failure, 2 on warnings only, 64 on usage errors.
 
 use super::CmdError;
-use crate::check::findings::{Finding, Report, Status};
+use crate::check::findings::{Finding, Report, Status, Verdict};
 use crate::check::{self, Inputs, ecs, online};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
 use crate::credentials::Secret;
@@ -29,22 +29,32 @@ fn env_list(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Vec<String> {
 
 pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     let env = |name: &str| std::env::var(name).ok();
+    let read_all = |paths: &[std::path::PathBuf], flag: &str| {
+        paths
+            .iter()
+            .map(|p| read(p, flag))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let read_opt = |path: &Option<std::path::PathBuf>, flag: &str| {
+        path.as_deref().map(|p| read(p, flag)).transpose()
+    };
     let inputs = Inputs {
-        trust_policy: args
-            .trust_policy
-            .as_deref()
-            .map(|p| read(p, "--trust-policy"))
-            .transpose()?,
-        identity_policy: args
-            .identity_policy
-            .as_deref()
-            .map(|p| read(p, "--identity-policy"))
-            .transpose()?,
+        trust_policy: read_opt(&args.trust_policy, "--trust-policy")?,
+        identity_policies: read_all(&args.identity_policy, "--identity-policy")?,
+        permissions_boundary: read_opt(&args.permissions_boundary, "--permissions-boundary")?,
+        session_policy: read_opt(&args.session_policy, "--session-policy")?,
+        scps: read_all(&args.scps, "--scp")?,
+        rcps: read_all(&args.rcps, "--rcp")?,
+        context: check::parse_context(&args.context).map_err(CmdError::usage)?,
         role_arn: args.role_arn.clone(),
         source_role_arn: args.source_role_arn.clone(),
         external_id: args.external_id.clone(),
+        session_name: args.session_name.clone(),
+        source_session_name: args.source_session_name.clone(),
         session_tags: args.session_tags,
         source_identity: args.source_identity,
+        duration: args.duration,
+        max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
     let task_definition = args
@@ -65,14 +75,23 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         ));
     }
     let offline_given = inputs.trust_policy.is_some()
-        || inputs.identity_policy.is_some()
+        || !inputs.identity_policies.is_empty()
+        || inputs.permissions_boundary.is_some()
+        || inputs.session_policy.is_some()
+        || !inputs.scps.is_empty()
+        || !inputs.rcps.is_empty()
         || !inputs.managed_policy_arns.is_empty()
         || task_definition.is_some()
         || !service_trusts.is_empty();
 
     let mut findings: Vec<Finding> = Vec::new();
+    let mut decision = Verdict::Unknown;
+    let mut hops = Vec::new();
     if offline_given {
-        findings.extend(check::run(&inputs).findings);
+        let report = check::run(&inputs);
+        findings.extend(report.findings);
+        decision = report.decision;
+        hops = report.hops;
     }
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
@@ -108,12 +127,17 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             findings.push(Finding::new("config.valid", Status::Fail, e));
         }
         if !roles.is_empty() {
-            let probed =
-                super::runtime()?.block_on(online::probe(&roles, args.external_id.as_ref()));
-            findings.extend(probed);
+            let probed = super::runtime()?.block_on(online::probe(
+                &roles,
+                args.external_id.as_ref(),
+                &inputs,
+            ));
+            findings.extend(probed.findings);
+            decision = probed.decision;
+            hops.extend(probed.hops);
         }
     }
-    let report = Report { findings };
+    let report = Report::new(findings, decision, hops);
     match args.format {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Json => println!("{}", report.to_json()),

@@ -7,6 +7,7 @@
 pub mod clients;
 pub mod ecs_agent;
 pub mod http;
+pub mod iam_oracle;
 pub mod moto;
 pub mod rolehop;
 pub mod server;
