@@ -2,8 +2,8 @@
 //!
 //! It comes from `ROLEHOP_TOKEN` (an ECS `secrets` entry; deliberately no argv flag, since argv is
 //! readable by other processes) or from `--token-file`: read if the file exists, else 256 random
-//! bits are written there atomically (mode 0600, no trailing newline, because the AWS SDKs send
-//! the file's content untrimmed). Comparison is constant-time.
+//! bits are written there atomically (mode 0600, no trailing newline: no AWS SDK trims the file,
+//! docs/SDKS.md). Comparison is constant-time.
 //!
 //! An existing token file is trusted only if no one but rolehop's user could have written it:
 //! it is opened without following a symbolic link, and refused when it is not a regular file,
@@ -134,7 +134,7 @@ impl AuthToken {
     fn validated(value: String, origin: String) -> Result<Self, TokenError> {
         let problem = if value.ends_with('\n') || value.ends_with('\r') {
             Some(
-                "ends with a newline, which the AWS SDKs would send as part of the token; write it without one (printf '%s' TOKEN > FILE)",
+                "ends with a newline, which no AWS SDK trims (botocore and the Rust SDK fail on it, the JavaScript SDK sends no token); write it without one (printf '%s' TOKEN > FILE)",
             )
         } else if value.len() < MIN_TOKEN_LEN {
             Some("is shorter than 16 characters; use a long random value (openssl rand -hex 32)")
