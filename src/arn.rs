@@ -195,6 +195,35 @@ mod tests {
     }
 
     #[test]
+    fn policy_arns_name_the_wrong_field() {
+        assert_eq!(
+            policy_arn_problem(
+                "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+            ),
+            None
+        );
+        assert_eq!(
+            policy_arn_problem("arn:aws-cn:iam::111122223333:policy/team/x"),
+            None
+        );
+        for (bad, expected) in [
+            ("arn:aws::iam::aws:policy/X", "7 colon-separated fields"),
+            (
+                "arn:azure:iam::aws:policy/X",
+                "does not start with arn:aws:",
+            ),
+            ("arn:aws:s3::aws:policy/X", "service `s3`"),
+            ("arn:aws:iam:us-east-1:aws:policy/X", "region field"),
+            ("arn:aws:iam::1234:policy/X", "account `1234`"),
+            ("arn:aws:iam::aws:role/X", "resource `role/X`"),
+            ("arn:aws:iam::aws:policy/", "empty or invalid policy name"),
+        ] {
+            let problem = policy_arn_problem(bad).unwrap_or_default();
+            assert!(problem.contains(expected), "{bad}: {problem:?}");
+        }
+    }
+
+    #[test]
     fn typos_name_the_wrong_field() {
         let cases = [
             (

@@ -291,7 +291,9 @@ pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String 
     }
 }
 
-fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
+/// The likely fix for STS's error `code` (with its `message`) on `hop`: the one table of STS
+/// hints, for the cells' errors and for `check`'s online probe.
+pub fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
     let role = &hop.role_arn;
     match code {
         "AccessDenied" if !hop.options.tags.is_empty() && message.contains("TagSession") => format!(
