@@ -306,7 +306,7 @@ pub fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
             "the session policies and tags packed too large for STS; shorten the inline policy, use fewer managed policy ARNs or fewer tags".into()
         }
         "AccessDenied" => format!(
-            "either {role} does not exist (check the ARN's account, name and case), its trust policy does not allow the source role, or the source role's policy does not allow sts:AssumeRole on it; `rolehop check` tells which"
+            "likely causes, most common first: (1) the trust policy of {role} does not name the source role exactly (a typo, a wrong-case name, a role deleted and re-created); (2) the source role's policies do not allow sts:AssumeRole on it; (3) the role ARN is wrong (STS says the same for a role that does not exist: check its account, name and case); (4) a required sts:ExternalId is missing or different; (5) an SCP, RCP or permissions boundary denies it; `rolehop check` tells which"
         ),
         "ValidationError" if message.contains("role chaining") => format!(
             "lower --duration to {CHAINED_MAX_DURATION_SECS} or less: sessions assumed with role credentials last at most one hour"
@@ -319,7 +319,7 @@ pub fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
             "the source credentials expired before the call; check this host's clock and the source".into()
         }
         "RegionDisabledException" => {
-            "activate STS for this region in the account, or set AWS_REGION to a region where it is active".into()
+            "STS is not activated in this region for the account: activate it (IAM, Account settings), or set AWS_REGION to a region where it is active".into()
         }
         "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
             "STS is throttling this account; rolehop backs off and retries".into()

@@ -2,7 +2,7 @@
 //! whatever IAM ARN a policy names. Each problem is one sentence that says which field is wrong
 //! and, when the intent is clear, the corrected ARN.
 
-use crate::arn::{RoleArn, is_iam_name_char};
+use crate::arn::RoleArn;
 
 /// AWS-managed policies for ECS and where they live (REFERENCE 8).
 pub const ECS_MANAGED_POLICIES: [(&str, &str); 10] = [
@@ -62,48 +62,16 @@ pub fn role_arn_problem(arn: &str) -> Option<String> {
         .map(|e| with_repair(arn, e.to_string()))
 }
 
-/// A managed policy ARN's problem: `arn:PARTITION:iam::(ACCOUNT|aws):policy/[PATH/]NAME`.
+/// A managed policy ARN's problem: `arn:PARTITION:iam::(ACCOUNT|aws):policy/[PATH/]NAME`. The
+/// rule is [`crate::arn::policy_arn_problem`]'s; this adds the shape to copy and a repair.
 pub fn policy_arn_problem(arn: &str) -> Option<String> {
-    let fail = |what: String| {
-        Some(with_repair(
-            arn,
-            format!(
-                "policy ARN `{arn}` {what}; a managed policy ARN looks like arn:aws:iam::aws:policy/NAME or arn:aws:iam::123456789012:policy/NAME"
-            ),
-        ))
-    };
-    let f: Vec<&str> = arn.split(':').collect();
-    if f.len() != 6 {
-        return fail(format!(
-            "has {} colon-separated fields instead of 6",
-            f.len()
-        ));
-    }
-    if f[0] != "arn" || !(f[1] == "aws" || f[1].starts_with("aws-")) {
-        return fail("does not start with arn:aws:".into());
-    }
-    if f[2] != "iam" {
-        return fail(format!("names service `{}` where `iam` belongs", f[2]));
-    }
-    if !f[3].is_empty() {
-        return fail(format!(
-            "has `{}` in the region field, which is empty in IAM ARNs",
-            f[3]
-        ));
-    }
-    if f[4] != "aws" && !is_account(f[4]) {
-        return fail(format!(
-            "has account `{}`, which is neither `aws` (AWS-managed) nor 12 digits",
-            f[4]
-        ));
-    }
-    let Some(path) = f[5].strip_prefix("policy/") else {
-        return fail(format!("has resource `{}`, which is not policy/NAME", f[5]));
-    };
-    if path.is_empty() || !path.chars().all(|c| is_iam_name_char(c) || c == '/') {
-        return fail("has an empty or invalid policy name".into());
-    }
-    None
+    let what = crate::arn::policy_arn_problem(arn)?;
+    Some(with_repair(
+        arn,
+        format!(
+            "policy ARN `{arn}` {what}; a managed policy ARN looks like arn:aws:iam::aws:policy/NAME or arn:aws:iam::123456789012:policy/NAME"
+        ),
+    ))
 }
 
 /// For a valid AWS-managed ARN of a known ECS policy: wrong path, or a name spelt in another case.

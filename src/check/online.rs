@@ -143,11 +143,8 @@ pub fn role_of_session(arn: &str) -> Option<String> {
 }
 
 async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> {
-    let config = aws_sdk_sts::config::Builder::from(sdk)
-        .credentials_provider(creds.to_sdk("rolehop-check"))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
+    // chain's STS client: its timeouts bound the probe as they bound serve's calls.
+    chain::sts_client(&chain::sts_config(sdk), creds)
         .get_caller_identity()
         .send()
         .await
@@ -334,31 +331,6 @@ async fn read_boundary(
     Err(NO_IAM.to_owned())
 }
 
-/// STS's answer, with its likely causes ranked (REFERENCE 6, 7.8).
-pub fn ranked_causes(code: Option<&str>, role: &str) -> &'static str {
-    match code {
-        Some("AccessDenied") => {
-            "likely causes, most common first: (1) the trust policy of the role does not name the source role exactly (a typo, a wrong-case name, a role deleted and re-created); (2) the source role's policies do not allow sts:AssumeRole on it; (3) the role ARN is wrong (STS says the same for a role that does not exist); (4) a required sts:ExternalId is missing or different; (5) an SCP or permissions boundary in either account denies it. The policy checks below, where IAM let rolehop read them, tell which"
-        }
-        Some("ValidationError") => {
-            "likely causes: DurationSeconds above 3600 when chaining from a role (task roles are roles), or above the role's MaxSessionDuration; or a session name, tag or policy beyond STS's limits"
-        }
-        Some("ExpiredToken") | Some("ExpiredTokenException") => {
-            "the source credentials had expired: check this host's clock, and that the ECS agent serves fresh task credentials"
-        }
-        Some("RegionDisabledException") => {
-            "STS is not activated in this region for the account: activate it (IAM, Account settings) or set AWS_REGION to an active region"
-        }
-        Some("PackedPolicyTooLarge") | Some("PackedPolicyTooLargeException") => {
-            "the session policies and tags packed too large: shorten the inline policy, or pass fewer policy ARNs or tags"
-        }
-        _ => {
-            let _ = role;
-            "see STS's message above"
-        }
-    }
-}
-
 /// What the online probe found: its findings, the decision of the last hop (observed, where
 /// STS answered), and per hop the evaluation's detail.
 pub struct Probed {
@@ -528,12 +500,8 @@ pub async fn probe(
                 out.push(Finding::new(
                     "online.assume",
                     Status::Fail,
-                    format!(
-                        "role {}: {}; {}",
-                        role.name,
-                        e.message,
-                        ranked_causes(e.code.as_deref(), role.role_arn.as_str())
-                    ),
+                    // The message carries chain's one table of STS hints.
+                    format!("role {}: {}", role.name, e.message),
                 ));
                 if e.code.as_deref() == Some("AccessDenied") {
                     observed = Some(Verdict::Denied);

@@ -6,25 +6,11 @@ use super::CmdError;
 use crate::check::findings::{Finding, Report, Status, Verdict};
 use crate::check::{self, Inputs, ecs, online};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
-use crate::credentials::Secret;
 
 fn read(path: &std::path::Path, flag: &str) -> Result<(String, String), CmdError> {
     std::fs::read_to_string(path)
         .map(|text| (path.display().to_string(), text))
         .map_err(|e| CmdError::usage(format!("cannot read {flag} {}: {e}", path.display())))
-}
-
-/// A list from a `ROLEHOP_*` variable (comma-separated), as the serve flags read it.
-fn env_list(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Vec<String> {
-    env(name)
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
@@ -108,18 +94,21 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     if (args.online || !offline_given) && roles_given {
         findings.extend(online::environment_traps(&env));
+        // The roles exactly as `serve` reads its ROLEHOP_* variables (through the same flag
+        // definitions), with check's own flags taking precedence.
+        let from_env = RoleArgs::from_vars(&env).map_err(|e| {
+            CmdError::usage(format!(
+                "rolehop serve would refuse this environment's ROLEHOP_* variables: {}",
+                e.render().to_string().lines().next().unwrap_or_default()
+            ))
+        })?;
         let role_args = RoleArgs {
-            config: args.config.clone(),
-            config_text: env("ROLEHOP_CONFIG_TEXT").map(Secret::new),
-            role_arn: args.role_arn.clone(),
-            external_id: args.external_id.clone(),
-            session_name: args.session_name.clone(),
-            duration: args.duration,
-            tags: env_list(&env, "ROLEHOP_TAGS"),
-            transitive_tag_keys: env_list(&env, "ROLEHOP_TRANSITIVE_TAG_KEYS"),
-            source_identity: env("ROLEHOP_SOURCE_IDENTITY"),
-            policy_file: env("ROLEHOP_POLICY_FILE").map(Into::into),
-            policy_arns: env_list(&env, "ROLEHOP_POLICY_ARNS"),
+            config: args.config.clone().or(from_env.config),
+            role_arn: args.role_arn.clone().or(from_env.role_arn),
+            external_id: args.external_id.clone().or(from_env.external_id),
+            session_name: args.session_name.clone().or(from_env.session_name),
+            duration: args.duration.or(from_env.duration),
+            ..from_env
         };
         let mut errors = Vec::new();
         let roles = crate::config::roles_from_args(&role_args, &env, &mut errors);
