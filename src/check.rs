@@ -5,6 +5,7 @@
 //! The check ids and rules are listed in `docs/CHECK.md`.
 
 pub mod arns;
+pub mod clients;
 pub mod ecs;
 pub mod eval;
 pub mod findings;

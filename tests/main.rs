@@ -18,3 +18,4 @@ mod serve;
 mod setup;
 mod soak;
 mod task_definitions;
+mod wiring;
