@@ -135,27 +135,23 @@ impl Plan {
                 None => "the app container's ROLEHOP_TOKEN (an ECS secret)".to_owned(),
             }
         );
-        for (i, name) in self.profiles.iter().enumerate() {
-            let header = if i == 0 {
-                "[default]".to_owned()
-            } else {
-                format!("[profile {name}]")
-            };
-            let token = match &self.token_file {
-                Some(file) => format!(" --token-file {}", file.display()),
-                None => String::new(),
-            };
-            out.push_str(&format!(
+        let token = match &self.token_file {
+            Some(file) => format!(" --token-file {}", file.display()),
+            None => String::new(),
+        };
+        let section = |header: &str, name: &str| {
+            format!(
                 "\n{header}\ncredential_process = {} credential-process --endpoint {} --role {name}{token}\n",
                 self.dir.join(BINARY).display(),
                 self.endpoint,
-            ));
-            if i == 0 && name != DEFAULT_ROLE {
-                out.push_str(&format!(
-                    "\n[profile {name}]\ncredential_process = {} credential-process --endpoint {} --role {name}{token}\n",
-                    self.dir.join(BINARY).display(),
-                    self.endpoint,
-                ));
+            )
+        };
+        for (i, name) in self.profiles.iter().enumerate() {
+            if i == 0 {
+                out.push_str(&section("[default]", name));
+            }
+            if name != DEFAULT_ROLE {
+                out.push_str(&section(&format!("[profile {name}]"), name));
             }
         }
         out
