@@ -9,6 +9,7 @@
 //! listed in `docs/CHECK.md`.
 
 pub mod arns;
+pub mod clients;
 pub mod ecs;
 pub mod eval;
 pub mod findings;

@@ -79,6 +79,14 @@ pub enum Command {
         after_help = "Examples:\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::555566667777:role/destination-account-role --ecs-roles --out setup && sh setup/commands.sh\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::444455556666:role/hub --role-arn arn:aws:iam::999988887777:role/audit --external-id Partner-7 --out chain\n  SOURCE_PROFILE=account-a DESTINATION_PROFILE=account-b sh setup/commands.sh"
     )]
     Setup(SetupArgs),
+    /// Copy this rolehop binary and an AWS config file into DIR (a task volume the app container
+    /// mounts), so an unmodified app image gets its role through profiles alone: each profile's
+    /// `credential_process` runs DIR/rolehop against the sidecar. Run once, as an init
+    /// container the app waits for (`dependsOn` SUCCESS). Nothing secret is written.
+    #[command(
+        after_help = "Example (the init container's command; the app sets AWS_CONFIG_FILE=/rolehop-shared/config and gets ROLEHOP_TOKEN from a secret):\n  rolehop publish /rolehop-shared --endpoint http://127.0.0.1:9911 --profile default"
+    )]
+    Publish(PublishArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -435,7 +443,9 @@ pub struct CheckArgs {
     #[arg(long = "managed-policy-arn", value_name = "ARN")]
     pub managed_policy_arns: Vec<String>,
 
-    /// An ECS task definition (JSON, as registered) whose role ARNs and service roles to check.
+    /// An ECS task definition (JSON, as registered) whose role ARNs and service roles to check,
+    /// and, with `[client]` sections in rolehop's ROLEHOP_CONFIG_TEXT, which container can get
+    /// which role (a container given another container's token fails).
     #[arg(long, value_name = "FILE")]
     pub task_definition: Option<PathBuf>,
 
@@ -481,6 +491,39 @@ pub struct HealthcheckArgs {
         default_value = "http://127.0.0.1:9911"
     )]
     pub endpoint: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The shared directory, an absolute path: the same `containerPath` in this container and in
+    /// the app's, since the published profiles name DIR/rolehop.
+    #[arg(env = "ROLEHOP_PUBLISH_DIR", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The sidecar's base URL, as the app container reaches it.
+    #[arg(
+        long,
+        env = "ROLEHOP_ENDPOINT",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:9911"
+    )]
+    pub endpoint: String,
+
+    /// A rolehop profile to publish, repeatable; the first is also the `[default]` profile, so
+    /// AWS_CONFIG_FILE alone selects it.
+    #[arg(
+        long = "profile",
+        env = "ROLEHOP_PUBLISH_PROFILES",
+        value_name = "NAME",
+        value_delimiter = ',',
+        default_value = "default"
+    )]
+    pub profiles: Vec<String>,
+
+    /// The app's token file, written into each profile's command; without it the command reads
+    /// the app's ROLEHOP_TOKEN variable (an ECS `secrets` entry) when it runs.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

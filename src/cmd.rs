@@ -4,6 +4,7 @@ pub mod check;
 pub mod credential_process;
 pub mod exec;
 pub mod healthcheck;
+pub mod publish;
 pub mod serve;
 pub mod setup;
 
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::main(&args),
         Command::Healthcheck(args) => healthcheck::main(&args),
         Command::Setup(args) => setup::main(&args),
+        Command::Publish(args) => publish::main(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

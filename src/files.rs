@@ -1,13 +1,25 @@
-//! Files holding secrets (the token file, the standalone credential cache): written whole and
-//! private, so no reader ever sees a partial or world-readable one.
+//! Files written whole, so no reader ever sees a partial one: those holding secrets (the token
+//! file, the standalone credential cache) private, and `publish`'s shared binary and profiles
+//! with the modes their readers need.
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Writes `contents` to a new temporary file beside `path` (mode 0600), then renames it over.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace_atomically(path, 0o600, |file| file.write_all(contents))
+}
+
+/// Fills a new temporary file beside `path` with `fill`, gives it `mode` exactly (whatever the
+/// umask), syncs it, then renames it over `path`: a reader sees the old file or the whole new
+/// one, never a partial one. The temporary file is removed on failure.
+pub fn replace_atomically(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -29,7 +41,10 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
-        file.write_all(contents)?;
+        fill(&mut file)?;
+        if mode != 0o600 {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
         file.sync_all()?;
         fs::rename(&tmp, path)
     })();

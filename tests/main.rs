@@ -19,3 +19,4 @@ mod serve;
 mod setup;
 mod soak;
 mod task_definitions;
+mod wiring;

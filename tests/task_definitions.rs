@@ -207,10 +207,25 @@ pub async fn assert_registers_and_is_wired(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/app.Dockerfile"),
     )
     .unwrap();
-    for app in containers.iter().filter(|c| c["name"] != "rolehop") {
+    // `rolehop publish` init containers: locked down like rolehop's.
+    let is_publisher = |c: &Value| c["command"][0] == "publish";
+    for publisher in containers.iter().filter(|c| is_publisher(c)) {
+        assert_passes_security_hub(&name, publisher);
+    }
+    for app in containers
+        .iter()
+        .filter(|c| c["name"] != "rolehop" && !is_publisher(c))
+    {
         let app_name = app["name"].as_str().unwrap();
         let entry = app["entryPoint"].to_string();
-        if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        if let Some(publisher) = published_to(app, containers) {
+            assert_published_wiring(&name, app, publisher, &td, listen, &profiles, env).await;
+            assert_eq!(
+                env_of(app, "ROLEHOP_TOKEN"),
+                Some(token),
+                "{name}/{app_name}: rolehop's token"
+            );
+        } else if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
             // FULL_URI + token: the app must drop the RELATIVE_URI ECS injects.
             let route = full
                 .strip_prefix(&format!("http://{listen}/v1/credentials"))
@@ -285,6 +300,113 @@ pub async fn assert_registers_and_is_wired(
     )
     .await;
     assert_eq!(code, 0, "{name}: {stdout}");
+}
+
+/// The `rolehop publish` container sharing a volume with `app`'s `AWS_CONFIG_FILE`, if any.
+fn published_to<'a>(app: &Value, containers: &'a [Value]) -> Option<&'a Value> {
+    let config = env_of(app, "AWS_CONFIG_FILE")?;
+    let mount = app["mountPoints"]
+        .as_array()?
+        .iter()
+        .find(|m| config.starts_with(&format!("{}/", m["containerPath"].as_str().unwrap())))?;
+    containers.iter().find(|c| {
+        c["command"][0] == "publish"
+            && c["mountPoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["sourceVolume"] == mount["sourceVolume"])
+    })
+}
+
+/// The unmodified-image wiring: the app mounts the publisher's volume read-only at the same
+/// path, waits for it to succeed, and names a profile the publisher writes and rolehop serves;
+/// the publisher's own command, run here into a directory, writes that profile.
+async fn assert_published_wiring(
+    name: &str,
+    app: &Value,
+    publisher: &Value,
+    td: &Value,
+    listen: &str,
+    served: &[String],
+    env: &[(String, String)],
+) {
+    let app_name = app["name"].as_str().unwrap();
+    let config = env_of(app, "AWS_CONFIG_FILE").unwrap();
+    let command: Vec<&str> = publisher["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let dir = command[1];
+    assert_eq!(config, format!("{dir}/config"), "{name}/{app_name}");
+    let app_mount = app["mountPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["containerPath"] == dir)
+        .unwrap_or_else(|| {
+            panic!("{name}/{app_name}: mount the volume at {dir}, as the publisher does")
+        });
+    assert_eq!(
+        app_mount["readOnly"], true,
+        "{name}/{app_name}: the app only reads it"
+    );
+    let volume = td["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == app_mount["sourceVolume"])
+        .expect("the shared volume is declared");
+    assert!(
+        volume["host"]["sourcePath"].is_null(),
+        "{name}: a task-scoped volume, not a host path (Fargate has none)"
+    );
+    assert!(
+        app["dependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["containerName"] == publisher["name"] && d["condition"] == "SUCCESS"),
+        "{name}/{app_name}: waits for the publisher's SUCCESS"
+    );
+    assert_eq!(publisher["essential"], false, "{name}: the publisher exits");
+    let mut published = Vec::new();
+    for pair in command.windows(2) {
+        match pair[0] {
+            "--endpoint" => assert_eq!(pair[1], format!("http://{listen}"), "{name}"),
+            "--profile" => published.extend(pair[1].split(',')),
+            _ => {}
+        }
+    }
+    if published.is_empty() {
+        published.push("default");
+    }
+    for profile in &published {
+        assert!(
+            served.iter().any(|p| p == profile),
+            "{name}: publishes {profile}, which rolehop does not serve ({served:?})"
+        );
+    }
+    let wanted = env_of(app, "AWS_PROFILE").unwrap_or(published[0]);
+    assert!(published.contains(&wanted), "{name}/{app_name}: {wanted}");
+
+    // The publisher's own arguments, into a directory here.
+    let work = Workdir::new();
+    let here = work.path("shared").display().to_string();
+    std::fs::create_dir(&here).unwrap();
+    let mut args = vec!["publish", here.as_str()];
+    args.extend_from_slice(&command[2..]);
+    let (code, stdout, stderr) = Rolehop::run(&args, env).await;
+    assert_eq!(code, 0, "{name}: {stdout}{stderr}");
+    let text = std::fs::read_to_string(work.path("shared/config")).unwrap();
+    let header = if wanted == published[0] {
+        "[default]".to_owned()
+    } else {
+        format!("[profile {wanted}]")
+    };
+    assert!(text.contains(&header), "{name}: {text}");
 }
 
 /// AWS Security Hub's ECS controls on rolehop's container: not privileged (ECS.4), a read-only

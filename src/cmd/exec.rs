@@ -1,11 +1,14 @@
 //! `rolehop exec -- CMD` and `rolehop env`: point an unmodified program's AWS SDKs at a running
 //! rolehop. In a task with a task role, ECS injects `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
-//! into every container and every SDK prefers it over `..._FULL_URI` (REFERENCE 1), so it is
-//! removed; so are static keys, a named profile and web identity settings, which every SDK's
-//! chain would try first (a `[default]` profile with keys in `~/.aws` would still win), and
-//! rolehop's own `ROLEHOP_*` variables, the token among them. `exec` then replaces itself with
-//! CMD, so signals reach CMD directly and CMD's exit status is the exit status. The endpoint is
-//! checked by the client rule (`client::Endpoint`): loopback only, so every SDK accepts it.
+//! into every container, and every client measured in docs/SDKS.md asks it rather than
+//! `..._FULL_URI` when both are set (Go SDK v1 reads FULL_URI first), so it is removed: unset,
+//! not emptied, since botocore goes by whether it is set. So are static keys, a named profile
+//! and web identity settings, which the SDKs' chains try before the container provider (a
+//! `[default]` profile with keys in `~/.aws` would still win), and rolehop's own `ROLEHOP_*`
+//! variables, the token among them. `exec` then replaces itself with CMD, so signals reach CMD
+//! directly and CMD's exit status is the exit status. The endpoint is checked by the client rule
+//! (`client::Endpoint`): loopback only; 127.0.0.1 and `localhost` are the hosts every client
+//! that reads FULL_URI accepts (docs/SDKS.md).
 
 use std::os::unix::process::CommandExt;
 
@@ -19,8 +22,8 @@ use crate::source::{
 /// The prefix of rolehop's own variables, which `exec` removes from the child.
 const ROLEHOP_PREFIX: &str = "ROLEHOP_";
 
-/// Variables that would win over rolehop in a child's credential chain: the ECS agent's URI,
-/// static keys, a named profile, web identity.
+/// Variables that would win over rolehop in a child's credential chain (docs/SDKS.md): the ECS
+/// agent's URI, static keys, a named profile, web identity.
 pub const REMOVED: [&str; 9] = [
     ENV_RELATIVE_URI,
     "AWS_ACCESS_KEY_ID",
@@ -40,10 +43,11 @@ struct Settings {
 }
 
 /// With a token file, only `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, as an absolute path (the
-/// child may change directory): every SDK reads the file at each fetch and prefers it to the
-/// variable (REFERENCE 1; the JavaScript SDK v3 through `fromHttp`, which its default chain
+/// child may change directory): current SDKs read the file at each fetch and prefer it to the
+/// variable (docs/SDKS.md; the JavaScript SDK v3 through `fromHttp`, which its default chain
 /// tries before `fromContainerMetadata`), so the token is not copied into the child's
-/// environment and a rewritten file is followed. With `ROLEHOP_TOKEN`, the variable. Either
+/// environment and a rewritten file is followed; boto3 1.28 and the JavaScript SDK 3.350 (2023)
+/// read only the variable. With `ROLEHOP_TOKEN`, the variable. Either
 /// way the other one is removed, so nothing inherited can win.
 fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
     let mut set = vec![(ENV_FULL_URI, client.credentials_url())];

@@ -155,7 +155,9 @@ pub fn task_definition(setup: &Setup) -> Value {
                 "essential": true,
                 "dependsOn": [{"containerName": SIDECAR, "condition": "HEALTHY"}],
                 "entryPoint": ["sh", "-c"],
-                // ECS injects RELATIVE_URI (the task role), which every SDK prefers to FULL_URI.
+                // ECS injects RELATIVE_URI (the task role), which every client measured in
+                // docs/SDKS.md asks rather than FULL_URI; a task definition cannot unset it, so
+                // this app image needs a shell (an image without one: docs/WIRING.md).
                 "command": ["unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; exec aws sts get-caller-identity"],
                 "environment": environment(&[(
                     "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),

@@ -1,0 +1,309 @@
+//! `rolehop check --task-definition` for per-container roles: which app container can get which
+//! role. The `[client NAME]` sections of the rolehop container's `ROLEHOP_CONFIG_TEXT` grant
+//! each client's token (`token_env = VAR`, one of rolehop's `secrets`; or `token_file`) a list
+//! of profiles (`profiles = a, b` or `*`). An app container holds a client's token when one of
+//! its `secrets` reads the same Secrets Manager value as rolehop's `VAR`. A container holding
+//! two clients' tokens, a token held by two containers, and a container named after one client
+//! holding another's all fail: each is a container given another container's token. Nothing
+//! is reported for a task without `[client]` sections (one shared token, as before).
+//!
+//! Only the section headers and `key = value` lines are read here, with the AWS config syntax's
+//! comment rules; the full config (roles, chains) is checked where `serve` reads it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::findings::{Finding, Status};
+
+const ID: &str = "ecs.client-roles";
+
+/// One `[client NAME]` section.
+#[derive(Debug, Default)]
+struct Client {
+    name: String,
+    token_env: Option<String>,
+    token_file: Option<String>,
+    profiles: Vec<String>,
+}
+
+/// The `[client NAME]` sections of a rolehop config text, in order.
+fn clients(config: &str) -> Vec<Client> {
+    let mut out: Vec<Client> = Vec::new();
+    let mut in_client = false;
+    for line in config.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            let words: Vec<&str> = header.split_whitespace().collect();
+            in_client = words.len() == 2 && words[0] == "client";
+            if in_client {
+                out.push(Client {
+                    name: words[1].to_owned(),
+                    ..Client::default()
+                });
+            }
+            continue;
+        }
+        let (Some(client), true) = (out.last_mut(), in_client) else {
+            continue;
+        };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        // A value ends at an inline comment, as in the issue's own example.
+        let value = value
+            .split(" #")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        match key.trim().to_ascii_lowercase().as_str() {
+            "token_env" => client.token_env = Some(value),
+            "token_file" => client.token_file = Some(value),
+            "profiles" => {
+                client.profiles = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `(name, valueFrom)` of a container's `secrets`.
+fn secrets(container: &Value) -> Vec<(&str, &str)> {
+    container["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["name"].as_str()?, s["valueFrom"].as_str()?)))
+        .collect()
+}
+
+fn plain_env<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+    container["environment"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+}
+
+fn granted(client: &Client) -> String {
+    match client.profiles.as_slice() {
+        [] => "no profile".to_owned(),
+        [all] if all == "*" => "every profile".to_owned(),
+        list => list.join(", "),
+    }
+}
+
+/// The per-container findings for a task definition's text (already known to be JSON or not).
+pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Vec::new(); // ecs::task_definition reports invalid JSON.
+    };
+    let td = value.get("taskDefinition").unwrap_or(&value);
+    let containers: Vec<&Value> = td["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let Some(rolehop) = containers
+        .iter()
+        .find(|c| plain_env(c, "ROLEHOP_CONFIG_TEXT").is_some())
+    else {
+        return Vec::new();
+    };
+    let rolehop_name = rolehop["name"].as_str().unwrap_or("rolehop");
+    let clients = clients(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default());
+    if clients.is_empty() {
+        return Vec::new();
+    }
+    let rolehop_secrets: BTreeMap<&str, &str> = secrets(rolehop).into_iter().collect();
+    let mut out = Vec::new();
+
+    // Each client's token as the Secrets Manager value rolehop reads it from.
+    let mut source_of: Vec<(&Client, &str)> = Vec::new();
+    for client in &clients {
+        match (&client.token_env, &client.token_file) {
+            (Some(var), _) => match rolehop_secrets.get(var.as_str()) {
+                Some(source) => source_of.push((client, source)),
+                None if plain_env(rolehop, var).is_some() => out.push(Finding::new(
+                    ID,
+                    Status::Fail,
+                    format!("{file}: client {}'s token {var} is in {rolehop_name}'s plain environment; move it to `secrets` (a Secrets Manager secret)", client.name),
+                )),
+                None => out.push(Finding::new(
+                    ID,
+                    Status::Fail,
+                    format!("{file}: client {}'s token_env {var} is not among {rolehop_name}'s secrets; add {{\"name\": \"{var}\", \"valueFrom\": \"<the client's secret>\"}}", client.name),
+                )),
+            },
+            (None, Some(path)) => out.push(Finding::new(
+                ID,
+                Status::Warn,
+                format!("{file}: client {} reads its token from {path}; which container holds that file is not visible in a task definition, so check it by hand", client.name),
+            )),
+            (None, None) => out.push(Finding::new(
+                ID,
+                Status::Fail,
+                format!("{file}: client {} has neither token_env nor token_file; add token_env = VAR (one of {rolehop_name}'s secrets)", client.name),
+            )),
+        }
+    }
+
+    // Which app containers hold which client's token.
+    let apps: Vec<&Value> = containers
+        .iter()
+        .copied()
+        .filter(|c| c["name"] != rolehop["name"])
+        .collect();
+    let holds = |app: &Value| -> Vec<&Client> {
+        let theirs = secrets(app);
+        source_of
+            .iter()
+            .filter(|(_, source)| theirs.iter().any(|(_, from)| from == source))
+            .map(|(client, _)| *client)
+            .collect()
+    };
+    for app in &apps {
+        let name = app["name"].as_str().unwrap_or("?");
+        let held = holds(app);
+        match held.as_slice() {
+            [] => out.push(Finding::new(
+                ID,
+                Status::Pass,
+                format!("{file}: container {name} holds no client token and gets no role from rolehop"),
+            )),
+            [client] => {
+                let named_for_other = clients
+                    .iter()
+                    .any(|c| c.name == name && c.name != client.name);
+                let shared: Vec<&str> = apps
+                    .iter()
+                    .filter(|other| other["name"] != app["name"])
+                    .filter(|other| holds(other).iter().any(|c| c.name == client.name))
+                    .filter_map(|other| other["name"].as_str())
+                    .collect();
+                if named_for_other {
+                    out.push(Finding::new(
+                        ID,
+                        Status::Fail,
+                        format!("{file}: container {name} is given client {}'s token, not its own client {name}'s; give it the secret of token_env for client {name}", client.name),
+                    ));
+                } else if !shared.is_empty() && client.name != name {
+                    out.push(Finding::new(
+                        ID,
+                        Status::Fail,
+                        format!("{file}: container {name} is given client {}'s token, which container {} also holds; give each container its own client and secret", client.name, shared.join(", ")),
+                    ));
+                } else {
+                    out.push(Finding::new(
+                        ID,
+                        Status::Pass,
+                        format!("{file}: container {name} can get {} (client {})", granted(client), client.name),
+                    ));
+                }
+            }
+            several => out.push(Finding::new(
+                ID,
+                Status::Fail,
+                format!(
+                    "{file}: container {name} holds the tokens of clients {}, so it can get all their roles; give it only its own client's secret",
+                    several.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" and ")
+                ),
+            )),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "[profile orders]\nrole_arn = arn:aws:iam::555566667777:role/orders\n\n[client web]\ntoken_env = ROLEHOP_TOKEN_WEB      # an ECS `secrets` entry\nprofiles = orders\n\n[client batch]\ntoken_env = ROLEHOP_TOKEN_BATCH\nprofiles = reports, audit\n";
+
+    fn td(web_secret: &str, batch_secrets: &[&str]) -> String {
+        let batch: Vec<Value> = batch_secrets
+            .iter()
+            .map(|s| serde_json::json!({"name": "ROLEHOP_TOKEN", "valueFrom": s}))
+            .collect();
+        serde_json::json!({"containerDefinitions": [
+            {"name": "rolehop",
+             "environment": [{"name": "ROLEHOP_CONFIG_TEXT", "value": CONFIG}],
+             "secrets": [{"name": "ROLEHOP_TOKEN_WEB", "valueFrom": "arn:web"},
+                         {"name": "ROLEHOP_TOKEN_BATCH", "valueFrom": "arn:batch"}]},
+            {"name": "web", "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": web_secret}]},
+            {"name": "batch", "secrets": batch},
+        ]})
+        .to_string()
+    }
+
+    fn report(text: &str) -> Vec<(Status, String)> {
+        task_definition("td.json", text)
+            .into_iter()
+            .map(|f| (f.status, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn each_container_is_reported_with_its_own_roles() {
+        let r = report(&td("arn:web", &["arn:batch"]));
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(r[0].0, Status::Pass);
+        assert!(
+            r[0].1
+                .ends_with("container web can get orders (client web)"),
+            "{r:?}"
+        );
+        assert!(
+            r[1].1
+                .ends_with("container batch can get reports, audit (client batch)"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn another_containers_token_fails() {
+        let r = report(&td("arn:web", &["arn:web"]));
+        assert_eq!(r[0].0, Status::Pass, "{r:?}");
+        assert_eq!(r[1].0, Status::Fail, "{r:?}");
+        assert!(
+            r[1].1
+                .contains("container batch is given client web's token"),
+            "{r:?}"
+        );
+
+        let r = report(&td("arn:batch", &["arn:batch"]));
+        assert_eq!(r[0].0, Status::Fail, "{r:?}");
+        assert!(
+            r[0].1
+                .contains("container web is given client batch's token"),
+            "{r:?}"
+        );
+
+        let r = report(&td("arn:web", &["arn:batch", "arn:web"]));
+        assert_eq!(r[1].0, Status::Fail, "{r:?}");
+        assert!(r[1].1.contains("clients web and batch"), "{r:?}");
+    }
+
+    #[test]
+    fn tokens_rolehop_does_not_read_from_a_secret_fail_and_no_clients_say_nothing() {
+        let text = td("arn:web", &["arn:batch"]).replace("ROLEHOP_TOKEN_BATCH\",", "OTHER\",");
+        let r = report(&text);
+        assert!(
+            r.iter().any(|(s, m)| *s == Status::Fail
+                && m.contains("token_env ROLEHOP_TOKEN_BATCH is not among rolehop's secrets")),
+            "{r:?}"
+        );
+        let single = td("arn:web", &[]).replace("[client", "[other");
+        assert!(report(&single).is_empty());
+        assert!(report("not json").is_empty());
+    }
+}
