@@ -7,6 +7,7 @@ mod check_cases;
 mod check_online;
 mod cli;
 mod client_commands;
+mod clients_roles;
 mod examples;
 mod faults;
 mod hardening;
