@@ -807,6 +807,35 @@ profiles = orders, orders
     }
 
     #[test]
+    fn the_per_container_example_parses() {
+        let file = parse_file(
+            include_str!("../../examples/rolehop-per-container.config"),
+            Path::new("examples/rolehop-per-container.config"),
+            &|k| (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/x".to_owned()),
+        )
+        .unwrap();
+        let names: Vec<&str> = file.clients.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["web", "batch"]);
+        assert_eq!(file.clients[1].grant.first(), "reports");
+        assert_eq!(file.imds_shared, ["audit"]);
+        // The README's client block, as the issue writes it, says what the example says.
+        let readme = include_str!("../../README.md");
+        let block = readme
+            .split("```ini\n")
+            .filter_map(|rest| rest.split("```").next())
+            .find(|block| block.starts_with("[client web]"))
+            .expect("README shows the [client] sections as an ini block");
+        let profiles = format!(
+            "{PROFILES}[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\ncredential_source = EcsContainer\n{block}"
+        );
+        let shown = parse_file(&profiles, Path::new("README.md"), &|k| {
+            (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/x".to_owned())
+        })
+        .unwrap();
+        assert_eq!(shown.clients, file.clients);
+    }
+
+    #[test]
     fn imds_sharing_is_a_profile_key() {
         let text = PROFILES.replace(
             "[profile reports]",
