@@ -251,7 +251,8 @@ pub struct ServeArgs {
 
     /// File holding the token clients must send in `Authorization`; created with a random
     /// token if missing. Alternatively set ROLEHOP_TOKEN (there is deliberately no flag for
-    /// the token itself: argv is visible to other processes).
+    /// the token itself: argv is visible to other processes). Neither is used when the config
+    /// file has [client] sections, whose own tokens replace them.
     #[arg(
         long,
         env = "ROLEHOP_TOKEN_FILE",
@@ -273,7 +274,8 @@ pub struct ServeArgs {
     )]
     pub imds_listen: Option<String>,
 
-    /// The role the IMDS endpoint serves (SDKs read exactly one role name from IMDS).
+    /// The role the IMDS endpoint serves (SDKs read exactly one role name from IMDS). Refused
+    /// when a [client] is granted it, unless its profile sets rolehop_imds_shared = true.
     #[arg(
         long,
         env = "ROLEHOP_IMDS_ROLE",

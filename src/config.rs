@@ -13,6 +13,7 @@ use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
 use crate::session::{SessionName, SessionOptions};
 use crate::source::SourceKind;
+use crate::token::clients::{ClientConfig, ClientTokenSource};
 use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError, TokenSource};
 use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 
@@ -53,7 +54,10 @@ pub struct ServeConfig {
     pub imds: Option<ImdsConfig>,
     /// The separate `/metrics` listener, when asked for.
     pub metrics_listen: Option<SocketAddr>,
-    pub token: TokenSource,
+    /// The single token; `None` when the config file has clients, whose tokens alone count.
+    pub token: Option<TokenSource>,
+    /// The `[client NAME]` sections of the config file.
+    pub clients: Vec<ClientConfig>,
     pub allow_remote: bool,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
@@ -97,7 +101,9 @@ impl ServeConfig {
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
 
-        let roles = roles_from_args(&args.roles, env, &mut errors);
+        let file = file_from_args(&args.roles, env, &mut errors);
+        let roles = file.roles;
+        let clients = file.clients;
         let listen = parse_listen(&args.listen).map_err(|e| errors.push(e)).ok();
         let imds = args.imds_listen.as_deref().and_then(|raw| {
             let listen = parse_listen(raw)
@@ -117,6 +123,20 @@ impl ServeConfig {
                     "--imds-role {} is not a configured role; choose one of: {}",
                     args.imds_role,
                     names.join(", ")
+                ));
+            }
+            let granted: Vec<&str> = clients
+                .iter()
+                .filter(|c| c.grant.allows(&args.imds_role))
+                .map(|c| c.name.as_str())
+                .collect();
+            if !granted.is_empty() && !file.imds_shared.contains(&args.imds_role) {
+                errors.push(format!(
+                    "the IMDS listener would serve profile {} to every local process without a token, but it is granted to {} {}; give --imds-role a profile no client is granted, or add rolehop_imds_shared = true to [profile {}] to share it on purpose",
+                    args.imds_role,
+                    if granted.len() == 1 { "client" } else { "clients" },
+                    granted.join(", "),
+                    args.imds_role
                 ));
             }
             Some(ImdsConfig {
@@ -148,7 +168,22 @@ impl ServeConfig {
             }
         }
 
-        let token = match token::choose(args.token_file.as_deref(), env(ENV_ROLEHOP_TOKEN)) {
+        // A client may read its token from ROLEHOP_TOKEN itself; that is not the single token.
+        let single_env = env(ENV_ROLEHOP_TOKEN).filter(|_| {
+            !clients
+                .iter()
+                .any(|c| c.token == ClientTokenSource::Env(ENV_ROLEHOP_TOKEN.into()))
+        });
+        let token = match token::choose(args.token_file.as_deref(), single_env) {
+            Ok(choice) if !clients.is_empty() => {
+                let given = match choice {
+                    TokenChoice::File(_) => "--token-file (ROLEHOP_TOKEN_FILE)",
+                    TokenChoice::Env(_) => ENV_ROLEHOP_TOKEN,
+                };
+                errors.push(format!("{given} is set, but the config file has [client] sections and only their tokens are accepted; remove {given}, or grant its holder a [client] section"));
+                None
+            }
+            Err(TokenChoiceError::Neither) if !clients.is_empty() => None,
             Ok(TokenChoice::File(path)) => Some(TokenSource::File(path)),
             Ok(TokenChoice::Env(_)) => Some(TokenSource::Env),
             Err(TokenChoiceError::Both) => {
@@ -177,13 +212,14 @@ impl ServeConfig {
                 }
             },
         };
-        match (listen, token) {
-            (Some(listen), Some(token)) if errors.is_empty() => Ok(Self {
+        match (listen, token.is_some() || !clients.is_empty()) {
+            (Some(listen), true) if errors.is_empty() => Ok(Self {
                 roles,
                 listen,
                 imds,
                 metrics_listen,
                 token,
+                clients,
                 allow_remote: args.allow_remote,
                 shutdown_grace: Duration::from_secs(args.shutdown_grace),
                 log_format: args.log_format,
@@ -200,28 +236,33 @@ pub fn roles_from_args(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
+    file_from_args(args, env, errors).roles
+}
+
+/// [`roles_from_args`] with the config file's clients and IMDS settings (none from flags).
+pub fn file_from_args(
+    args: &RoleArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> file::FileConfig {
+    let mut failed = |e: Vec<String>| {
+        errors.extend(e);
+        file::FileConfig::default()
+    };
     if let Some(text) = args.config_text.as_ref().map(Secret::expose) {
         if args.config.is_some() || role_flags_given(args) {
-            errors.push("--config-text (ROLEHOP_CONFIG_TEXT) is given with --config or role flags; keep one way of naming the roles".into());
-            return Vec::new();
+            return failed(vec!["--config-text (ROLEHOP_CONFIG_TEXT) is given with --config or role flags; keep one way of naming the roles".into()]);
         }
-        return file::parse(text, std::path::Path::new("ROLEHOP_CONFIG_TEXT"), env).unwrap_or_else(
-            |e| {
-                errors.extend(e);
-                Vec::new()
-            },
-        );
+        return file::parse_file(text, std::path::Path::new("ROLEHOP_CONFIG_TEXT"), env)
+            .unwrap_or_else(failed);
     }
     match (&args.config, role_flags_given(args)) {
-        (Some(_), true) => {
-            errors.push("--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into());
-            Vec::new()
-        }
-        (Some(path), false) => file::load(path, env).unwrap_or_else(|e| {
-            errors.extend(e);
-            Vec::new()
-        }),
-        (None, _) => roles_from_flags(args, env, errors),
+        (Some(_), true) => failed(vec!["--config (ROLEHOP_CONFIG) and role flags (--role-arn and its parameters, or their ROLEHOP_* variables) are both given; put the role in the config file, or drop --config".into()]),
+        (Some(path), false) => file::load_file(path, env).unwrap_or_else(failed),
+        (None, _) => file::FileConfig {
+            roles: roles_from_flags(args, env, errors),
+            ..Default::default()
+        },
     }
 }
 
@@ -335,7 +376,7 @@ mod tests {
             cfg.roles[0].source,
             RoleSource::Credentials(SourceKind::EcsRelative)
         );
-        assert_eq!(cfg.token, TokenSource::File("/tmp/t".into()));
+        assert_eq!(cfg.token, Some(TokenSource::File("/tmp/t".into())));
     }
 
     #[test]
@@ -414,7 +455,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.roles[0].duration_secs, 7200);
-        assert_eq!(cfg.token, TokenSource::Env);
+        assert_eq!(cfg.token, Some(TokenSource::Env));
         let errs = parse(
             &["--role-arn", ARN, "--duration", "899"],
             &[("ROLEHOP_TOKEN", "x")],
@@ -455,6 +496,79 @@ mod tests {
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(errs[0].contains("refuse"));
         assert!(errs[1].starts_with("--role-arn (or ROLEHOP_ROLE_ARN) is required"));
+    }
+
+    const CLIENTS: &str = "\
+[profile orders]
+role_arn = arn:aws:iam::555566667777:role/orders
+credential_source = EcsContainer
+duration_seconds = 3600
+
+[profile reports]
+role_arn = arn:aws:iam::999988887777:role/reports
+credential_source = EcsContainer
+
+[client web]
+token_env = ROLEHOP_TOKEN_WEB
+profiles = orders
+";
+
+    fn with_clients(
+        text: &str,
+        argv: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ServeConfig, ConfigErrors> {
+        let mut full = vec!["--config-text", text];
+        full.extend_from_slice(argv);
+        let mut env = env.to_vec();
+        env.push(ECS);
+        parse(&full, &env)
+    }
+
+    #[test]
+    fn clients_replace_the_single_token() {
+        let cfg = with_clients(CLIENTS, &[], &[]).unwrap();
+        assert_eq!(cfg.token, None);
+        assert_eq!(cfg.clients[0].name, "web");
+        let errs = with_clients(CLIENTS, &["--token-file", "/tmp/t"], &[])
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            errs,
+            [
+                "--token-file (ROLEHOP_TOKEN_FILE) is set, but the config file has [client] sections and only their tokens are accepted; remove --token-file (ROLEHOP_TOKEN_FILE), or grant its holder a [client] section"
+            ]
+        );
+        let errs = with_clients(CLIENTS, &[], &[("ROLEHOP_TOKEN", "0123456789abcdef0")])
+            .unwrap_err()
+            .0;
+        assert!(errs[0].starts_with("ROLEHOP_TOKEN is set, but"), "{errs:?}");
+        // A client may read its own token from ROLEHOP_TOKEN.
+        let own = CLIENTS.replace("ROLEHOP_TOKEN_WEB", "ROLEHOP_TOKEN");
+        assert!(with_clients(&own, &[], &[("ROLEHOP_TOKEN", "0123456789abcdef0")]).is_ok());
+    }
+
+    #[test]
+    fn imds_may_not_expose_a_client_profile_unless_the_config_says_so() {
+        let imds = ["--imds-listen", "0", "--imds-role", "orders"];
+        let errs = with_clients(CLIENTS, &imds, &[]).unwrap_err().0;
+        assert_eq!(
+            errs,
+            [
+                "the IMDS listener would serve profile orders to every local process without a token, but it is granted to client web; give --imds-role a profile no client is granted, or add rolehop_imds_shared = true to [profile orders] to share it on purpose"
+            ]
+        );
+        let star = format!("{CLIENTS}\n[client ops]\ntoken_env = OPS\nprofiles = *\n");
+        let errs = with_clients(&star, &imds, &[]).unwrap_err().0;
+        assert!(errs[0].contains("granted to clients web, ops;"), "{errs:?}");
+        let shared = CLIENTS.replace(
+            "duration_seconds = 3600",
+            "duration_seconds = 3600\nrolehop_imds_shared = true",
+        );
+        assert!(with_clients(&shared, &imds, &[]).is_ok());
+        // A profile no client is granted needs no key.
+        let reports = ["--imds-listen", "0", "--imds-role", "reports"];
+        assert!(with_clients(CLIENTS, &reports, &[]).is_ok());
     }
 
     #[test]

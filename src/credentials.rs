@@ -371,7 +371,7 @@ mod tests {
             "App",
             &crate::serve::App {
                 roles: Default::default(),
-                token: token.clone(),
+                token: token.clone().into(),
                 allow_remote: false,
                 imds: Some(imds),
                 sources: Vec::new(),

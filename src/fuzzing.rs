@@ -100,7 +100,7 @@ fn routing() -> &'static Routing {
         let imds_key_hex = imds.key_hex();
         let app = App {
             roles: BTreeMap::from([(crate::role_name::DEFAULT_ROLE.to_owned(), cell)]),
-            token,
+            token: token.into(),
             allow_remote: false,
             imds: Some(imds),
             sources: Vec::new(),

@@ -21,7 +21,8 @@
 //! - [`credentials`]: the credential value and its wire forms, secrets redacted.
 //! - [`arn`]: role and managed-policy ARNs.
 //! - [`role_name`]: the names roles are served under.
-//! - [`token`]: the clients' auth token, and the choice between its file and its variable.
+//! - [`token`]: the clients' auth token, and the choice between its file and its variable;
+//!   per-container clients, each with its own token and profiles (`token::clients`).
 //! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).

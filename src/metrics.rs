@@ -11,14 +11,17 @@
 //! - `rolehop_credential_refresh_failures_by_reason_total{role,reason}`: the failures by kind
 //!   (`throttled` apart from `refused`, ...), a series only once that kind has happened.
 //! - `rolehop_sts_assume_role_duration_seconds{outcome}`: a histogram of AssumeRole round trips.
+//! - With `[client]` sections: `rolehop_client_requests_total{client,outcome}` (`served`, or
+//!   `refused` a profile not granted) and `rolehop_client_token_rotations_total{client}`.
 //!
-//! Nothing here is secret: role names, counts and times only.
+//! Nothing here is secret: role and client names, counts and times only.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::cache::{Cell, FetchErrorKind};
+use crate::token::clients::Clients;
 
 /// Upper bounds of the latency buckets, in seconds (`+Inf` is implicit).
 const BOUNDS_SECS: [f64; 12] = [
@@ -299,6 +302,40 @@ type PerCell = (
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// The per-client series (module docs), appended to `out`.
+pub fn render_clients(out: &mut String, clients: &Clients) {
+    header(
+        out,
+        "rolehop_client_requests_total",
+        "counter",
+        "Credential requests by client (named, never its token): served, or refused a profile the client is not granted.",
+    );
+    for client in clients.iter() {
+        let name = escape(&client.name);
+        for (outcome, n) in [("served", &client.served), ("refused", &client.refused)] {
+            let _ = writeln!(
+                out,
+                "rolehop_client_requests_total{{client=\"{name}\",outcome=\"{outcome}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+    }
+    header(
+        out,
+        "rolehop_client_token_rotations_total",
+        "counter",
+        "Changes of a client's token file taken up.",
+    );
+    for client in clients.iter() {
+        let _ = writeln!(
+            out,
+            "rolehop_client_token_rotations_total{{client=\"{}\"}} {}",
+            escape(&client.name),
+            client.rotations.load(Relaxed)
+        );
+    }
 }
 
 /// A label value as the text format wants it: backslash, quote and newline escaped.

@@ -32,7 +32,7 @@ use tokio::sync::Semaphore;
 
 use crate::cache::Cell;
 use crate::metrics::{self, Requests, Route};
-use crate::token::AuthToken;
+use crate::token::Auth;
 use connections::{Table, WriteTimeout};
 use throttle::Throttle;
 
@@ -49,7 +49,7 @@ pub type Body = Full<Bytes>;
 pub struct App {
     /// Served roles by name.
     pub roles: BTreeMap<String, Arc<Cell>>,
-    pub token: AuthToken,
+    pub token: Auth,
     pub allow_remote: bool,
     /// The IMDS listener's settings, when one is configured.
     pub imds: Option<Imds>,
@@ -75,10 +75,14 @@ impl App {
     pub async fn handle<B>(&self, req: Request<B>, peer: SocketAddr, kind: Kind) -> Response<Body> {
         let (route, response) = self.route(&req, peer, kind).await;
         self.requests.record(route, response.status().as_u16());
+        let client = response
+            .extensions()
+            .get::<ecs::ClientName>()
+            .map(|c| &*c.0);
         if let Some(Refusal(reason)) = response.extensions().get::<Refusal>() {
-            log_refusal(route, reason, response.status(), peer);
+            log_refusal(route, reason, response.status(), peer, client);
         }
-        tracing::debug!(method = %req.method(), path = %truncate(req.uri().path(), 128), status = response.status().as_u16(), ?kind, "request");
+        tracing::debug!(method = %req.method(), path = %truncate(req.uri().path(), 128), status = response.status().as_u16(), ?kind, client, "request");
         response
     }
 
@@ -173,10 +177,11 @@ impl App {
     /// The Prometheus exposition of every cell and request counter.
     fn metrics(&self) -> Response<Body> {
         let cells = self.sources.iter().chain(self.roles.values()).map(|c| &**c);
-        let mut response = Response::new(Full::new(Bytes::from(metrics::render(
-            cells,
-            &self.requests,
-        ))));
+        let mut text = metrics::render(cells, &self.requests);
+        if let crate::token::Auth::Clients(clients) = &self.token {
+            metrics::render_clients(&mut text, clients);
+        }
+        let mut response = Response::new(Full::new(Bytes::from(text)));
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static(metrics::CONTENT_TYPE),
@@ -254,7 +259,13 @@ pub(crate) fn refused(mut response: Response<Body>, reason: &'static str) -> Res
 
 /// Refusals an operator needs to see to tell why a client fails: every 401 and 403, and a 404
 /// on the credentials route (an unknown role name). Never the token the client sent.
-fn log_refusal(route: Route, reason: &'static str, status: StatusCode, peer: SocketAddr) {
+fn log_refusal(
+    route: Route,
+    reason: &'static str,
+    status: StatusCode,
+    peer: SocketAddr,
+    client: Option<&str>,
+) {
     static REFUSALS: Throttle<(usize, &'static str)> = Throttle::new(throttle::INTERVAL);
     let logged = match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => true,
@@ -270,6 +281,7 @@ fn log_refusal(route: Route, reason: &'static str, status: StatusCode, peer: Soc
             reason,
             status = status.as_u16(),
             peer = %peer.ip(),
+            client,
             count,
             interval_secs = throttle::INTERVAL.as_secs(),
             "refused a request"

@@ -20,12 +20,27 @@ use subtle::ConstantTimeEq;
 
 use crate::credentials::Secret;
 
+pub mod clients;
+
 pub const ENV_ROLEHOP_TOKEN: &str = "ROLEHOP_TOKEN";
 /// Shortest token accepted from a user; generated tokens are 64 hex characters.
 pub const MIN_TOKEN_LEN: usize = 16;
 
 #[derive(Clone, Debug)]
 pub struct AuthToken(Secret);
+
+/// What the credentials route accepts: the one token, or each client's own ([`clients`]).
+#[derive(Debug)]
+pub enum Auth {
+    Token(AuthToken),
+    Clients(std::sync::Arc<clients::Clients>),
+}
+
+impl From<AuthToken> for Auth {
+    fn from(token: AuthToken) -> Self {
+        Self::Token(token)
+    }
+}
 
 /// Where the token comes from, as configured (nothing read yet).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,21 +128,35 @@ impl AuthToken {
                 let value = env_value.unwrap_or_default();
                 Self::validated(value, ENV_ROLEHOP_TOKEN.to_owned())
             }
-            TokenSource::File(path) => match read_trusted(path) {
-                Ok(bytes) => {
-                    let value = String::from_utf8(bytes).map_err(|_| TokenError::Invalid {
-                        origin: format!("token file {}", path.display()),
-                        problem: "is not UTF-8 text; delete it so rolehop writes a new token, or write printable ASCII",
-                    })?;
-                    Self::validated(value, format!("token file {}", path.display()))
-                }
+            TokenSource::File(path) => match Self::read_existing(path) {
                 Err(TokenError::Read { source, .. })
                     if source.kind() == io::ErrorKind::NotFound =>
                 {
                     Self::create(path)
                 }
-                Err(e) => Err(e),
+                read => read,
             },
+        }
+    }
+
+    /// The token in an existing file (never created here): how a rotated file is re-read.
+    pub fn read_existing(path: &Path) -> Result<Self, TokenError> {
+        let bytes = read_trusted(path)?;
+        let value = String::from_utf8(bytes).map_err(|_| TokenError::Invalid {
+            origin: format!("token file {}", path.display()),
+            problem: "is not UTF-8 text; delete it so rolehop writes a new token, or write printable ASCII",
+        })?;
+        Self::validated(value, format!("token file {}", path.display()))
+    }
+
+    /// A token from the variable `name`, whose value is `value` (a client's `token_env`).
+    pub fn from_env_var(name: &str, value: Option<String>) -> Result<Self, TokenError> {
+        match value {
+            Some(value) => Self::validated(value, name.to_owned()),
+            None => Err(TokenError::Invalid {
+                origin: name.to_owned(),
+                problem: "is not set; give the sidecar container this variable (an ECS `secrets` entry)",
+            }),
         }
     }
 

@@ -8,6 +8,7 @@ mod check_differential;
 mod check_online;
 mod cli;
 mod client_commands;
+mod clients_roles;
 mod examples;
 mod faults;
 mod hardening;

@@ -11,7 +11,8 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ENV_TEST_TIME_SCALE, ServeConfig};
 use crate::roles::Roles;
 use crate::serve::{self, App, Imds};
-use crate::token::{AuthToken, ENV_ROLEHOP_TOKEN};
+use crate::token::clients::Clients;
+use crate::token::{Auth, AuthToken, ENV_ROLEHOP_TOKEN};
 
 pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
     let env = |name: &str| std::env::var(name).ok();
@@ -20,8 +21,18 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
         messages: errors.0,
     })?;
     crate::logging::init(config.log_format);
-    let token = AuthToken::load(&config.token, env(ENV_ROLEHOP_TOKEN))
-        .map_err(|e| CmdError::usage(e.to_string()))?;
+    let token = match &config.token {
+        Some(source) => Auth::Token(
+            AuthToken::load(source, env(ENV_ROLEHOP_TOKEN))
+                .map_err(|e| CmdError::usage(e.to_string()))?,
+        ),
+        None => Auth::Clients(Arc::new(Clients::load(&config.clients, &env).map_err(
+            |messages| CmdError {
+                code: crate::cli::exit::USAGE,
+                messages,
+            },
+        )?)),
+    };
     super::runtime()?.block_on(run(config, token))
 }
 
@@ -33,7 +44,7 @@ async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, Cmd
     })
 }
 
-async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
+async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
     let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = crate::task_metadata::default_session_name().await;
@@ -91,6 +102,13 @@ async fn run(config: ServeConfig, token: AuthToken) -> Result<(), CmdError> {
         .map_err(|e| CmdError::failure(e.to_string()))?;
     tracing::info!(addr = %local, source = %cells.describe_sources(), roles = config.roles.len(), "listening");
     cells.spawn();
+    if let Auth::Clients(clients) = &token {
+        let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+        tracing::info!(clients = %names.join(", "), "serving each client only its granted profiles");
+        if clients.any_file() {
+            tokio::spawn(Arc::clone(clients).watch());
+        }
+    }
 
     let app = Arc::new(App {
         sources: cells.sources.values().cloned().collect(),

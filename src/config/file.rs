@@ -11,6 +11,9 @@
 //! | `rolehop_policy` | inline session policy JSON (may continue on indented lines) |
 //! | `rolehop_policy_file` | a JSON file, relative to this file's directory |
 //! | `rolehop_policy_arns` | `arn:aws:iam::aws:policy/NAME, ...` |
+//! | `rolehop_imds_shared` | `true`: the IMDS listener may serve this profile although a client is granted it |
+//!
+//! `[client NAME]` sections give each app container its own token and profiles ([`clients`]).
 //!
 //! Every profile with a `role_arn` is served at `/v1/credentials/{profile}`. Other AWS keys
 //! (`region`, `sso_*`, `s3 = ...` blocks) and other sections are ignored; a key that looks like
@@ -28,11 +31,23 @@ use super::{RoleConfig, RoleSource};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
+use crate::token::clients::ClientConfig;
 use ini::sections;
 use keys::*;
 
+mod clients;
 mod ini;
 mod keys;
+
+/// Everything a config file says: its roles, its clients, and the profiles IMDS may share.
+#[derive(Debug, Clone, Default)]
+pub struct FileConfig {
+    pub roles: Vec<RoleConfig>,
+    /// Empty: the single-token mode.
+    pub clients: Vec<ClientConfig>,
+    /// Profiles with `rolehop_imds_shared = true`.
+    pub imds_shared: Vec<String>,
+}
 
 /// A profile as written, with the line of each key for error messages.
 struct Profile {
@@ -62,13 +77,21 @@ pub fn load(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<RoleConfig>, Vec<String>> {
+    load_file(path, env).map(|f| f.roles)
+}
+
+/// [`load`] with the clients and IMDS settings too.
+pub fn load_file(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<FileConfig, Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![format!(
             "cannot read config file {}: {e}; check --config (ROLEHOP_CONFIG)",
             path.display()
         )]
     })?;
-    parse(&text, path, env)
+    parse_file(&text, path, env)
 }
 
 /// Parses config text; `path` names the file in errors and anchors relative policy files.
@@ -77,6 +100,15 @@ pub fn parse(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<RoleConfig>, Vec<String>> {
+    parse_file(text, path, env).map(|f| f.roles)
+}
+
+/// [`parse`] with the clients and IMDS settings too.
+pub fn parse_file(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<FileConfig, Vec<String>> {
     let at = |line: usize, msg: String| format!("{}:{line}: {msg}", path.display());
     // Each problem with its line, rendered once sorted; the whole file's own at the end.
     let mut errors: Vec<(usize, String)> = Vec::new();
@@ -84,7 +116,12 @@ pub fn parse(
         sections(text).map_err(|e| e.into_iter().map(|(l, m)| at(l, m)).collect::<Vec<_>>())?;
 
     let mut profiles: Vec<Profile> = Vec::new();
+    let mut client_sections = Vec::new();
     for section in sections {
+        if let Some(name) = clients::client_header(&section.header) {
+            client_sections.push((name.to_owned(), section));
+            continue;
+        }
         let name = match profile_name(&section.header) {
             Ok(Some(name)) => name,
             Ok(None) => {
@@ -162,6 +199,25 @@ pub fn parse(
         }
     }
     chain_problems(&served, &mut |line, msg| errors.push((line, msg)));
+    let clients = clients::clients(
+        &client_sections,
+        &|name| served.contains_key(name),
+        &mut |line, msg| errors.push((line, msg)),
+    );
+    let mut imds_shared = Vec::new();
+    for p in served.values() {
+        match p.get(IMDS_SHARED) {
+            None | Some("false") => {}
+            Some("true") => imds_shared.push(p.name.clone()),
+            Some(_) => errors.push((
+                p.line_of(IMDS_SHARED),
+                format!(
+                    "rolehop_imds_shared of profile {} is neither true nor false",
+                    p.name
+                ),
+            )),
+        }
+    }
     if served.is_empty() && errors.is_empty() {
         errors.push((usize::MAX, "no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source".into()));
     }
@@ -176,7 +232,12 @@ pub fn parse(
             })
             .collect());
     }
-    Ok(in_chain_order(roles))
+    imds_shared.sort();
+    Ok(FileConfig {
+        roles: in_chain_order(roles),
+        clients,
+        imds_shared,
+    })
 }
 
 /// One profile's role, or `None` after reporting its problems.
@@ -611,5 +672,182 @@ region = us-east-1
     fn a_file_without_roles_says_so() {
         let errs = parse_with("[default]\nregion = us-east-1\n", ECS_ENV).unwrap_err();
         assert!(errs[0].contains("no profile has a role_arn"), "{errs:?}");
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use crate::token::clients::{ClientTokenSource, Grant};
+
+    const PROFILES: &str = "\
+[profile orders]
+role_arn = arn:aws:iam::555566667777:role/orders
+credential_source = EcsContainer
+
+[profile reports]
+role_arn = arn:aws:iam::999988887777:role/reports
+credential_source = EcsContainer
+";
+
+    fn parse_clients(clients: &str) -> Result<FileConfig, Vec<String>> {
+        parse_file(
+            &format!("{PROFILES}{clients}"),
+            Path::new("/etc/rolehop/config"),
+            &|k| (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/x".to_owned()),
+        )
+    }
+
+    #[test]
+    fn clients_as_the_issue_writes_them() {
+        let file = parse_clients(
+            "
+[client web]
+token_env = ROLEHOP_TOKEN_WEB      # an ECS `secrets` entry
+profiles = orders
+
+[client batch]
+token_file = /run/rolehop/batch
+profiles = reports, orders
+
+[client ops]
+token_env = OPS
+profiles = *
+",
+        )
+        .unwrap();
+        assert_eq!(file.roles.len(), 2);
+        let [web, batch, ops] = &file.clients[..] else {
+            panic!("{:?}", file.clients)
+        };
+        assert_eq!(web.name, "web");
+        assert_eq!(
+            web.token,
+            ClientTokenSource::Env("ROLEHOP_TOKEN_WEB".into()),
+            "the comment is not part of the value"
+        );
+        assert_eq!(web.grant, Grant::Profiles(vec!["orders".into()]));
+        assert_eq!(
+            batch.token,
+            ClientTokenSource::File("/run/rolehop/batch".into())
+        );
+        assert_eq!(batch.grant.first(), "reports");
+        assert_eq!(ops.grant, Grant::All);
+        assert!(file.imds_shared.is_empty());
+    }
+
+    /// One configuration error per client rule, each with its line, all reported at once.
+    #[test]
+    fn every_client_problem_is_reported_with_its_line() {
+        let errs = parse_clients(
+            "
+[client web]
+token = s3cr3t-value-never-echoed
+token_env = WEB
+profiles = orders, nope
+
+[client batch]
+token_env = WEB
+profiles = reports
+
+[client none]
+profiles = orders
+
+[client both]
+token_env = BOTH
+token_file = /run/both
+profiles = orders
+
+[client relative]
+token_file = run/rel
+profiles =
+
+[client star]
+token_env = STAR
+profiles = *, orders
+profile = orders
+
+[client web]
+token_env = WEB2
+profiles = orders
+
+[client bad name!]
+token_env = X
+profiles = orders
+
+[client varname]
+token_env = not a name
+profiles = orders, orders
+",
+        )
+        .unwrap_err();
+        let expect = [
+            ":10: client web sets `token` in the config text, which rolehop never reads a token from; put the token in a variable or a file and write token_env = VARIABLE or token_file = /absolute/path",
+            ":12: client web is granted profile nope, which is not a profile with a role_arn in this file",
+            ":14: clients web and batch both read token_env = WEB; give each client its own token source",
+            ":18: client none has no token source",
+            ":23: client both sets both token_env and token_file; keep one",
+            ":27: token_file run/rel of client relative is not an absolute path",
+            ":28: client relative grants no profile",
+            ":32: client star lists * with other profiles",
+            ":33: unknown key `profile` in client star; did you mean `profiles`? ",
+            ":35: client web is defined again (first at line 9)",
+            ":39: client name `bad name!` is not usable",
+            ":44: token_env of client varname is not a variable name",
+            ":45: client varname lists profile orders twice",
+        ];
+        for (err, expected) in errs.iter().zip(expect) {
+            assert!(
+                err.contains(expected),
+                "expected {expected:?}, got {err:?}\nall: {errs:#?}"
+            );
+        }
+        assert_eq!(errs.len(), expect.len(), "{errs:#?}");
+        assert!(!errs.join("\n").contains("s3cr3t"), "{errs:#?}");
+    }
+
+    #[test]
+    fn the_per_container_example_parses() {
+        let file = parse_file(
+            include_str!("../../examples/rolehop-per-container.config"),
+            Path::new("examples/rolehop-per-container.config"),
+            &|k| (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/x".to_owned()),
+        )
+        .unwrap();
+        let names: Vec<&str> = file.clients.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["web", "batch"]);
+        assert_eq!(file.clients[1].grant.first(), "reports");
+        assert_eq!(file.imds_shared, ["audit"]);
+        // The README's client block, as the issue writes it, says what the example says.
+        let readme = include_str!("../../README.md");
+        let block = readme
+            .split("```ini\n")
+            .filter_map(|rest| rest.split("```").next())
+            .find(|block| block.starts_with("[client web]"))
+            .expect("README shows the [client] sections as an ini block");
+        let profiles = format!(
+            "{PROFILES}[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\ncredential_source = EcsContainer\n{block}"
+        );
+        let shown = parse_file(&profiles, Path::new("README.md"), &|k| {
+            (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/x".to_owned())
+        })
+        .unwrap();
+        assert_eq!(shown.clients, file.clients);
+    }
+
+    #[test]
+    fn imds_sharing_is_a_profile_key() {
+        let text = PROFILES.replace(
+            "[profile reports]",
+            "[profile reports]\nrolehop_imds_shared = true",
+        );
+        let env = |k: &str| (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/x".into());
+        let file = parse_file(&text, Path::new("c"), &env).unwrap();
+        assert_eq!(file.imds_shared, ["reports"]);
+        let errs = parse_file(&text.replace("= true", "= yes"), Path::new("c"), &env).unwrap_err();
+        assert_eq!(
+            errs,
+            ["c:6: rolehop_imds_shared of profile reports is neither true nor false"]
+        );
     }
 }

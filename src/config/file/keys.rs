@@ -15,9 +15,10 @@ pub(super) const SOURCE_IDENTITY: &str = "rolehop_source_identity";
 pub(super) const POLICY: &str = "rolehop_policy";
 pub(super) const POLICY_FILE: &str = "rolehop_policy_file";
 pub(super) const POLICY_ARNS: &str = "rolehop_policy_arns";
+pub(super) const IMDS_SHARED: &str = "rolehop_imds_shared";
 
 /// The keys rolehop reads.
-pub(super) const KNOWN: [&str; 12] = [
+pub(super) const KNOWN: [&str; 13] = [
     ROLE_ARN,
     SOURCE_PROFILE,
     CREDENTIAL_SOURCE,
@@ -30,6 +31,7 @@ pub(super) const KNOWN: [&str; 12] = [
     POLICY,
     POLICY_FILE,
     POLICY_ARNS,
+    IMDS_SHARED,
 ];
 
 /// Keys of the AWS config syntax that rolehop leaves alone, even when they look like its own.
@@ -101,7 +103,7 @@ pub(super) fn unknown_key_problem(key: &str) -> Option<String> {
 }
 
 /// A key as errors show it: at most 64 characters, so a runaway line cannot flood the log.
-fn shown(key: &str) -> String {
+pub(super) fn shown(key: &str) -> String {
     match key.char_indices().nth(64) {
         Some((cut, _)) => format!("{}...", &key[..cut]),
         None => key.to_owned(),
