@@ -168,6 +168,14 @@ impl ServeConfig {
             }
         }
 
+        // Variables are read here, so their problems join the rest; files are read at start.
+        for client in &clients {
+            if let ClientTokenSource::Env(name) = &client.token
+                && let Err(e) = token::AuthToken::from_env_var(name, env(name))
+            {
+                errors.push(format!("client {}: {e}", client.name));
+            }
+        }
         // A client may read its token from ROLEHOP_TOKEN itself; that is not the single token.
         let single_env = env(ENV_ROLEHOP_TOKEN).filter(|_| {
             !clients
@@ -521,12 +529,24 @@ profiles = orders
         let mut full = vec!["--config-text", text];
         full.extend_from_slice(argv);
         let mut env = env.to_vec();
-        env.push(ECS);
+        env.extend([
+            ECS,
+            ("ROLEHOP_TOKEN_WEB", "0123456789abcdef-web"),
+            ("OPS", "0123456789abcdef-ops"),
+        ]);
         parse(&full, &env)
     }
 
     #[test]
     fn clients_replace_the_single_token() {
+        let errs = parse(&["--config-text", CLIENTS, "--listen", "nowhere"], &[ECS])
+            .unwrap_err()
+            .0;
+        assert_eq!(errs.len(), 2, "every problem at once: {errs:?}");
+        assert!(
+            errs[1].starts_with("client web: ROLEHOP_TOKEN_WEB is not set"),
+            "{errs:?}"
+        );
         let cfg = with_clients(CLIENTS, &[], &[]).unwrap();
         assert_eq!(cfg.token, None);
         assert_eq!(cfg.clients[0].name, "web");

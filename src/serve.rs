@@ -266,7 +266,9 @@ fn log_refusal(
     peer: SocketAddr,
     client: Option<&str>,
 ) {
-    static REFUSALS: Throttle<(usize, &'static str)> = Throttle::new(throttle::INTERVAL);
+    // Per client too (at most 64): one client's refusals must not hide another's.
+    static REFUSALS: Throttle<(usize, &'static str, Option<String>)> =
+        Throttle::new(throttle::INTERVAL);
     let logged = match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => true,
         StatusCode::NOT_FOUND => matches!(route, Route::Credentials | Route::CredentialsRole),
@@ -275,7 +277,7 @@ fn log_refusal(
     if !logged {
         return;
     }
-    if let Some(count) = REFUSALS.hit((route as usize, reason)) {
+    if let Some(count) = REFUSALS.hit((route as usize, reason, client.map(str::to_owned))) {
         tracing::warn!(
             route = ?route,
             reason,
