@@ -4,8 +4,53 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+/// Why a file that only this user should have written is not trusted.
+#[derive(Debug)]
+pub enum Untrusted {
+    /// A symbolic link: whoever can change the link chooses the content.
+    Link,
+    NotRegular,
+    /// Mode bits the caller forbids are set (the file's permission bits).
+    Mode(u32),
+    /// Owned by another user.
+    Owner {
+        uid: u32,
+        me: u32,
+    },
+    Io(io::Error),
+}
+
+/// Opens `path` for reading without following a link (and without blocking on a FIFO planted
+/// there), and hands it over only if it is a regular file owned by this process's effective
+/// user with none of the `forbidden` mode bits set.
+pub fn open_owned(path: &Path, forbidden: u32) -> Result<fs::File, Untrusted> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::LOOP) => return Err(Untrusted::Link),
+        Err(e) => return Err(Untrusted::Io(e.into())),
+    };
+    let file = fs::File::from(fd);
+    let meta = file.metadata().map_err(Untrusted::Io)?;
+    let mode = meta.mode() & 0o7777;
+    let me = rustix::process::geteuid().as_raw();
+    if !meta.is_file() {
+        Err(Untrusted::NotRegular)
+    } else if mode & forbidden != 0 {
+        Err(Untrusted::Mode(mode))
+    } else if meta.uid() != me {
+        Err(Untrusted::Owner {
+            uid: meta.uid(),
+            me,
+        })
+    } else {
+        Ok(file)
+    }
+}
 
 /// Writes `contents` to a new temporary file beside `path` (mode 0600), then renames it over.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {

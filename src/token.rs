@@ -10,15 +10,14 @@
 //! is writable by group or others, or is owned by another user (whoever planted it would know
 //! the token every client is asked for).
 
-use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::credentials::Secret;
+use crate::files::{self, Untrusted};
 
 pub mod clients;
 
@@ -196,7 +195,6 @@ impl AuthToken {
 
 /// Reads an existing token file that only rolehop's user could have written (module docs).
 fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
-    use rustix::fs::{Mode, OFlags};
     let untrusted = |problem: String| TokenError::Untrusted {
         path: path.to_owned(),
         problem,
@@ -206,37 +204,30 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
         source,
     };
     let shown = path.display();
-    // NONBLOCK: a FIFO planted there must not hang the start; a regular file ignores it.
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::LOOP) => {
+    let mut file = match files::open_owned(path, 0o022) {
+        Ok(file) => file,
+        Err(Untrusted::Link) => {
             return Err(untrusted(
                 "is a symbolic link, which rolehop does not follow (whoever can change the link chooses the token); point --token-file at the file itself".into(),
             ));
         }
-        Err(e) => return Err(read_error(e.into())),
+        Err(Untrusted::NotRegular) => {
+            return Err(untrusted(
+                "is not a regular file; point --token-file at a file, or at a new path so rolehop creates one".into(),
+            ));
+        }
+        Err(Untrusted::Mode(mode)) => {
+            return Err(untrusted(format!(
+                "is writable by group or others (mode {mode:04o}), so anyone could have chosen the token; run chmod 600 {shown}, or delete it so rolehop writes a new one"
+            )));
+        }
+        Err(Untrusted::Owner { uid, me }) => {
+            return Err(untrusted(format!(
+                "is owned by uid {uid}, not by rolehop's user (uid {me}), so another user chose the token; run chown {me} {shown}, or delete it so rolehop writes a new one"
+            )));
+        }
+        Err(Untrusted::Io(e)) => return Err(read_error(e)),
     };
-    let mut file = fs::File::from(fd);
-    let meta = file.metadata().map_err(read_error)?;
-    if !meta.is_file() {
-        return Err(untrusted(
-            "is not a regular file; point --token-file at a file, or at a new path so rolehop creates one".into(),
-        ));
-    }
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        return Err(untrusted(format!(
-            "is writable by group or others (mode {mode:04o}), so anyone could have chosen the token; run chmod 600 {shown}, or delete it so rolehop writes a new one"
-        )));
-    }
-    let me = rustix::process::geteuid().as_raw();
-    if meta.uid() != me {
-        return Err(untrusted(format!(
-            "is owned by uid {}, not by rolehop's user (uid {me}), so another user chose the token; run chown {me} {shown}, or delete it so rolehop writes a new one",
-            meta.uid()
-        )));
-    }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(read_error)?;
     Ok(bytes)
@@ -245,6 +236,7 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]

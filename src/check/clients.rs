@@ -7,74 +7,17 @@
 //! holding another's all fail: each is a container given another container's token. Nothing
 //! is reported for a task without `[client]` sections (one shared token, as before).
 //!
-//! Only the section headers and `key = value` lines are read here, with the AWS config syntax's
-//! comment rules; the full config (roles, chains) is checked where `serve` reads it.
+//! The sections are read as `serve` reads them (`config::file::client_sections`), without the
+//! tokens; the full config (roles, chains, token sources) is checked where `serve` reads it.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::findings::{Finding, Status};
+use crate::config::file::{ClientSection as Client, client_sections};
 
 const ID: &str = "ecs.client-roles";
-
-/// One `[client NAME]` section.
-#[derive(Debug, Default)]
-struct Client {
-    name: String,
-    token_env: Option<String>,
-    token_file: Option<String>,
-    profiles: Vec<String>,
-}
-
-/// The `[client NAME]` sections of a rolehop config text, in order.
-fn clients(config: &str) -> Vec<Client> {
-    let mut out: Vec<Client> = Vec::new();
-    let mut in_client = false;
-    for line in config.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            let words: Vec<&str> = header.split_whitespace().collect();
-            in_client = words.len() == 2 && words[0] == "client";
-            if in_client {
-                out.push(Client {
-                    name: words[1].to_owned(),
-                    ..Client::default()
-                });
-            }
-            continue;
-        }
-        let (Some(client), true) = (out.last_mut(), in_client) else {
-            continue;
-        };
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        // A value ends at an inline comment, as in the issue's own example.
-        let value = value
-            .split(" #")
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        match key.trim().to_ascii_lowercase().as_str() {
-            "token_env" => client.token_env = Some(value),
-            "token_file" => client.token_file = Some(value),
-            "profiles" => {
-                client.profiles = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-            }
-            _ => {}
-        }
-    }
-    out
-}
 
 /// `(name, valueFrom)` of a container's `secrets`.
 fn secrets(container: &Value) -> Vec<(&str, &str)> {
@@ -120,7 +63,8 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
         return Vec::new();
     };
     let rolehop_name = rolehop["name"].as_str().unwrap_or("rolehop");
-    let clients = clients(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default());
+    let clients = client_sections(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
+        .unwrap_or_default();
     if clients.is_empty() {
         return Vec::new();
     }

@@ -235,16 +235,7 @@ fn trusted_dir(dir: &Path) -> Result<(), String> {
 /// writes it 0600), whose `Expiration` is more than [`CACHE_MIN_REMAINING`] and at most
 /// [`MAX_CACHED_LIFETIME`] away. Anything else is ignored, and replaced by the fresh credential.
 fn read_cache(file: &Path, now: SystemTime) -> Option<Credentials> {
-    use rustix::fs::{Mode, OFlags};
-    // NONBLOCK: a FIFO in its place must not hang the call; a regular file ignores it.
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let fd = rustix::fs::open(file, flags, Mode::empty()).ok()?;
-    let file = std::fs::File::from(fd);
-    let meta = file.metadata().ok()?;
-    let mine = meta.uid() == rustix::process::geteuid().as_raw();
-    if !meta.is_file() || !mine || meta.mode() & 0o077 != 0 {
-        return None;
-    }
+    let file = crate::files::open_owned(file, 0o077).ok()?;
     let mut body = Vec::new();
     file.take(MAX_CACHE_FILE).read_to_end(&mut body).ok()?;
     let creds = Credentials::from_json(&body).ok()?;

@@ -36,6 +36,7 @@ use ini::sections;
 use keys::*;
 
 mod clients;
+pub use clients::ClientSection;
 mod ini;
 mod keys;
 
@@ -70,6 +71,17 @@ impl Profile {
         let (value, line) = self.keys.get(key)?;
         Some(Field::new(value.clone(), Origin::Key { key, line: *line }))
     }
+}
+
+/// The `[client NAME]` sections of config `text` as written, without validating them or
+/// reading any token; `None` when the text is not valid config syntax.
+pub fn client_sections(text: &str) -> Option<Vec<ClientSection>> {
+    let sections = sections(text).ok()?;
+    let named: Vec<(String, ini::Section)> = sections
+        .into_iter()
+        .filter_map(|s| Some((clients::client_header(&s.header)?.to_owned(), s)))
+        .collect();
+    Some(clients::as_written(&named))
 }
 
 /// Reads and validates `path`; roles come back ordered so each follows its source profile.

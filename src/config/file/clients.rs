@@ -26,6 +26,39 @@ pub(super) const TOKEN_FILE: &str = "token_file";
 pub(super) const PROFILES: &str = "profiles";
 const CLIENT_KEYS: [&str; 3] = [TOKEN_ENV, TOKEN_FILE, PROFILES];
 
+/// A `[client NAME]` section as written, unvalidated: for readers that see the config text
+/// but not the tokens (`check --task-definition` reads a task definition's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSection {
+    pub name: String,
+    pub token_env: Option<String>,
+    pub token_file: Option<String>,
+    pub profiles: Vec<String>,
+}
+
+/// The client sections among `sections`, in order, read with the same keys and comment rule
+/// as [`clients`] but without checking them.
+pub(super) fn as_written(sections: &[(String, Section)]) -> Vec<ClientSection> {
+    sections
+        .iter()
+        .map(|(name, section)| {
+            let value = |key: &str| {
+                section
+                    .entries
+                    .iter()
+                    .find(|e| e.key == key)
+                    .map(|e| without_comment(&e.value).to_owned())
+            };
+            ClientSection {
+                name: name.clone(),
+                token_env: value(TOKEN_ENV),
+                token_file: value(TOKEN_FILE),
+                profiles: value(PROFILES).map(|v| split_list(&v)).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 /// `Some(name)` when `header` is a `[client NAME]` section.
 pub(super) fn client_header(header: &str) -> Option<&str> {
     let rest = header.strip_prefix("client")?;
