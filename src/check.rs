@@ -621,7 +621,8 @@ impl Explain<'_> {
     }
 
     fn fix(&self, part: &Part) -> Option<Fix> {
-        let actions = actions_for(self.inputs);
+        let actions =
+            eval::assume_role_actions(self.inputs.session_tags, self.inputs.source_identity);
         match part {
             Part::Trust => {
                 let t = self.parsed.trust.as_ref()?;
@@ -1015,17 +1016,6 @@ fn identity_fix(policy: &Policy, source: Option<&str>, role: &str, actions: Vec<
             "aws iam put-role-policy --role-name {source_name} --policy-name rolehop-assume-{dest_name} --policy-document file://identity-policy.json"
         ),
     }
-}
-
-fn actions_for(inputs: &Inputs) -> Vec<&'static str> {
-    let mut actions = vec!["sts:AssumeRole"];
-    if inputs.session_tags {
-        actions.push("sts:TagSession");
-    }
-    if inputs.source_identity {
-        actions.push("sts:SetSourceIdentity");
-    }
-    actions
 }
 
 /// Role ARNs a trust policy names, for "did you mean" messages.

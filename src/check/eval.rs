@@ -111,15 +111,20 @@ impl AssumeRole {
     /// The actions IAM authorizes for this call: AssumeRole, plus TagSession with tags and
     /// SetSourceIdentity with a source identity.
     pub fn actions(&self) -> Vec<&'static str> {
-        let mut actions = vec!["sts:AssumeRole"];
-        if self.session_tags {
-            actions.push("sts:TagSession");
-        }
-        if self.source_identity {
-            actions.push("sts:SetSourceIdentity");
-        }
-        actions
+        assume_role_actions(self.session_tags, self.source_identity)
     }
+}
+
+/// The actions IAM authorizes for an AssumeRole with session tags and a source identity or not.
+pub fn assume_role_actions(session_tags: bool, source_identity: bool) -> Vec<&'static str> {
+    let mut actions = vec!["sts:AssumeRole"];
+    if session_tags {
+        actions.push("sts:TagSession");
+    }
+    if source_identity {
+        actions.push("sts:SetSourceIdentity");
+    }
+    actions
 }
 
 #[derive(Debug, Clone, Default)]
