@@ -220,6 +220,171 @@ async fn a_matrix_of_setups_passes_check_and_registers_with_ecs() {
     }
 }
 
+/// `--container NAME=ROLE_ARN`: each app container gets its own secret and, through rolehop's
+/// `[client NAME]` sections, its own role only; every policy passes check, the task definition
+/// registers and passes `check --task-definition` and the Security Hub checks, and giving one
+/// container the other's secret makes check fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_container_setup_gives_each_container_only_its_own_token_and_role() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let work = Workdir::new();
+    let mut env = base_env(work.dir.path());
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPCLIENTS0000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let rolehop_vars = serve_variables(&env).await;
+    let dir = work.path("per-container");
+    let web = format!("web={DESTINATION_ROLE_ARN}");
+    let batch = format!("batch={HUB_ROLE_ARN}");
+    setup(
+        &env,
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--container",
+            &web,
+            "--container",
+            &batch,
+            "--external-id",
+            "x-1",
+            "--ecs-roles",
+            "--family",
+            "rolehop-clients",
+        ],
+    )
+    .await;
+    // Each destination role trusts the task role itself (no chain between them).
+    for (i, role) in [DESTINATION_ROLE_ARN, HUB_ROLE_ARN].iter().enumerate() {
+        let (trust, identity) = hop_files(&dir, i);
+        let args: Vec<String> = [
+            "--trust-policy",
+            &trust,
+            "--identity-policy",
+            &identity,
+            "--role-arn",
+            role,
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--external-id",
+            "x-1",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        check_passes(&env, &args).await;
+    }
+    let file = dir.join("task-definition.json");
+    assert_registers_and_is_wired(&file, &env, &moto.url, &rolehop_vars).await;
+
+    let td = read_json(&file);
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let rolehop = &containers[0];
+    assert_eq!(rolehop["name"], "rolehop");
+    let rolehop_secrets = secret_pairs(&rolehop["secrets"]);
+    assert_eq!(rolehop_secrets.len(), 2, "{rolehop_secrets:?}");
+    assert_ne!(rolehop_secrets[0].1, rolehop_secrets[1].1);
+    let config = rolehop["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "ROLEHOP_CONFIG_TEXT")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap();
+    let execution = std::fs::read_to_string(dir.join("execution-role-policy.json")).unwrap();
+    for (name, var) in [
+        ("web", "ROLEHOP_TOKEN_WEB"),
+        ("batch", "ROLEHOP_TOKEN_BATCH"),
+    ] {
+        assert!(
+            config.contains(&format!(
+                "[client {name}]\ntoken_env = {var}\nprofiles = {name}\n"
+            )),
+            "{config}"
+        );
+        let (_, secret) = rolehop_secrets.iter().find(|(n, _)| n == var).unwrap();
+        let app = containers.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(
+            secret_pairs(&app["secrets"]),
+            [(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_owned(),
+                secret.clone()
+            )],
+            "{name} holds its own token only"
+        );
+        assert!(
+            execution.contains(&format!("{secret}-??????")),
+            "{execution}"
+        );
+    }
+    let path = file.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &path], &env).await;
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("container web can get web (client web)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("container batch can get batch (client batch)"),
+        "{stdout}"
+    );
+
+    // Give web batch's token too: check fails it.
+    let mut swapped = td.clone();
+    let batch_secret = rolehop_secrets[1].1.clone();
+    for c in swapped["containerDefinitions"].as_array_mut().unwrap() {
+        if c["name"] == "web" {
+            c["secrets"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({"name": "OTHER_TOKEN", "valueFrom": batch_secret}));
+        }
+    }
+    let bad = work.path("swapped.json");
+    std::fs::write(&bad, serde_json::to_string(&swapped).unwrap()).unwrap();
+    let bad = bad.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &bad], &env).await;
+    assert_ne!(code, 0, "{stdout}");
+    assert!(stdout.contains("FAIL ecs.client-roles"), "{stdout}");
+
+    // commands.sh parses, creates one secret per container and puts both identity policies on
+    // the task role.
+    let script = dir.join("commands.sh").display().to_string();
+    let (code, _, stderr) = run_process(
+        &require_tool("sh"),
+        &["-n", &script],
+        &env,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&script).unwrap();
+    for line in [
+        "ensure_token_secret \"$SOURCE_PROFILE\" 'rolehop/token-web'",
+        "ensure_token_secret \"$SOURCE_PROFILE\" 'rolehop/token-batch'",
+        "put_policy \"$SOURCE_PROFILE\" 'my-ECS-task-role' 'rolehop-assume-",
+        "web) web_account ;;",
+        "batch) batch_account ;;",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+}
+
+/// A container's `secrets` as (name, valueFrom).
+fn secret_pairs(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["valueFrom"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Static keys that act in `account` in moto (its AssumeRole credentials act in the role's
 /// account), as one `[profile NAME]` section.
 async fn moto_profile(env: &[(String, String)], name: &str, account: &str) -> String {
