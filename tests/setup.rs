@@ -371,6 +371,42 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
     }
 }
 
+/// The shipped per-container example is what `rolehop setup --container` writes (its checks run
+/// with every shipped task definition in tests/task_definitions.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_per_container_task_definition_is_what_setup_writes() {
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let dir = work.path("shipped");
+    setup(
+        &env,
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--container",
+            "web=arn:aws:iam::555566667777:role/orders",
+            "--container",
+            "batch=arn:aws:iam::444455556666:role/reports",
+            "--region",
+            "us-east-1",
+            "--family",
+            "rolehop-per-container",
+            "--image",
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com/rolehop:0.1.0",
+        ],
+    )
+    .await;
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("task-definitions/fargate-per-container.json");
+    assert_eq!(
+        read_json(&dir.join("task-definition.json")),
+        read_json(&shipped),
+        "regenerate {} with the command in task-definitions/README.md",
+        shipped.display()
+    );
+}
+
 /// A container's `secrets` as (name, valueFrom).
 fn secret_pairs(list: &Value) -> Vec<(String, String)> {
     list.as_array()
