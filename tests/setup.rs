@@ -371,6 +371,123 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
     }
 }
 
+/// `commands.sh` of a `--container` setup, twice against moto: it creates one secret per app
+/// container (each its own random token, kept on the second run), both roles trusting the task
+/// role, both identity policies on the task role and the execution role's read policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
+    let moto = tokio::task::spawn_blocking(Moto::start_with_managed_policies)
+        .await
+        .unwrap();
+    let creds = AgentCredentials::task_role_from_moto(&moto.url).await;
+    let stack = Stack::with_agent_credentials(moto, creds).await;
+    let dir = stack.work.path("setup");
+    let mut cli_env = stack.base_env();
+    cli_env.push(("AWS_ENDPOINT_URL".into(), stack.moto.url.clone()));
+    let mut keys_env = cli_env.clone();
+    keys_env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPADMIN000000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let profile_of = |arn: &str| format!("account-{}", arn.split(':').nth(4).unwrap());
+    let roles = [("web", DESTINATION_ROLE_ARN), ("batch", HUB_ROLE_ARN)];
+    let mut profiles = String::new();
+    for arn in [TASK_ROLE_ARN, DESTINATION_ROLE_ARN, HUB_ROLE_ARN] {
+        let account = arn.split(':').nth(4).unwrap();
+        profiles.push_str(&moto_profile(&keys_env, &profile_of(arn), account).await);
+    }
+    let config = stack.work.path("aws-profiles");
+    std::fs::write(&config, profiles).unwrap();
+    cli_env.retain(|(k, _)| k != "AWS_CONFIG_FILE");
+    cli_env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+    let flags: Vec<String> = roles
+        .iter()
+        .flat_map(|(name, arn)| ["--container".to_owned(), format!("{name}={arn}")])
+        .collect();
+    let mut args = vec!["--source-role-arn", TASK_ROLE_ARN, "--ecs-roles"];
+    args.extend(flags.iter().map(String::as_str));
+    setup(&stack.base_env(), &dir, &args).await;
+
+    let mut sh_env = cli_env.clone();
+    sh_env.push(("SOURCE_PROFILE".into(), profile_of(TASK_ROLE_ARN)));
+    sh_env.push(("WEB_PROFILE".into(), profile_of(DESTINATION_ROLE_ARN)));
+    sh_env.push(("BATCH_PROFILE".into(), profile_of(HUB_ROLE_ARN)));
+    let script = dir.join("commands.sh").display().to_string();
+    let src = profile_of(TASK_ROLE_ARN);
+    let mut tokens: Vec<Vec<String>> = Vec::new();
+    for run in 1..=2 {
+        let (code, stdout, stderr) = run_process(
+            &require_tool("sh"),
+            &[&script],
+            &sh_env,
+            Duration::from_secs(300),
+        )
+        .await;
+        assert_eq!(code, 0, "commands.sh run {run}:\n{stdout}\n{stderr}");
+        let mut values = Vec::new();
+        for (name, _) in roles {
+            let secret = aws(
+                &cli_env,
+                &src,
+                &[
+                    "secretsmanager",
+                    "get-secret-value",
+                    "--secret-id",
+                    &format!("rolehop/token-{name}"),
+                ],
+            )
+            .await;
+            let value = secret["SecretString"].as_str().unwrap().to_owned();
+            assert!(
+                value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+                "rolehop/token-{name} is a random token"
+            );
+            values.push(value);
+        }
+        assert_ne!(values[0], values[1], "each container its own token");
+        tokens.push(values);
+    }
+    assert_eq!(tokens[0], tokens[1], "a second run keeps both tokens");
+
+    let file = |name: &str| dir.join(name);
+    let inline: Vec<(String, PathBuf)> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, (_, arn))| {
+            (
+                format!("rolehop-assume-{}", role_name(arn)),
+                PathBuf::from(hop_files(&dir, i).1),
+            )
+        })
+        .collect();
+    let inline: Vec<(&str, PathBuf)> = inline
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.clone()))
+        .collect();
+    assert_role(
+        &cli_env,
+        &src,
+        TASK_ROLE_ARN,
+        &file("task-role-trust-policy.json"),
+        &inline,
+        &[],
+    )
+    .await;
+    for (i, (_, arn)) in roles.iter().enumerate() {
+        let (trust, _) = hop_files(&dir, i);
+        assert_role(&cli_env, &profile_of(arn), arn, Path::new(&trust), &[], &[]).await;
+    }
+    assert_role(
+        &cli_env,
+        &src,
+        "arn:aws:iam::111122223333:role/ecsTaskExecutionRole",
+        &file("execution-role-trust-policy.json"),
+        &[("rolehop-read-token", file("execution-role-policy.json"))],
+        &["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+    )
+    .await;
+}
+
 /// The shipped per-container example is what `rolehop setup --container` writes (its checks run
 /// with every shipped task definition in tests/task_definitions.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
