@@ -486,6 +486,55 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
         &["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
     )
     .await;
+
+    // rolehop serve as the task definition configures it, each client token from its secret;
+    // each app container, as wired, reaches its own role's account and is refused the other's.
+    let td = read_json(&file("task-definition.json"));
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let mut serve_env = stack.rolehop_env();
+    for (k, v) in pairs(&containers[0]["environment"]) {
+        if k != "ROLEHOP_LISTEN" {
+            serve_env.push((k, v));
+        }
+    }
+    serve_env.push(("ROLEHOP_LISTEN".into(), "127.0.0.1:0".into()));
+    serve_env.push(("ROLEHOP_TOKEN_WEB".into(), tokens[1][0].clone()));
+    serve_env.push(("ROLEHOP_TOKEN_BATCH".into(), tokens[1][1].clone()));
+    let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
+    rolehop.wait_ready().await;
+    for (i, (name, arn)) in roles.iter().enumerate() {
+        let app = containers.iter().find(|c| c["name"] == *name).unwrap();
+        let mut app_env = stack.base_env();
+        for (k, v) in pairs(&app["environment"]) {
+            app_env.push((k, v.replace("127.0.0.1:9911", &rolehop.addr.to_string())));
+        }
+        app_env.push((
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
+            tokens[1][i].clone(),
+        ));
+        app_env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+        let identity = clients::aws_cli_caller_identity(&app_env).await;
+        assert_eq!(
+            identity["Account"],
+            arn.split(':').nth(4).unwrap(),
+            "{name}: {identity}"
+        );
+        // The other container's profile, with this container's token: refused.
+        let other = roles[1 - i].0;
+        for (k, v) in app_env.iter_mut() {
+            if k == "AWS_CONTAINER_CREDENTIALS_FULL_URI" {
+                *v = format!("{v}/{other}");
+            }
+        }
+        let (code, stdout, _) = run_process(
+            &require_tool("aws"),
+            &["sts", "get-caller-identity", "--output", "json"],
+            &app_env,
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_ne!(code, 0, "{name} must not get {other}'s role: {stdout}");
+    }
 }
 
 /// The shipped per-container example is what `rolehop setup --container` writes (its checks run
