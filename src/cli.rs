@@ -546,10 +546,22 @@ pub struct SetupArgs {
         long = "role-arn",
         env = "ROLEHOP_ROLE_ARN",
         value_name = "ARN",
-        required = true,
+        required_unless_present = "containers",
+        conflicts_with = "containers",
         help_heading = "Roles"
     )]
     pub role_arns: Vec<String>,
+
+    /// Per-container roles instead of --role-arn: app container NAME gets ROLE_ARN (assumed from
+    /// the task role) and only it, with its own token secret; repeat for each app container.
+    #[arg(
+        long = "container",
+        env = "ROLEHOP_CONTAINERS",
+        value_name = "NAME=ARN",
+        value_delimiter = ',',
+        help_heading = "Roles"
+    )]
+    pub containers: Vec<String>,
 
     /// ExternalId every hop's trust policy requires, and rolehop passes.
     #[arg(

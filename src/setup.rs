@@ -73,6 +73,9 @@ pub struct Setup {
     /// ECS service roles to create, the execution role first when asked for.
     pub service_roles: Vec<ServiceRole>,
     pub token_secret: TokenSecret,
+    /// Per-container roles (`--container`): the app containers' names, one per hop, each hop
+    /// assumed from the task role and served to that container only. Empty for a chain.
+    pub containers: Vec<String>,
 }
 
 /// A role ARN flag, or its problem in `check`'s words (with the corrected ARN when clear).
@@ -136,27 +139,74 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-/// The task role and the hops, each a valid and distinct role ARN; `None` after reporting why
-/// not.
-fn chain_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Option<(RoleArn, Vec<RoleArn>)> {
+/// `--container NAME=ARN` flags as (name, ARN), each name a valid container name, distinct and
+/// not the sidecar's.
+fn container_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for raw in &args.containers {
+        let Some((name, arn)) = raw.split_once('=') else {
+            errors.push(format!("--container `{raw}` is not NAME=ROLE_ARN; use one like web=arn:aws:iam::555566667777:role/orders"));
+            continue;
+        };
+        let (name, arn) = (name.trim(), arn.trim());
+        if name.is_empty() || name.len() > 255 || !name.chars().all(is_name_char) {
+            errors.push(format!("--container `{raw}`: `{name}` is not a container name; use 1 to 255 letters, digits, _ and -"));
+        } else if name == task::SIDECAR {
+            errors.push(format!("--container `{raw}`: {name} is the sidecar's own name; name the app container something else"));
+        } else if out.iter().any(|(n, _)| n == name) {
+            errors.push(format!(
+                "--container {name} appears twice; give each app container once"
+            ));
+        } else if let Some((other, _)) = out
+            .iter()
+            .find(|(n, _)| task::token_env(n) == task::token_env(name))
+        {
+            errors.push(format!(
+                "--container {name} and {other} would both read rolehop's {}; rename one of them",
+                task::token_env(name)
+            ));
+        }
+        out.push((name.to_owned(), arn.to_owned()));
+    }
+    out
+}
+
+/// The task role and the hops, each a valid and distinct role ARN, with the per-container
+/// names when `--container` is given; `None` after reporting why not.
+fn chain_flags(
+    args: &SetupArgs,
+    errors: &mut Vec<String>,
+) -> Option<(RoleArn, Vec<RoleArn>, Vec<String>)> {
     let source_role = role_arn_flag("--source-role-arn", &args.source_role_arn, errors);
-    let hops: Vec<Option<RoleArn>> = args
-        .role_arns
+    let containers = container_flags(args, errors);
+    let (flag, raws): (&str, Vec<String>) = if containers.is_empty() {
+        ("--role-arn", args.role_arns.clone())
+    } else {
+        (
+            "--container",
+            containers.iter().map(|(_, arn)| arn.clone()).collect(),
+        )
+    };
+    let hops: Vec<Option<RoleArn>> = raws
         .iter()
-        .map(|raw| role_arn_flag("--role-arn", raw, errors))
+        .map(|raw| role_arn_flag(flag, raw, errors))
         .collect();
-    if args.role_arns.is_empty() {
-        errors.push("--role-arn is required: the role to assume in the destination account (repeat it, in order, for a chain)".into());
+    if raws.is_empty() {
+        errors.push("--role-arn is required: the role to assume in the destination account (repeat it, in order, for a chain; or give --container NAME=ROLE_ARN per app container)".into());
+    }
+    if !containers.is_empty() && !args.role_arns.is_empty() {
+        errors.push("--role-arn and --container do not go together; give each app container its role with --container NAME=ROLE_ARN".into());
     }
     let mut seen: Vec<&str> = vec![args.source_role_arn.as_str()];
-    for raw in &args.role_arns {
+    for raw in &raws {
         if seen.contains(&raw.as_str()) {
-            errors.push(format!("{raw} appears twice among --source-role-arn and --role-arn; each hop of a chain must be a different role"));
+            errors.push(format!("{raw} appears twice among --source-role-arn and {flag}; each must be a different role"));
         }
         seen.push(raw);
     }
     let hops: Option<Vec<RoleArn>> = hops.into_iter().collect();
-    Some((source_role?, hops?))
+    let names = containers.into_iter().map(|(name, _)| name).collect();
+    Some((source_role?, hops?, names))
 }
 
 /// The external id, session tags and source identity every hop is assumed with.
@@ -326,7 +376,7 @@ impl Setup {
         let chain = chain_flags(args, &mut errors);
         let options = session_options(args, &mut errors);
         let region = task_flags(args, &mut errors);
-        let Some((source_role, hops)) = chain else {
+        let Some((source_role, hops, containers)) = chain else {
             return Err(errors);
         };
         let partition = source_role.partition().to_owned();
@@ -340,6 +390,9 @@ impl Setup {
             return Err(errors);
         };
         let token_secret = token_secret(args, &partition, &account, &mut errors);
+        if !containers.is_empty() && matches!(token_secret, TokenSecret::Existing { .. }) {
+            errors.push("--token-secret-arn is one token, and --container gives each app container its own; leave --token-secret-arn out (commands.sh creates one secret per container, named after --token-secret-name)".into());
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -367,6 +420,7 @@ impl Setup {
             execution_role,
             service_roles,
             token_secret,
+            containers,
         })
     }
 
@@ -384,7 +438,7 @@ impl Setup {
 
     /// The role hop `index` (0-based) is assumed from.
     pub fn caller_of(&self, index: usize) -> &RoleArn {
-        if index == 0 {
+        if index == 0 || self.per_container() {
             &self.source_role
         } else {
             &self.hops[index - 1]
@@ -402,6 +456,30 @@ impl Setup {
                 self.account()
             ),
         }
+    }
+
+    /// Whether each app container gets its own role (`--container`) rather than a chain.
+    pub fn per_container(&self) -> bool {
+        !self.containers.is_empty()
+    }
+
+    /// App container `index`'s own token secret: `--token-secret-name` then `-NAME`.
+    pub fn container_secret_name(&self, index: usize) -> String {
+        match &self.token_secret {
+            TokenSecret::Create { name } => format!("{name}-{}", self.containers[index]),
+            TokenSecret::Existing { arn } => arn.clone(),
+        }
+    }
+
+    /// App container `index`'s token secret as the task definition references it.
+    pub fn container_secret_arn(&self, index: usize) -> String {
+        format!(
+            "arn:{}:secretsmanager:{}:{}:secret:{}",
+            self.partition(),
+            self.region,
+            self.account(),
+            self.container_secret_name(index)
+        )
     }
 
     /// Whether `commands.sh` creates the execution role (else it must exist).

@@ -220,6 +220,373 @@ async fn a_matrix_of_setups_passes_check_and_registers_with_ecs() {
     }
 }
 
+/// `--container NAME=ROLE_ARN`: each app container gets its own secret and, through rolehop's
+/// `[client NAME]` sections, its own role only; every policy passes check, the task definition
+/// registers and passes `check --task-definition` and the Security Hub checks, and giving one
+/// container the other's secret makes check fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_container_setup_gives_each_container_only_its_own_token_and_role() {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let work = Workdir::new();
+    let mut env = base_env(work.dir.path());
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPCLIENTS0000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let rolehop_vars = serve_variables(&env).await;
+    let dir = work.path("per-container");
+    let web = format!("web={DESTINATION_ROLE_ARN}");
+    let batch = format!("batch={HUB_ROLE_ARN}");
+    setup(
+        &env,
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--container",
+            &web,
+            "--container",
+            &batch,
+            "--external-id",
+            "x-1",
+            "--ecs-roles",
+            "--family",
+            "rolehop-clients",
+        ],
+    )
+    .await;
+    // Each destination role trusts the task role itself (no chain between them).
+    for (i, role) in [DESTINATION_ROLE_ARN, HUB_ROLE_ARN].iter().enumerate() {
+        let (trust, identity) = hop_files(&dir, i);
+        let args: Vec<String> = [
+            "--trust-policy",
+            &trust,
+            "--identity-policy",
+            &identity,
+            "--role-arn",
+            role,
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--external-id",
+            "x-1",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        check_passes(&env, &args).await;
+    }
+    let file = dir.join("task-definition.json");
+    assert_registers_and_is_wired(&file, &env, &moto.url, &rolehop_vars).await;
+
+    let td = read_json(&file);
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let rolehop = &containers[0];
+    assert_eq!(rolehop["name"], "rolehop");
+    let rolehop_secrets = secret_pairs(&rolehop["secrets"]);
+    assert_eq!(rolehop_secrets.len(), 2, "{rolehop_secrets:?}");
+    assert_ne!(rolehop_secrets[0].1, rolehop_secrets[1].1);
+    let config = rolehop["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "ROLEHOP_CONFIG_TEXT")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap();
+    let execution = std::fs::read_to_string(dir.join("execution-role-policy.json")).unwrap();
+    for (name, var) in [
+        ("web", "ROLEHOP_TOKEN_WEB"),
+        ("batch", "ROLEHOP_TOKEN_BATCH"),
+    ] {
+        assert!(
+            config.contains(&format!(
+                "[client {name}]\ntoken_env = {var}\nprofiles = {name}\n"
+            )),
+            "{config}"
+        );
+        let (_, secret) = rolehop_secrets.iter().find(|(n, _)| n == var).unwrap();
+        let app = containers.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(
+            secret_pairs(&app["secrets"]),
+            [(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_owned(),
+                secret.clone()
+            )],
+            "{name} holds its own token only"
+        );
+        assert!(
+            execution.contains(&format!("{secret}-??????")),
+            "{execution}"
+        );
+    }
+    let path = file.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &path], &env).await;
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("container web can get web (client web)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("container batch can get batch (client batch)"),
+        "{stdout}"
+    );
+
+    // Give web batch's token too: check fails it.
+    let mut swapped = td.clone();
+    let batch_secret = rolehop_secrets[1].1.clone();
+    for c in swapped["containerDefinitions"].as_array_mut().unwrap() {
+        if c["name"] == "web" {
+            c["secrets"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({"name": "OTHER_TOKEN", "valueFrom": batch_secret}));
+        }
+    }
+    let bad = work.path("swapped.json");
+    std::fs::write(&bad, serde_json::to_string(&swapped).unwrap()).unwrap();
+    let bad = bad.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &bad], &env).await;
+    assert_ne!(code, 0, "{stdout}");
+    assert!(stdout.contains("FAIL ecs.client-roles"), "{stdout}");
+
+    // commands.sh parses, creates one secret per container and puts both identity policies on
+    // the task role.
+    let script = dir.join("commands.sh").display().to_string();
+    let (code, _, stderr) = run_process(
+        &require_tool("sh"),
+        &["-n", &script],
+        &env,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&script).unwrap();
+    for line in [
+        "ensure_token_secret \"$SOURCE_PROFILE\" 'rolehop/token-web'",
+        "ensure_token_secret \"$SOURCE_PROFILE\" 'rolehop/token-batch'",
+        "put_policy \"$SOURCE_PROFILE\" 'my-ECS-task-role' 'rolehop-assume-",
+        "web) web_account ;;",
+        "batch) batch_account ;;",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+}
+
+/// `commands.sh` of a `--container` setup, twice against moto: it creates one secret per app
+/// container (each its own random token, kept on the second run), both roles trusting the task
+/// role, both identity policies on the task role and the execution role's read policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
+    let moto = tokio::task::spawn_blocking(Moto::start_with_managed_policies)
+        .await
+        .unwrap();
+    let creds = AgentCredentials::task_role_from_moto(&moto.url).await;
+    let stack = Stack::with_agent_credentials(moto, creds).await;
+    let dir = stack.work.path("setup");
+    let mut cli_env = stack.base_env();
+    cli_env.push(("AWS_ENDPOINT_URL".into(), stack.moto.url.clone()));
+    let mut keys_env = cli_env.clone();
+    keys_env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPADMIN000000".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
+    ]);
+    let profile_of = |arn: &str| format!("account-{}", arn.split(':').nth(4).unwrap());
+    let roles = [("web", DESTINATION_ROLE_ARN), ("batch", HUB_ROLE_ARN)];
+    let mut profiles = String::new();
+    for arn in [TASK_ROLE_ARN, DESTINATION_ROLE_ARN, HUB_ROLE_ARN] {
+        let account = arn.split(':').nth(4).unwrap();
+        profiles.push_str(&moto_profile(&keys_env, &profile_of(arn), account).await);
+    }
+    let config = stack.work.path("aws-profiles");
+    std::fs::write(&config, profiles).unwrap();
+    cli_env.retain(|(k, _)| k != "AWS_CONFIG_FILE");
+    cli_env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+    let flags: Vec<String> = roles
+        .iter()
+        .flat_map(|(name, arn)| ["--container".to_owned(), format!("{name}={arn}")])
+        .collect();
+    let mut args = vec!["--source-role-arn", TASK_ROLE_ARN, "--ecs-roles"];
+    args.extend(flags.iter().map(String::as_str));
+    setup(&stack.base_env(), &dir, &args).await;
+
+    let mut sh_env = cli_env.clone();
+    sh_env.push(("SOURCE_PROFILE".into(), profile_of(TASK_ROLE_ARN)));
+    sh_env.push(("WEB_PROFILE".into(), profile_of(DESTINATION_ROLE_ARN)));
+    sh_env.push(("BATCH_PROFILE".into(), profile_of(HUB_ROLE_ARN)));
+    let script = dir.join("commands.sh").display().to_string();
+    let src = profile_of(TASK_ROLE_ARN);
+    let mut tokens: Vec<Vec<String>> = Vec::new();
+    for run in 1..=2 {
+        let (code, stdout, stderr) = run_process(
+            &require_tool("sh"),
+            &[&script],
+            &sh_env,
+            Duration::from_secs(300),
+        )
+        .await;
+        assert_eq!(code, 0, "commands.sh run {run}:\n{stdout}\n{stderr}");
+        let mut values = Vec::new();
+        for (name, _) in roles {
+            let secret = aws(
+                &cli_env,
+                &src,
+                &[
+                    "secretsmanager",
+                    "get-secret-value",
+                    "--secret-id",
+                    &format!("rolehop/token-{name}"),
+                ],
+            )
+            .await;
+            let value = secret["SecretString"].as_str().unwrap().to_owned();
+            assert!(
+                value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+                "rolehop/token-{name} is a random token"
+            );
+            values.push(value);
+        }
+        assert_ne!(values[0], values[1], "each container its own token");
+        tokens.push(values);
+    }
+    assert_eq!(tokens[0], tokens[1], "a second run keeps both tokens");
+
+    let file = |name: &str| dir.join(name);
+    let inline: Vec<(String, PathBuf)> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, (_, arn))| {
+            (
+                format!("rolehop-assume-{}", role_name(arn)),
+                PathBuf::from(hop_files(&dir, i).1),
+            )
+        })
+        .collect();
+    let inline: Vec<(&str, PathBuf)> = inline
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.clone()))
+        .collect();
+    assert_role(
+        &cli_env,
+        &src,
+        TASK_ROLE_ARN,
+        &file("task-role-trust-policy.json"),
+        &inline,
+        &[],
+    )
+    .await;
+    for (i, (_, arn)) in roles.iter().enumerate() {
+        let (trust, _) = hop_files(&dir, i);
+        assert_role(&cli_env, &profile_of(arn), arn, Path::new(&trust), &[], &[]).await;
+    }
+    assert_role(
+        &cli_env,
+        &src,
+        "arn:aws:iam::111122223333:role/ecsTaskExecutionRole",
+        &file("execution-role-trust-policy.json"),
+        &[("rolehop-read-token", file("execution-role-policy.json"))],
+        &["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+    )
+    .await;
+
+    // rolehop serve as the task definition configures it, each client token from its secret;
+    // each app container, as wired, reaches its own role's account and is refused the other's.
+    let td = read_json(&file("task-definition.json"));
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let mut serve_env = stack.rolehop_env();
+    for (k, v) in pairs(&containers[0]["environment"]) {
+        if k != "ROLEHOP_LISTEN" {
+            serve_env.push((k, v));
+        }
+    }
+    serve_env.push(("ROLEHOP_LISTEN".into(), "127.0.0.1:0".into()));
+    serve_env.push(("ROLEHOP_TOKEN_WEB".into(), tokens[1][0].clone()));
+    serve_env.push(("ROLEHOP_TOKEN_BATCH".into(), tokens[1][1].clone()));
+    let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
+    rolehop.wait_ready().await;
+    for (i, (name, arn)) in roles.iter().enumerate() {
+        let app = containers.iter().find(|c| c["name"] == *name).unwrap();
+        let mut app_env = stack.base_env();
+        for (k, v) in pairs(&app["environment"]) {
+            app_env.push((k, v.replace("127.0.0.1:9911", &rolehop.addr.to_string())));
+        }
+        app_env.push((
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
+            tokens[1][i].clone(),
+        ));
+        app_env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+        let identity = clients::aws_cli_caller_identity(&app_env).await;
+        assert_eq!(
+            identity["Account"],
+            arn.split(':').nth(4).unwrap(),
+            "{name}: {identity}"
+        );
+        // The other container's profile, with this container's token: refused.
+        let other = roles[1 - i].0;
+        for (k, v) in app_env.iter_mut() {
+            if k == "AWS_CONTAINER_CREDENTIALS_FULL_URI" {
+                *v = format!("{v}/{other}");
+            }
+        }
+        let (code, stdout, _) = run_process(
+            &require_tool("aws"),
+            &["sts", "get-caller-identity", "--output", "json"],
+            &app_env,
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_ne!(code, 0, "{name} must not get {other}'s role: {stdout}");
+    }
+}
+
+/// The shipped per-container example is what `rolehop setup --container` writes (its checks run
+/// with every shipped task definition in tests/task_definitions.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_per_container_task_definition_is_what_setup_writes() {
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let dir = work.path("shipped");
+    setup(
+        &env,
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--container",
+            "web=arn:aws:iam::555566667777:role/orders",
+            "--container",
+            "batch=arn:aws:iam::444455556666:role/reports",
+            "--region",
+            "us-east-1",
+            "--family",
+            "rolehop-per-container",
+            "--image",
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com/rolehop:0.1.0",
+        ],
+    )
+    .await;
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("task-definitions/fargate-per-container.json");
+    assert_eq!(
+        read_json(&dir.join("task-definition.json")),
+        read_json(&shipped),
+        "regenerate {} with the command in task-definitions/README.md",
+        shipped.display()
+    );
+}
+
+/// A container's `secrets` as (name, valueFrom).
+fn secret_pairs(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["valueFrom"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Static keys that act in `account` in moto (its AssumeRole credentials act in the role's
 /// account), as one `[profile NAME]` section.
 async fn moto_profile(env: &[(String, String)], name: &str, account: &str) -> String {

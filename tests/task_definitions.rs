@@ -170,7 +170,16 @@ pub async fn assert_registers_and_is_wired(
         .iter()
         .find(|c| c["name"] == "rolehop")
         .expect("a rolehop container");
-    for var in names(rolehop).iter().filter(|n| n.starts_with("ROLEHOP_")) {
+    // A client's token variable is named by its config section, not by a flag.
+    let token_envs: Vec<String> =
+        client_sections(env_of(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
+            .into_iter()
+            .map(|(_, var, _)| var)
+            .collect();
+    for var in names(rolehop)
+        .iter()
+        .filter(|n| n.starts_with("ROLEHOP_") && !token_envs.contains(n))
+    {
         assert!(
             rolehop_vars.contains(var),
             "{name}: {var} is not a rolehop serve variable"
@@ -189,7 +198,30 @@ pub async fn assert_registers_and_is_wired(
         health.iter().any(|a| a.ends_with(listen)),
         "{name}: the health check asks {listen}: {health:?}"
     );
-    let token = env_of(rolehop, "ROLEHOP_TOKEN").expect("rolehop's token from a secret");
+    // One token shared by rolehop and every app, or (per-container roles) each app container's
+    // own: the `[client NAME]` section named after it, its `token_env` one of rolehop's secrets.
+    let clients = client_sections(env_of(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default());
+    let shared = env_of(rolehop, "ROLEHOP_TOKEN");
+    assert!(
+        shared.is_some() == clients.is_empty(),
+        "{name}: rolehop's token from a secret, or client sections (not both)"
+    );
+    let token_of = |app_name: &str| -> Option<&str> {
+        match shared {
+            Some(token) => Some(token),
+            None => {
+                let (_, var, _) = clients.iter().find(|(n, _, _)| n == app_name)?;
+                env_of(rolehop, var)
+            }
+        }
+    };
+    // The profile `/v1/credentials` serves: `default`, or the app's client's first profile.
+    let default_profile_of = |app_name: &str| -> String {
+        clients
+            .iter()
+            .find(|(n, _, _)| n == app_name)
+            .map_or("default".to_owned(), |(_, _, first)| first.clone())
+    };
     // The profiles rolehop serves here: the config text's, or the flags' `default`.
     let profiles: Vec<String> = match env_of(rolehop, "ROLEHOP_CONFIG_TEXT") {
         Some(text) => text
@@ -217,6 +249,8 @@ pub async fn assert_registers_and_is_wired(
         .filter(|c| c["name"] != "rolehop" && !is_publisher(c))
     {
         let app_name = app["name"].as_str().unwrap();
+        let token = token_of(app_name)
+            .unwrap_or_else(|| panic!("{name}/{app_name}: no client token of its own"));
         let entry = app["entryPoint"].to_string();
         if let Some(publisher) = published_to(app, containers) {
             assert_published_wiring(&name, app, publisher, &td, listen, &profiles, env).await;
@@ -230,8 +264,9 @@ pub async fn assert_registers_and_is_wired(
             let route = full
                 .strip_prefix(&format!("http://{listen}/v1/credentials"))
                 .unwrap_or_else(|| panic!("{name}/{app_name}: {full} is not rolehop's {listen}"));
+            let default_profile = default_profile_of(app_name);
             let profile = match route.trim_start_matches('/') {
-                "" => "default",
+                "" => default_profile.as_str(),
                 p => p,
             };
             assert!(
@@ -300,6 +335,29 @@ pub async fn assert_registers_and_is_wired(
     )
     .await;
     assert_eq!(code, 0, "{name}: {stdout}");
+}
+
+/// The `[client NAME]` sections of a rolehop config text as (name, token_env, first profile).
+fn client_sections(config: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let mut in_client = false;
+    for line in config.lines().map(str::trim) {
+        if let Some(header) = line.strip_prefix("[").and_then(|h| h.strip_suffix(']')) {
+            in_client = header.starts_with("client ");
+            if in_client {
+                out.push((header[7..].trim().to_owned(), String::new(), String::new()));
+            }
+        } else if in_client && let Some((key, value)) = line.split_once('=') {
+            let value = value.split('#').next().unwrap().trim();
+            let last = out.last_mut().unwrap();
+            match key.trim() {
+                "token_env" => last.1 = value.to_owned(),
+                "profiles" => last.2 = value.split(',').next().unwrap().trim().to_owned(),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// The `rolehop publish` container sharing a volume with `app`'s `AWS_CONFIG_FILE`, if any.

@@ -80,11 +80,7 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
         setup.source_role.account_id()
     )];
     for (i, hop) in setup.hops.iter().enumerate() {
-        let var = if i + 1 == setup.hops.len() {
-            "DESTINATION_PROFILE".to_owned()
-        } else {
-            format!("HOP{}_PROFILE", i + 1)
-        };
+        let (_, _, var) = setup::commands::hop_section(&setup, i);
         profiles.push(format!("{var} (account {})", hop.account_id()));
     }
     report.push_str(&format!(

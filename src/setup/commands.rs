@@ -31,8 +31,16 @@ fn role_path(arn: &RoleArn) -> String {
 }
 
 /// (shell function, section argument, profile variable) of hop `index`.
-fn hop_section(setup: &Setup, index: usize) -> (String, String, String) {
-    if index + 1 == setup.hops.len() {
+pub fn hop_section(setup: &Setup, index: usize) -> (String, String, String) {
+    if setup.per_container() {
+        let name = &setup.containers[index];
+        let word = name.replace('-', "_");
+        (
+            format!("{word}_account"),
+            name.clone(),
+            format!("{}_PROFILE", word.to_ascii_uppercase()),
+        )
+    } else if index + 1 == setup.hops.len() {
         (
             "destination_account".into(),
             "destination".into(),
@@ -197,11 +205,18 @@ pub fn script(setup: &Setup) -> String {
         quote(&role_path(&setup.source_role)),
         policies::TASK_ROLE_TRUST_FILE
     ));
-    s.push_str(&format!(
-        "    put_policy {p} {task_role} {} {}\n",
-        quote(&policies::identity_policy_name(&setup.hops[0])),
-        policies::identity_file(0)
-    ));
+    let task_role_hops = if setup.per_container() {
+        setup.hops.len()
+    } else {
+        1
+    };
+    for (i, hop) in setup.hops.iter().enumerate().take(task_role_hops) {
+        s.push_str(&format!(
+            "    put_policy {p} {task_role} {} {}\n",
+            quote(&policies::identity_policy_name(hop)),
+            policies::identity_file(i)
+        ));
+    }
     for role in &setup.service_roles {
         let name = quote(role.arn.name());
         s.push_str(&format!(
@@ -231,6 +246,14 @@ pub fn script(setup: &Setup) -> String {
         quote(EXECUTION_ROLE_POLICY_NAME),
     ));
     match &setup.token_secret {
+        TokenSecret::Create { .. } if setup.per_container() => {
+            for i in 0..setup.containers.len() {
+                s.push_str(&format!(
+                    "    ensure_token_secret {p} {}\n",
+                    quote(&setup.container_secret_name(i))
+                ));
+            }
+        }
         TokenSecret::Create { name } => {
             s.push_str(&format!("    ensure_token_secret {p} {}\n", quote(name)))
         }
@@ -264,7 +287,7 @@ pub fn script(setup: &Setup) -> String {
             quote(&role_path(hop)),
             policies::trust_file(i)
         ));
-        if let Some(next) = setup.hops.get(i + 1) {
+        if let Some(next) = setup.hops.get(i + 1).filter(|_| !setup.per_container()) {
             s.push_str(&format!(
                 "    put_policy {p} {name} {} {}\n",
                 quote(&policies::identity_policy_name(next)),

@@ -102,6 +102,11 @@ pub fn read_token_policy(setup: &Setup) -> Value {
     let arn = setup.token_secret_arn();
     // Secrets Manager appends `-` and six random characters to a new secret's ARN.
     let resources = match &setup.token_secret {
+        _ if setup.per_container() => json!(
+            (0..setup.containers.len())
+                .map(|i| format!("{}-??????", setup.container_secret_arn(i)))
+                .collect::<Vec<_>>()
+        ),
         TokenSecret::Create { .. } => json!(format!("{arn}-??????")),
         TokenSecret::Existing { .. } => json!([arn.clone(), format!("{arn}-??????")]),
     };

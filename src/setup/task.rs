@@ -12,7 +12,7 @@ use crate::session::Tag;
 
 pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
 pub const AWS_CONFIG_FILE: &str = "aws-config";
-const SIDECAR: &str = "rolehop";
+pub const SIDECAR: &str = "rolehop";
 const APP: &str = "app";
 /// The rolehop image's non-root user (`USER` in docker/Dockerfile).
 pub const IMAGE_USER: &str = "65532:65532";
@@ -20,7 +20,9 @@ pub const IMAGE_USER: &str = "65532:65532";
 /// The rolehop profile name of hop `index` (0-based): the last hop is `default` (served at
 /// `/v1/credentials`), the hops before it `hop1`, `hop2`...
 pub fn profile_name(setup: &Setup, index: usize) -> String {
-    if index + 1 == setup.hops.len() {
+    if setup.per_container() {
+        setup.containers[index].clone()
+    } else if index + 1 == setup.hops.len() {
         crate::role_name::DEFAULT_ROLE.into()
     } else {
         format!("hop{}", index + 1)
@@ -45,7 +47,7 @@ pub fn config_text(setup: &Setup) -> String {
             out.push_str(&format!("[profile {name}]\n"));
         }
         out.push_str(&format!("role_arn = {hop}\n"));
-        if i == 0 {
+        if i == 0 || setup.per_container() {
             out.push_str("credential_source = EcsContainer\n");
         } else {
             out.push_str(&format!(
@@ -69,14 +71,29 @@ pub fn config_text(setup: &Setup) -> String {
             out.push('\n');
         }
     }
+    for (i, name) in setup.containers.iter().enumerate() {
+        out.push_str(&format!(
+            "\n[client {name}]\ntoken_env = {}\nprofiles = {}\n",
+            token_env(name),
+            profile_name(setup, i)
+        ));
+    }
     out
+}
+
+/// The rolehop container's variable holding app container `name`'s token.
+pub fn token_env(name: &str) -> String {
+    format!(
+        "ROLEHOP_TOKEN_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// The rolehop container's environment: the role flags' twins for one role, the config text
 /// for a chain.
 fn rolehop_environment(setup: &Setup) -> Vec<(String, String)> {
     let mut env = Vec::new();
-    if setup.hops.len() == 1 {
+    if setup.hops.len() == 1 && !setup.per_container() {
         env.push(("ROLEHOP_ROLE_ARN".into(), setup.hops[0].to_string()));
         if let Some(id) = &setup.external_id {
             env.push(("ROLEHOP_EXTERNAL_ID".into(), id.clone()));
@@ -119,7 +136,7 @@ fn log_configuration(setup: &Setup, prefix: &str) -> Value {
 pub fn task_definition(setup: &Setup) -> Value {
     let endpoint = format!("http://{LISTEN}");
     let secret = setup.token_secret_arn();
-    json!({
+    let mut td = json!({
         "family": setup.family,
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
@@ -167,7 +184,35 @@ pub fn task_definition(setup: &Setup) -> Value {
                 "logConfiguration": log_configuration(setup, APP),
             },
         ],
-    })
+    });
+    if setup.per_container() {
+        per_container(setup, &mut td);
+    }
+    td
+}
+
+/// Per-container roles: rolehop reads every client's token, each app container (a copy of the
+/// single app container, renamed) its own token only.
+fn per_container(setup: &Setup, td: &mut Value) {
+    let containers = td["containerDefinitions"]
+        .as_array_mut()
+        .expect("the task definition has containers");
+    let app = containers.pop().expect("the app container");
+    containers[0]["secrets"] = Value::Array(
+        setup
+            .containers
+            .iter()
+            .enumerate()
+            .map(|(i, name)| json!({"name": token_env(name), "valueFrom": setup.container_secret_arn(i)}))
+            .collect(),
+    );
+    for (i, name) in setup.containers.iter().enumerate() {
+        let mut c = app.clone();
+        c["name"] = json!(name);
+        c["secrets"] = json!([{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": setup.container_secret_arn(i)}]);
+        c["logConfiguration"] = log_configuration(setup, name);
+        containers.push(c);
+    }
 }
 
 /// AWS CLI / SDK profiles that ask the sidecar through `credential_process`.

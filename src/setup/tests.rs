@@ -326,3 +326,104 @@ fn an_existing_token_secret_is_referenced_and_never_created() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn per_container_roles_give_each_container_its_own_secret_and_client() {
+    let web = format!("web={DEST}");
+    let batch = format!("batch-jobs={HUB}");
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &web,
+        "--container",
+        &batch,
+    ]);
+    let files = s.files();
+    verify(&s, &files).expect("passes check");
+    // Both roles trust the task role itself, not each other.
+    for trust in ["trust-policy.json", "trust-policy-hop2.json"] {
+        assert_eq!(
+            file(&files, trust)["Statement"][0]["Principal"]["AWS"],
+            TASK
+        );
+    }
+    let td = file(&files, "task-definition.json");
+    let names: Vec<&str> = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rolehop", "web", "batch-jobs"]);
+    let secret = |name: &str| {
+        format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token-{name}")
+    };
+    assert_eq!(
+        td["containerDefinitions"][0]["secrets"],
+        serde_json::json!([
+            {"name": "ROLEHOP_TOKEN_WEB", "valueFrom": secret("web")},
+            {"name": "ROLEHOP_TOKEN_BATCH_JOBS", "valueFrom": secret("batch-jobs")},
+        ])
+    );
+    assert_eq!(
+        td["containerDefinitions"][2]["secrets"],
+        serde_json::json!([{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": secret("batch-jobs")}])
+    );
+    let config = task::config_text(&s);
+    assert!(
+        config.contains(
+            "[client batch-jobs]\ntoken_env = ROLEHOP_TOKEN_BATCH_JOBS\nprofiles = batch-jobs\n"
+        ),
+        "{config}"
+    );
+    assert_eq!(
+        file(&files, "execution-role-policy.json")["Statement"][0]["Resource"],
+        serde_json::json!([
+            format!("{}-??????", secret("web")),
+            format!("{}-??????", secret("batch-jobs"))
+        ])
+    );
+}
+
+#[test]
+fn bad_container_flags_are_one_sentence_each() {
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        "web",
+        "--container",
+        &format!("rolehop={DEST}"),
+        "--container",
+        &format!("a-b={DEST}"),
+        "--container",
+        &format!("a_b={HUB}"),
+    ]))
+    .unwrap_err();
+    let all = errors.join("\n");
+    assert!(
+        all.contains("--container `web` is not NAME=ROLE_ARN"),
+        "{all}"
+    );
+    assert!(all.contains("is the sidecar's own name"), "{all}");
+    assert!(
+        all.contains("would both read rolehop's ROLEHOP_TOKEN_A_B"),
+        "{all}"
+    );
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web={DEST}"),
+        "--token-secret-arn",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t",
+    ]))
+    .unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("--token-secret-arn is one token")),
+        "{errors:?}"
+    );
+}
