@@ -521,3 +521,140 @@ async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
         "{session:?}"
     );
 }
+
+/// Organizations in moto acting as `account` (which becomes the management account of the
+/// organization it creates).
+async fn organizations_in(moto: &str, account: &str) -> aws_sdk_organizations::Client {
+    let config = aws_sdk_organizations::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(moto)
+        .credentials_provider(act_in(moto, account).await)
+        .build();
+    aws_sdk_organizations::Client::from_conf(config)
+}
+
+/// The task role's account is the management account of an organization whose OU above it
+/// has an SCP denying sts:AssumeRole: check reads the three levels (root, OU, account) with the
+/// task's own credentials, the model says denied, and moto's real (unenforced) success stands,
+/// with the SCP named in a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outranks_them() {
+    use aws_sdk_organizations::types::PolicyType;
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let org = organizations_in(&stack.moto.url, "111122223333").await;
+    org.create_organization().send().await.unwrap();
+    let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
+        .id
+        .clone()
+        .unwrap();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("workloads")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit
+        .unwrap()
+        .id
+        .unwrap();
+    org.move_account()
+        .account_id("111122223333")
+        .source_parent_id(&root)
+        .destination_parent_id(&ou)
+        .send()
+        .await
+        .unwrap();
+    let deny = org
+        .create_policy()
+        .name("deny-assume-role")
+        .description("no cross-account roles")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .policy_summary
+        .unwrap()
+        .id
+        .unwrap();
+    org.attach_policy()
+        .policy_id(&deny)
+        .target_id(&ou)
+        .send()
+        .await
+        .unwrap();
+
+    let (code, report) = check_online(&stack, &[]).await;
+    assert_ne!(
+        code, 1,
+        "never exit 1 when the real AssumeRole succeeded: {report:#}"
+    );
+    assert_eq!(report["decision"], "allowed", "{report:#}");
+    assert_eq!(report["hops"][0]["observed"], "allowed");
+    assert_eq!(report["hops"][0]["model"], "denied", "{report:#}");
+    let read = finding(&report, "online.scp", "pass");
+    assert!(
+        read.len() == 1 && read[0].contains("3 levels"),
+        "root, OU and account were read: {report:#}"
+    );
+    let warned: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["status"] == "warn"
+                && f["message"].as_str().unwrap().contains("deny-assume-role")
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the real AssumeRole succeeded")
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "the SCP is named in a warning: {report:#}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] != "fail"),
+        "{report:#}"
+    );
+}
+
+/// Outside any organization no SCP applies, and check says so instead of UNKNOWN; where
+/// Organizations refuses, the SCPs stay UNKNOWN with the administrator's command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_organization_means_no_scp_and_a_refusal_stays_unknown() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let (_, report) = check_online(&stack, &[]).await;
+    let none = finding(&report, "online.scp", "pass");
+    assert!(
+        none.len() == 1 && none[0].contains("in no organization"),
+        "{report:#}"
+    );
+    assert!(finding(&report, "online.scp", "unknown").is_empty());
+
+    stack.proxy.set_faults(Faults {
+        fail_actions: vec![(
+            "DescribeOrganization".to_owned(),
+            400,
+            "AccessDeniedException".to_owned(),
+            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
+        )],
+        ..Faults::default()
+    });
+    let (_, report) = check_online(&stack, &[]).await;
+    let unknown = finding(&report, "online.scp", "unknown");
+    assert!(
+        unknown.len() == 1
+            && unknown[0].contains("organizations:DescribeOrganization")
+            && unknown[0].contains("aws organizations list-parents --child-id 111122223333"),
+        "{report:#}"
+    );
+}

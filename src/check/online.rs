@@ -2,8 +2,9 @@
 //! `serve` (flags, environment or config file), probed for real. The environment traps first
 //! (no network), then the source identity, then a real AssumeRole (900 s) and GetCallerIdentity
 //! per role and hop, then whatever policies IAM lets these credentials read (the trust policy,
-//! the calling role's inline and attached managed policies and its boundary), fed to the one
-//! evaluator with the session before each hop as its principal. What cannot be read is
+//! the calling role's inline and attached managed policies and its boundary) and the SCPs of
+//! the caller's account that Organizations shows, fed to the one evaluator with the session
+//! before each hop as its principal. What cannot be read is
 //! `unknown`, with the reason, never `pass`. STS's own answer outranks the model: a call that
 //! succeeded is `allowed`, and a model that says otherwise only warns.
 
@@ -299,6 +300,148 @@ async fn read_identity_policies(
     Ok(files)
 }
 
+/// What Organizations says about the SCPs of an account.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+enum Scps {
+    /// One level per step of the account's path, the root first and the account last.
+    Levels(Vec<File>),
+    /// The account is in no organization, so no SCP applies.
+    NoOrganization,
+    /// A call was refused or failed: why.
+    Unread(String),
+}
+
+#[cfg(feature = "iam")]
+fn organizations(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_organizations::Client {
+    // STS's bounds (no retries, connect and attempt timeouts): a refusal answers fast, and a
+    // silent endpoint does not hold the check.
+    let config = aws_sdk_organizations::config::Builder::from(sdk)
+        .credentials_provider(creds.to_sdk("rolehop-check"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(chain::STS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(chain::STS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .build();
+    aws_sdk_organizations::Client::from_conf(config)
+}
+
+#[cfg(feature = "iam")]
+/// The SCPs of `account` through Organizations, with `creds`: DescribeOrganization (refused
+/// with AWSOrganizationsNotInUseException outside any organization), ListParents up to the
+/// root, then ListPoliciesForTarget and DescribePolicy for the root, each OU and the account.
+async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &str) -> Scps {
+    use aws_sdk_organizations::types::{ParentType, PolicyType};
+    let client = organizations(sdk, creds);
+    if let Err(e) = client.describe_organization().send().await {
+        let code = sdk_error(&e);
+        return if code == "AWSOrganizationsNotInUseException" {
+            Scps::NoOrganization
+        } else {
+            Scps::Unread(format!("organizations:DescribeOrganization: {code}"))
+        };
+    }
+    // The account's path, the account first; an OU path is at most five deep.
+    let mut path = vec![(format!("account {account}"), account.to_owned())];
+    let mut child = account.to_owned();
+    for _ in 0..8 {
+        let parents = match client.list_parents().child_id(&child).send().await {
+            Ok(out) => out.parents.unwrap_or_default(),
+            Err(e) => {
+                return Scps::Unread(format!(
+                    "organizations:ListParents {child}: {}",
+                    sdk_error(&e)
+                ));
+            }
+        };
+        let Some(parent) = parents.into_iter().next() else {
+            return Scps::Unread(format!("organizations:ListParents {child} named no parent"));
+        };
+        let id = parent.id.unwrap_or_default();
+        let is_root = parent.r#type == Some(ParentType::Root);
+        let label = if is_root {
+            format!("root {id}")
+        } else {
+            format!("OU {id}")
+        };
+        path.push((label, id.clone()));
+        if is_root {
+            break;
+        }
+        child = id;
+    }
+    if !path
+        .last()
+        .is_some_and(|(label, _)| label.starts_with("root "))
+    {
+        return Scps::Unread(format!(
+            "organizations:ListParents did not reach the root from account {account}"
+        ));
+    }
+    let mut levels = Vec::new();
+    for (label, target) in path.iter().rev() {
+        let mut summaries = Vec::new();
+        let mut token = None;
+        loop {
+            let page = client
+                .list_policies_for_target()
+                .target_id(target)
+                .filter(PolicyType::ServiceControlPolicy)
+                .set_next_token(token.take())
+                .send()
+                .await;
+            match page {
+                Ok(out) => {
+                    summaries.extend(out.policies.unwrap_or_default());
+                    token = out.next_token;
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return Scps::Unread(format!(
+                        "organizations:ListPoliciesForTarget {target}: {}",
+                        sdk_error(&e)
+                    ));
+                }
+            }
+        }
+        let mut names = Vec::new();
+        let mut documents = Vec::new();
+        for summary in summaries {
+            let id = summary.id.unwrap_or_default();
+            let described = match client.describe_policy().policy_id(&id).send().await {
+                Ok(out) => out.policy,
+                Err(e) => {
+                    return Scps::Unread(format!(
+                        "organizations:DescribePolicy {id}: {}",
+                        sdk_error(&e)
+                    ));
+                }
+            };
+            let Some(content) = described.and_then(|p| p.content) else {
+                return Scps::Unread(format!(
+                    "organizations:DescribePolicy {id} returned no content"
+                ));
+            };
+            names.push(format!("{} ({id})", summary.name.unwrap_or_default()));
+            documents.push(content);
+        }
+        // Within a level the documents combine as one policy: a JSON array of them, as an
+        // `--scp` file holds them.
+        levels.push((
+            format!(
+                "the SCPs of {label} read from Organizations: [{}]",
+                names.join(", ")
+            ),
+            format!("[{}]", documents.join(",")),
+        ));
+    }
+    Scps::Levels(levels)
+}
+
 /// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
 /// are `unknown` with this reason.
 #[cfg(not(feature = "iam"))]
@@ -320,6 +463,11 @@ async fn read_identity_policies(
     _role_name: &str,
 ) -> Result<Vec<File>, String> {
     Err(NO_IAM.to_owned())
+}
+
+#[cfg(not(feature = "iam"))]
+async fn read_scps(_sdk: &SdkConfig, _creds: &Credentials, _account: &str) -> Scps {
+    Scps::Unread(NO_IAM.to_owned())
 }
 
 #[cfg(not(feature = "iam"))]
@@ -587,12 +735,28 @@ pub async fn probe(
             )),
         }
         let caller_account = caller_arn.split(':').nth(4).unwrap_or_default().to_owned();
+        // The operator's --scp files outrank what Organizations shows.
         if inputs.scps.is_empty() {
-            out.push(Finding::new(
-                "online.scp",
-                Status::Unknown,
-                format!("role {}: the SCPs of account {caller_account} are not read (only the organization's management account or a delegated administrator may); the evaluation assumes none. To include them, an administrator runs: {}", role.name, scp_command(&caller_account)),
-            ));
+            match read_scps(&sdk, &caller, &caller_account).await {
+                Scps::Levels(levels) => {
+                    out.push(Finding::new(
+                        "online.scp",
+                        Status::Pass,
+                        format!("role {}: the SCPs of account {caller_account} were read from Organizations, {} levels from the root to the account, and are evaluated below (scp.allows)", role.name, levels.len()),
+                    ));
+                    inputs.scps = levels;
+                }
+                Scps::NoOrganization => out.push(Finding::new(
+                    "online.scp",
+                    Status::Pass,
+                    format!("role {}: account {caller_account} is in no organization (Organizations answered AWSOrganizationsNotInUseException), so no SCP applies", role.name),
+                )),
+                Scps::Unread(why) => out.push(Finding::new(
+                    "online.scp",
+                    Status::Unknown,
+                    format!("role {}: the SCPs of account {caller_account} cannot be read with the caller's credentials ({why}; only the organization's management account or a delegated administrator may); the evaluation assumes none. To include them, an administrator runs: {}", role.name, scp_command(&caller_account)),
+                )),
+            }
         }
         inputs.source_session_name = caller_arn
             .split_once(":assumed-role/")
