@@ -14,7 +14,9 @@ pub mod ecs;
 pub mod eval;
 pub mod findings;
 pub mod online;
+pub mod operator;
 pub mod policy;
+pub mod tri;
 
 use std::collections::BTreeMap;
 

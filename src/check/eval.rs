@@ -18,46 +18,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::operator::{comparison, operator};
 use super::policy::{Condition, Effect, Patterns, Policy, Principal, Statement};
-
-/// Three-valued truth: a condition on an unknowable key is neither true nor false.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tri {
-    True,
-    False,
-    Unknown,
-}
-
-impl Tri {
-    pub fn and(self, other: Tri) -> Tri {
-        match (self, other) {
-            (Tri::False, _) | (_, Tri::False) => Tri::False,
-            (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
-            _ => Tri::True,
-        }
-    }
-
-    pub fn or(self, other: Tri) -> Tri {
-        match (self, other) {
-            (Tri::True, _) | (_, Tri::True) => Tri::True,
-            (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
-            _ => Tri::False,
-        }
-    }
-
-    pub fn negate(self) -> Tri {
-        match self {
-            Tri::True => Tri::False,
-            Tri::False => Tri::True,
-            Tri::Unknown => Tri::Unknown,
-        }
-    }
-
-    pub fn from(b: bool) -> Tri {
-        if b { Tri::True } else { Tri::False }
-    }
-}
+pub use super::tri::Tri;
 
 /// What a request context knows about one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,71 +391,6 @@ fn aws_principal_matches(p: &str, caller: &Caller) -> Tri {
 }
 
 /// The operator's base name and its modifiers.
-struct Operator<'a> {
-    base: &'a str,
-    for_all: bool,
-    for_any: bool,
-    if_exists: bool,
-}
-
-fn operator(raw: &str) -> Operator<'_> {
-    let (for_all, for_any, rest) = if let Some(r) = raw.strip_prefix("ForAllValues:") {
-        (true, false, r)
-    } else if let Some(r) = raw.strip_prefix("ForAnyValue:") {
-        (false, true, r)
-    } else {
-        (false, false, raw)
-    };
-    let (if_exists, base) = match rest.strip_suffix("IfExists") {
-        Some(b) if b != "Null" => (true, b),
-        _ => (false, rest),
-    };
-    Operator {
-        base,
-        for_all,
-        for_any,
-        if_exists,
-    }
-}
-
-/// The operators `check` knows, as (name, negated, comparison).
-fn comparison(base: &str) -> Option<(bool, &'static str)> {
-    Some(match base {
-        "StringEquals" => (false, "StringEquals"),
-        "StringNotEquals" => (true, "StringEquals"),
-        "StringEqualsIgnoreCase" => (false, "StringEqualsIgnoreCase"),
-        "StringNotEqualsIgnoreCase" => (true, "StringEqualsIgnoreCase"),
-        "StringLike" => (false, "StringLike"),
-        "StringNotLike" => (true, "StringLike"),
-        "ArnEquals" | "ArnLike" => (false, "ArnLike"),
-        "ArnNotEquals" | "ArnNotLike" => (true, "ArnLike"),
-        "NumericEquals" => (false, "NumericEquals"),
-        "NumericNotEquals" => (true, "NumericEquals"),
-        "NumericLessThan" => (false, "NumericLessThan"),
-        "NumericLessThanEquals" => (false, "NumericLessThanEquals"),
-        "NumericGreaterThan" => (false, "NumericGreaterThan"),
-        "NumericGreaterThanEquals" => (false, "NumericGreaterThanEquals"),
-        "DateEquals" => (false, "DateEquals"),
-        "DateNotEquals" => (true, "DateEquals"),
-        "DateLessThan" => (false, "DateLessThan"),
-        "DateLessThanEquals" => (false, "DateLessThanEquals"),
-        "DateGreaterThan" => (false, "DateGreaterThan"),
-        "DateGreaterThanEquals" => (false, "DateGreaterThanEquals"),
-        "Bool" => (false, "Bool"),
-        "BinaryEquals" => (false, "BinaryEquals"),
-        "IpAddress" => (false, "IpAddress"),
-        "NotIpAddress" => (true, "IpAddress"),
-        _ => return None,
-    })
-}
-
-/// True when the operator is one IAM accepts (with its `ForAllValues:`/`ForAnyValue:` and
-/// `IfExists` modifiers).
-pub fn known_operator(raw: &str) -> bool {
-    let op = operator(raw);
-    op.base == "Null" || comparison(op.base).is_some()
-}
-
 fn compare(kind: &str, actual: &str, wanted: &str) -> bool {
     match kind {
         "StringEquals" => {

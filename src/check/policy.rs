@@ -366,7 +366,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                     for (operator, keys) in ops {
                         match keys.as_object() {
                             Some(keys) => {
-                                if !super::eval::known_operator(operator) {
+                                if !super::operator::known_operator(operator) {
                                     fail(
                                         "policy.condition",
                                         format!(
