@@ -376,30 +376,11 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
 /// role, both identity policies on the task role and the execution role's read policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
-    let moto = tokio::task::spawn_blocking(Moto::start_with_managed_policies)
-        .await
-        .unwrap();
-    let creds = AgentCredentials::task_role_from_moto(&moto.url).await;
-    let stack = Stack::with_agent_credentials(moto, creds).await;
+    let (stack, cli_env) =
+        stack_with_account_profiles(&[TASK_ROLE_ARN, DESTINATION_ROLE_ARN, HUB_ROLE_ARN]).await;
     let dir = stack.work.path("setup");
-    let mut cli_env = stack.base_env();
-    cli_env.push(("AWS_ENDPOINT_URL".into(), stack.moto.url.clone()));
-    let mut keys_env = cli_env.clone();
-    keys_env.extend([
-        ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPADMIN000000".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
-    ]);
-    let profile_of = |arn: &str| format!("account-{}", arn.split(':').nth(4).unwrap());
+    let profile_of = account_profile;
     let roles = [("web", DESTINATION_ROLE_ARN), ("batch", HUB_ROLE_ARN)];
-    let mut profiles = String::new();
-    for arn in [TASK_ROLE_ARN, DESTINATION_ROLE_ARN, HUB_ROLE_ARN] {
-        let account = arn.split(':').nth(4).unwrap();
-        profiles.push_str(&moto_profile(&keys_env, &profile_of(arn), account).await);
-    }
-    let config = stack.work.path("aws-profiles");
-    std::fs::write(&config, profiles).unwrap();
-    cli_env.retain(|(k, _)| k != "AWS_CONFIG_FILE");
-    cli_env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
     let flags: Vec<String> = roles
         .iter()
         .flat_map(|(name, arn)| ["--container".to_owned(), format!("{name}={arn}")])
@@ -702,21 +683,19 @@ fn pairs(list: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-struct Case {
-    name: &'static str,
-    hops: &'static [&'static str],
-    options: &'static [&'static str],
+/// The AWS CLI profile that acts in `arn`'s account.
+fn account_profile(arn: &str) -> String {
+    format!("account-{}", arn.split(':').nth(4).unwrap())
 }
 
-async fn commands_sh_case(case: &Case) {
+/// A stack on moto (AWS's managed policies loaded) and the AWS CLI's environment for it: one
+/// profile per account of `arns` ([`account_profile`]), each with administrator keys.
+async fn stack_with_account_profiles(arns: &[&str]) -> (Stack, Vec<(String, String)>) {
     let moto = tokio::task::spawn_blocking(Moto::start_with_managed_policies)
         .await
         .unwrap();
     let creds = AgentCredentials::task_role_from_moto(&moto.url).await;
     let stack = Stack::with_agent_credentials(moto, creds).await;
-    let dir = stack.work.path("setup");
-
-    // One AWS CLI profile per account, pointed at moto.
     let mut cli_env = stack.base_env();
     cli_env.push(("AWS_ENDPOINT_URL".into(), stack.moto.url.clone()));
     let mut keys_env = cli_env.clone();
@@ -724,18 +703,30 @@ async fn commands_sh_case(case: &Case) {
         ("AWS_ACCESS_KEY_ID".into(), "AKIDSETUPADMIN000000".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "x".into()),
     ]);
-    let profile_of = |arn: &str| format!("account-{}", arn.split(':').nth(4).unwrap());
     let mut profiles = String::new();
-    let mut accounts: Vec<&str> = vec![TASK_ROLE_ARN];
-    accounts.extend(case.hops.iter());
-    for arn in &accounts {
+    for arn in arns {
         let account = arn.split(':').nth(4).unwrap();
-        profiles.push_str(&moto_profile(&keys_env, &profile_of(arn), account).await);
+        profiles.push_str(&moto_profile(&keys_env, &account_profile(arn), account).await);
     }
     let config = stack.work.path("aws-profiles");
     std::fs::write(&config, profiles).unwrap();
     cli_env.retain(|(k, _)| k != "AWS_CONFIG_FILE");
     cli_env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+    (stack, cli_env)
+}
+
+struct Case {
+    name: &'static str,
+    hops: &'static [&'static str],
+    options: &'static [&'static str],
+}
+
+async fn commands_sh_case(case: &Case) {
+    let mut accounts: Vec<&str> = vec![TASK_ROLE_ARN];
+    accounts.extend(case.hops.iter());
+    let (stack, cli_env) = stack_with_account_profiles(&accounts).await;
+    let dir = stack.work.path("setup");
+    let profile_of = account_profile;
 
     let mut args = vec!["--source-role-arn", TASK_ROLE_ARN];
     for hop in case.hops {
