@@ -17,6 +17,9 @@ pub mod exit {
 }
 
 /// `setup`'s task definition family when none is given.
+/// Where `serve` listens when `--listen` is not given (loopback: the SDKs accept plain http
+/// only there).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9911";
 pub const DEFAULT_FAMILY: &str = "rolehop-cross-account";
 /// The token secret's name when `setup` creates it.
 pub const DEFAULT_TOKEN_SECRET_NAME: &str = "rolehop/token";
@@ -244,7 +247,7 @@ pub struct ServeArgs {
         long,
         env = "ROLEHOP_LISTEN",
         value_name = "ADDR",
-        default_value = "127.0.0.1:9911",
+        default_value = DEFAULT_LISTEN,
         help_heading = "Listener"
     )]
     pub listen: String,

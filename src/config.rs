@@ -104,10 +104,12 @@ impl ServeConfig {
         let file = file_from_args(&args.roles, env, &mut errors);
         let roles = file.roles;
         let clients = file.clients;
-        let listen = parse_listen(&args.listen).map_err(|e| errors.push(e)).ok();
+        let listen = parse_listen("--listen", &args.listen)
+            .map_err(|e| errors.push(e))
+            .ok();
         let imds = args.imds_listen.as_deref().and_then(|raw| {
-            let listen = parse_listen(raw)
-                .map_err(|e| errors.push(e.replacen("--listen", "--imds-listen", 1)))
+            let listen = parse_listen("--imds-listen", raw)
+                .map_err(|e| errors.push(e))
                 .ok()?;
             if let Some(role) = roles.iter().find(|r| r.name == args.imds_role)
                 && role.duration_secs < IMDS_MIN_DURATION_SECS
@@ -146,8 +148,8 @@ impl ServeConfig {
             })
         });
         let metrics_listen = args.metrics_listen.as_deref().and_then(|raw| {
-            parse_listen(raw)
-                .map_err(|e| errors.push(e.replacen("--listen", "--metrics-listen", 1)))
+            parse_listen("--metrics-listen", raw)
+                .map_err(|e| errors.push(e))
                 .ok()
         });
         let taken = [
@@ -330,8 +332,8 @@ fn raw_role(args: &RoleArgs) -> RawRole {
     }
 }
 
-/// `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
-pub fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
+/// `flag`'s address: `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
+pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, String> {
     if let Ok(port) = raw.parse::<u16>() {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
@@ -342,7 +344,10 @@ pub fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
     raw.parse::<SocketAddr>().map_err(|_| {
-        format!("--listen `{raw}` is not an address; use IP:PORT such as 127.0.0.1:9911")
+        format!(
+            "{flag} `{raw}` is not an address; use IP:PORT such as {}",
+            crate::cli::DEFAULT_LISTEN
+        )
     })
 }
 
@@ -594,21 +599,21 @@ profiles = orders
     #[test]
     fn listen_forms() {
         assert_eq!(
-            parse_listen("9911").unwrap(),
+            parse_listen("--listen", "9911").unwrap(),
             "127.0.0.1:9911".parse().unwrap()
         );
         assert_eq!(
-            parse_listen("localhost:80").unwrap(),
+            parse_listen("--listen", "localhost:80").unwrap(),
             "127.0.0.1:80".parse().unwrap()
         );
         assert_eq!(
-            parse_listen("[::1]:9911").unwrap(),
+            parse_listen("--listen", "[::1]:9911").unwrap(),
             "[::1]:9911".parse().unwrap()
         );
         assert_eq!(
-            parse_listen("0.0.0.0:9911").unwrap(),
+            parse_listen("--listen", "0.0.0.0:9911").unwrap(),
             "0.0.0.0:9911".parse().unwrap()
         );
-        assert!(parse_listen("127.0.0.1").is_err());
+        assert!(parse_listen("--listen", "127.0.0.1").is_err());
     }
 }
