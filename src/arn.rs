@@ -50,6 +50,17 @@ impl fmt::Display for RoleArn {
     }
 }
 
+/// An AWS account id: exactly 12 digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account field of any ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), as
+/// written; `None` when there are fewer fields.
+pub fn account_field(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4)
+}
+
 /// Characters IAM allows in role names and in STS session names: `[\w+=,.@-]`.
 pub fn is_iam_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
@@ -103,7 +114,7 @@ impl FromStr for RoleArn {
                 "has region `{region}`, but IAM ARNs have an empty region field (`iam::`)"
             )));
         }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_account_id(account) {
             return Err(fail(format!(
                 "has account id `{account}`; an account id is exactly 12 digits"
             )));
@@ -160,7 +171,7 @@ pub fn policy_arn_problem(arn: &str) -> Option<String> {
             f[3]
         ));
     }
-    if f[4] != "aws" && !(f[4].len() == 12 && f[4].bytes().all(|b| b.is_ascii_digit())) {
+    if f[4] != "aws" && !is_account_id(f[4]) {
         return Some(format!(
             "has account `{}`, which is neither `aws` (AWS-managed) nor 12 digits",
             f[4]

@@ -26,10 +26,9 @@ use tokio::sync::{Notify, watch};
 use crate::clock::SharedClock;
 use crate::credentials::{Credentials, format_utc};
 
-mod fetch;
 mod timing;
 
-pub use fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
+pub use crate::fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 pub use timing::{MAX_SLEEP, Timing};
 
 /// Why a cell has no credential to hand out.

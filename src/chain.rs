@@ -13,8 +13,9 @@ use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::arn::RoleArn;
-use crate::cache::{Cell, Fetch, FetchError, FetchErrorKind, FetchFuture};
+use crate::cache::Cell;
 use crate::credentials::{Credentials, Secret};
+use crate::fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 use crate::metrics::AssumeRoleTimes;
 use crate::session::{CHAINED_MAX_DURATION_SECS, SessionName, SessionOptions, Tag};
 

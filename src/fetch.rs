@@ -1,5 +1,6 @@
-//! What a cell refreshes from: the [`Fetch`] trait the source and the AssumeRole hops implement,
-//! and the typed error a fetch fails with.
+//! The fetch contract: the [`Fetch`] trait the source (`source`) and the AssumeRole hops
+//! (`chain`) implement and a cache cell refreshes from, and the typed error a fetch fails
+//! with. It sits below all three, so the flow source → chain → cache reads top-down.
 
 use std::future::Future;
 use std::pin::Pin;

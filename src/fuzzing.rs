@@ -123,8 +123,13 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 /// The first byte picks the listener (bit 0: IMDS) and the peer (bit 1: beyond loopback); the
 /// rest is what the client sends, over an in-memory stream, before closing its side.
 pub fn http(data: &[u8]) {
+    exchange(data);
+}
+
+/// [`http`], returning the bytes rolehop sent back (empty for empty input).
+fn exchange(data: &[u8]) -> Vec<u8> {
     let Some((&selector, wire)) = data.split_first() else {
-        return;
+        return Vec::new();
     };
     let kind = if selector & 1 == 0 {
         Kind::Credentials
@@ -161,7 +166,12 @@ pub fn http(data: &[u8]) {
                 Ok::<_, Infallible>(hyper::Response::from_parts(parts, serve::Body::from(body)))
             }
         });
-        let connection = serve::http1_builder().serve_connection(TokioIo::new(server), service);
+        // The listener's settings, plus half-close: the client below shuts its side after
+        // sending, and without it hyper drops the connection on that EOF before answering
+        // (a real client keeps its side open while it waits).
+        let connection = serve::http1_builder()
+            .half_close(true)
+            .serve_connection(TokioIo::new(server), service);
         let talk = async {
             // The server may stop reading (a bad head): ignore write errors, read what it said.
             let _ = client.write_all(wire).await;
@@ -181,36 +191,54 @@ pub fn http(data: &[u8]) {
     if !sent.is_empty() {
         assert!(sent.starts_with(b"HTTP/1."), "not an HTTP answer: {sent:?}");
     }
+    sent
 }
 
 /// The bytes as a config file (lossily decoded: a file is read as UTF-8 and non-UTF-8 files
 /// are refused before parsing). `rolehop_policy_file` would read arbitrary paths (`/dev/zero`
 /// never ends), so inputs naming it are skipped.
 pub fn config_file(data: &[u8]) {
+    parse_config(data);
+}
+
+/// [`config_file`], returning what the parser returned (`None` for a skipped input).
+fn parse_config(data: &[u8]) -> Option<Result<Vec<crate::config::RoleConfig>, Vec<String>>> {
     let text = String::from_utf8_lossy(data);
     if text.to_ascii_lowercase().contains("policy_file") {
-        return;
+        return None;
     }
     let path = Path::new("/nonexistent/rolehop-fuzz/config");
-    match crate::config::file::parse(&text, path, &|_| None) {
+    // As in an ECS task: the agent's variable set, so `credential_source = EcsContainer`
+    // profiles parse to roles and the invariants on roles are exercised.
+    let env = |key: &str| {
+        (key == crate::source::ENV_RELATIVE_URI).then(|| "/v2/credentials/fuzz".to_owned())
+    };
+    let parsed = crate::config::file::parse(&text, path, &env);
+    match &parsed {
         Ok(roles) => {
-            for role in &roles {
+            for role in roles {
                 assert!(!role.name.is_empty());
                 assert!(role.role_arn.as_str().parse::<RoleArn>().is_ok());
             }
         }
         Err(errors) => {
             assert!(!errors.is_empty(), "an error without a message");
-            for e in &errors {
+            for e in errors {
                 assert!(e.starts_with("/nonexistent/rolehop-fuzz/config"), "{e}");
             }
         }
     }
+    Some(parsed)
 }
 
 /// Fields separated by NUL bytes: trust policy, identity policy, `--role-arn`,
 /// `--source-role-arn`, `--external-id`, then managed policy ARNs. Empty fields are absent.
 pub fn check(data: &[u8]) {
+    run_check(data);
+}
+
+/// [`check`], returning the report.
+fn run_check(data: &[u8]) -> check::report::Report {
     let text = String::from_utf8_lossy(data);
     let mut fields = text.split('\0');
     let mut next = || fields.next().filter(|f| !f.is_empty()).map(str::to_owned);
@@ -249,6 +277,7 @@ pub fn check(data: &[u8]) {
         serde_json::from_str(&report.to_json()).expect("the JSON report is JSON");
     assert!(json["findings"].is_array());
     assert!(report.exit_code() <= 2);
+    report
 }
 
 #[cfg(test)]
@@ -261,40 +290,84 @@ mod tests {
         data
     }
 
+    /// The status line's code of what rolehop sent.
+    fn status(sent: &[u8]) -> u16 {
+        let line = String::from_utf8_lossy(sent);
+        line.split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
     #[test]
     fn the_routing_target_reaches_the_credential_and_the_refusals() {
-        http(&request(
-            0,
-            &format!("GET /v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\n\r\n"),
-        ));
-        http(&request(
+        let with_token =
+            format!("GET /v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\n\r\n");
+        let served = exchange(&request(0, &with_token));
+        assert_eq!(
+            status(&served),
+            200,
+            "{:?}",
+            String::from_utf8_lossy(&served)
+        );
+        assert!(contains(&served, SECRET_KEY) && contains(&served, SESSION_TOKEN));
+
+        let no_token = exchange(&request(
             0,
             "GET /v1/credentials HTTP/1.1\r\nHost: x\r\n\r\n",
         ));
-        http(&request(
-            2,
-            &format!("GET /v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: {TOKEN}\r\n\r\n"),
-        ));
-        http(&request(
+        assert_eq!(
+            status(&no_token),
+            401,
+            "{}",
+            String::from_utf8_lossy(&no_token)
+        );
+        assert!(!contains(&no_token, SECRET_KEY));
+
+        let remote = exchange(&request(2, &with_token));
+        assert_eq!(status(&remote), 403, "{}", String::from_utf8_lossy(&remote));
+        assert!(!contains(&remote, SECRET_KEY));
+
+        let imds_token = exchange(&request(
             1,
             "PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n",
         ));
-        http(&request(0, "garbage\r\n\r\n"));
-        http(&[]);
+        assert_eq!(
+            status(&imds_token),
+            200,
+            "{}",
+            String::from_utf8_lossy(&imds_token)
+        );
+
+        assert_eq!(status(&exchange(&request(0, "garbage\r\n\r\n"))), 400);
+        assert!(exchange(&[]).is_empty());
     }
 
     #[test]
     fn the_config_and_check_targets_take_the_examples() {
-        config_file(include_bytes!("../examples/rolehop.config"));
-        config_file(b"[profile x]\nrole_arn = arn:aws:iam::1:role/\n\xff");
-        check(
-            format!(
-                "{}\0{}\0arn:aws:iam::555566667777:role/destination-account-role\0arn:aws:iam::111122223333:role/my-ECS-task-role",
-                include_str!("../examples/policies/trust-policy.json"),
-                include_str!("../examples/policies/identity-policy.json"),
-            )
-            .as_bytes(),
-        );
-        check(b"\0\0arn:aws:iam::1:role/x\0\0\0arn:aws:iam::aws:policy/x");
+        let example = parse_config(include_bytes!("../examples/rolehop.config"))
+            .expect("not skipped")
+            .expect("the example config is accepted");
+        assert!(!example.is_empty());
+        let broken = parse_config(b"[profile x]\nrole_arn = arn:aws:iam::1:role/\n\xff")
+            .expect("not skipped");
+        assert!(broken.is_err(), "a malformed role ARN is refused");
+
+        let mut walkthrough = format!(
+            "{}\0{}\0arn:aws:iam::555566667777:role/destination-account-role\0arn:aws:iam::111122223333:role/my-ECS-task-role",
+            include_str!("../examples/policies/trust-policy.json"),
+            include_str!("../examples/policies/identity-policy.json"),
+        )
+        .into_bytes();
+        // The input's length turns session tags (even) and a source identity (a multiple of
+        // 3) on; the examples grant AssumeRole alone, so pad to neither.
+        while walkthrough.len().is_multiple_of(2) || walkthrough.len().is_multiple_of(3) {
+            walkthrough.push(0);
+        }
+        let report = run_check(&walkthrough);
+        assert_eq!(report.decision, check::report::Verdict::Allowed);
+        assert_eq!(report.exit_code(), 0, "{}", report.to_text());
+        let malformed = run_check(b"\0\0arn:aws:iam::1:role/x\0\0\0arn:aws:iam::aws:policy/x");
+        assert_eq!(malformed.exit_code(), 1, "{}", malformed.to_text());
     }
 }

@@ -5,6 +5,8 @@
 //! imports it back.
 //!
 //! The flow:
+//! - [`fetch`]: the contract every step of the flow implements ([`fetch::Fetch`]) and the
+//!   typed error a fetch fails with.
 //! - [`source`]: the task's own credentials (the ECS container credentials endpoint, or the SDK
 //!   default chain outside ECS), and the SDK settings they come with.
 //! - [`session`]: AssumeRole's parameters (session name, external id, duration, tags,
@@ -35,7 +37,9 @@
 //! - [`config`]: flags, environment and an AWS-syntax config file into one validated config,
 //!   every problem reported at once.
 //! - [`client`]: the client side of the helper commands (`credential-process`, `exec`, `env`).
-//! - [`check`]: the diagnosis engine of `rolehop check`.
+//! - [`check`]: the diagnosis engine of `rolehop check`: parse, evaluate, explain, on values.
+//! - [`probe`]: `rolehop check --online`: reads STS, IAM, Organizations and the environment
+//!   and hands what it read to [`check`].
 //! - [`setup`]: writes a whole cross-account setup, proven by [`check`].
 //! - [`cmd`]: one module per subcommand.
 //! - `fuzzing` (hidden, with the `fuzzing` feature): the fuzz targets' entry points.
@@ -50,12 +54,14 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod credentials;
+pub mod fetch;
 pub mod files;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod probe;
 pub mod role_name;
 pub mod roles;
 pub mod serve;

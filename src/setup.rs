@@ -18,7 +18,8 @@ pub mod policies;
 pub mod task;
 
 use crate::arn::RoleArn;
-use crate::check::findings::{Finding, Status};
+use crate::check::findings::{Finding, FindingId, Status};
+use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, ecs};
 use crate::cli::SetupArgs;
 use crate::session::{self, SessionOptions, Tag};
@@ -28,17 +29,16 @@ pub const DEFAULT_EXECUTION_ROLE_NAME: &str = "ecsTaskExecutionRole";
 /// The app container's image when none is given: the AWS CLI, which proves the wiring.
 pub const DEFAULT_APP_IMAGE: &str = "public.ecr.aws/aws-cli/aws-cli:latest";
 /// Where rolehop listens in the task (loopback: the SDKs accept plain http only there).
-pub const LISTEN: &str = "127.0.0.1:9911";
+pub const LISTEN: &str = crate::cli::DEFAULT_LISTEN;
 
 /// One of ECS's own service roles (REFERENCE 8) that `setup` creates in the source account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRole {
     /// `execution`, `infrastructure`, `load-balancer`, `codedeploy`: names its files.
     pub file_stem: &'static str,
-    /// The kind `check --service-role-trust` knows it by.
-    pub check_kind: &'static str,
+    /// Its kind, which names the service it trusts.
+    pub kind: ServiceRoleKind,
     pub arn: RoleArn,
-    pub service: &'static str,
     /// Managed policies to attach (full ARNs).
     pub managed_policies: Vec<String>,
     /// An inline policy the role gets: (policy name, file name).
@@ -322,9 +322,8 @@ fn service_roles(
     if ecs_roles {
         service_roles.push(ServiceRole {
             file_stem: "execution",
-            check_kind: "execution",
+            kind: ServiceRoleKind::Execution,
             arn: execution_role.clone(),
-            service: "ecs-tasks.amazonaws.com",
             managed_policies: vec![managed("service-role/AmazonECSTaskExecutionRolePolicy")],
             inline_policy: None,
         });
@@ -332,9 +331,8 @@ fn service_roles(
     if args.infrastructure_role {
         service_roles.push(ServiceRole {
             file_stem: "infrastructure",
-            check_kind: "infrastructure",
+            kind: ServiceRoleKind::Infrastructure,
             arn: role("ecsInfrastructureRole"),
-            service: "ecs.amazonaws.com",
             managed_policies: vec![
                 managed("service-role/AmazonECSInfrastructureRolePolicyForVolumes"),
                 managed("service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"),
@@ -346,9 +344,8 @@ fn service_roles(
     if args.load_balancer_role {
         service_roles.push(ServiceRole {
             file_stem: "load-balancer",
-            check_kind: "infrastructure",
+            kind: ServiceRoleKind::Infrastructure,
             arn: role("ecsInfrastructureRoleForLoadBalancers"),
-            service: "ecs.amazonaws.com",
             managed_policies: vec![managed("AmazonECSInfrastructureRolePolicyForLoadBalancers")],
             inline_policy: None,
         });
@@ -356,9 +353,8 @@ fn service_roles(
     if args.codedeploy_role {
         service_roles.push(ServiceRole {
             file_stem: "codedeploy",
-            check_kind: "codedeploy",
+            kind: ServiceRoleKind::CodeDeploy,
             arn: role("ecsCodeDeployRole"),
-            service: "codedeploy.amazonaws.com",
             managed_policies: vec![managed("AWSCodeDeployRoleForECS")],
             inline_policy: Some((
                 "rolehop-pass-task-roles",
@@ -504,7 +500,7 @@ impl Setup {
         }
         out.push(File::json(
             policies::TASK_ROLE_TRUST_FILE.into(),
-            &policies::service_trust_policy(self, "ecs-tasks.amazonaws.com"),
+            &policies::service_trust_policy(self, ServiceRoleKind::Task.service_principal()),
         ));
         out.push(File::json(
             policies::EXECUTION_ROLE_POLICY_FILE.into(),
@@ -513,7 +509,7 @@ impl Setup {
         for role in &self.service_roles {
             out.push(File::json(
                 policies::service_trust_file(role),
-                &policies::service_trust_policy(self, role.service),
+                &policies::service_trust_policy(self, role.kind.service_principal()),
             ));
             if let Some((_, file)) = &role.inline_policy {
                 out.push(File::json(file.clone(), &policies::pass_role_policy(self)));
@@ -585,7 +581,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
         out.extend(check::run(&inputs).findings);
     }
     out.extend(ecs::service_role_trust(
-        "task",
+        ServiceRoleKind::Task,
         policies::TASK_ROLE_TRUST_FILE,
         text(files, policies::TASK_ROLE_TRUST_FILE),
     ));
@@ -593,7 +589,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     for role in &setup.service_roles {
         let file = policies::service_trust_file(role);
         out.extend(ecs::service_role_trust(
-            role.check_kind,
+            role.kind,
             &file,
             text(files, &file),
         ));
@@ -609,7 +605,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
                 .findings
                 .into_iter()
                 // These grant no AssumeRole; the check that asks for one does not apply.
-                .filter(|f| f.id != "identity.assume-role"),
+                .filter(|f| f.id != FindingId::IdentityAssumeRole),
         );
     }
     out.extend(ecs::task_definition(

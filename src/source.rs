@@ -13,8 +13,8 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::cache::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 use crate::credentials::Credentials;
+use crate::fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 
 pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";

@@ -209,3 +209,30 @@ async fn a_taken_port_is_a_runtime_failure() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn check_service_role_trust_of_an_unknown_kind_is_a_usage_error() {
+    let work = Workdir::new();
+    let trust = work.dir.path().join("trust.json");
+    std::fs::write(
+        &trust,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    let flag = format!("lambda={}", trust.display());
+    let (code, stdout, stderr) = Rolehop::run(
+        &["check", "--service-role-trust", &flag],
+        &env_with(&work, &[]),
+    )
+    .await;
+    assert_eq!(code, 64, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("--service-role-trust kind `lambda`")
+            && stderr.contains("task, execution, infrastructure, codedeploy, instance"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.is_empty(),
+        "no report before the flags are valid: {stdout}"
+    );
+}

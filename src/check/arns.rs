@@ -2,7 +2,7 @@
 //! whatever IAM ARN a policy names. Each problem is one sentence that says which field is wrong
 //! and, when the intent is clear, the corrected ARN.
 
-use crate::arn::RoleArn;
+use crate::arn::{RoleArn, is_account_id};
 
 /// AWS-managed policies for ECS and where they live (REFERENCE 8).
 pub const ECS_MANAGED_POLICIES: [(&str, &str); 10] = [
@@ -25,10 +25,6 @@ pub const ECS_MANAGED_POLICIES: [(&str, &str); 10] = [
     ("AmazonECSInfrastructureRolePolicyForLoadBalancers", ""),
 ];
 
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// The ARN with the usual field slips repaired, when the repair is unambiguous.
 fn repaired(arn: &str) -> Option<String> {
     let f: Vec<&str> = arn.split(':').collect();
@@ -38,11 +34,11 @@ fn repaired(arn: &str) -> Option<String> {
     }
     // arn:aws:iam:ACCOUNT:aws:policy/NAME: the account in the region field, `aws` where the
     // account goes; a customer-managed policy in ACCOUNT was meant.
-    if f.len() == 6 && f[0] == "arn" && f[2] == "iam" && is_account(f[3]) && f[4] == "aws" {
+    if f.len() == 6 && f[0] == "arn" && f[2] == "iam" && is_account_id(f[3]) && f[4] == "aws" {
         return Some(format!("arn:{}:iam::{}:{}", f[1], f[3], f[5]));
     }
     // arn:aws:iam:ACCOUNT:resource (one colon short).
-    if f.len() == 5 && f[0] == "arn" && f[2] == "iam" && (is_account(f[3]) || f[3] == "aws") {
+    if f.len() == 5 && f[0] == "arn" && f[2] == "iam" && (is_account_id(f[3]) || f[3] == "aws") {
         return Some(format!("arn:{}:iam::{}:{}", f[1], f[3], f[4]));
     }
     None

@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::findings::{Finding, Status};
+use super::findings::{Finding, FindingId, Status};
 use crate::config::file::{ClientSection as Client, client_sections};
 
-const ID: &str = "ecs.client-roles";
+const ID: FindingId = FindingId::EcsClientRoles;
 
 /// `(name, valueFrom)` of a container's `secrets`.
 fn secrets(container: &Value) -> Vec<(&str, &str)> {

@@ -4,31 +4,13 @@
 use serde_json::Value;
 
 use super::arns;
-use super::findings::{Finding, Status};
+use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Effect, Kind, Principal};
-
-/// A service role's kind and the service principal its trust policy must name.
-pub fn expected_principal(kind: &str) -> Option<&'static str> {
-    match kind {
-        "task" | "execution" => Some("ecs-tasks.amazonaws.com"),
-        "infrastructure" => Some("ecs.amazonaws.com"),
-        "codedeploy" => Some("codedeploy.amazonaws.com"),
-        "instance" => Some("ec2.amazonaws.com"),
-        _ => None,
-    }
-}
+use super::service_role::ServiceRoleKind;
 
 /// Checks a service role's trust policy against the principal its kind needs.
-pub fn service_role_trust(kind: &str, file: &str, text: &str) -> Vec<Finding> {
-    let Some(expected) = expected_principal(kind) else {
-        return vec![Finding::new(
-            "ecs.service-principal",
-            Status::Fail,
-            format!(
-                "--service-role-trust kind `{kind}` is not one of task, execution, infrastructure, codedeploy, instance"
-            ),
-        )];
-    };
+pub fn service_role_trust(kind: ServiceRoleKind, file: &str, text: &str) -> Vec<Finding> {
+    let expected = kind.service_principal();
     let (policy, mut out) = policy::parse(text, file, Kind::Trust);
     let Some(policy) = policy else {
         return out;
@@ -47,7 +29,7 @@ pub fn service_role_trust(kind: &str, file: &str, text: &str) -> Vec<Finding> {
                     .any(|p| super::eval::glob(p, "sts:AssumeRole", true))
         });
         let services: Vec<String> = match &s.principal {
-            Some(Principal::Map(m)) => m.get("Service").cloned().unwrap_or_default(),
+            Some(Principal::Named(m)) => m.service.clone().unwrap_or_default(),
             Some(Principal::Anyone) => vec!["*".into()],
             None => Vec::new(),
         };
@@ -63,13 +45,13 @@ pub fn service_role_trust(kind: &str, file: &str, text: &str) -> Vec<Finding> {
     }
     if trusted.iter().any(|p| p == expected) {
         out.push(Finding::new(
-            "ecs.service-principal",
+            FindingId::EcsServicePrincipal,
             Status::Pass,
             format!("{file}: the {kind} role trusts {expected}"),
         ));
         if !guarded {
             out.push(Finding::new(
-                "ecs.confused-deputy",
+                FindingId::EcsConfusedDeputy,
                 Status::Warn,
                 format!("{file}: the {kind} role trusts {expected} without an aws:SourceAccount or aws:SourceArn condition, so any account's use of the service could pass it; add \"Condition\": {{\"StringEquals\": {{\"aws:SourceAccount\": \"YOUR_ACCOUNT_ID\"}}}}"),
             ));
@@ -81,7 +63,7 @@ pub fn service_role_trust(kind: &str, file: &str, text: &str) -> Vec<Finding> {
             format!(" (it trusts {})", trusted.join(", "))
         };
         out.push(Finding::new(
-            "ecs.service-principal",
+            FindingId::EcsServicePrincipal,
             Status::Fail,
             format!("{file}: a {kind} role must trust the service principal {expected} for sts:AssumeRole{also}; add {{\"Effect\": \"Allow\", \"Principal\": {{\"Service\": \"{expected}\"}}, \"Action\": \"sts:AssumeRole\"}}"),
         ));
@@ -95,7 +77,7 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
         Ok(v) => v,
         Err(e) => {
             return vec![Finding::new(
-                "policy.json",
+                FindingId::PolicyJson,
                 Status::Fail,
                 format!("{file} is not valid JSON: {e}"),
             )];
@@ -107,11 +89,11 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
     for field in ["taskRoleArn", "executionRoleArn"] {
         match td.get(field).and_then(Value::as_str) {
             Some(arn) => match arns::role_arn_problem(arn) {
-                Some(problem) => out.push(Finding::new("ecs.task-definition", Status::Fail, format!("{file}: {field}: {problem}"))),
-                None => out.push(Finding::new("ecs.task-definition", Status::Pass, format!("{file}: {field} is well formed"))),
+                Some(problem) => out.push(Finding::new(FindingId::EcsTaskDefinition, Status::Fail, format!("{file}: {field}: {problem}"))),
+                None => out.push(Finding::new(FindingId::EcsTaskDefinition, Status::Pass, format!("{file}: {field} is well formed"))),
             },
             None if field == "taskRoleArn" => out.push(Finding::new(
-                "ecs.task-definition",
+                FindingId::EcsTaskDefinition,
                 Status::Warn,
                 format!("{file} has no taskRoleArn, so its containers have no role to start a cross-account hop from"),
             )),
@@ -126,17 +108,21 @@ mod tests {
     use super::*;
 
     fn ids(findings: &[Finding]) -> Vec<(&str, Status)> {
-        findings.iter().map(|f| (f.id, f.status)).collect()
+        findings.iter().map(|f| (f.id.as_str(), f.status)).collect()
     }
 
     #[test]
     fn service_roles_need_their_own_principal() {
         let ecs_tasks = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}"#;
         assert_eq!(
-            ids(&service_role_trust("execution", "t.json", ecs_tasks)),
+            ids(&service_role_trust(
+                ServiceRoleKind::Execution,
+                "t.json",
+                ecs_tasks
+            )),
             [("ecs.service-principal", Status::Pass)]
         );
-        let wrong = service_role_trust("codedeploy", "t.json", ecs_tasks);
+        let wrong = service_role_trust(ServiceRoleKind::CodeDeploy, "t.json", ecs_tasks);
         assert_eq!(ids(&wrong), [("ecs.service-principal", Status::Fail)]);
         assert!(
             wrong[0].message.contains("codedeploy.amazonaws.com")
@@ -149,7 +135,11 @@ mod tests {
             "",
         );
         assert_eq!(
-            ids(&service_role_trust("task", "t.json", &unguarded)),
+            ids(&service_role_trust(
+                ServiceRoleKind::Task,
+                "t.json",
+                &unguarded
+            )),
             [
                 ("ecs.service-principal", Status::Pass),
                 ("ecs.confused-deputy", Status::Warn)

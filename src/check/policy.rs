@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::findings::{Finding, Status};
+use super::findings::{Finding, FindingId, Status};
+use super::operator::Operator;
 use crate::suggest::edit_distance;
 
 const TOP_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
@@ -65,13 +66,59 @@ pub enum Principal {
     /// `"Principal": "*"`.
     Anyone,
     /// `{"AWS": [...], "Service": [...], ...}`.
-    Map(BTreeMap<String, Vec<String>>),
+    Named(Principals),
+}
+
+/// The principals of a `{"AWS": ..., "Service": ..., ...}` element, by kind; a kind is `None`
+/// when its key is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Principals {
+    /// Accounts, roles, sessions, users, or `*`.
+    pub aws: Option<Vec<String>>,
+    /// Service principals (`ecs-tasks.amazonaws.com`).
+    pub service: Option<Vec<String>>,
+    /// `Federated`, `CanonicalUser` and any other key, as written: none of them is a role.
+    pub others: BTreeMap<String, Vec<String>>,
+}
+
+impl Principal {
+    /// The `AWS` principals it names (none for `"*"`).
+    pub fn aws(&self) -> &[String] {
+        match self {
+            Principal::Anyone => &[],
+            Principal::Named(p) => p.aws.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// Everyone: `"*"`, or `*` among the `AWS` principals.
+    pub fn is_anyone(&self) -> bool {
+        match self {
+            Principal::Anyone => true,
+            Principal::Named(p) => p.aws.iter().flatten().any(|p| p == "*"),
+        }
+    }
+}
+
+impl Principals {
+    fn of(map: &serde_json::Map<String, Value>) -> Self {
+        let mut out = Principals::default();
+        for (kind, names) in map {
+            let names = strings(names);
+            match kind.as_str() {
+                "AWS" => out.aws = Some(names),
+                "Service" => out.service = Some(names),
+                _ => {
+                    out.others.insert(kind.clone(), names);
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
-    /// As written, e.g. `ForAnyValue:StringEqualsIfExists`.
-    pub operator: String,
+    pub operator: Operator,
     pub key: String,
     pub values: Vec<String>,
 }
@@ -158,12 +205,12 @@ fn is_action(action: &str) -> bool {
 pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut fail =
-        |id: &'static str, message: String| findings.push(Finding::new(id, Status::Fail, message));
+        |id: FindingId, message: String| findings.push(Finding::new(id, Status::Fail, message));
     let document: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             fail(
-                "policy.json",
+                FindingId::PolicyJson,
                 format!(
                     "{file} is not valid JSON: {} at line {} column {}",
                     describe_json_error(&e),
@@ -176,7 +223,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
     };
     let Some(top) = document.as_object() else {
         fail(
-            "policy.json",
+            FindingId::PolicyJson,
             format!(
                 "{file} is JSON but not an object; a policy is {{\"Version\": ..., \"Statement\": [...]}}"
             ),
@@ -185,7 +232,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
     };
     for key in top.keys().filter(|k| !TOP_ELEMENTS.contains(&k.as_str())) {
         fail(
-            "policy.element",
+            FindingId::PolicyElement,
             format!(
                 "{file} has an unknown element `{key}`{}",
                 suggestion(key, &TOP_ELEMENTS)
@@ -201,11 +248,11 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             ))
         }
         Some(other) => fail(
-            "policy.version",
+            FindingId::PolicyVersion,
             format!("{file} has Version `{other}`; the only current version is 2012-10-17"),
         ),
         None if top.contains_key("Version") => fail(
-            "policy.version",
+            FindingId::PolicyVersion,
             format!("{file} has a Version that is not a string; write \"Version\": \"2012-10-17\""),
         ),
         None => {
@@ -219,7 +266,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         Some(item @ Value::Object(_)) => vec![item],
         Some(_) => {
             fail(
-                "policy.element",
+                FindingId::PolicyElement,
                 format!("{file}: Statement must be an object or a list of objects"),
             );
             Vec::new()
@@ -227,7 +274,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         None => {
             // A misspelt Statement was reported above; say it once.
             if top.keys().all(|k| TOP_ELEMENTS.contains(&k.as_str())) {
-                fail("policy.element", format!("{file} has no Statement"));
+                fail(FindingId::PolicyElement, format!("{file} has no Statement"));
             }
             Vec::new()
         }
@@ -237,7 +284,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         let number = index + 1;
         let Some(obj) = raw.as_object() else {
             fail(
-                "policy.element",
+                FindingId::PolicyElement,
                 format!("{file}: statement {number} is not an object"),
             );
             continue;
@@ -259,7 +306,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             .filter(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
         {
             fail(
-                "policy.element",
+                FindingId::PolicyElement,
                 format!(
                     "{file}: {label} has an unknown element `{key}`{}",
                     suggestion(key, &STATEMENT_ELEMENTS)
@@ -271,7 +318,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             Some("Deny") => Some(Effect::Deny),
             Some(other) => {
                 fail(
-                    "policy.effect",
+                    FindingId::PolicyEffect,
                     format!(
                         "{file}: {label} has Effect `{other}`; it must be exactly `Allow` or `Deny` (case matters)"
                     ),
@@ -280,7 +327,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             }
             None => {
                 fail(
-                    "policy.effect",
+                    FindingId::PolicyEffect,
                     format!("{file}: {label} has no Effect; add \"Effect\": \"Allow\" or \"Deny\""),
                 );
                 None
@@ -291,7 +338,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                 let items = strings(v);
                 for bad in items.iter().filter(|a| !is_action(a)) {
                     fail(
-                        "policy.action",
+                        FindingId::PolicyAction,
                         format!(
                             "{file}: {label} has action `{bad}`, which is not service:action (e.g. sts:AssumeRole)"
                         ),
@@ -304,7 +351,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             if let Some(v) = obj.get(element) {
                 if kind == Kind::Trust {
                     fail(
-                        "trust.resource",
+                        FindingId::TrustResource,
                         format!(
                             "{file}: {label} has {element}, which a trust policy cannot have (the resource is the role itself); remove it"
                         ),
@@ -321,7 +368,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             && !obj.contains_key("NotResource")
         {
             fail(
-                "policy.element",
+                FindingId::PolicyElement,
                 format!(
                     "{file}: {label} has no Resource, which IAM requires in this kind of policy; add \"Resource\": \"*\" or the role ARNs"
                 ),
@@ -329,7 +376,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         }
         if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
             fail(
-                "trust.not-principal",
+                FindingId::TrustNotPrincipal,
                 format!(
                     "{file}: {label} uses NotPrincipal, which trust policies do not support; name the principals to trust in Principal instead"
                 ),
@@ -346,17 +393,15 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         if let Some(p) = principal {
             statement.principal = Some(match p {
                 Value::String(s) if s == "*" => Principal::Anyone,
-                Value::Object(map) => {
-                    Principal::Map(map.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
-                }
+                Value::Object(map) => Principal::Named(Principals::of(map)),
                 _ => {
                     fail(
-                        "policy.element",
+                        FindingId::PolicyElement,
                         format!(
                             "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
                         ),
                     );
-                    Principal::Map(BTreeMap::new())
+                    Principal::Named(Principals::default())
                 }
             });
         }
@@ -366,9 +411,10 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                     for (operator, keys) in ops {
                         match keys.as_object() {
                             Some(keys) => {
-                                if !super::operator::known_operator(operator) {
+                                let parsed = Operator::parse(operator);
+                                if !parsed.is_known() {
                                     fail(
-                                        "policy.condition",
+                                        FindingId::PolicyCondition,
                                         format!(
                                             "{file}: {label}: `{operator}` is not a condition operator IAM knows (e.g. StringEquals, StringLike, ArnLike, Bool, Null, with ForAnyValue:/ForAllValues: and ...IfExists)"
                                         ),
@@ -377,13 +423,13 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                                 statement
                                     .conditions
                                     .extend(keys.iter().map(|(key, values)| Condition {
-                                        operator: operator.clone(),
+                                        operator: parsed.clone(),
                                         key: key.clone(),
                                         values: strings(values),
                                     }))
                             }
                             None => fail(
-                                "policy.element",
+                                FindingId::PolicyElement,
                                 format!(
                                     "{file}: {label}: condition `{operator}` must map keys to values"
                                 ),
@@ -392,7 +438,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                     }
                 }
                 None => fail(
-                    "policy.element",
+                    FindingId::PolicyElement,
                     format!("{file}: {label}: Condition must be an object"),
                 ),
             }
@@ -400,7 +446,11 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         statements.push(statement);
     }
     if let Some(message) = warn_version {
-        findings.push(Finding::new("policy.version", Status::Warn, message));
+        findings.push(Finding::new(
+            FindingId::PolicyVersion,
+            Status::Warn,
+            message,
+        ));
     }
     (
         Some(Policy {
@@ -424,7 +474,7 @@ mod tests {
     use super::*;
 
     fn ids(findings: &[Finding]) -> Vec<(&str, Status)> {
-        findings.iter().map(|f| (f.id, f.status)).collect()
+        findings.iter().map(|f| (f.id.as_str(), f.status)).collect()
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! 1 on a failure, 2 on warnings only, 64 on usage errors.
 
 use super::CmdError;
-use crate::check::findings::{Finding, Report, Status, Verdict};
-use crate::check::{self, Inputs, ecs, online};
+use crate::check::findings::{Finding, FindingId, Status};
+use crate::check::report::{Report, Verdict};
+use crate::check::service_role::ServiceRoleKind;
+use crate::check::{self, Inputs, ecs};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
+use crate::probe;
 
 fn read(path: &std::path::Path, flag: &str) -> Result<(String, String), CmdError> {
     std::fs::read_to_string(path)
@@ -55,8 +58,9 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
                 "--service-role-trust `{raw}` is not KIND=FILE (e.g. execution=trust.json)"
             )));
         };
+        let kind: ServiceRoleKind = kind.parse().map_err(|e| CmdError::usage(format!("{e}")))?;
         service_trusts.push((
-            kind.to_owned(),
+            kind,
             read(std::path::Path::new(file), "--service-role-trust")?,
         ));
     }
@@ -84,7 +88,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(check::clients::task_definition(file, text));
     }
     for (kind, (file, text)) in &service_trusts {
-        findings.extend(ecs::service_role_trust(kind, file, text));
+        findings.extend(ecs::service_role_trust(*kind, file, text));
     }
     let roles_given =
         args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
@@ -94,7 +98,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         ));
     }
     if (args.online || !offline_given) && roles_given {
-        findings.extend(online::environment_traps(&env));
+        findings.extend(probe::environment_traps(&env));
         // The roles exactly as `serve` reads its ROLEHOP_* variables (through the same flag
         // definitions), with check's own flags taking precedence.
         let from_env = RoleArgs::from_vars(&env).map_err(|e| {
@@ -114,10 +118,10 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         let mut errors = Vec::new();
         let roles = crate::config::roles_from_args(&role_args, &env, &mut errors);
         for e in errors {
-            findings.push(Finding::new("config.valid", Status::Fail, e));
+            findings.push(Finding::new(FindingId::ConfigValid, Status::Fail, e));
         }
         if !roles.is_empty() {
-            let probed = super::runtime()?.block_on(online::probe(
+            let probed = super::runtime()?.block_on(probe::probe(
                 &roles,
                 args.external_id.as_ref(),
                 &inputs,

@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 
 use super::{ServiceRole, Setup, TokenSecret};
 use crate::arn::RoleArn;
+use crate::check::action::{StsAction, action_element};
+use crate::check::fix::assume_policy_name;
+use crate::check::service_role::ServiceRoleKind;
 
 pub const TASK_ROLE_TRUST_FILE: &str = "task-role-trust-policy.json";
 pub const EXECUTION_ROLE_POLICY_FILE: &str = "execution-role-policy.json";
@@ -34,7 +37,7 @@ pub fn identity_file(index: usize) -> String {
 
 /// The inline policy name under which an identity policy is put on its role.
 pub fn identity_policy_name(hop: &RoleArn) -> String {
-    format!("rolehop-assume-{}", hop.name())
+    assume_policy_name(hop.name())
 }
 
 pub fn service_trust_file(role: &ServiceRole) -> String {
@@ -42,18 +45,10 @@ pub fn service_trust_file(role: &ServiceRole) -> String {
 }
 
 fn actions(setup: &Setup) -> Value {
-    let mut actions = vec!["sts:AssumeRole"];
-    if setup.session_tags {
-        actions.push("sts:TagSession");
-    }
-    if setup.source_identity.is_some() {
-        actions.push("sts:SetSourceIdentity");
-    }
-    if actions.len() == 1 {
-        json!(actions[0])
-    } else {
-        json!(actions)
-    }
+    action_element(&StsAction::of_call(
+        setup.session_tags,
+        setup.source_identity.is_some(),
+    ))
 }
 
 /// Lets `caller` (exactly that role) assume the role it is attached to.
@@ -130,7 +125,7 @@ pub fn pass_role_policy(setup: &Setup) -> Value {
             "Effect": "Allow",
             "Action": "iam:PassRole",
             "Resource": [setup.source_role.as_str(), setup.execution_role.as_str()],
-            "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            "Condition": {"StringEquals": {"iam:PassedToService": ServiceRoleKind::Task.service_principal()}},
         }],
     })
 }

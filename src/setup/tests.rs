@@ -153,7 +153,7 @@ fn ecs_roles_trust_their_service_with_the_managed_policies_on_their_paths() {
     let kinds: Vec<(&str, &str)> = s
         .service_roles
         .iter()
-        .map(|r| (r.arn.name(), r.service))
+        .map(|r| (r.arn.name(), r.kind.service_principal()))
         .collect();
     assert_eq!(
         kinds,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::check::policy::{Kind, parse};
+use crate::check::policy::{Condition, Kind, Policy, parse};
 
 const SOURCE: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";
 const ROLE: &str = "arn:aws:iam::555566667777:role/destination-account-role";
@@ -55,7 +55,7 @@ impl Setup {
             rcps: self.rcps.iter().map(|l| Some(l.iter().collect())).collect(),
             trust: Some(&self.trust),
         };
-        decide(&set, Some(&caller), &call, "sts:AssumeRole", &context)
+        decide(&set, Some(&caller), &call, StsAction::AssumeRole, &context)
     }
 }
 
@@ -347,7 +347,7 @@ fn one_account_trust_naming_the_role_needs_no_identity_allow() {
             ..PolicySet::default()
         };
         assert_eq!(
-            decide(&set, Some(&caller), &call, "sts:AssumeRole", &context).decision,
+            decide(&set, Some(&caller), &call, StsAction::AssumeRole, &context).decision,
             expected
         );
     }
@@ -381,7 +381,7 @@ fn one_account_a_session_principal_is_not_capped_by_the_boundary() {
             trust: Some(&trust),
             ..PolicySet::default()
         };
-        let d = decide(&set, Some(&caller), &call, "sts:AssumeRole", &context);
+        let d = decide(&set, Some(&caller), &call, StsAction::AssumeRole, &context);
         assert_eq!(d.decision, expected, "{principal}");
     }
 }
@@ -405,7 +405,7 @@ fn policy_variables_need_version_2012_10_17() {
             trust: Some(&trust),
             ..PolicySet::default()
         };
-        let d = decide(&set, Some(&caller), &call, "sts:AssumeRole", &context);
+        let d = decide(&set, Some(&caller), &call, StsAction::AssumeRole, &context);
         assert_eq!(d.decision, expected, "{version}");
     }
 }

@@ -1,0 +1,441 @@
+//! From decisions to findings: for each action of the AssumeRole, each part's verdict as a
+//! finding with its id (`trust.allows`, `scp.allows`...), the statements that decided it, why
+//! a Deny applied, what nearly allowed it and the remedy, with the fix to apply; and the
+//! report's hop, what decided each action.
+
+use super::action::StsAction;
+use super::eval::{self, ActionDecision, Caller, Context, Miss, Part, PartResult, Tri};
+use super::findings::{Finding, FindingId, Fix, Status};
+use super::fix::{identity_fix, trust_fix};
+use super::inputs::{FlagArn, Inputs, Parsed};
+use super::operator::Test;
+use super::policy::{self, Policy};
+use super::report::{ActionReport, Decisive, DecisiveEffect, Hop, PartVerdict, Verdict};
+
+/// The findings and the report of one hop's decisions.
+pub(super) struct Explain<'a> {
+    pub inputs: &'a Inputs,
+    pub parsed: &'a Parsed,
+    pub role: &'a str,
+    pub caller: Option<&'a Caller>,
+    pub who: &'a str,
+    pub source: &'a FlagArn,
+    pub context: &'a Context,
+}
+
+fn part_id(part: &Part, action: StsAction) -> FindingId {
+    use StsAction::*;
+    match (part, action) {
+        (Part::Trust, AssumeRole) => FindingId::TrustAllows,
+        (Part::Trust, TagSession) => FindingId::TrustTagSession,
+        (Part::Trust, SetSourceIdentity) => FindingId::TrustSetSourceIdentity,
+        (Part::Identity, AssumeRole) => FindingId::IdentityAssumeRole,
+        (Part::Identity, TagSession) => FindingId::IdentityTagSession,
+        (Part::Identity, SetSourceIdentity) => FindingId::IdentitySetSourceIdentity,
+        (Part::Scp(_), _) => FindingId::ScpAllows,
+        (Part::Rcp(_), _) => FindingId::RcpAllows,
+        (Part::PermissionsBoundary, _) => FindingId::BoundaryAllows,
+        (Part::SessionPolicy, _) => FindingId::SessionPolicyAllows,
+    }
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    items.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+impl Explain<'_> {
+    /// The files of a part, for messages.
+    fn files(&self, part: &Part) -> String {
+        let names = |l: &Option<Vec<Policy>>| -> Vec<String> {
+            l.iter().flatten().map(|p| p.file.clone()).collect()
+        };
+        match part {
+            Part::Scp(l) => list(self.parsed.scps.get(l - 1).map(names).unwrap_or_default()),
+            Part::Rcp(l) => list(self.parsed.rcps.get(l - 1).map(names).unwrap_or_default()),
+            Part::PermissionsBoundary => list(self.parsed.boundary.iter().map(|p| p.file.clone())),
+            Part::SessionPolicy => list(self.parsed.session.iter().map(|p| p.file.clone())),
+            Part::Identity => list(
+                self.parsed
+                    .identity
+                    .iter()
+                    .flatten()
+                    .map(|p| p.file.clone()),
+            ),
+            Part::Trust => list(self.parsed.trust.iter().map(|p| p.file.clone())),
+        }
+    }
+
+    pub fn findings(&self, d: &ActionDecision, out: &mut Vec<Finding>) {
+        let assume = d.action == StsAction::AssumeRole;
+        for p in &d.parts {
+            // A part that was not given says so in the decision, not as a finding; trust and
+            // identity keep their ids when their input was given but unusable.
+            if p.group.is_none() {
+                let unusable = match p.part {
+                    Part::Trust if self.inputs.trust_policy.is_some() => Some(format!(
+                        "{} could not be read as a policy (see policy.json)",
+                        self.inputs
+                            .trust_policy
+                            .as_ref()
+                            .map(|f| f.0.as_str())
+                            .unwrap_or_default()
+                    )),
+                    Part::Identity if self.parsed.identity_unreadable => Some(
+                        "a --identity-policy file could not be read as a policy (see policy.json)"
+                            .to_owned(),
+                    ),
+                    Part::Scp(_) | Part::Rcp(_) => p.missing.clone(),
+                    _ => None,
+                };
+                if let Some(why) = unusable {
+                    out.push(Finding::new(
+                        part_id(&p.part, d.action),
+                        Status::Unknown,
+                        why,
+                    ));
+                }
+                continue;
+            }
+            // Identity-side TagSession / SetSourceIdentity matter across accounts only.
+            if !assume && p.part == Part::Identity && p.not_needed {
+                continue;
+            }
+            if !assume && p.passes == Tri::True && !matches!(p.part, Part::Trust | Part::Identity) {
+                continue;
+            }
+            out.extend(self.part_findings(d, p));
+        }
+    }
+
+    fn part_findings(&self, d: &ActionDecision, p: &PartResult) -> Vec<Finding> {
+        let id = part_id(&p.part, d.action);
+        let g = p.group.as_ref().expect("given parts have a group");
+        let files = self.files(&p.part);
+        let action = d.action;
+        let role = self.role;
+        let who = self.who;
+        let mut out = Vec::new();
+        // Which level of an organization path, when it is one.
+        let level = match p.part {
+            Part::Scp(l) => format!("SCPs of the source account, level {l}: "),
+            Part::Rcp(l) => format!("RCPs of the destination account, level {l}: "),
+            _ => String::new(),
+        };
+        match p.passes {
+            Tri::True => {
+                let message = if p.not_needed {
+                    format!(
+                        "not needed: the roles are in one account and {} names the source role itself",
+                        self.files(&Part::Trust)
+                    )
+                } else if let Some(by) = g.allowed_by.first() {
+                    format!("{by} allows {who} {action} on {role}")
+                } else {
+                    format!("no Deny in {files} applies to {action} on {role}")
+                };
+                out.push(Finding::new(id, Status::Pass, message));
+            }
+            Tri::Unknown => {
+                let keys = if g.unknown.is_empty() {
+                    "keys not given".to_owned()
+                } else {
+                    list(g.unknown.iter().cloned())
+                };
+                let which = if g.deny == Tri::Unknown {
+                    "a Deny in it may apply"
+                } else {
+                    "it allows it only under conditions"
+                };
+                out.push(Finding::new(
+                    id,
+                    Status::Unknown,
+                    format!(
+                        "whether {files} lets {who} {action} on {role}: {which} that hang on {keys}; give the value with --context KEY=VALUE, or run rolehop check in the task"
+                    ),
+                ));
+            }
+            Tri::False if !g.denied_by.is_empty() => {
+                let because = list(g.denied_by.iter().filter_map(|at| self.why_it_applies(at)));
+                let because = if because.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it applies because {because})")
+                };
+                let remedy = match p.part {
+                    Part::Scp(_) | Part::Rcp(_) => {
+                        "the organization's administrators own it: change what the request carries (the region, the network path, the tags) or ask them for an exception"
+                    }
+                    _ => "narrow or remove that statement",
+                };
+                out.push(Finding::new(
+                    id,
+                    Status::Fail,
+                    format!(
+                        "{} explicitly denies {who} {action} on {role}{because}, and a Deny always wins; {remedy}",
+                        list(g.denied_by.iter().map(|s| s.to_string()))
+                    ),
+                ));
+            }
+            Tri::False => {
+                let mut finding = Finding::new(
+                    id,
+                    Status::Fail,
+                    format!(
+                        "{} of {files} allows {who} {action} on {role}{}; {}",
+                        if files.contains(", ") {
+                            "no policy"
+                        } else {
+                            "no statement"
+                        },
+                        self.misses_hint(&p.part, &g.misses),
+                        self.remedy(&p.part, action),
+                    ),
+                );
+                finding.fix = self.fix(&p.part);
+                out.push(finding);
+                if p.part == Part::Trust {
+                    out.extend(self.trust_condition_causes(&g.misses));
+                }
+            }
+        }
+        for f in &mut out {
+            f.message = format!("{level}{}", f.message);
+        }
+        out
+    }
+
+    /// The statement a reference names, in any of the parsed policies.
+    fn statement(&self, at: &eval::StatementRef) -> Option<&policy::Statement> {
+        self.parsed
+            .all()
+            .filter(|d| d.file == at.policy)
+            .flat_map(|d| &d.statements)
+            .find(|s| s.label() == at.statement)
+    }
+
+    /// "aws:RequestedRegion is `us-east-1` (StringNotEquals eu-west-1, eu-central-1)": the
+    /// values that made a Deny's conditions hold.
+    fn why_it_applies(&self, at: &eval::StatementRef) -> Option<String> {
+        let s = self.statement(at)?;
+        let parts: Vec<String> = s
+            .conditions
+            .iter()
+            .map(|c| {
+                let actual = match self.context.get(&c.key) {
+                    eval::Key::Present(v) => list(v.iter().map(|v| format!("`{v}`"))),
+                    eval::Key::Absent => "absent".into(),
+                    eval::Key::Unknown(_) => "unknown".into(),
+                };
+                format!(
+                    "{} is {actual} ({} {})",
+                    c.key,
+                    c.operator,
+                    c.values.join(", ")
+                )
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" and "))
+    }
+
+    fn remedy(&self, part: &Part, action: StsAction) -> String {
+        let passed = match action {
+            StsAction::AssumeRole => "",
+            StsAction::TagSession => "session tags",
+            StsAction::SetSourceIdentity => "a source identity",
+        };
+        match part {
+            Part::Trust if action == StsAction::AssumeRole => "add the statement below".into(),
+            Part::Trust => format!(
+                "add {action} to the trust statement's actions, which rolehop needs because it passes {passed}"
+            ),
+            Part::Identity if action == StsAction::AssumeRole => "across accounts the source role needs this as well as the trust policy; add the statement below".into(),
+            Part::Identity => "across accounts both sides must allow it; add it to the statement below".into(),
+            Part::Scp(_) => format!("every level of the organization path must allow it: an administrator of the organization adds an Allow of {action} at this level (or attaches FullAWSAccess)"),
+            Part::Rcp(_) => unreachable!("RCPs allow implicitly"),
+            Part::PermissionsBoundary => format!("the boundary caps what the identity policies grant; add {action} on this role to the boundary"),
+            Part::SessionPolicy => format!("the session can do only what its session policy allows; add {action} on this role to it"),
+        }
+    }
+
+    /// "(it names ...)" or "(it allows it on ...)" for the statements that nearly applied.
+    fn misses_hint(&self, part: &Part, misses: &[(eval::StatementRef, Miss)]) -> String {
+        let mut named: Vec<String> = Vec::new();
+        match part {
+            Part::Trust => {
+                if let (Some(t), Some(c)) = (&self.parsed.trust, self.caller) {
+                    named.extend(named_roles(t).into_iter().filter(|r| *r != c.role_arn));
+                }
+                if named.is_empty() {
+                    return String::new();
+                }
+                format!(
+                    " (it names {})",
+                    list(named.iter().map(|r| format!("`{r}`")))
+                )
+            }
+            _ => {
+                let resources: Vec<String> = misses
+                    .iter()
+                    .filter(|(_, m)| *m == Miss::Resource)
+                    .filter_map(|(at, _)| self.statement_resources(part, at))
+                    .flatten()
+                    .collect();
+                if resources.is_empty() {
+                    return String::new();
+                }
+                format!(
+                    " (it allows it on {})",
+                    list(resources.iter().map(|r| format!("`{r}`")))
+                )
+            }
+        }
+    }
+
+    fn statement_resources(&self, part: &Part, at: &eval::StatementRef) -> Option<Vec<String>> {
+        let docs: Vec<&Policy> = match part {
+            Part::Identity => self.parsed.identity.iter().flatten().collect(),
+            Part::PermissionsBoundary => self.parsed.boundary.iter().collect(),
+            Part::SessionPolicy => self.parsed.session.iter().collect(),
+            _ => Vec::new(),
+        };
+        let s = docs
+            .iter()
+            .filter(|p| p.file == at.policy)
+            .flat_map(|p| &p.statements)
+            .find(|s| s.label() == at.statement)?;
+        s.resources.as_ref().map(|r| r.items.clone())
+    }
+
+    /// The trust statements that would allow the caller but for a condition rolehop can
+    /// satisfy (an external id) or a role never can (service-only keys).
+    fn trust_condition_causes(&self, misses: &[(eval::StatementRef, Miss)]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (at, miss) in misses {
+            let Miss::Condition { condition, absent } = miss else {
+                continue;
+            };
+            if condition.operator.test == Test::Null {
+                continue;
+            }
+            let key = condition.key.to_ascii_lowercase();
+            let values = list(condition.values.iter().map(|v| format!("`{v}`")));
+            if key == "sts:externalid" {
+                let message = if *absent {
+                    format!(
+                        "{at} requires an sts:ExternalId ({values}), and none is configured; pass the one the role's owner gave you with --external-id (rolehop: --external-id or external_id in the config file)"
+                    )
+                } else {
+                    format!(
+                        "{at} requires sts:ExternalId {values}, and the configured external id differs; use the value the trust policy names"
+                    )
+                };
+                out.push(Finding::new(
+                    FindingId::TrustExternalId,
+                    Status::Fail,
+                    message,
+                ));
+            } else if *absent && (key == "aws:sourceaccount" || key == "aws:sourcearn") {
+                out.push(Finding::new(
+                    FindingId::TrustSourceCondition,
+                    Status::Fail,
+                    format!("{at} requires {} of an AWS principal, but that key exists only on calls made by AWS services, so it never matches a role; use aws:PrincipalAccount or aws:PrincipalArn instead", condition.key),
+                ));
+            }
+        }
+        out
+    }
+
+    fn fix(&self, part: &Part) -> Option<Fix> {
+        let actions = StsAction::of_call(self.inputs.session_tags, self.inputs.source_identity);
+        match part {
+            Part::Trust => {
+                let t = self.parsed.trust.as_ref()?;
+                let c = self.caller?;
+                Some(trust_fix(
+                    t,
+                    self.inputs,
+                    &c.role_arn,
+                    Some(self.role),
+                    actions,
+                ))
+            }
+            Part::Identity => {
+                let docs = self.parsed.identity.as_ref()?;
+                let first = docs.first()?;
+                Some(identity_fix(first, self.source.valid(), self.role, actions))
+            }
+            _ => None,
+        }
+    }
+
+    /// What decided each action, for the report.
+    pub fn hop(&self, decisions: &[ActionDecision], verdict: Verdict) -> Hop {
+        Hop {
+            role_arn: self.role.to_owned(),
+            principal: self.caller.map(|c| c.role_arn.clone()),
+            decision: verdict,
+            actions: decisions.iter().map(|d| self.action_report(d)).collect(),
+            online: None,
+        }
+    }
+
+    fn action_report(&self, d: &ActionDecision) -> ActionReport {
+        let mut decisive = Vec::new();
+        for p in &d.parts {
+            let Some(g) = &p.group else { continue };
+            let of = |effect, s: &eval::StatementRef| Decisive {
+                part: p.part.clone(),
+                effect,
+                policy: s.policy.clone(),
+                statement: Some(s.statement.clone()),
+            };
+            match (d.decision, p.passes) {
+                (Tri::False, Tri::False) if !g.denied_by.is_empty() => {
+                    decisive.extend(g.denied_by.iter().map(|s| of(DecisiveEffect::Deny, s)));
+                }
+                (Tri::False, Tri::False) => decisive.push(Decisive {
+                    part: p.part.clone(),
+                    effect: DecisiveEffect::ImplicitDeny,
+                    policy: self.files(&p.part),
+                    statement: None,
+                }),
+                (Tri::True, Tri::True) => {
+                    decisive.extend(g.allowed_by.first().map(|s| of(DecisiveEffect::Allow, s)));
+                }
+                _ => {}
+            }
+        }
+        ActionReport {
+            action: d.action,
+            decision: Verdict::from(d.decision),
+            decisive,
+            unknown: d.unknown_keys(),
+            parts: d
+                .parts
+                .iter()
+                .map(|p| PartVerdict {
+                    part: p.part.clone(),
+                    passes: p.passes,
+                    not_needed: p.not_needed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Role ARNs a trust policy names, for "did you mean" messages.
+fn named_roles(policy: &Policy) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &policy.statements {
+        if let Some(principal) = &s.principal {
+            out.extend(
+                principal
+                    .aws()
+                    .iter()
+                    .filter(|p| p.contains(":role/"))
+                    .cloned(),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,186 @@
+//! What `check` returns: its findings, the decision of the AssumeRole and, per hop, what
+//! decided each action. The text and JSON forms (`report/text.rs`, `Serialize`) read this
+//! one value; nothing is patched after it is built. The JSON's field names are the ones
+//! docs/CHECK.md describes.
+
+mod text;
+
+use serde::Serialize;
+
+use super::action::StsAction;
+use super::eval::Part;
+use super::findings::{Finding, Status};
+use super::tri::Tri;
+
+/// The AssumeRole's overall decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allowed,
+    Denied,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Denied => "denied",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<Tri> for Verdict {
+    fn from(t: Tri) -> Self {
+        match t {
+            Tri::True => Verdict::Allowed,
+            Tri::False => Verdict::Denied,
+            Tri::Unknown => Verdict::Unknown,
+        }
+    }
+}
+
+/// One hop: the session that calls AssumeRole, the role, and each action's decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    pub role_arn: String,
+    /// The calling role's ARN, when known.
+    pub principal: Option<String>,
+    /// The model's decision offline; online, STS's answer where it gave one.
+    pub decision: Verdict,
+    pub actions: Vec<ActionReport>,
+    /// Online only: what STS answered and what the policies read say.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub online: Option<Observed>,
+}
+
+/// STS's answer beside the model's, for a hop probed online.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Observed {
+    /// `None` when STS gave no answer on the decision (the call failed otherwise).
+    pub observed: Option<Verdict>,
+    pub model: Verdict,
+}
+
+/// One action of the AssumeRole.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionReport {
+    pub action: StsAction,
+    pub decision: Verdict,
+    /// The statements that decided it (or the part that denied for want of an Allow).
+    pub decisive: Vec<Decisive>,
+    /// The keys the decision hangs on, with where their values come from.
+    pub unknown: Vec<String>,
+    pub parts: Vec<PartVerdict>,
+}
+
+/// What decided an action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decisive {
+    pub part: Part,
+    pub effect: DecisiveEffect,
+    /// The policy (file) of the statement, or the part's files for an implicit deny.
+    pub policy: String,
+    /// `None` for an implicit deny: no statement allows it.
+    pub statement: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DecisiveEffect {
+    Allow,
+    Deny,
+    ImplicitDeny,
+}
+
+/// One part's verdict on an action.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartVerdict {
+    pub part: Part,
+    pub passes: Tri,
+    pub not_needed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// The decision of the last hop (the one the application's credentials come from).
+    pub decision: Verdict,
+    pub hops: Vec<Hop>,
+}
+
+/// The JSON form: the decision, the hops, the counts, the findings.
+#[derive(Serialize)]
+struct Json<'a> {
+    decision: Verdict,
+    hops: &'a [Hop],
+    summary: Summary,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    fail: usize,
+    warn: usize,
+    unknown: usize,
+    pass: usize,
+}
+
+impl Report {
+    pub fn new(findings: Vec<Finding>, decision: Verdict, hops: Vec<Hop>) -> Self {
+        Self {
+            findings,
+            decision,
+            hops,
+        }
+    }
+
+    /// Findings only (no AssumeRole was evaluated).
+    pub fn of_findings(findings: Vec<Finding>) -> Self {
+        Self::new(findings, Verdict::Unknown, Vec::new())
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+
+    /// 0 nothing failed or warned (unknowns listed, not counted), 1 a failure, 2 warnings only.
+    pub fn exit_code(&self) -> u8 {
+        if self.count(Status::Fail) > 0 {
+            1
+        } else if self.count(Status::Warn) > 0 {
+            2
+        } else {
+            0
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} failed, {} warnings, {} unknown, {} passed",
+            self.count(Status::Fail),
+            self.count(Status::Warn),
+            self.count(Status::Unknown),
+            self.count(Status::Pass)
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        let body = Json {
+            decision: self.decision,
+            hops: &self.hops,
+            summary: Summary {
+                fail: self.count(Status::Fail),
+                warn: self.count(Status::Warn),
+                unknown: self.count(Status::Unknown),
+                pass: self.count(Status::Pass),
+            },
+            findings: &self.findings,
+        };
+        serde_json::to_string_pretty(&body).expect("plain values serialise")
+    }
+
+    pub fn to_text(&self) -> String {
+        text::render(self)
+    }
+}

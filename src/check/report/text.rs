@@ -1,0 +1,89 @@
+//! The text form of a report: the summary, each hop's decision and what decided it, then the
+//! findings, failures first, each fix with its statement, merged policy and command.
+
+use super::{DecisiveEffect, Hop, Report};
+use crate::check::eval::Part;
+use crate::check::findings::{Finding, Status};
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = format!("rolehop check: {}\n", report.summary());
+    for hop in &report.hops {
+        out.push_str(&hop_lines(hop));
+    }
+    let mut sorted: Vec<&Finding> = report.findings.iter().collect();
+    sorted.sort_by_key(|f| f.status);
+    for f in sorted {
+        out.push_str(&format!(
+            "\n{} {:<28} {}\n",
+            label(f.status),
+            f.id.as_str(),
+            f.message
+        ));
+        if let Some(fix) = &f.fix {
+            out.push_str("     add this statement:\n");
+            out.push_str(&indent(
+                &serde_json::to_string_pretty(&fix.statement).unwrap_or_default(),
+                8,
+            ));
+            out.push_str("     the whole policy, merged:\n");
+            out.push_str(&indent(
+                &serde_json::to_string_pretty(&fix.policy).unwrap_or_default(),
+                8,
+            ));
+            out.push_str(&format!("     apply it with:\n        {}\n", fix.command));
+        }
+    }
+    out
+}
+
+fn label(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Warn => "WARN",
+        Status::Unknown => "????",
+    }
+}
+
+/// The decision and what decided it.
+fn hop_lines(hop: &Hop) -> String {
+    let mut line = format!(
+        "decision: {}: {} -> sts:AssumeRole on {}\n",
+        hop.decision.as_str().to_uppercase(),
+        hop.principal.as_deref().unwrap_or("the source role"),
+        hop.role_arn,
+    );
+    for action in &hop.actions {
+        let name = action.action;
+        for d in &action.decisive {
+            let part = match d.part {
+                Part::Scp(l) => format!("SCPs, level {l}"),
+                Part::Rcp(l) => format!("RCPs, level {l}"),
+                Part::PermissionsBoundary => "permissions boundary".into(),
+                Part::SessionPolicy => "session policy".into(),
+                Part::Identity => "identity policies".into(),
+                Part::Trust => "trust policy".into(),
+            };
+            let at = match &d.statement {
+                Some(s) => format!("{} {s}", d.policy),
+                None => format!("no statement of {} allows it", d.policy),
+            };
+            let how = match d.effect {
+                DecisiveEffect::Allow => "allowed",
+                DecisiveEffect::Deny => "denied explicitly",
+                DecisiveEffect::ImplicitDeny => "denied",
+            };
+            line.push_str(&format!("  {name}: {how} by the {part}: {at}\n"));
+        }
+        for key in &action.unknown {
+            line.push_str(&format!("  {name}: hangs on {key}\n"));
+        }
+    }
+    line
+}
+
+fn indent(text: &str, by: usize) -> String {
+    text.lines()
+        .map(|l| format!("{}{l}\n", " ".repeat(by)))
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! What IAM shows about the roles of a probed hop: a role's trust policy, MaxSessionDuration,
+//! ARN (with its path) and permissions boundary (`iam:GetRole`), and the calling role's inline
+//! and attached managed policies, read with the first credentials allowed to. IAM returns
+//! documents URL-encoded. Without the `iam` feature (the fuzz build) nothing is read and each
+//! read says why.
+
+use aws_config::SdkConfig;
+
+use super::File;
+use crate::credentials::Credentials;
+
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// IAM returns policy documents URL-encoded.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) fn policy_text(raw: &str) -> String {
+    if raw.trim_start().starts_with('{') {
+        raw.to_owned()
+    } else {
+        percent_decode(raw)
+    }
+}
+
+#[cfg(feature = "iam")]
+fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::config::Builder::from(sdk)
+        .credentials_provider(creds.to_sdk("rolehop-check"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+#[cfg(feature = "iam")]
+pub(super) fn sdk_error<
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+>(
+    e: &aws_sdk_iam::error::SdkError<E, R>,
+) -> String {
+    match e {
+        aws_sdk_iam::error::SdkError::ServiceError(s) => {
+            let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(s.err());
+            meta.code().unwrap_or("Error").to_owned()
+        }
+        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+    }
+}
+
+/// What `iam:GetRole` tells about a role.
+#[derive(Debug, Clone)]
+pub(super) struct RoleInfo {
+    pub trust: String,
+    pub max_session_duration: Option<i32>,
+    /// With its path, as `aws:PrincipalArn` holds it.
+    pub arn: String,
+    pub boundary_arn: Option<String>,
+}
+
+#[cfg(feature = "iam")]
+/// A role's trust policy, MaxSessionDuration, ARN and boundary, read with the first credentials
+/// allowed to.
+pub(super) async fn read_role(
+    sdk: &SdkConfig,
+    name: &str,
+    tries: &[(&str, &Credentials)],
+) -> Result<RoleInfo, String> {
+    let mut refusals = Vec::new();
+    for (who, creds) in tries {
+        match iam(sdk, creds).get_role().role_name(name).send().await {
+            Ok(out) => {
+                let role = out.role.ok_or("GetRole returned no role")?;
+                let trust = role
+                    .assume_role_policy_document
+                    .map(|d| policy_text(&d))
+                    .ok_or("the role has no trust policy")?;
+                return Ok(RoleInfo {
+                    trust,
+                    max_session_duration: role.max_session_duration,
+                    arn: role.arn,
+                    boundary_arn: role
+                        .permissions_boundary
+                        .and_then(|b| b.permissions_boundary_arn),
+                });
+            }
+            Err(e) => refusals.push(format!(
+                "iam:GetRole with the {who} credentials: {}",
+                sdk_error(&e)
+            )),
+        }
+    }
+    Err(refusals.join("; "))
+}
+
+#[cfg(feature = "iam")]
+/// A managed policy's default version.
+async fn read_managed(client: &aws_sdk_iam::Client, arn: &str) -> Result<String, String> {
+    let meta = client
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("iam:GetPolicy {arn}: {}", sdk_error(&e)))?;
+    let version = meta
+        .policy
+        .and_then(|p| p.default_version_id)
+        .unwrap_or_else(|| "v1".into());
+    let doc = client
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| format!("iam:GetPolicyVersion {arn}: {}", sdk_error(&e)))?;
+    doc.policy_version
+        .and_then(|v| v.document)
+        .map(|d| policy_text(&d))
+        .ok_or_else(|| format!("iam:GetPolicyVersion {arn} returned no document"))
+}
+
+#[cfg(feature = "iam")]
+pub(super) async fn read_boundary(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    arn: &str,
+) -> Result<String, String> {
+    read_managed(&iam(sdk, creds), arn).await
+}
+
+#[cfg(feature = "iam")]
+/// The source role's inline and attached managed policies, one file each.
+pub(super) async fn read_identity_policies(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    role_name: &str,
+) -> Result<Vec<File>, String> {
+    let client = iam(sdk, creds);
+    let mut files = Vec::new();
+    let inline = client
+        .list_role_policies()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| format!("iam:ListRolePolicies: {}", sdk_error(&e)))?;
+    for name in inline.policy_names {
+        let p = client
+            .get_role_policy()
+            .role_name(role_name)
+            .policy_name(&name)
+            .send()
+            .await
+            .map_err(|e| format!("iam:GetRolePolicy {name}: {}", sdk_error(&e)))?;
+        files.push((
+            format!("inline policy {name} of {role_name}"),
+            policy_text(&p.policy_document),
+        ));
+    }
+    let attached = client
+        .list_attached_role_policies()
+        .role_name(role_name)
+        .send()
+        .await
+        .map_err(|e| format!("iam:ListAttachedRolePolicies: {}", sdk_error(&e)))?;
+    for policy in attached.attached_policies.unwrap_or_default() {
+        let Some(arn) = policy.policy_arn else {
+            continue;
+        };
+        files.push((
+            format!("managed policy {arn}"),
+            read_managed(&client, &arn).await?,
+        ));
+    }
+    Ok(files)
+}
+
+/// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
+/// are `unknown` with this reason.
+#[cfg(not(feature = "iam"))]
+pub(super) const NO_IAM: &str = "this rolehop was built without its IAM client (the `iam` feature)";
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn read_role(
+    _sdk: &SdkConfig,
+    _name: &str,
+    _tries: &[(&str, &Credentials)],
+) -> Result<RoleInfo, String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn read_identity_policies(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _role_name: &str,
+) -> Result<Vec<File>, String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn read_boundary(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _arn: &str,
+) -> Result<String, String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_documents_are_url_decoded() {
+        assert_eq!(policy_text("%7B%22a%22%3A1%7D"), "{\"a\":1}");
+        assert_eq!(policy_text("{\"a\": 1}"), "{\"a\": 1}");
+    }
+}

@@ -1,0 +1,177 @@
+//! The SCPs of an account as AWS Organizations shows them to the caller's credentials:
+//! DescribeOrganization (refused with AWSOrganizationsNotInUseException outside any
+//! organization), ListParents up to the root, then ListPoliciesForTarget and DescribePolicy
+//! for the root, each OU and the account, one level each, as `--scp` files hold them. The
+//! calls have STS's bounds (no retries, its timeouts). Where they are refused, the command an
+//! administrator of the organization runs instead.
+
+use aws_config::SdkConfig;
+
+use super::File;
+#[cfg(not(feature = "iam"))]
+use super::iam::NO_IAM;
+#[cfg(feature = "iam")]
+use super::iam::sdk_error;
+#[cfg(feature = "iam")]
+use crate::chain;
+use crate::credentials::Credentials;
+
+/// What Organizations says about the SCPs of an account.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) enum Scps {
+    /// One level per step of the account's path, the root first and the account last.
+    Levels(Vec<File>),
+    /// The account is in no organization, so no SCP applies.
+    NoOrganization,
+    /// A call was refused or failed: why.
+    Unread(String),
+}
+
+#[cfg(feature = "iam")]
+fn organizations(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_organizations::Client {
+    // STS's bounds (no retries, connect and attempt timeouts): a refusal answers fast, and a
+    // silent endpoint does not hold the check.
+    let config = aws_sdk_organizations::config::Builder::from(sdk)
+        .credentials_provider(creds.to_sdk("rolehop-check"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(chain::STS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(chain::STS_ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .build();
+    aws_sdk_organizations::Client::from_conf(config)
+}
+
+#[cfg(feature = "iam")]
+/// The SCPs of `account` through Organizations, with `creds`: DescribeOrganization (refused
+/// with AWSOrganizationsNotInUseException outside any organization), ListParents up to the
+/// root, then ListPoliciesForTarget and DescribePolicy for the root, each OU and the account.
+pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &str) -> Scps {
+    use aws_sdk_organizations::types::{ParentType, PolicyType};
+    let client = organizations(sdk, creds);
+    if let Err(e) = client.describe_organization().send().await {
+        return if e
+            .as_service_error()
+            .is_some_and(|e| e.is_aws_organizations_not_in_use_exception())
+        {
+            Scps::NoOrganization
+        } else {
+            Scps::Unread(format!(
+                "organizations:DescribeOrganization: {}",
+                sdk_error(&e)
+            ))
+        };
+    }
+    // The account's path, the account first; an OU path is at most five deep.
+    let mut path = vec![(format!("account {account}"), account.to_owned())];
+    let mut child = account.to_owned();
+    for _ in 0..8 {
+        let parents = match client.list_parents().child_id(&child).send().await {
+            Ok(out) => out.parents.unwrap_or_default(),
+            Err(e) => {
+                return Scps::Unread(format!(
+                    "organizations:ListParents {child}: {}",
+                    sdk_error(&e)
+                ));
+            }
+        };
+        let Some(parent) = parents.into_iter().next() else {
+            return Scps::Unread(format!("organizations:ListParents {child} named no parent"));
+        };
+        let id = parent.id.unwrap_or_default();
+        let is_root = parent.r#type == Some(ParentType::Root);
+        let label = if is_root {
+            format!("root {id}")
+        } else {
+            format!("OU {id}")
+        };
+        path.push((label, id.clone()));
+        if is_root {
+            break;
+        }
+        child = id;
+    }
+    if !path
+        .last()
+        .is_some_and(|(label, _)| label.starts_with("root "))
+    {
+        return Scps::Unread(format!(
+            "organizations:ListParents did not reach the root from account {account}"
+        ));
+    }
+    let mut levels = Vec::new();
+    for (label, target) in path.iter().rev() {
+        let mut summaries = Vec::new();
+        let mut token = None;
+        loop {
+            let page = client
+                .list_policies_for_target()
+                .target_id(target)
+                .filter(PolicyType::ServiceControlPolicy)
+                .set_next_token(token.take())
+                .send()
+                .await;
+            match page {
+                Ok(out) => {
+                    summaries.extend(out.policies.unwrap_or_default());
+                    token = out.next_token;
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return Scps::Unread(format!(
+                        "organizations:ListPoliciesForTarget {target}: {}",
+                        sdk_error(&e)
+                    ));
+                }
+            }
+        }
+        let mut names = Vec::new();
+        let mut documents = Vec::new();
+        for summary in summaries {
+            let id = summary.id.unwrap_or_default();
+            let described = match client.describe_policy().policy_id(&id).send().await {
+                Ok(out) => out.policy,
+                Err(e) => {
+                    return Scps::Unread(format!(
+                        "organizations:DescribePolicy {id}: {}",
+                        sdk_error(&e)
+                    ));
+                }
+            };
+            let Some(content) = described.and_then(|p| p.content) else {
+                return Scps::Unread(format!(
+                    "organizations:DescribePolicy {id} returned no content"
+                ));
+            };
+            names.push(format!("{} ({id})", summary.name.unwrap_or_default()));
+            documents.push(content);
+        }
+        // Within a level the documents combine as one policy: a JSON array of them, as an
+        // `--scp` file holds them.
+        levels.push((
+            format!(
+                "the SCPs of {label} read from Organizations: [{}]",
+                names.join(", ")
+            ),
+            format!("[{}]", documents.join(",")),
+        ));
+    }
+    Scps::Levels(levels)
+}
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn read_scps(_sdk: &SdkConfig, _creds: &Credentials, _account: &str) -> Scps {
+    Scps::Unread(NO_IAM.to_owned())
+}
+
+/// The command an administrator of the organization runs to hand `check` the SCPs of an
+/// account, one file per level of its path.
+pub(super) fn scp_command(account: &str) -> String {
+    format!(
+        "for T in $(aws organizations list-parents --child-id {account} --query 'Parents[].Id' --output text) {account}; do aws organizations list-policies-for-target --target-id $T --filter SERVICE_CONTROL_POLICY --query 'Policies[].Id' --output text; done, then aws organizations describe-policy --policy-id P --query Policy.Content --output text > scp-LEVEL.json for each (the root first, the account last), and rerun with --scp scp-1.json --scp scp-2.json ..."
+    )
+}
