@@ -16,6 +16,7 @@ pub mod findings;
 pub mod online;
 pub mod operator;
 pub mod policy;
+pub mod published;
 pub mod tri;
 
 use std::collections::BTreeMap;
