@@ -26,6 +26,7 @@ pub mod inputs;
 mod lints;
 pub mod operator;
 pub mod policy;
+pub mod published;
 pub mod report;
 pub mod service_role;
 pub mod tri;

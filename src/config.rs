@@ -2,6 +2,7 @@
 //! problem is reported at once, each as one sentence that names the fix.
 
 pub mod file;
+pub mod grants;
 pub mod role;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -147,6 +148,12 @@ impl ServeConfig {
                 allow_v1: args.imds_allow_v1,
             })
         });
+        errors.extend(grants::problems(
+            &roles,
+            &clients,
+            imds.as_ref().map(|i| i.role.as_str()),
+            &file.imds_shared,
+        ));
         let metrics_listen = args.metrics_listen.as_deref().and_then(|raw| {
             parse_listen("--metrics-listen", raw)
                 .map_err(|e| errors.push(e))
@@ -594,6 +601,39 @@ profiles = orders
         // A profile no client is granted needs no key.
         let reports = ["--imds-listen", "0", "--imds-role", "reports"];
         assert!(with_clients(CLIENTS, &reports, &[]).is_ok());
+    }
+
+    #[test]
+    fn a_grant_or_the_imds_role_that_chains_into_an_ungranted_profile_is_refused() {
+        let chained = CLIENTS.replace(
+            "[client web]",
+            "[profile ledger]\nrole_arn = arn:aws:iam::555566667777:role/ledger\nsource_profile = orders\n\n[client web]",
+        );
+        let errs = with_clients(&chained, &[], &[]).unwrap_err().0;
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("client web can get profile ledger without being granted it"),
+            "{errs:?}"
+        );
+        let granted = chained.replace("profiles = orders", "profiles = orders, ledger");
+        assert!(with_clients(&granted, &[], &[]).is_ok());
+        let required = chained.replace(
+            "source_profile = orders",
+            "source_profile = orders\nexternal_id = only-rolehop-holds-this",
+        );
+        assert!(with_clients(&required, &[], &[]).is_ok());
+        // The IMDS role reaches the same way, for every local process.
+        let imds = ["--imds-listen", "0", "--imds-role", "reports"];
+        let via_imds = CLIENTS.replace(
+            "[client web]",
+            "[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\nsource_profile = reports\n\n[client web]",
+        );
+        let errs = with_clients(&via_imds, &imds, &[]).unwrap_err().0;
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("profile audit chains from it")),
+            "{errs:?}"
+        );
     }
 
     #[test]

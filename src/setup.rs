@@ -105,6 +105,8 @@ fn region_problem(region: &str) -> Option<String> {
     })
 }
 
+/// Secrets Manager's rule for a secret's name (an ARN's last field adds `-` and six
+/// characters of the same set, so the bound is loose there).
 fn secret_name_problem(name: &str) -> Option<String> {
     let ok = !name.is_empty()
         && name.len() <= 256
@@ -121,7 +123,7 @@ fn secret_arn_problem(arn: &str, partition: &str, account: &str) -> Option<Strin
         && f[2] == "secretsmanager"
         && region_problem(f[3]).is_none()
         && f[5] == "secret"
-        && !f[6].is_empty();
+        && secret_name_problem(f[6]).is_none();
     if !well_formed {
         return Some(format!(
             "--token-secret-arn `{arn}` is not a Secrets Manager secret ARN; it looks like arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token-AbCdEf"
@@ -151,6 +153,10 @@ fn container_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Vec<(String, S
         let (name, arn) = (name.trim(), arn.trim());
         if name.is_empty() || name.len() > 255 || !name.chars().all(is_name_char) {
             errors.push(format!("--container `{raw}`: `{name}` is not a container name; use 1 to 255 letters, digits, _ and -"));
+        } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            errors.push(format!("--container `{raw}`: `{name}` does not start with a letter, and commands.sh names a shell function after it; start it with a letter"));
+        } else if let Some(word) = commands::reserved_section(name) {
+            errors.push(format!("--container `{raw}`: `{name}` is commands.sh's own `{word}` section; name the app container something else"));
         } else if name == task::SIDECAR {
             errors.push(format!("--container `{raw}`: {name} is the sidecar's own name; name the app container something else"));
         } else if out.iter().any(|(n, _)| n == name) {

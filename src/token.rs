@@ -8,7 +8,8 @@
 //! An existing token file is trusted only if no one but rolehop's user could have written it:
 //! it is opened without following a symbolic link, and refused when it is not a regular file,
 //! is writable by group or others, or is owned by another user (whoever planted it would know
-//! the token every client is asked for).
+//! the token every client is asked for). At most [`MAX_TOKEN_FILE_LEN`] bytes are read; a longer
+//! file is refused.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ pub mod clients;
 pub const ENV_ROLEHOP_TOKEN: &str = "ROLEHOP_TOKEN";
 /// Shortest token accepted from a user; generated tokens are 64 hex characters.
 pub const MIN_TOKEN_LEN: usize = 16;
+/// Most of a token file read: client files are re-read every few seconds, and a huge file must
+/// not grow rolehop's memory by its size.
+pub const MAX_TOKEN_FILE_LEN: u64 = 4096;
 
 #[derive(Clone, Debug)]
 pub struct AuthToken(Secret);
@@ -204,7 +208,7 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
         source,
     };
     let shown = path.display();
-    let mut file = match files::open_owned(path, 0o022) {
+    let file = match files::open_owned(path, 0o022) {
         Ok(file) => file,
         Err(Untrusted::Link) => {
             return Err(untrusted(
@@ -229,7 +233,14 @@ fn read_trusted(path: &Path) -> Result<Vec<u8>, TokenError> {
         Err(Untrusted::Io(e)) => return Err(read_error(e)),
     };
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(read_error)?;
+    file.take(MAX_TOKEN_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_TOKEN_FILE_LEN {
+        return Err(untrusted(format!(
+            "is longer than {MAX_TOKEN_FILE_LEN} bytes, which no token is; write the token alone into it (openssl rand -hex 32)"
+        )));
+    }
     Ok(bytes)
 }
 
@@ -276,6 +287,23 @@ mod tests {
             !err.to_string().contains("has a space"),
             "the token itself leaked: {err}"
         );
+    }
+
+    #[test]
+    fn a_token_file_is_read_up_to_its_cap_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let limit = usize::try_from(MAX_TOKEN_FILE_LEN).unwrap();
+        fs::write(&path, "a".repeat(limit)).unwrap();
+        assert!(AuthToken::read_existing(&path).is_ok());
+        fs::write(&path, "a".repeat(limit + 1)).unwrap();
+        let err = AuthToken::read_existing(&path).unwrap_err();
+        assert!(err.to_string().contains("longer than 4096 bytes"), "{err}");
+        // A sparse gigabyte is refused without being read.
+        let file = fs::File::create(&path).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let err = AuthToken::read_existing(&path).unwrap_err();
+        assert!(err.to_string().contains("longer than 4096 bytes"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod clients_roles;
 mod examples;
 mod faults;
 mod hardening;
+mod hardening3;
 mod hostile;
 mod interfaces;
 mod profiles;

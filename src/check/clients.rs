@@ -45,6 +45,17 @@ fn granted(client: &Client) -> String {
     }
 }
 
+/// A config text that does not parse: `serve` refuses to start, and no client can be checked.
+fn unparsable(file: &str, rolehop_name: &str) -> Finding {
+    Finding::new(
+        ID,
+        Status::Fail,
+        format!(
+            "{file}: {rolehop_name}'s ROLEHOP_CONFIG_TEXT is not valid config file syntax, so rolehop will not start and its clients cannot be checked; `rolehop serve --config FILE` with the text in FILE names the line to fix"
+        ),
+    )
+}
+
 /// The per-container findings for a task definition's text (already known to be JSON or not).
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
@@ -63,8 +74,11 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
         return Vec::new();
     };
     let rolehop_name = rolehop["name"].as_str().unwrap_or("rolehop");
-    let clients = client_sections(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
-        .unwrap_or_default();
+    let Some(clients) =
+        client_sections(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
+    else {
+        return vec![unparsable(file, rolehop_name)];
+    };
     if clients.is_empty() {
         return Vec::new();
     }
@@ -249,5 +263,14 @@ mod tests {
         let single = td("arn:web", &[]).replace("[client", "[other");
         assert!(report(&single).is_empty());
         assert!(report("not json").is_empty());
+    }
+
+    #[test]
+    fn a_config_text_that_does_not_parse_fails() {
+        let broken = td("arn:web", &["arn:batch"]).replace("[client batch]", "[client batch");
+        let r = report(&broken);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].0, Status::Fail, "{r:?}");
+        assert!(r[0].1.contains("not valid config file syntax"), "{r:?}");
     }
 }

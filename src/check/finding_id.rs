@@ -86,6 +86,7 @@ finding_ids! {
     OnlineModel => "online.model",
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
+    EcsPublishedVolume => "ecs.published-volume",
     EcsServicePrincipal => "ecs.service-principal",
     EcsConfusedDeputy => "ecs.confused-deputy",
 }
@@ -142,6 +143,7 @@ impl FindingId {
             | OnlineModel
             | EcsTaskDefinition
             | EcsClientRoles
+            | EcsPublishedVolume
             | EcsServicePrincipal
             | EcsConfusedDeputy => false,
         }

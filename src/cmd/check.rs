@@ -86,6 +86,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
         findings.extend(check::clients::task_definition(file, text));
+        findings.extend(check::published::task_definition(file, text));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(*kind, file, text));
@@ -116,7 +117,9 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             ..from_env
         };
         let mut errors = Vec::new();
-        let roles = crate::config::roles_from_args(&role_args, &env, &mut errors);
+        let file = crate::config::file_from_args(&role_args, &env, &mut errors);
+        errors.extend(chain_grant_problems(&file, &env));
+        let roles = file.roles;
         for e in errors {
             findings.push(Finding::new(FindingId::ConfigValid, Status::Fail, e));
         }
@@ -143,4 +146,21 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             messages: Vec::new(),
         }),
     }
+}
+
+/// What `serve` refuses about grants over chains ([`crate::config::grants`]), with the IMDS
+/// listener as `serve` would read it from this environment.
+fn chain_grant_problems(
+    file: &crate::config::file::FileConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let imds_role = env("ROLEHOP_IMDS_LISTEN").map(|_| {
+        env("ROLEHOP_IMDS_ROLE").unwrap_or_else(|| crate::role_name::DEFAULT_ROLE.to_owned())
+    });
+    crate::config::grants::problems(
+        &file.roles,
+        &file.clients,
+        imds_role.as_deref(),
+        &file.imds_shared,
+    )
 }

@@ -29,6 +29,12 @@ pub fn main(args: &PublishArgs) -> Result<(), CmdError> {
         code: crate::cli::exit::USAGE,
         messages: errors,
     })?;
+    if let Some(mode) = writable_by_others(&plan.dir) {
+        eprintln!(
+            "rolehop publish: warning: {} is writable by group or others (mode {mode:04o}), so another user could replace the published binary the apps run; make it writable by this container's user only (chmod go-w)",
+            plan.dir.display()
+        );
+    }
     let exe = std::env::current_exe()
         .map_err(|e| CmdError::failure(format!("cannot find rolehop's own binary to copy: {e}")))?;
     let binary = plan.dir.join(BINARY);
@@ -91,6 +97,13 @@ impl Plan {
             ));
         }
         let endpoint = match Endpoint::parse(&args.endpoint) {
+            Ok(_) if !plain_url(&args.endpoint) => {
+                errors.push(format!(
+                    "--endpoint `{}` must be a URL of letters, digits and : / . _ - [ ] only: the published profiles copy it onto a command line some SDKs run through a shell",
+                    args.endpoint
+                ));
+                String::new()
+            }
             Ok(endpoint) => endpoint.base().to_owned(),
             Err(e) => {
                 errors.push(e);
@@ -170,6 +183,21 @@ fn plain_absolute(path: &Path) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
 }
 
+/// A URL that survives the same splitting as [`plain_absolute`]: its characters, plus the
+/// `:`, `[` and `]` of a scheme, a port and an IPv6 literal.
+fn plain_url(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | ':' | '[' | ']'))
+}
+
+/// Group- or world-writable mode bits of DIR: anyone with them could replace the published
+/// binary that every app container runs through `credential_process`.
+fn writable_by_others(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = std::fs::metadata(dir).ok()?.mode() & 0o7777;
+    (mode & 0o022 != 0).then_some(mode)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +260,50 @@ mod tests {
         let mut off = args("/", &["default"], None);
         off.endpoint = "http://10.0.0.1:9911".into();
         assert!(Plan::from_args(&off).is_err());
+    }
+
+    #[test]
+    fn an_endpoint_a_shell_would_read_is_refused() {
+        for hostile in [
+            "http://127.0.0.1:9911/$(id)",
+            "http://127.0.0.1:9911/a;id",
+            "http://127.0.0.1:9911/'x'",
+            "http://127.0.0.1:9911/#x",
+            "http://127.0.0.1:9911/a`id`",
+            "http://127.0.0.1:9911/a\"b",
+        ] {
+            let mut a = args("/", &["default"], None);
+            a.endpoint = hostile.into();
+            // Refused by the character rule, or before it as no URL at all.
+            let errors = Plan::from_args(&a).unwrap_err();
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.contains("some SDKs run through a shell")
+                        || e.contains("is not an http URL")),
+                "{hostile}: {errors:?}"
+            );
+        }
+        for fine in [
+            "http://127.0.0.1:9911",
+            "http://[::1]:9911/",
+            "http://localhost:9911/base_1-x.y",
+        ] {
+            let mut a = args("/", &["default"], None);
+            a.endpoint = fine.into();
+            assert!(Plan::from_args(&a).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn a_directory_others_can_write_is_seen() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(writable_by_others(dir.path()), None);
+        for mode in [0o775, 0o757, 0o1777] {
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+            assert_eq!(writable_by_others(dir.path()), Some(mode), "{mode:o}");
+        }
     }
 }

@@ -6,13 +6,17 @@
 //!   (SDKs read the whole body as one name); `.../security-credentials/{role}` serves it.
 //! - Tokens are `EXPIRY.HMAC-SHA256(key, EXPIRY)` with a per-process random key: unforgeable,
 //!   and nothing is stored, so memory stays bounded however many are minted.
-//! - Any request carrying `X-Forwarded-For` is refused (403): IMDS is never reached through a
-//!   proxy. So is one whose `Host` is a DNS name (a web page that rebound its name to loopback),
-//!   and one from beyond loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get
-//!   401 unless `--imds-allow-v1`.
+//! - Any request carrying a forwarding header (`X-Forwarded-*`, `Forwarded`, `Via`, `X-Real-IP`
+//!   and the like) is refused (403): IMDS is never reached through a proxy. So is one without
+//!   exactly one `Host` header that is exactly a loopback or link-local IP literal (with an
+//!   optional port): a DNS name would be a web page that rebound its name to loopback. An
+//!   absolute-form target's host is held to the same rule. So is a request from beyond
+//!   loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get 401 unless
+//!   `--imds-allow-v1`.
 //! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
 //!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, UNIX_EPOCH};
 
 use hmac::{KeyInit, Mac};
@@ -120,27 +124,92 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
     r
 }
 
+/// What a `Host` value (or an absolute-form target's authority) names, when it is an address:
+/// an IP literal or `localhost`, with an optional port of digits and nothing else after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostName {
+    Ip(IpAddr),
+    Localhost,
+}
+
+fn host_name(value: &str) -> Option<HostName> {
+    let port_ok =
+        |port: &str| (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit());
+    if let Some(v6) = value.strip_prefix('[') {
+        let (ip, after) = v6.split_once(']')?;
+        let ip = ip.parse::<Ipv6Addr>().ok()?;
+        return (after.is_empty() || after.strip_prefix(':').is_some_and(port_ok))
+            .then_some(HostName::Ip(ip.into()));
+    }
+    let name = match value.split_once(':') {
+        Some((name, port)) if port_ok(port) => name,
+        Some(_) => return None,
+        None => value,
+    };
+    if name.eq_ignore_ascii_case("localhost") {
+        Some(HostName::Localhost)
+    } else {
+        name.parse::<Ipv4Addr>()
+            .ok()
+            .map(|ip| HostName::Ip(ip.into()))
+    }
+}
+
 /// True for a `Host` that names this listener by address (an IP literal or `localhost`, with
 /// an optional port). A DNS name would mean a browser page that rebound its name to loopback.
 pub(crate) fn host_is_an_address<B>(req: &Request<B>) -> bool {
-    let Some(host) = req
-        .headers()
+    req.headers()
         .get(hyper::header::HOST)
         .and_then(|h| h.to_str().ok())
-    else {
+        .and_then(host_name)
+        .is_some()
+}
+
+/// True when `value` is exactly a loopback or link-local IP literal (IMDS's own address is
+/// link-local), with an optional port.
+fn imds_host(value: &str) -> bool {
+    match host_name(value) {
+        Some(HostName::Ip(IpAddr::V4(ip))) => ip.is_loopback() || ip.is_link_local(),
+        Some(HostName::Ip(IpAddr::V6(ip))) => ip.is_loopback() || ip.is_unicast_link_local(),
+        Some(HostName::Localhost) | None => false,
+    }
+}
+
+/// The IMDS listener's Host rule: exactly one `Host` header, exactly a loopback or link-local
+/// literal; an absolute-form target (`GET http://HOST/...`) held to the same rule.
+fn imds_host_allowed<B>(req: &Request<B>) -> bool {
+    let mut hosts = req.headers().get_all(hyper::header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
         return false;
     };
-    if let Some(v6) = host.strip_prefix('[') {
-        return v6
-            .split_once(']')
-            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
-    }
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
+    host.to_str().is_ok_and(imds_host)
+        && req.uri().authority().is_none_or(|a| imds_host(a.as_str()))
+}
+
+/// Headers a proxy adds on the way: IMDS is never reached through one (the de-facto
+/// `X-Forwarded-*` family, RFC 7239's `Forwarded`, RFC 9110's `Via`, and the client-address
+/// headers of common proxies and CDNs).
+const FORWARDING_HEADERS: [&str; 9] = [
+    "forwarded",
+    "via",
+    "x-real-ip",
+    "x-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "x-cluster-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+];
+
+fn through_a_proxy<B>(req: &Request<B>) -> bool {
+    req.headers().keys().any(|name| {
+        let name = name.as_str();
+        name.starts_with("x-forwarded") || FORWARDING_HEADERS.contains(&name)
+    })
 }
 
 pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Body> {
-    if req.headers().contains_key("x-forwarded-for") {
+    if through_a_proxy(req) {
         return super::refused(
             text(
                 StatusCode::FORBIDDEN,
@@ -149,11 +218,11 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
             "ThroughProxy",
         );
     }
-    if !host_is_an_address(req) {
+    if !imds_host_allowed(req) {
         return super::refused(
             text(
                 StatusCode::FORBIDDEN,
-                "Forbidden: the Host header must be this listener's IP address",
+                "Forbidden: send exactly one Host header, this listener's loopback or link-local IP address",
             ),
             "HostRefused",
         );
@@ -245,6 +314,106 @@ fn put_token<B>(imds: &Imds, req: &Request<B>) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(target: &str, headers: &[(&str, &str)]) -> Request<()> {
+        let mut builder = Request::builder().uri(target);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap()
+    }
+
+    #[test]
+    fn the_imds_host_is_one_loopback_or_link_local_literal() {
+        for good in [
+            "127.0.0.1",
+            "127.0.0.1:9912",
+            "127.9.9.9:80",
+            "169.254.169.254",
+            "[::1]",
+            "[::1]:9912",
+            "[fe80::1]:80",
+        ] {
+            assert!(
+                imds_host_allowed(&request("/", &[("host", good)])),
+                "{good}"
+            );
+        }
+        for bad in [
+            "[::1]evil.example",
+            "[::1]:evil.example",
+            "127.0.0.1:evil.example",
+            "127.0.0.1:",
+            "127.0.0.1:123456",
+            "evil.example",
+            "localhost",
+            "10.0.0.1",
+            "[2001:db8::1]",
+            "127.0.0.1 ",
+            "",
+        ] {
+            assert!(
+                !imds_host_allowed(&request("/", &[("host", bad)])),
+                "{bad:?}"
+            );
+        }
+        assert!(!imds_host_allowed(&request("/", &[])), "no Host");
+        let two = request("/", &[("host", "127.0.0.1"), ("host", "evil.example")]);
+        assert!(!imds_host_allowed(&two), "two Host headers");
+        let two = request("/", &[("host", "127.0.0.1"), ("host", "127.0.0.1")]);
+        assert!(!imds_host_allowed(&two), "two Host headers, even equal");
+        let absolute = request(
+            "http://evil.example/latest/api/token",
+            &[("host", "127.0.0.1")],
+        );
+        assert!(
+            !imds_host_allowed(&absolute),
+            "an absolute-form target's host"
+        );
+        let absolute = request(
+            "http://127.0.0.1:80/latest/api/token",
+            &[("host", "127.0.0.1")],
+        );
+        assert!(imds_host_allowed(&absolute));
+    }
+
+    #[test]
+    fn the_credentials_listeners_host_rule_wants_a_port_of_digits() {
+        for bad in ["[::1]evil.example", "127.0.0.1:evil.example", "localhost:x"] {
+            assert!(
+                !host_is_an_address(&request("/", &[("host", bad)])),
+                "{bad}"
+            );
+        }
+        for good in ["localhost", "localhost:9911", "[::1]:9911", "10.0.0.1:80"] {
+            assert!(
+                host_is_an_address(&request("/", &[("host", good)])),
+                "{good}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_forwarding_header_means_a_proxy() {
+        for name in [
+            "x-forwarded-for",
+            "X-Forwarded-Host",
+            "x-forwarded-proto",
+            "forwarded",
+            "via",
+            "x-real-ip",
+            "true-client-ip",
+        ] {
+            assert!(
+                through_a_proxy(&request("/", &[(name, "10.0.0.1")])),
+                "{name}"
+            );
+        }
+        assert!(!through_a_proxy(&request(
+            "/",
+            &[("host", "127.0.0.1"), (TTL_HEADER, "60")]
+        )));
+    }
 
     #[test]
     fn tokens_verify_until_they_expire() {

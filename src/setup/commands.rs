@@ -30,6 +30,18 @@ fn role_path(arn: &RoleArn) -> String {
     }
 }
 
+/// The sections `commands.sh` has besides the hops', and the word its `case` runs them all by.
+const OWN_SECTIONS: [&str; 3] = ["source", "destination", "all"];
+
+/// The script's own section an app container named `name` would redefine (its function
+/// `NAME_account`, its variable `NAME_PROFILE` or its `case` arm), if any.
+pub fn reserved_section(name: &str) -> Option<&'static str> {
+    let word = name.replace('-', "_");
+    OWN_SECTIONS
+        .into_iter()
+        .find(|own| word.eq_ignore_ascii_case(own))
+}
+
 /// (shell function, section argument, profile variable) of hop `index`.
 pub fn hop_section(setup: &Setup, index: usize) -> (String, String, String) {
     if setup.per_container() {
@@ -184,7 +196,9 @@ pub fn script(setup: &Setup) -> String {
          # policy changes nothing, and the token secret is created only when missing. Registering\n\
          # the task definition makes a new revision on every run.\n",
     );
-    s.push_str("set -eu\ncd \"$(dirname \"$0\")\"\n\n");
+    // `$(...)` drops trailing newlines, which a directory's name may end with: the `.` keeps
+    // them, and `%??` then drops dirname's own newline and the `.`.
+    s.push_str("set -eu\nhere=$(dirname -- \"$0\"; echo .)\ncd -- \"${here%??}\"\n\n");
     s.push_str(&format!("REGION={}\n", quote(&setup.region)));
     s.push_str("SOURCE_PROFILE=${SOURCE_PROFILE:-}\n");
     for i in 0..setup.hops.len() {
@@ -258,7 +272,8 @@ pub fn script(setup: &Setup) -> String {
             s.push_str(&format!("    ensure_token_secret {p} {}\n", quote(name)))
         }
         TokenSecret::Existing { arn } => s.push_str(&format!(
-            "    # The token secret is {arn}, given to rolehop setup; it is left as it is.\n"
+            "    # The token secret is {}, given to rolehop setup; it is left as it is.\n",
+            quote(arn)
         )),
     }
     s.push_str(&format!(

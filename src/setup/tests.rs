@@ -427,3 +427,77 @@ fn bad_container_flags_are_one_sentence_each() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn container_names_commands_sh_uses_or_cannot_use_are_refused() {
+    for (name, says) in [
+        ("source", "commands.sh's own `source` section"),
+        ("Source", "commands.sh's own `source` section"),
+        ("all", "commands.sh's own `all` section"),
+        ("destination", "commands.sh's own `destination` section"),
+        ("1web", "does not start with a letter"),
+        ("_web", "does not start with a letter"),
+        ("-web", "does not start with a letter"),
+    ] {
+        let errors = Setup::from_args(&args(&[
+            "--source-role-arn",
+            TASK,
+            &format!("--container={name}={DEST}"),
+        ]))
+        .unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains(says)),
+            "{name}: {errors:?}"
+        );
+    }
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web-1={DEST}"),
+        "--container",
+        &format!("sources={HUB}"),
+    ]);
+    assert_eq!(s.containers, ["web-1", "sources"]);
+}
+
+#[test]
+fn a_token_secret_arn_is_a_secrets_manager_arn_and_reaches_commands_sh_quoted() {
+    for hostile in [
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t\n$(touch /tmp/pwned)",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t;id",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t'x",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t #x",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:t`id`",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:",
+    ] {
+        let errors = Setup::from_args(&args(&[
+            "--source-role-arn",
+            TASK,
+            "--role-arn",
+            DEST,
+            "--token-secret-arn",
+            hostile,
+        ]))
+        .unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("is not a Secrets Manager secret ARN")),
+            "{hostile:?}: {errors:?}"
+        );
+    }
+    let arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:team/rolehop-token-AbCdEf";
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--token-secret-arn",
+        arn,
+    ]);
+    assert!(
+        commands::script(&s).contains(&format!("# The token secret is '{arn}', given")),
+        "quoted in commands.sh"
+    );
+}
