@@ -11,8 +11,10 @@
 pub mod arns;
 pub mod clients;
 pub mod ecs;
+pub mod ecs_exec;
 pub mod eval;
 pub mod findings;
+pub mod in_app;
 pub mod online;
 pub mod operator;
 pub mod policy;
