@@ -603,7 +603,7 @@ async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
         .find(|c| c["name"] == "rolehop")
         .unwrap()
         .clone();
-    std::fs::write(stack.token_file(), "0123456789abcdef0123456789abcdef").unwrap();
+    std::fs::write(stack.token_file(), "ecsexec5f1e2d3c4b5a69788001122334").unwrap();
     let token = stack.token();
     let denied = format!(
         "User: arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/{TASK_ID} is not authorized to perform: sts:AssumeRole on resource: {DESTINATION_ROLE_ARN}"

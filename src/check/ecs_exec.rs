@@ -396,10 +396,16 @@ fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<F
     }
 }
 
-/// The first of `targets` holding rolehop's binary where `--command` finds it, with the
-/// command that runs `rolehop check` there.
+/// The first of `targets` holding rolehop's binary where `--command` finds it and wired
+/// through a profile (`AWS_CONFIG_FILE`) or `ROLEHOP_ENDPOINT`, which `rolehop check` reads
+/// there, with the command that runs it.
 fn pick<'a>(targets: &[&'a Value], published: &[(String, String)]) -> Option<(&'a Value, String)> {
     targets.iter().find_map(|c| {
+        // `rolehop check` there reads the container's wiring (`check::in_app`).
+        let vars = variables(c);
+        if !vars.contains(&"AWS_CONFIG_FILE") && !vars.contains(&"ROLEHOP_ENDPOINT") {
+            return None;
+        }
         let binary = rolehop_binary(c, published)?;
         let command = format!("{binary} check");
         command_problem(c, &command, published).ok()?;
@@ -456,13 +462,15 @@ pub fn task_definition(
             targets.push(*c);
         }
     }
-    let not_targets = if own.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; {} (rolehop's own) keeps a read-only root and no capabilities and is not an ECS Exec target",
-            own.join(", ")
-        )
+    let not_targets = match own.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            "; {one} (rolehop's own) keeps a read-only root and no capabilities and is not an ECS Exec target"
+        ),
+        many => format!(
+            "; {} (rolehop's own) keep a read-only root and no capabilities and are not ECS Exec targets",
+            many.join(", ")
+        ),
     };
     let chosen = pick(&targets, &published);
     match &chosen {

@@ -18,27 +18,36 @@ use crate::ecs_exec::split_command;
 /// The client wiring found in the environment.
 #[derive(Debug, Clone)]
 pub struct Wiring {
-    pub config_file: PathBuf,
-    pub profile: String,
-    /// The `credential_process` words, argv[0] first.
+    /// Where it was found, for messages.
+    pub place: String,
+    /// The words of the client command (`rolehop credential-process ...`), argv[0] first.
     pub command: Vec<String>,
 }
 
-/// The profile SDKs use here (`AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default`) in
-/// `AWS_CONFIG_FILE`, when its `credential_process` runs `rolehop credential-process`.
+/// This container's wiring to rolehop: the profile SDKs use here (`AWS_PROFILE`, else
+/// `AWS_DEFAULT_PROFILE`, else `default`) in `AWS_CONFIG_FILE` when its `credential_process`
+/// runs `rolehop credential-process`; else `ROLEHOP_ENDPOINT` (the client helpers' contract,
+/// as an app under `rolehop exec` or with rolehop's `credential_process` in its image has it).
 pub fn wiring(env: &dyn Fn(&str) -> Option<String>) -> Option<Wiring> {
-    let config_file = PathBuf::from(env("AWS_CONFIG_FILE")?);
-    let profile = env("AWS_PROFILE")
-        .or_else(|| env("AWS_DEFAULT_PROFILE"))
-        .unwrap_or_else(|| "default".into());
-    let text = std::fs::read_to_string(&config_file).ok()?;
-    let command = split_command(&credential_process(&text, &profile)?)?;
-    let is_rolehop = command.first().is_some_and(|c| c.ends_with("rolehop"))
-        && command.get(1).is_some_and(|c| c == "credential-process");
-    is_rolehop.then_some(Wiring {
-        config_file,
-        profile,
-        command,
+    let from_profile = || -> Option<Wiring> {
+        let config_file = PathBuf::from(env("AWS_CONFIG_FILE")?);
+        let profile = env("AWS_PROFILE")
+            .or_else(|| env("AWS_DEFAULT_PROFILE"))
+            .unwrap_or_else(|| "default".into());
+        let text = std::fs::read_to_string(&config_file).ok()?;
+        let command = split_command(&credential_process(&text, &profile)?)?;
+        let is_rolehop = command.first().is_some_and(|c| c.ends_with("rolehop"))
+            && command.get(1).is_some_and(|c| c == "credential-process");
+        is_rolehop.then(|| Wiring {
+            place: format!("profile {profile} of {}", config_file.display()),
+            command,
+        })
+    };
+    from_profile().or_else(|| {
+        env("ROLEHOP_ENDPOINT").map(|_| Wiring {
+            place: "ROLEHOP_ENDPOINT".into(),
+            command: Vec::new(),
+        })
     })
 }
 
@@ -83,13 +92,11 @@ fn executable(path: &Path) -> bool {
 /// The findings of this container's wiring, and the decision (allowed when rolehop served it).
 pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Finding>, Verdict) {
     let mut out = super::online::environment_traps(env);
-    let place = format!(
-        "profile {} of {}",
-        wiring.profile,
-        wiring.config_file.display()
-    );
-    let binary = Path::new(&wiring.command[0]);
-    if binary.is_absolute() && !executable(binary) {
+    let place = &wiring.place;
+    if let Some(binary) = wiring.command.first().map(Path::new)
+        && binary.is_absolute()
+        && !executable(binary)
+    {
         out.push(Finding::new(
             "app.wiring",
             Status::Fail,
@@ -122,7 +129,11 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
     out.push(Finding::new(
         "app.wiring",
         Status::Pass,
-        format!("{place} asks rolehop at {} for role {} (credential_process, which every SDK measured in docs/SDKS.md uses before the task role's RELATIVE_URI)", client.credentials_url(), args.role),
+        format!(
+            "{place} asks rolehop at {} for role {}",
+            client.credentials_url(),
+            args.role
+        ),
     ));
     match client.fetch() {
         Ok(creds) => {
