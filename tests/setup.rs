@@ -647,7 +647,7 @@ async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
             assert_eq!(code, 0, "{stdout}{stderr}");
             assert!(stdout.contains("PASS app.wiring"), "{stdout}");
             assert!(
-                stdout.contains(&format!("PASS app.identity"))
+                stdout.contains("PASS app.identity")
                     && stdout.contains(DESTINATION_ROLE_ARN)
                     && stdout.contains("account 555566667777"),
                 "{stdout}"
