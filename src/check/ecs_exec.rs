@@ -69,9 +69,14 @@ fn name(c: &Value) -> &str {
 }
 
 /// rolehop's own containers: the rolehop image (entrypoint `/rolehop`) running `serve` or
-/// `publish`.
+/// `publish`, or a container configured with `serve`'s roles.
 pub fn is_rolehops_own(c: &Value) -> bool {
-    c["entryPoint"].is_null() && matches!(c["command"][0].as_str(), Some("serve" | "publish"))
+    let runs_rolehop =
+        c["entryPoint"].is_null() && matches!(c["command"][0].as_str(), Some("serve" | "publish"));
+    let serves = ["ROLEHOP_ROLE_ARN", "ROLEHOP_CONFIG_TEXT", "ROLEHOP_CONFIG"]
+        .iter()
+        .any(|v| plain(c, v).is_some());
+    runs_rolehop || serves
 }
 
 /// Where `rolehop publish` writes in this task: (volume, directory) of each publisher.
