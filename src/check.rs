@@ -17,6 +17,7 @@ pub mod action;
 pub mod arns;
 pub mod clients;
 pub mod ecs;
+pub mod ecs_exec;
 pub mod eval;
 mod explain;
 pub mod finding_id;

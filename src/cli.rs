@@ -373,6 +373,18 @@ pub struct ExecArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// How `setup`'s app container reaches rolehop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppWiring {
+    /// A `rolehop publish` init container shares rolehop's binary and an AWS config; the app
+    /// names it (AWS_CONFIG_FILE, AWS_PROFILE). The image stays unmodified, and ECS Exec can
+    /// enter the app and run rolehop there.
+    Published,
+    /// The app's shell exports AWS_CONTAINER_CREDENTIALS_FULL_URI and unsets the RELATIVE_URI
+    /// ECS injects before it starts (the app image needs sh).
+    FullUri,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Text,
@@ -458,6 +470,16 @@ pub struct CheckArgs {
     /// infrastructure, codedeploy, instance (repeat).
     #[arg(long = "service-role-trust", value_name = "KIND=FILE")]
     pub service_role_trusts: Vec<String>,
+
+    /// With --task-definition: a command for `aws ecs execute-command --command`, checked as the
+    /// SSM agent runs it (split into words, no shell, argv[0] absolute or on PATH).
+    #[arg(long, value_name = "COMMAND", requires = "task_definition")]
+    pub exec_command: Option<String>,
+
+    /// With --exec-command: the container it runs in (default: the one check names for the
+    /// diagnosis).
+    #[arg(long, value_name = "NAME", requires = "exec_command")]
+    pub exec_container: Option<String>,
 
     /// Also probe AWS from here: the source identity, a real AssumeRole (900 s) per role and hop,
     /// and the policies IAM lets it read. Implied when no file or managed policy ARN is given.
@@ -650,6 +672,21 @@ pub struct SetupArgs {
         help_heading = "Task"
     )]
     pub app_image: Option<String>,
+
+    /// How the app container gets rolehop's credentials.
+    #[arg(
+        long,
+        env = "ROLEHOP_APP_WIRING",
+        value_enum,
+        default_value_t = AppWiring::Published,
+        help_heading = "Task"
+    )]
+    pub app_wiring: AppWiring,
+
+    /// Leave ECS Exec's statement (the ssmmessages channel actions) out of the task role's
+    /// identity policy.
+    #[arg(long, env = "ROLEHOP_NO_ECS_EXEC", help_heading = "Task")]
+    pub no_ecs_exec: bool,
 
     /// The task definition family.
     #[arg(

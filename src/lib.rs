@@ -28,6 +28,7 @@
 //! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).
+//! - [`ecs_exec`]: the rules of ECS Exec and its SSM agent, each with its source.
 //! - [`files`]: files holding secrets, written whole and private.
 //! - [`suggest`]: "did you mean" for misspelt keys and policy words.
 //! - [`logging`]: tracing to stderr, JSON or text.
@@ -54,6 +55,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod credentials;
+pub mod ecs_exec;
 pub mod fetch;
 pub mod files;
 #[cfg(feature = "fuzzing")]

@@ -14,6 +14,7 @@
 
 mod environment;
 mod iam;
+pub mod in_app;
 mod organizations;
 
 use std::collections::BTreeMap;

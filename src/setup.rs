@@ -21,7 +21,7 @@ use crate::arn::RoleArn;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, ecs};
-use crate::cli::SetupArgs;
+use crate::cli::{AppWiring, SetupArgs};
 use crate::session::{self, SessionOptions, Tag};
 
 /// The execution role's name when none is given (the name the ECS console uses).
@@ -76,6 +76,10 @@ pub struct Setup {
     /// Per-container roles (`--container`): the app containers' names, one per hop, each hop
     /// assumed from the task role and served to that container only. Empty for a chain.
     pub containers: Vec<String>,
+    /// How the app containers reach rolehop.
+    pub app_wiring: AppWiring,
+    /// The task role's identity policy carries ECS Exec's statement (not `--no-ecs-exec`).
+    pub ecs_exec: bool,
 }
 
 /// A role ARN flag, or its problem in `check`'s words (with the corrected ARN when clear).
@@ -423,6 +427,8 @@ impl Setup {
             service_roles,
             token_secret,
             containers,
+            app_wiring: args.app_wiring,
+            ecs_exec: !args.no_ecs_exec,
         })
     }
 
@@ -495,10 +501,11 @@ impl Setup {
     pub fn files(&self) -> Vec<File> {
         let mut out = Vec::new();
         for (i, hop) in self.hops.iter().enumerate() {
-            out.push(File::json(
-                policies::identity_file(i),
-                &policies::identity_policy(self, hop),
-            ));
+            let mut identity = policies::identity_policy(self, hop);
+            if i == 0 && self.ecs_exec {
+                policies::add_ecs_exec(&mut identity);
+            }
+            out.push(File::json(policies::identity_file(i), &identity));
             out.push(File::json(
                 policies::trust_file(i),
                 &policies::trust_policy(self, self.caller_of(i)),
@@ -617,6 +624,19 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     out.extend(ecs::task_definition(
         task::TASK_DEFINITION_FILE,
         text(files, task::TASK_DEFINITION_FILE),
+    ));
+    // The task role's own policy holds ECS Exec's statement (the first identity policy is
+    // put on the task role); without it that check stays unknown.
+    let task_role_policies: Vec<check::File> = if setup.ecs_exec {
+        vec![named(policies::identity_file(0))]
+    } else {
+        Vec::new()
+    };
+    out.extend(check::ecs_exec::task_definition(
+        task::TASK_DEFINITION_FILE,
+        text(files, task::TASK_DEFINITION_FILE),
+        &task_role_policies,
+        &check::ecs_exec::Asked::default(),
     ));
     out
 }

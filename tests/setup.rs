@@ -279,8 +279,7 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
 
     let td = read_json(&file);
     let containers = td["containerDefinitions"].as_array().unwrap();
-    let rolehop = &containers[0];
-    assert_eq!(rolehop["name"], "rolehop");
+    let rolehop = containers.iter().find(|c| c["name"] == "rolehop").unwrap();
     let rolehop_secrets = secret_pairs(&rolehop["secrets"]);
     assert_eq!(rolehop_secrets.len(), 2, "{rolehop_secrets:?}");
     assert_ne!(rolehop_secrets[0].1, rolehop_secrets[1].1);
@@ -307,10 +306,7 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
         let app = containers.iter().find(|c| c["name"] == name).unwrap();
         assert_eq!(
             secret_pairs(&app["secrets"]),
-            [(
-                "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_owned(),
-                secret.clone()
-            )],
+            [("ROLEHOP_TOKEN".to_owned(), secret.clone())],
             "{name} holds its own token only"
         );
         assert!(
@@ -473,7 +469,8 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
     let td = read_json(&file("task-definition.json"));
     let containers = td["containerDefinitions"].as_array().unwrap();
     let mut serve_env = stack.rolehop_env();
-    for (k, v) in pairs(&containers[0]["environment"]) {
+    let sidecar = containers.iter().find(|c| c["name"] == "rolehop").unwrap();
+    for (k, v) in pairs(&sidecar["environment"]) {
         if k != "ROLEHOP_LISTEN" {
             serve_env.push((k, v));
         }
@@ -484,15 +481,9 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
     let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
     rolehop.wait_ready().await;
     for (i, (name, arn)) in roles.iter().enumerate() {
-        let app = containers.iter().find(|c| c["name"] == *name).unwrap();
-        let mut app_env = stack.base_env();
-        for (k, v) in pairs(&app["environment"]) {
-            app_env.push((k, v.replace("127.0.0.1:9911", &rolehop.addr.to_string())));
-        }
-        app_env.push((
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
-            tokens[1][i].clone(),
-        ));
+        let volume = stack.work.path(&format!("volume-{name}"));
+        let mut app_env =
+            app_environment(&stack, &td, name, &rolehop, &tokens[1][i], &volume).await;
         app_env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
         let identity = clients::aws_cli_caller_identity(&app_env).await;
         assert_eq!(
@@ -503,8 +494,8 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
         // The other container's profile, with this container's token: refused.
         let other = roles[1 - i].0;
         for (k, v) in app_env.iter_mut() {
-            if k == "AWS_CONTAINER_CREDENTIALS_FULL_URI" {
-                *v = format!("{v}/{other}");
+            if k == "AWS_PROFILE" {
+                *v = other.to_owned();
             }
         }
         let (code, stdout, _) = run_process(
@@ -552,6 +543,121 @@ async fn the_shipped_per_container_task_definition_is_what_setup_writes() {
         "regenerate {} with the command in task-definitions/README.md",
         shipped.display()
     );
+}
+
+/// ECS Exec's target: the command `check --task-definition` names for setup's default
+/// definition, run as the SSM agent runs it (split into words, argv[0] the published binary) in
+/// the app container with exactly the environment the definition gives it (the RELATIVE_URI ECS
+/// injects, the published profile on the task volume, the token from its secret; no
+/// `ROLEHOP_*` role setting), names the destination role the sidecar serves this container; with
+/// STS denying the AssumeRole, it fails with rolehop's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
+    let stack = Stack::start().await;
+    let dir = stack.work.path("setup");
+    setup(
+        &stack.base_env(),
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--region",
+            "us-east-1",
+        ],
+    )
+    .await;
+    let file = dir.join("task-definition.json");
+    let td = read_json(&file);
+    let (_, report, _) = Rolehop::run(
+        &[
+            "check",
+            "--task-definition",
+            &file.display().to_string(),
+            "--format",
+            "json",
+        ],
+        &stack.base_env(),
+    )
+    .await;
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let target = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "ecs-exec.target" && f["status"] == "pass")
+        .unwrap_or_else(|| panic!("{report}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        target
+            .contains("--container app --interactive --command \"/rolehop-shared/rolehop check\""),
+        "{target}"
+    );
+    let sidecar = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rolehop")
+        .unwrap()
+        .clone();
+    std::fs::write(stack.token_file(), "ecsexec5f1e2d3c4b5a69788001122334").unwrap();
+    let token = stack.token();
+    let denied = format!(
+        "User: arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/{TASK_ID} is not authorized to perform: sts:AssumeRole on resource: {DESTINATION_ROLE_ARN}"
+    );
+    for (i, deny) in [false, true].into_iter().enumerate() {
+        stack.proxy.set_faults(crate::support::sts_proxy::Faults {
+            fail_assume: deny.then(|| (403, "AccessDenied".to_owned(), denied.clone())),
+            ..Default::default()
+        });
+        let mut serve_env = stack.rolehop_env();
+        for (k, v) in pairs(&sidecar["environment"]) {
+            if k != "ROLEHOP_LISTEN" {
+                serve_env.push((k, v));
+            }
+        }
+        serve_env.push(("ROLEHOP_LISTEN".into(), "127.0.0.1:0".into()));
+        serve_env.push(("ROLEHOP_TOKEN".into(), token.clone()));
+        let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
+        if !deny {
+            rolehop.wait_ready().await;
+        }
+        let volume = stack.work.path(&format!("volume-{i}"));
+        let env = app_environment(&stack, &td, "app", &rolehop, &token, &volume).await;
+        assert!(
+            !env.iter()
+                .any(|(k, _)| k.starts_with("ROLEHOP_") && k != "ROLEHOP_TOKEN"),
+            "{env:?}"
+        );
+        let argv: Vec<String> = "/rolehop-shared/rolehop check"
+            .split_whitespace()
+            .map(|w| w.replace("/rolehop-shared", &volume.display().to_string()))
+            .collect();
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        let (code, stdout, stderr) =
+            run_process(Path::new(&argv[0]), &args, &env, Duration::from_secs(60)).await;
+        if deny {
+            assert_eq!(code, 1, "{stdout}{stderr}");
+            assert!(stdout.contains("FAIL app.identity"), "{stdout}");
+            assert!(stdout.contains("AccessDenied"), "{stdout}");
+        } else {
+            assert_eq!(code, 0, "{stdout}{stderr}");
+            assert!(stdout.contains("PASS app.wiring"), "{stdout}");
+            assert!(
+                stdout.contains("PASS app.identity")
+                    && stdout.contains(DESTINATION_ROLE_ARN)
+                    && stdout.contains("account 555566667777"),
+                "{stdout}"
+            );
+        }
+        assert!(
+            !stdout.contains(&token) && !stderr.contains(&token),
+            "no token printed"
+        );
+    }
 }
 
 /// A container's `secrets` as (name, valueFrom).
@@ -667,6 +773,67 @@ async fn assert_role(
     let mut want = managed.to_vec();
     want.sort();
     assert_eq!(got, want, "{name}'s managed policies");
+}
+
+/// What app container `name` of `td` runs with, as ECS and the task definition give it: the
+/// RELATIVE_URI ECS injects, the definition's `environment`, each secret as `token`, and
+/// rolehop at `rolehop`'s address for 127.0.0.1:9911. The published wiring runs the publisher's
+/// own command into `volume` (the task volume, mounted where the definition mounts it); the
+/// full-uri wiring applies what the app's shell exports and unsets.
+async fn app_environment(
+    stack: &Stack,
+    td: &Value,
+    name: &str,
+    rolehop: &Rolehop,
+    token: &str,
+    volume: &Path,
+) -> Vec<(String, String)> {
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let app = containers.iter().find(|c| c["name"] == name).unwrap();
+    let here = volume.display().to_string();
+    let addr = rolehop.addr.to_string();
+    let local = |v: &str| {
+        v.replace("127.0.0.1:9911", &addr)
+            .replace("/rolehop-shared", &here)
+    };
+    let mut env: Vec<(String, String)> = stack
+        .base_env()
+        .into_iter()
+        .filter(|(k, _)| k != "AWS_CONFIG_FILE")
+        .collect();
+    env.push((
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".into(),
+        crate::support::ecs_agent::CREDENTIALS_PATH.into(),
+    ));
+    if let Some(publisher) = containers.iter().find(|c| c["command"][0] == "publish") {
+        std::fs::create_dir_all(volume).unwrap();
+        let args: Vec<String> = publisher["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| local(a.as_str().unwrap()))
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = Rolehop::run(&args, &stack.base_env()).await;
+        assert_eq!(code, 0, "{name}'s publisher: {stdout}{stderr}");
+    }
+    for (k, v) in pairs(&app["environment"]) {
+        env.push((k, local(&v)));
+    }
+    for secret in app["secrets"].as_array().into_iter().flatten() {
+        env.push((secret["name"].as_str().unwrap().into(), token.into()));
+    }
+    if app["entryPoint"] == serde_json::json!(["sh", "-c"]) {
+        for part in app["command"][0].as_str().unwrap().split(';') {
+            let part = part.trim();
+            if let Some((k, v)) = part.strip_prefix("export ").and_then(|a| a.split_once('=')) {
+                env.push((k.into(), local(v)));
+            } else if let Some(var) = part.strip_prefix("unset ") {
+                env.retain(|(k, _)| k != var);
+            }
+        }
+    }
+    env
 }
 
 /// The environment `list` (a container's `environment`) as pairs.
@@ -904,7 +1071,7 @@ async fn commands_sh_case(case: &Case) {
     }
 
     // The token secret commands.sh created, read as ECS would (the task definition's valueFrom).
-    let rolehop_container = &containers[0];
+    let rolehop_container = containers.iter().find(|c| c["name"] == "rolehop").unwrap();
     let secret_ref = rolehop_container["secrets"][0]["valueFrom"]
         .as_str()
         .unwrap();
@@ -942,13 +1109,8 @@ async fn commands_sh_case(case: &Case) {
         "arn:aws:sts::{destination_account}:assumed-role/destination-account-role/{TASK_ID}"
     );
     // The app container's wiring, with rolehop's real address.
-    let app = &containers[1];
-    let mut app_env = stack.base_env();
-    for (k, v) in pairs(&app["environment"]) {
-        let v = v.replace("127.0.0.1:9911", &rolehop.addr.to_string());
-        app_env.push((k, v));
-    }
-    app_env.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), token.clone()));
+    let volume = stack.work.path("volume");
+    let mut app_env = app_environment(&stack, td, "app", &rolehop, &token, &volume).await;
     app_env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
     let identity = clients::aws_cli_caller_identity(&app_env).await;
     assert_eq!(identity["Arn"], expected_arn, "{}: {identity}", case.name);

@@ -259,7 +259,7 @@ pub async fn assert_registers_and_is_wired(
                 Some(token),
                 "{name}/{app_name}: rolehop's token"
             );
-        } else if let Some(full) = env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        } else if let Some(full) = exported_full_uri(app) {
             // FULL_URI + token: the app must drop the RELATIVE_URI ECS injects.
             let route = full
                 .strip_prefix(&format!("http://{listen}/v1/credentials"))
@@ -335,6 +335,110 @@ pub async fn assert_registers_and_is_wired(
     )
     .await;
     assert_eq!(code, 0, "{name}: {stdout}");
+    assert_ecs_exec_ready(file, &td, env).await;
+}
+
+/// The app's `FULL_URI`, exported by its shell at start (never in the definition's
+/// `environment`, which the SSM agent of ECS Exec reads and would sign with).
+fn exported_full_uri(app: &Value) -> Option<String> {
+    assert!(
+        env_of(app, "AWS_CONTAINER_CREDENTIALS_FULL_URI").is_none(),
+        "{}: FULL_URI in the task definition takes ECS Exec away from the container",
+        app["name"]
+    );
+    let script = app["command"][0].as_str()?;
+    script.split(';').find_map(|part| {
+        part.trim()
+            .strip_prefix("export AWS_CONTAINER_CREDENTIALS_FULL_URI=")
+            .map(str::to_owned)
+    })
+}
+
+/// ECS Exec (src/ecs_exec.rs): `check --task-definition` reports no ECS Exec failure or warning;
+/// where a container carries rolehop's binary (a published volume, or rolehop as its
+/// entrypoint) it names a diagnosis container, which is not rolehop's own, and its command
+/// passes `--exec-command`; otherwise it says it cannot tell. The task role's policy, when the
+/// definition's README entry or setup gives one, is checked by the setup tests.
+pub async fn assert_ecs_exec_ready(file: &Path, td: &Value, env: &[(String, String)]) {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let path = file.display().to_string();
+    let (_, stdout, _) = Rolehop::run(
+        &["check", "--task-definition", &path, "--format", "json"],
+        env,
+    )
+    .await;
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let exec: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with("ecs-exec."))
+        .collect();
+    for f in &exec {
+        assert!(
+            f["status"] == "pass" || f["status"] == "unknown",
+            "{name}: {f}"
+        );
+    }
+    let target = exec
+        .iter()
+        .find(|f| f["id"] == "ecs-exec.target")
+        .unwrap_or_else(|| panic!("{name}: no ecs-exec.target finding"));
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let carries_rolehop = containers.iter().any(|c| {
+        c["entryPoint"][0] == "rolehop"
+            || c["mountPoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m["readOnly"] == true && m["containerPath"] == "/rolehop-shared")
+    });
+    if !carries_rolehop {
+        assert_eq!(target["status"], "unknown", "{name}: {target}");
+        return;
+    }
+    assert_eq!(target["status"], "pass", "{name}: {target}");
+    let message = target["message"].as_str().unwrap();
+    let container = message
+        .split("--container ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap();
+    let command = message
+        .split("--command \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let chosen = containers.iter().find(|c| c["name"] == container).unwrap();
+    assert!(
+        !(chosen["command"][0] == "serve" || chosen["command"][0] == "publish"),
+        "{name}: rolehop's own container is no ECS Exec target"
+    );
+    assert_ne!(chosen["readonlyRootFilesystem"], true, "{name}/{container}");
+    // The command is what the SSM agent can run there: argv[0] absolute or this container's
+    // own entrypoint word, no shell syntax.
+    let argv0 = command.split_whitespace().next().unwrap();
+    assert!(
+        argv0.starts_with('/') || chosen["entryPoint"][0] == argv0,
+        "{name}/{container}: {command}"
+    );
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--task-definition",
+            &path,
+            "--exec-command",
+            command,
+            "--exec-container",
+            container,
+        ],
+        env,
+    )
+    .await;
+    assert_eq!(code, 0, "{name}: {stdout}");
+    assert!(stdout.contains("PASS ecs-exec.command"), "{name}: {stdout}");
 }
 
 /// The `[client NAME]` sections of a rolehop config text as (name, token_env, first profile).
@@ -518,4 +622,142 @@ fn assert_passes_security_hub(name: &str, rolehop: &Value) {
         Some(image_user.trim()),
         "{name}: the image's non-root user"
     );
+}
+
+/// Each ECS Exec fault has a fixture `check --task-definition` fails (exit 1), naming the
+/// fault; the fixed form passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_fails_each_ecs_exec_fault() {
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = |name: &str| {
+        root.join("tests/fixtures/ecs-exec")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let shipped = root
+        .join("task-definitions/fargate-unmodified-image.json")
+        .display()
+        .to_string();
+    let run = |args: Vec<String>| {
+        let env = env.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, stdout, _) = Rolehop::run(&args, &env).await;
+            (code, stdout)
+        }
+    };
+    let td = |file: &str, more: &[&str]| -> Vec<String> {
+        let mut v = vec![
+            "check".to_owned(),
+            "--task-definition".to_owned(),
+            file.to_owned(),
+        ];
+        v.extend(more.iter().map(|s| s.to_string()));
+        v
+    };
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            td(&fixture("full-uri-app.json"), &[]),
+            "FAIL ecs-exec.credentials",
+            "TargetNotConnectedException",
+        ),
+        (
+            td(&fixture("read-only-app.json"), &[]),
+            "FAIL ecs-exec.read-only-root",
+            "/var/lib/amazon/ssm, /var/log/amazon/ssm, /managed-agents",
+        ),
+        (
+            td(
+                &shipped,
+                &[
+                    "--identity-policy",
+                    &fixture("task-role-without-ssmmessages.json"),
+                ],
+            ),
+            "FAIL ecs-exec.task-role",
+            "ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel",
+        ),
+        (
+            td(
+                &shipped,
+                &[
+                    "--identity-policy",
+                    &fixture("task-role-control-channel-only.json"),
+                ],
+            ),
+            "FAIL ecs-exec.task-role",
+            "do not allow ssmmessages:CreateDataChannel, ssmmessages:OpenDataChannel on *",
+        ),
+        (
+            td(
+                &shipped,
+                &["--exec-command", "rolehop check", "--exec-container", "app"],
+            ),
+            "FAIL ecs-exec.command",
+            "use --command \"/rolehop-shared/rolehop check\"",
+        ),
+        (
+            td(
+                &shipped,
+                &[
+                    "--exec-command",
+                    "rolehop check",
+                    "--exec-container",
+                    "rolehop",
+                ],
+            ),
+            "FAIL ecs-exec.command",
+            "rolehop's image holds /rolehop only",
+        ),
+        (
+            td(
+                &shipped,
+                &["--exec-command", "/rolehop-shared/rolehop check | head"],
+            ),
+            "FAIL ecs-exec.command",
+            "only a shell understands",
+        ),
+    ];
+    for (args, id, says) in cases {
+        let (code, stdout) = run(args.clone()).await;
+        assert_eq!(code, 1, "{args:?}: {stdout}");
+        assert!(stdout.contains(id), "{args:?}: {stdout}");
+        assert!(stdout.contains(says), "{args:?}: {stdout}");
+    }
+    // The fixed forms: writable volumes at the agent's paths, the statement setup writes.
+    let (code, stdout) = run(td(&fixture("read-only-app-with-volumes.json"), &[])).await;
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("PASS ecs-exec.target"), "{stdout}");
+    let with_exec = work.path("task-role.json");
+    let mut policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("task-role-without-ssmmessages.json")).unwrap(),
+    )
+    .unwrap();
+    let (_, fix_stdout) = run(td(
+        &shipped,
+        &[
+            "--identity-policy",
+            &fixture("task-role-without-ssmmessages.json"),
+            "--format",
+            "json",
+        ],
+    ))
+    .await;
+    let report: Value = serde_json::from_str(&fix_stdout).unwrap();
+    let statement = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "ecs-exec.task-role")
+        .unwrap()["fix"]["statement"]
+        .clone();
+    policy["Statement"].as_array_mut().unwrap().push(statement);
+    std::fs::write(&with_exec, policy.to_string()).unwrap();
+    let with_exec = with_exec.display().to_string();
+    let (code, stdout) = run(td(&shipped, &["--identity-policy", &with_exec])).await;
+    assert!(stdout.contains("PASS ecs-exec.task-role"), "{stdout}");
+    assert_ne!(code, 1, "{stdout}");
 }

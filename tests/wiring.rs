@@ -133,8 +133,10 @@ async fn check_names_each_containers_roles_and_fails_a_borrowed_token() {
                  "secrets": [
                      {"name": "ROLEHOP_TOKEN_WEB", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web"},
                      {"name": "ROLEHOP_TOKEN_BATCH", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/batch"}]},
-                {"name": "web", "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web"}]},
-                {"name": "batch", "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": batch_secret}]}
+                {"name": "web", "linuxParameters": {"initProcessEnabled": true},
+                 "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web"}]},
+                {"name": "batch", "linuxParameters": {"initProcessEnabled": true},
+                 "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": batch_secret}]}
             ]
         })
         .to_string()

@@ -87,6 +87,15 @@ finding_ids! {
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
     EcsPublishedVolume => "ecs.published-volume",
+    EcsExecCredentials => "ecs-exec.credentials",
+    EcsExecStaticKeys => "ecs-exec.static-keys",
+    EcsExecReadOnlyRoot => "ecs-exec.read-only-root",
+    EcsExecInitProcess => "ecs-exec.init-process",
+    EcsExecTaskRole => "ecs-exec.task-role",
+    EcsExecTarget => "ecs-exec.target",
+    EcsExecCommand => "ecs-exec.command",
+    AppWiring => "app.wiring",
+    AppIdentity => "app.identity",
     EcsServicePrincipal => "ecs.service-principal",
     EcsConfusedDeputy => "ecs.confused-deputy",
 }
@@ -144,6 +153,15 @@ impl FindingId {
             | EcsTaskDefinition
             | EcsClientRoles
             | EcsPublishedVolume
+            | EcsExecCredentials
+            | EcsExecStaticKeys
+            | EcsExecReadOnlyRoot
+            | EcsExecInitProcess
+            | EcsExecTaskRole
+            | EcsExecTarget
+            | EcsExecCommand
+            | AppWiring
+            | AppIdentity
             | EcsServicePrincipal
             | EcsConfusedDeputy => false,
         }

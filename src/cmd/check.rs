@@ -87,15 +87,34 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(ecs::task_definition(file, text));
         findings.extend(check::clients::task_definition(file, text));
         findings.extend(check::published::task_definition(file, text));
+        let asked = check::ecs_exec::Asked {
+            command: args.exec_command.as_deref(),
+            container: args.exec_container.as_deref(),
+        };
+        findings.extend(check::ecs_exec::task_definition(
+            file,
+            text,
+            &inputs.identity_policies,
+            &asked,
+        ));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(*kind, file, text));
     }
     let roles_given =
         args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
-    if !offline_given && !roles_given {
+    // In an app container (the ECS Exec target) the wiring to the sidecar is what there is.
+    let in_app = (!offline_given && !roles_given)
+        .then(|| probe::in_app::wiring(&env))
+        .flatten();
+    if let Some(wiring) = &in_app {
+        let (found, verdict) = probe::in_app::run(wiring, &env);
+        findings.extend(found);
+        decision = verdict;
+    }
+    if !offline_given && !roles_given && in_app.is_none() {
         return Err(CmdError::usage(
-            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve)",
+            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve), or run it in an app container whose AWS_CONFIG_FILE/AWS_PROFILE profile runs rolehop credential-process",
         ));
     }
     if (args.online || !offline_given) && roles_given {

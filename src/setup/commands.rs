@@ -157,6 +157,38 @@ ensure_token_secret() {
 }
 "#;
 
+/// ECS Exec (`crate::ecs_exec`): the task role's statement is in identity-policy.json, but
+/// the service or task must also be started with `--enable-execute-command`, which is not part
+/// of a task definition; say so, with the command that diagnoses the running task.
+fn ecs_exec_lines(setup: &Setup) -> String {
+    if !setup.ecs_exec {
+        return String::new();
+    }
+    let td = task::task_definition(setup);
+    let Some((container, command)) = crate::check::ecs_exec::diagnosis(&td) else {
+        return String::new();
+    };
+    let family = &setup.family;
+    let lines = [
+        "ECS Exec: start the task with it enabled, e.g.".to_owned(),
+        format!(
+            "  aws ecs create-service --cluster CLUSTER --service-name {family} --task-definition {family} --enable-execute-command ... (aws ecs update-service --enable-execute-command --force-new-deployment for a running service; aws ecs run-task --enable-execute-command for a task)"
+        ),
+        "then diagnose inside the running task with:".to_owned(),
+        format!(
+            "  aws ecs execute-command --cluster CLUSTER --task TASK_ID --container {container} --interactive --command \"{command}\""
+        ),
+    ];
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&format!(
+            "    echo {}\n",
+            quote(&format!("rolehop setup: {line}"))
+        ));
+    }
+    out
+}
+
 /// The whole script.
 pub fn script(setup: &Setup) -> String {
     let mut s = String::new();
@@ -276,6 +308,7 @@ pub fn script(setup: &Setup) -> String {
             quote(arn)
         )),
     }
+    s.push_str(&ecs_exec_lines(setup));
     s.push_str(&format!(
         "    # Every registration makes a new revision of the family {}.\n\
          \x20   echo \"rolehop setup: registering {} (a new revision)\"\n\

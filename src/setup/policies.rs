@@ -78,6 +78,14 @@ pub fn identity_policy(setup: &Setup, hop: &RoleArn) -> Value {
     })
 }
 
+/// Adds ECS Exec's statement ([`crate::ecs_exec::task_role_statement`]) to the task role's
+/// identity policy, so a session into the task can connect.
+pub fn add_ecs_exec(policy: &mut Value) {
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.push(crate::ecs_exec::task_role_statement());
+    }
+}
+
 /// Lets `service` assume the role on behalf of the source account only.
 pub fn service_trust_policy(setup: &Setup, service: &str) -> Value {
     json!({

@@ -1,13 +1,16 @@
 //! The task side of a setup: a Fargate task definition in the pattern of
-//! `task-definitions/fargate-sidecar.json` (rolehop as an essential sidecar with a health check,
-//! the app waiting for it to be `HEALTHY` and reading it through
-//! `AWS_CONTAINER_CREDENTIALS_FULL_URI` with the token from one Secrets Manager secret), and an
-//! AWS config file whose profiles ask that sidecar through `credential_process`.
+//! `task-definitions/fargate-unmodified-image.json` (rolehop as an essential, locked-down
+//! sidecar with a health check; a `rolehop publish` init container sharing rolehop's binary and
+//! an AWS config with the app, which names it with `AWS_CONFIG_FILE`/`AWS_PROFILE` and reads
+//! the token from one Secrets Manager secret; or, with `--app-wiring full-uri`, an app whose
+//! shell exports `AWS_CONTAINER_CREDENTIALS_FULL_URI`), and an AWS config file whose profiles
+//! ask that sidecar through `credential_process`. Every app container is an ECS Exec target
+//! (`crate::ecs_exec`): no credential variable in its definition, `initProcessEnabled`.
 
 use serde_json::{Value, json};
 
 use super::{File, LISTEN, Setup};
-use crate::cli::RoleArgs;
+use crate::cli::{AppWiring, RoleArgs};
 use crate::session::Tag;
 
 pub const TASK_DEFINITION_FILE: &str = "task-definition.json";
@@ -132,10 +135,164 @@ fn log_configuration(setup: &Setup, prefix: &str) -> Value {
     })
 }
 
+/// The task volume `rolehop publish` writes into and the app containers read.
+pub const SHARED_VOLUME: &str = "rolehop-shared";
+/// Where that volume is mounted, in the publisher and (read-only) in the app containers.
+pub const SHARED_DIR: &str = "/rolehop-shared";
+/// The init container that runs `rolehop publish`.
+pub const PUBLISHER: &str = "rolehop-publish";
+
+/// The rolehop image's locked-down container settings (AWS Security Hub's ECS.4 and ECS.5):
+/// the image's non-root user, a read-only root, no Linux capability. rolehop writes no file
+/// but the publisher's volume and binds no low port; ECS Exec does not enter these containers
+/// (the app containers are its targets: `check::ecs_exec`).
+fn locked_down(container: &mut Value) {
+    container["user"] = json!(IMAGE_USER);
+    container["readonlyRootFilesystem"] = json!(true);
+    container["linuxParameters"] = json!({"capabilities": {"drop": ["ALL"]}});
+}
+
+/// The profile each app container names (`AWS_PROFILE`) and the publisher writes: the
+/// destination (`default`) for a chain, each container's own for per-container roles.
+fn app_profiles(setup: &Setup) -> Vec<String> {
+    if setup.per_container() {
+        (0..setup.containers.len())
+            .map(|i| profile_name(setup, i))
+            .collect()
+    } else {
+        vec![crate::role_name::DEFAULT_ROLE.into()]
+    }
+}
+
+/// The `rolehop publish` init container: rolehop's binary and an AWS config with one
+/// `credential_process` profile per app profile, into the shared volume.
+fn publisher(setup: &Setup, endpoint: &str) -> Value {
+    let mut command = vec![
+        "publish".to_owned(),
+        SHARED_DIR.to_owned(),
+        "--endpoint".to_owned(),
+        endpoint.to_owned(),
+    ];
+    for profile in app_profiles(setup) {
+        command.extend(["--profile".to_owned(), profile]);
+    }
+    let mut c = json!({
+        "name": PUBLISHER,
+        "image": setup.image,
+        "essential": false,
+        "command": command,
+        "mountPoints": [{"sourceVolume": SHARED_VOLUME, "containerPath": SHARED_DIR, "readOnly": false}],
+        "logConfiguration": log_configuration(setup, PUBLISHER),
+    });
+    locked_down(&mut c);
+    c
+}
+
+/// An app container reading `profile` with the token from `secret`, wired as `--app-wiring`
+/// says. Nothing it gets from the definition names an endpoint the SSM agent would sign with
+/// (`crate::ecs_exec::AGENT_OVERRIDE_VARIABLE`), and its init process reaps what an ECS Exec
+/// session leaves.
+fn app(setup: &Setup, name: &str, profile: &str, secret: &str, endpoint: &str) -> Value {
+    let mut c = json!({
+        "name": name,
+        "image": setup.app_image,
+        "essential": true,
+        "linuxParameters": {crate::ecs_exec::INIT_PROCESS_FIELD: true},
+        "logConfiguration": log_configuration(setup, name),
+    });
+    let default_image = setup.app_image == super::DEFAULT_APP_IMAGE;
+    match setup.app_wiring {
+        AppWiring::Published => {
+            c["dependsOn"] = json!([
+                {"containerName": PUBLISHER, "condition": "SUCCESS"},
+                {"containerName": SIDECAR, "condition": "HEALTHY"},
+            ]);
+            if default_image {
+                // The AWS CLI image's entrypoint is `aws`: it prints the identity it gets.
+                c["command"] = json!(["sts", "get-caller-identity"]);
+            }
+            c["mountPoints"] = json!([{"sourceVolume": SHARED_VOLUME, "containerPath": SHARED_DIR, "readOnly": true}]);
+            c["environment"] = environment(&[
+                ("AWS_CONFIG_FILE".into(), format!("{SHARED_DIR}/config")),
+                ("AWS_PROFILE".into(), profile.to_owned()),
+                // Go SDK v1 reads AWS_CONFIG_FILE only with it (docs/WIRING.md).
+                ("AWS_SDK_LOAD_CONFIG".into(), "1".into()),
+            ]);
+            c["secrets"] = json!([{"name": crate::token::ENV_ROLEHOP_TOKEN, "valueFrom": secret}]);
+        }
+        AppWiring::FullUri => {
+            c["dependsOn"] = json!([{"containerName": SIDECAR, "condition": "HEALTHY"}]);
+            c["entryPoint"] = json!(["sh", "-c"]);
+            // ECS injects RELATIVE_URI (the task role), which every client measured in
+            // docs/SDKS.md asks rather than FULL_URI, and a task definition cannot unset it;
+            // FULL_URI is exported here, not in `environment`, because the SSM agent of ECS
+            // Exec reads the definition's environment and would sign with it.
+            c["command"] = json!([format!(
+                "export {}={endpoint}/v1/credentials; unset {}; exec aws sts get-caller-identity",
+                crate::source::ENV_FULL_URI,
+                crate::source::ENV_RELATIVE_URI
+            )]);
+            c["secrets"] =
+                json!([{"name": crate::source::ENV_AUTHORIZATION_TOKEN, "valueFrom": secret}]);
+        }
+    }
+    c
+}
+
 /// The task definition in the form `aws ecs register-task-definition --cli-input-json` takes.
 pub fn task_definition(setup: &Setup) -> Value {
     let endpoint = format!("http://{LISTEN}");
     let secret = setup.token_secret_arn();
+    let mut rolehop = json!({
+        "name": SIDECAR,
+        "image": setup.image,
+        "essential": true,
+        "command": ["serve"],
+        "environment": environment(&rolehop_environment(setup)),
+        "secrets": [{"name": crate::token::ENV_ROLEHOP_TOKEN, "valueFrom": secret}],
+        "healthCheck": {
+            "command": ["CMD", "/rolehop", "healthcheck", "--endpoint", endpoint],
+            "interval": 10,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 10,
+        },
+        "logConfiguration": log_configuration(setup, SIDECAR),
+    });
+    locked_down(&mut rolehop);
+    let mut containers = Vec::new();
+    if setup.app_wiring == AppWiring::Published {
+        containers.push(publisher(setup, &endpoint));
+    }
+    containers.push(rolehop);
+    if setup.per_container() {
+        // rolehop reads every client's token, each app container its own only.
+        containers.last_mut().expect("rolehop")["secrets"] = Value::Array(
+            setup
+                .containers
+                .iter()
+                .enumerate()
+                .map(|(i, name)| json!({"name": token_env(name), "valueFrom": setup.container_secret_arn(i)}))
+                .collect(),
+        );
+        for (i, name) in setup.containers.iter().enumerate() {
+            containers.push(app(
+                setup,
+                name,
+                &profile_name(setup, i),
+                &setup.container_secret_arn(i),
+                &endpoint,
+            ));
+        }
+    } else {
+        containers.push(app(
+            setup,
+            APP,
+            crate::role_name::DEFAULT_ROLE,
+            &secret,
+            &endpoint,
+        ));
+    }
     let mut td = json!({
         "family": setup.family,
         "networkMode": "awsvpc",
@@ -144,75 +301,12 @@ pub fn task_definition(setup: &Setup) -> Value {
         "memory": "512",
         "taskRoleArn": setup.source_role.as_str(),
         "executionRoleArn": setup.execution_role.as_str(),
-        "containerDefinitions": [
-            {
-                "name": SIDECAR,
-                "image": setup.image,
-                "essential": true,
-                // AWS Security Hub's ECS.5 (read-only root) and ECS.4 (unprivileged), with no
-                // Linux capability: rolehop writes no file and binds no low port here.
-                "user": IMAGE_USER,
-                "readonlyRootFilesystem": true,
-                "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
-                "command": ["serve"],
-                "environment": environment(&rolehop_environment(setup)),
-                "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": secret}],
-                "healthCheck": {
-                    "command": ["CMD", "/rolehop", "healthcheck", "--endpoint", endpoint],
-                    "interval": 10,
-                    "timeout": 5,
-                    "retries": 3,
-                    "startPeriod": 10,
-                },
-                "logConfiguration": log_configuration(setup, SIDECAR),
-            },
-            {
-                "name": APP,
-                "image": setup.app_image,
-                "essential": true,
-                "dependsOn": [{"containerName": SIDECAR, "condition": "HEALTHY"}],
-                "entryPoint": ["sh", "-c"],
-                // ECS injects RELATIVE_URI (the task role), which every client measured in
-                // docs/SDKS.md asks rather than FULL_URI; a task definition cannot unset it, so
-                // this app image needs a shell (an image without one: docs/WIRING.md).
-                "command": ["unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; exec aws sts get-caller-identity"],
-                "environment": environment(&[(
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
-                    format!("{endpoint}/v1/credentials"),
-                )]),
-                "secrets": [{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": secret}],
-                "logConfiguration": log_configuration(setup, APP),
-            },
-        ],
     });
-    if setup.per_container() {
-        per_container(setup, &mut td);
+    if setup.app_wiring == AppWiring::Published {
+        td["volumes"] = json!([{"name": SHARED_VOLUME}]);
     }
+    td["containerDefinitions"] = Value::Array(containers);
     td
-}
-
-/// Per-container roles: rolehop reads every client's token, each app container (a copy of the
-/// single app container, renamed) its own token only.
-fn per_container(setup: &Setup, td: &mut Value) {
-    let containers = td["containerDefinitions"]
-        .as_array_mut()
-        .expect("the task definition has containers");
-    let app = containers.pop().expect("the app container");
-    containers[0]["secrets"] = Value::Array(
-        setup
-            .containers
-            .iter()
-            .enumerate()
-            .map(|(i, name)| json!({"name": token_env(name), "valueFrom": setup.container_secret_arn(i)}))
-            .collect(),
-    );
-    for (i, name) in setup.containers.iter().enumerate() {
-        let mut c = app.clone();
-        c["name"] = json!(name);
-        c["secrets"] = json!([{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": setup.container_secret_arn(i)}]);
-        c["logConfiguration"] = log_configuration(setup, name);
-        containers.push(c);
-    }
 }
 
 /// AWS CLI / SDK profiles that ask the sidecar through `credential_process`.

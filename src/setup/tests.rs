@@ -59,10 +59,92 @@ fn one_hop_writes_the_seeds_policies_exactly() {
         "arn:aws:iam::111122223333:role/ecsTaskExecutionRole"
     );
     assert_eq!(
-        td["containerDefinitions"][0]["secrets"][0]["valueFrom"],
+        container(&td, "rolehop")["secrets"][0]["valueFrom"],
         "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token"
     );
     verify(&s, &files).unwrap();
+}
+
+fn container<'a>(td: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+/// ECS Exec (crate::ecs_exec): the task role's statement unless --no-ecs-exec, the app wired
+/// through the published profile with no credential variable in its definition and an init
+/// process; with --app-wiring full-uri, FULL_URI exported by the app's shell.
+#[test]
+fn the_default_task_is_ready_for_ecs_exec() {
+    let base = ["--source-role-arn", TASK, "--role-arn", DEST];
+    let s = setup(&base);
+    let files = s.files();
+    verify(&s, &files).unwrap();
+    let identity = file(&files, "identity-policy.json");
+    assert_eq!(
+        identity["Statement"][1],
+        crate::ecs_exec::task_role_statement()
+    );
+    let td = file(&files, "task-definition.json");
+    let app = container(&td, "app");
+    assert_eq!(app["linuxParameters"]["initProcessEnabled"], true);
+    assert_eq!(app["mountPoints"][0]["containerPath"], task::SHARED_DIR);
+    assert_eq!(app["mountPoints"][0]["readOnly"], true);
+    let env = app["environment"].to_string();
+    assert!(
+        env.contains("AWS_CONFIG_FILE") && !env.contains("AWS_CONTAINER_CREDENTIALS"),
+        "{env}"
+    );
+    assert_eq!(container(&td, task::PUBLISHER)["command"][0], "publish");
+    assert_eq!(
+        crate::check::ecs_exec::diagnosis(&td),
+        Some(("app".into(), "/rolehop-shared/rolehop check".into()))
+    );
+    let script = &files
+        .iter()
+        .find(|f| f.name == "commands.sh")
+        .unwrap()
+        .contents;
+    assert!(script.contains("--enable-execute-command"), "{script}");
+    assert!(
+        script
+            .contains("--container app --interactive --command \"/rolehop-shared/rolehop check\""),
+        "{script}"
+    );
+
+    let mut args = base.to_vec();
+    args.push("--no-ecs-exec");
+    let s = setup(&args);
+    let files = s.files();
+    verify(&s, &files).unwrap();
+    assert_eq!(
+        file(&files, "identity-policy.json")["Statement"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut args = base.to_vec();
+    args.extend(["--app-wiring", "full-uri"]);
+    let s = setup(&args);
+    let files = s.files();
+    verify(&s, &files).unwrap();
+    let td = file(&files, "task-definition.json");
+    let app = container(&td, "app");
+    assert!(app["environment"].is_null(), "{app}");
+    assert!(
+        app["command"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:9911/v1/credentials; unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; exec "),
+        "{app}"
+    );
+    assert!(td["volumes"].is_null());
+    assert_eq!(td["containerDefinitions"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -120,7 +202,7 @@ fn a_chain_trusts_each_previous_hop_and_configures_rolehop_with_it() {
         DEST
     );
     let td = file(&files, "task-definition.json");
-    let text = td["containerDefinitions"][0]["environment"][0]["value"]
+    let text = container(&td, "rolehop")["environment"][0]["value"]
         .as_str()
         .unwrap();
     assert!(text.contains("[profile hop1]\nrole_arn = arn:aws:iam::444455556666:role/team/hub\ncredential_source = EcsContainer\n"), "{text}");
@@ -297,7 +379,9 @@ fn an_existing_token_secret_is_referenced_and_never_created() {
         "arn:aws:iam::111122223333:role/ops/exec"
     );
     for c in td["containerDefinitions"].as_array().unwrap() {
-        assert_eq!(c["secrets"][0]["valueFrom"], arn);
+        if c["name"] != task::PUBLISHER {
+            assert_eq!(c["secrets"][0]["valueFrom"], arn);
+        }
     }
     assert_eq!(
         file(&files, "execution-role-policy.json")["Statement"][0]["Resource"][0],
@@ -355,20 +439,20 @@ fn per_container_roles_give_each_container_its_own_secret_and_client() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["rolehop", "web", "batch-jobs"]);
+    assert_eq!(names, ["rolehop-publish", "rolehop", "web", "batch-jobs"]);
     let secret = |name: &str| {
         format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token-{name}")
     };
     assert_eq!(
-        td["containerDefinitions"][0]["secrets"],
+        container(&td, "rolehop")["secrets"],
         serde_json::json!([
             {"name": "ROLEHOP_TOKEN_WEB", "valueFrom": secret("web")},
             {"name": "ROLEHOP_TOKEN_BATCH_JOBS", "valueFrom": secret("batch-jobs")},
         ])
     );
     assert_eq!(
-        td["containerDefinitions"][2]["secrets"],
-        serde_json::json!([{"name": "AWS_CONTAINER_AUTHORIZATION_TOKEN", "valueFrom": secret("batch-jobs")}])
+        container(&td, "batch-jobs")["secrets"],
+        serde_json::json!([{"name": "ROLEHOP_TOKEN", "valueFrom": secret("batch-jobs")}])
     );
     let config = task::config_text(&s);
     assert!(
