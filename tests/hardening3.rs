@@ -373,3 +373,43 @@ async fn hostile_setup_values_never_run_in_commands_sh() {
         "{refused} refused, {written} written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_and_check_fails_a_grant_that_chains_into_an_ungranted_profile() {
+    let stack = Stack::start().await;
+    let config = "\
+[profile hub]
+role_arn = arn:aws:iam::444455556666:role/hub
+credential_source = EcsContainer
+
+[profile ledger]
+role_arn = arn:aws:iam::555566667777:role/ledger
+source_profile = hub
+
+[client web]
+token_env = ROLEHOP_TOKEN_WEB
+profiles = hub
+";
+    let mut env = stack.rolehop_env();
+    env.push(("ROLEHOP_TOKEN_WEB".into(), "0123456789abcdef-web".into()));
+    env.push(("ROLEHOP_CONFIG_TEXT".into(), config.into()));
+    let (code, _, stderr) = Rolehop::run(&["serve", "--listen", "127.0.0.1:0"], &env).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("client web can get profile ledger without being granted it"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = Rolehop::run(&["check"], &env).await;
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAIL config.valid")
+            && stdout.contains("client web can get profile ledger"),
+        "{stdout}{stderr}"
+    );
+    // Granted too, the same config starts.
+    let granted = config.replace("profiles = hub", "profiles = hub, ledger");
+    env.retain(|(k, _)| k != "ROLEHOP_CONFIG_TEXT");
+    env.push(("ROLEHOP_CONFIG_TEXT".into(), granted));
+    let rolehop = Rolehop::spawn(&["serve", "--listen", "127.0.0.1:0"], &env).await;
+    drop(rolehop);
+}
