@@ -92,14 +92,6 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 /// with any of these the command does not do what it says. Source: [`COMMAND_SOURCE`].
 pub const SHELL_ONLY: [&str; 9] = ["|", ";", "&", "$", ">", "<", "`", "*", "~"];
 
-/// What ECS Exec needs outside a task definition, for docs and messages. Source: [`GUIDE`].
-pub const PREREQUISITES: [&str; 4] = [
-    "the service or task started with --enable-execute-command (enableExecuteCommand)",
-    "Fargate platform version 1.4.0 or later, or on EC2 the ECS container agent 1.50.2 or later",
-    "the Session Manager plugin for the AWS CLI where aws ecs execute-command runs",
-    "the task role's ssmmessages permissions (and the caller's ecs:ExecuteCommand)",
-];
-
 /// `command` split as the SSM agent splits `--command` (shell words: quotes and backslashes,
 /// no expansion); `None` when the quoting is unbalanced.
 pub fn split_command(command: &str) -> Option<Vec<String>> {
