@@ -10,7 +10,10 @@ use std::net::IpAddr;
 
 use aws_config::ecs::EcsCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::credentials::Credentials;
@@ -238,7 +241,7 @@ impl Fetch for Source {
             match self.provider.provide_credentials().await {
                 Ok(creds) => Ok(Credentials::from_sdk(&creds)),
                 Err(err) => Err(FetchError::new(
-                    FetchErrorKind::Source,
+                    failure_kind(&err),
                     format!(
                         "cannot get the task's own credentials from {}: {}; {}",
                         self.kind.describe(),
@@ -253,6 +256,28 @@ impl Fetch for Source {
     fn describe(&self) -> String {
         self.kind.describe()
     }
+}
+
+/// What kind of failure a provider's error is, for the logs and `/metrics`: a provider that
+/// did not answer in time (the SDK's own timeout, or the HTTP call to the ECS agent or IMDS
+/// timing out, which the providers hand back as the SDK error they met) is `TimedOut`; any
+/// other failure to get the task's own credentials is `Source`.
+fn failure_kind(err: &CredentialsError) -> FetchErrorKind {
+    if matches!(err, CredentialsError::ProviderTimedOut(_)) {
+        return FetchErrorKind::TimedOut;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(sdk) = e.downcast_ref::<SdkError<CredentialsError, HttpResponse>>() {
+            match sdk {
+                SdkError::TimeoutError(_) => return FetchErrorKind::TimedOut,
+                SdkError::DispatchFailure(d) if d.is_timeout() => return FetchErrorKind::TimedOut,
+                _ => {}
+            }
+        }
+        cause = e.source();
+    }
+    FetchErrorKind::Source
 }
 
 /// Loads the SDK settings (region, endpoints, HTTP client). The region comes from the
@@ -275,6 +300,55 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider that fails with `err`.
+    #[derive(Debug)]
+    struct Failing(fn() -> CredentialsError);
+
+    impl ProvideCredentials for Failing {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err((self.0)()))
+        }
+    }
+
+    async fn kind_of(err: fn() -> CredentialsError) -> FetchErrorKind {
+        let source = Source::new(
+            SourceKind::DefaultChain,
+            Some(SharedCredentialsProvider::new(Failing(err))),
+        )
+        .unwrap();
+        source.fetch().await.unwrap_err().kind
+    }
+
+    #[tokio::test]
+    async fn a_source_that_timed_out_is_counted_as_a_timeout() {
+        assert_eq!(
+            kind_of(|| CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)))
+                .await,
+            FetchErrorKind::TimedOut
+        );
+        // What aws-config's ECS provider hands back when the agent does not answer in time.
+        assert_eq!(
+            kind_of(|| CredentialsError::unhandled(
+                SdkError::<CredentialsError, HttpResponse>::timeout_error("read timed out")
+            ))
+            .await,
+            FetchErrorKind::TimedOut
+        );
+        assert_eq!(
+            kind_of(|| CredentialsError::not_loaded("no ECS variables")).await,
+            FetchErrorKind::Source
+        );
+        assert_eq!(
+            kind_of(|| CredentialsError::provider_error("HTTP 500 from the agent")).await,
+            FetchErrorKind::Source
+        );
+    }
 
     fn detect(vars: &[(&str, &str)]) -> Result<SourceKind, String> {
         let vars: Vec<(String, String)> = vars

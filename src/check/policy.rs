@@ -289,161 +289,8 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             );
             continue;
         };
-        let mut statement = Statement {
-            number,
-            sid: obj.get("Sid").and_then(Value::as_str).map(str::to_owned),
-            effect: None,
-            principal: None,
-            not_principal: false,
-            actions: None,
-            resources: None,
-            conditions: Vec::new(),
-            variables: top.get("Version").and_then(Value::as_str) == Some("2012-10-17"),
-        };
-        let label = statement.label();
-        for key in obj
-            .keys()
-            .filter(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
-        {
-            fail(
-                FindingId::PolicyElement,
-                format!(
-                    "{file}: {label} has an unknown element `{key}`{}",
-                    suggestion(key, &STATEMENT_ELEMENTS)
-                ),
-            );
-        }
-        statement.effect = match obj.get("Effect").and_then(Value::as_str) {
-            Some("Allow") => Some(Effect::Allow),
-            Some("Deny") => Some(Effect::Deny),
-            Some(other) => {
-                fail(
-                    FindingId::PolicyEffect,
-                    format!(
-                        "{file}: {label} has Effect `{other}`; it must be exactly `Allow` or `Deny` (case matters)"
-                    ),
-                );
-                None
-            }
-            None => {
-                fail(
-                    FindingId::PolicyEffect,
-                    format!("{file}: {label} has no Effect; add \"Effect\": \"Allow\" or \"Deny\""),
-                );
-                None
-            }
-        };
-        for (element, negated) in [("Action", false), ("NotAction", true)] {
-            if let Some(v) = obj.get(element) {
-                let items = strings(v);
-                for bad in items.iter().filter(|a| !is_action(a)) {
-                    fail(
-                        FindingId::PolicyAction,
-                        format!(
-                            "{file}: {label} has action `{bad}`, which is not service:action (e.g. sts:AssumeRole)"
-                        ),
-                    );
-                }
-                statement.actions = Some(Patterns { negated, items });
-            }
-        }
-        for (element, negated) in [("Resource", false), ("NotResource", true)] {
-            if let Some(v) = obj.get(element) {
-                if kind == Kind::Trust {
-                    fail(
-                        FindingId::TrustResource,
-                        format!(
-                            "{file}: {label} has {element}, which a trust policy cannot have (the resource is the role itself); remove it"
-                        ),
-                    );
-                }
-                statement.resources = Some(Patterns {
-                    negated,
-                    items: strings(v),
-                });
-            }
-        }
-        if kind.needs_resource()
-            && !obj.contains_key("Resource")
-            && !obj.contains_key("NotResource")
-        {
-            fail(
-                FindingId::PolicyElement,
-                format!(
-                    "{file}: {label} has no Resource, which IAM requires in this kind of policy; add \"Resource\": \"*\" or the role ARNs"
-                ),
-            );
-        }
-        if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
-            fail(
-                FindingId::TrustNotPrincipal,
-                format!(
-                    "{file}: {label} uses NotPrincipal, which trust policies do not support; name the principals to trust in Principal instead"
-                ),
-            );
-        }
-        let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
-            (Some(p), _) => Some(p),
-            (None, Some(p)) => {
-                statement.not_principal = true;
-                Some(p)
-            }
-            (None, None) => None,
-        };
-        if let Some(p) = principal {
-            statement.principal = Some(match p {
-                Value::String(s) if s == "*" => Principal::Anyone,
-                Value::Object(map) => Principal::Named(Principals::of(map)),
-                _ => {
-                    fail(
-                        FindingId::PolicyElement,
-                        format!(
-                            "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
-                        ),
-                    );
-                    Principal::Named(Principals::default())
-                }
-            });
-        }
-        if let Some(cond) = obj.get("Condition") {
-            match cond.as_object() {
-                Some(ops) => {
-                    for (operator, keys) in ops {
-                        match keys.as_object() {
-                            Some(keys) => {
-                                let parsed = Operator::parse(operator);
-                                if !parsed.is_known() {
-                                    fail(
-                                        FindingId::PolicyCondition,
-                                        format!(
-                                            "{file}: {label}: `{operator}` is not a condition operator IAM knows (e.g. StringEquals, StringLike, ArnLike, Bool, Null, with ForAnyValue:/ForAllValues: and ...IfExists)"
-                                        ),
-                                    );
-                                }
-                                statement
-                                    .conditions
-                                    .extend(keys.iter().map(|(key, values)| Condition {
-                                        operator: parsed.clone(),
-                                        key: key.clone(),
-                                        values: strings(values),
-                                    }))
-                            }
-                            None => fail(
-                                FindingId::PolicyElement,
-                                format!(
-                                    "{file}: {label}: condition `{operator}` must map keys to values"
-                                ),
-                            ),
-                        }
-                    }
-                }
-                None => fail(
-                    FindingId::PolicyElement,
-                    format!("{file}: {label}: Condition must be an object"),
-                ),
-            }
-        }
-        statements.push(statement);
+        let variables = top.get("Version").and_then(Value::as_str) == Some("2012-10-17");
+        statements.push(statement(obj, number, variables, file, kind, &mut fail));
     }
     if let Some(message) = warn_version {
         findings.push(Finding::new(
@@ -461,6 +308,177 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         }),
         findings,
     )
+}
+
+/// One statement's elements, with the grammar problems IAM refuses reported through `fail`.
+fn statement(
+    obj: &serde_json::Map<String, Value>,
+    number: usize,
+    variables: bool,
+    file: &str,
+    kind: Kind,
+    fail: &mut dyn FnMut(FindingId, String),
+) -> Statement {
+    let mut statement = Statement {
+        number,
+        sid: obj.get("Sid").and_then(Value::as_str).map(str::to_owned),
+        effect: None,
+        principal: None,
+        not_principal: false,
+        actions: None,
+        resources: None,
+        conditions: Vec::new(),
+        variables,
+    };
+    let label = statement.label();
+    for key in obj
+        .keys()
+        .filter(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
+    {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file}: {label} has an unknown element `{key}`{}",
+                suggestion(key, &STATEMENT_ELEMENTS)
+            ),
+        );
+    }
+    statement.effect = match obj.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => Some(Effect::Allow),
+        Some("Deny") => Some(Effect::Deny),
+        Some(other) => {
+            fail(
+                FindingId::PolicyEffect,
+                format!(
+                    "{file}: {label} has Effect `{other}`; it must be exactly `Allow` or `Deny` (case matters)"
+                ),
+            );
+            None
+        }
+        None => {
+            fail(
+                FindingId::PolicyEffect,
+                format!("{file}: {label} has no Effect; add \"Effect\": \"Allow\" or \"Deny\""),
+            );
+            None
+        }
+    };
+    for (element, negated) in [("Action", false), ("NotAction", true)] {
+        if let Some(v) = obj.get(element) {
+            let items = strings(v);
+            for bad in items.iter().filter(|a| !is_action(a)) {
+                fail(
+                    FindingId::PolicyAction,
+                    format!(
+                        "{file}: {label} has action `{bad}`, which is not service:action (e.g. sts:AssumeRole)"
+                    ),
+                );
+            }
+            statement.actions = Some(Patterns { negated, items });
+        }
+    }
+    for (element, negated) in [("Resource", false), ("NotResource", true)] {
+        if let Some(v) = obj.get(element) {
+            if kind == Kind::Trust {
+                fail(
+                    FindingId::TrustResource,
+                    format!(
+                        "{file}: {label} has {element}, which a trust policy cannot have (the resource is the role itself); remove it"
+                    ),
+                );
+            }
+            statement.resources = Some(Patterns {
+                negated,
+                items: strings(v),
+            });
+        }
+    }
+    if kind.needs_resource() && !obj.contains_key("Resource") && !obj.contains_key("NotResource") {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file}: {label} has no Resource, which IAM requires in this kind of policy; add \"Resource\": \"*\" or the role ARNs"
+            ),
+        );
+    }
+    if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
+        fail(
+            FindingId::TrustNotPrincipal,
+            format!(
+                "{file}: {label} uses NotPrincipal, which trust policies do not support; name the principals to trust in Principal instead"
+            ),
+        );
+    }
+    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (Some(p), _) => Some(p),
+        (None, Some(p)) => {
+            statement.not_principal = true;
+            Some(p)
+        }
+        (None, None) => None,
+    };
+    if let Some(p) = principal {
+        statement.principal = Some(match p {
+            Value::String(s) if s == "*" => Principal::Anyone,
+            Value::Object(map) => Principal::Named(Principals::of(map)),
+            _ => {
+                fail(
+                    FindingId::PolicyElement,
+                    format!(
+                        "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
+                    ),
+                );
+                Principal::Named(Principals::default())
+            }
+        });
+    }
+    if let Some(cond) = obj.get("Condition") {
+        statement.conditions = conditions(cond, file, &label, fail);
+    }
+    statement
+}
+
+/// A statement's `Condition`: one condition per operator and key, the operator parsed.
+fn conditions(
+    cond: &Value,
+    file: &str,
+    label: &str,
+    fail: &mut dyn FnMut(FindingId, String),
+) -> Vec<Condition> {
+    let mut out = Vec::new();
+    match cond.as_object() {
+        Some(ops) => {
+            for (operator, keys) in ops {
+                match keys.as_object() {
+                    Some(keys) => {
+                        let parsed = Operator::parse(operator);
+                        if !parsed.is_known() {
+                            fail(
+                                FindingId::PolicyCondition,
+                                format!(
+                                    "{file}: {label}: `{operator}` is not a condition operator IAM knows (e.g. StringEquals, StringLike, ArnLike, Bool, Null, with ForAnyValue:/ForAllValues: and ...IfExists)"
+                                ),
+                            );
+                        }
+                        out.extend(keys.iter().map(|(key, values)| Condition {
+                            operator: parsed.clone(),
+                            key: key.clone(),
+                            values: strings(values),
+                        }))
+                    }
+                    None => fail(
+                        FindingId::PolicyElement,
+                        format!("{file}: {label}: condition `{operator}` must map keys to values"),
+                    ),
+                }
+            }
+        }
+        None => fail(
+            FindingId::PolicyElement,
+            format!("{file}: {label}: Condition must be an object"),
+        ),
+    }
+    out
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
