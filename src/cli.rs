@@ -365,6 +365,12 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
+    /// With --token-file, give the command only AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and keep
+    /// the token itself out of its environment (AWS_CONTAINER_AUTHORIZATION_TOKEN). Clients that
+    /// read only the variable then send no token (docs/SDKS.md names them).
+    #[arg(long, env = "ROLEHOP_EXEC_NO_TOKEN_VARIABLE")]
+    pub no_token_variable: bool,
+
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

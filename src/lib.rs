@@ -36,6 +36,8 @@
 //!   every problem reported at once.
 //! - [`client`]: the client side of the helper commands (`credential-process`, `exec`, `env`).
 //! - [`check`]: the diagnosis engine of `rolehop check`.
+//! - [`sdk`]: the client table: what each AWS SDK does with the container credential
+//!   variables, measured or read, and what it would do in a given environment.
 //! - [`setup`]: writes a whole cross-account setup, proven by [`check`].
 //! - [`cmd`]: one module per subcommand.
 //! - `fuzzing` (hidden, with the `fuzzing` feature): the fuzz targets' entry points.
@@ -58,6 +60,7 @@ pub mod logging;
 pub mod metrics;
 pub mod role_name;
 pub mod roles;
+pub mod sdk;
 pub mod serve;
 pub mod session;
 pub mod setup;

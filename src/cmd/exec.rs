@@ -42,14 +42,23 @@ struct Settings {
     unset: Vec<&'static str>,
 }
 
-/// With a token file, only `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, as an absolute path (the
-/// child may change directory): current SDKs read the file at each fetch and prefer it to the
-/// variable (docs/SDKS.md; the JavaScript SDK v3 through `fromHttp`, which its default chain
-/// tries before `fromContainerMetadata`), so the token is not copied into the child's
-/// environment and a rewritten file is followed; boto3 1.28 and the JavaScript SDK 3.350 (2023)
-/// read only the variable. With `ROLEHOP_TOKEN`, the variable. Either
-/// way the other one is removed, so nothing inherited can win.
-fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
+/// Whether the token itself goes into the child's `AWS_CONTAINER_AUTHORIZATION_TOKEN` beside
+/// the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenVariable {
+    Set,
+    Withheld,
+}
+
+/// With a token file, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` as an absolute path (the child
+/// may change directory) and, unless withheld, the token in `AWS_CONTAINER_AUTHORIZATION_TOKEN`
+/// too: the client table (`crate::sdk`) has clients that read only the variable (boto3 1.28, the
+/// JavaScript SDK 3.350, early Go SDK v2 releases), so the file alone leaves them without a
+/// token. Clients that read both mostly prefer the file and follow a rotated one; the Java SDK
+/// v2 prefers the variable, and clients reading only the variable keep the token of the moment
+/// `exec` started (docs/SDKS.md). With `ROLEHOP_TOKEN`, the variable alone. Whatever is not set
+/// is removed, so nothing inherited can win.
+fn settings(client: &ClientConfig, variable: TokenVariable) -> Result<Settings, CmdError> {
     let mut set = vec![(ENV_FULL_URI, client.credentials_url())];
     let unset = match &client.token {
         ClientToken::File(path) => {
@@ -60,7 +69,14 @@ fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
                 ))
             })?;
             set.push((ENV_AUTHORIZATION_TOKEN_FILE, absolute.display().to_string()));
-            vec![ENV_AUTHORIZATION_TOKEN]
+            match variable {
+                TokenVariable::Set => {
+                    let token = client.token_value().map_err(CmdError::usage)?;
+                    set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
+                    Vec::new()
+                }
+                TokenVariable::Withheld => vec![ENV_AUTHORIZATION_TOKEN],
+            }
         }
         ClientToken::Value(token) => {
             set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
@@ -80,7 +96,12 @@ fn client(args: &ClientArgs) -> Result<ClientConfig, CmdError> {
 
 pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
     let client = client(&args.client)?;
-    let settings = settings(&client)?;
+    let variable = if args.no_token_variable {
+        TokenVariable::Withheld
+    } else {
+        TokenVariable::Set
+    };
+    let settings = settings(&client, variable)?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
@@ -112,9 +133,12 @@ pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
 
 pub fn env(args: &ClientArgs) -> Result<(), CmdError> {
     let client = client(args)?;
-    let settings = settings(&client)?;
+    // `env` prints its settings, so the token itself is never among them.
+    let settings = settings(&client, TokenVariable::Withheld)?;
     let mut out = format!("unset {}\n", REMOVED.join(" "));
-    out.push_str(&format!("unset {}\n", settings.unset.join(" ")));
+    if !settings.unset.is_empty() {
+        out.push_str(&format!("unset {}\n", settings.unset.join(" ")));
+    }
     for (name, value) in settings.set {
         out.push_str(&format!("export {name}={}\n", shell_quote(&value)));
     }
