@@ -10,6 +10,7 @@
 
 pub mod arns;
 pub mod clients;
+pub mod clients_here;
 pub mod ecs;
 pub mod eval;
 pub mod findings;

@@ -906,7 +906,7 @@ pub fn predict(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Prediction {
                 },
             ),
             Some(format!("{ECS_AGENT}{rel}")),
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set: the ECS agent serves the task role"
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set, and this client asks it before any FULL_URI"
                 .into(),
             unread || sdk.token_to_relative.is_none(),
         )

@@ -88,9 +88,16 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     let roles_given =
         args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
-    if !offline_given && !roles_given {
+    let clients = (args.clients
+        || !args.apps.is_empty()
+        || (!offline_given && !roles_given && env(crate::source::ENV_FULL_URI).is_some()))
+    .then(|| check::clients_here::answer(&env, &args.apps));
+    if let Some(here) = &clients {
+        findings.extend(here.findings.iter().cloned());
+    }
+    if !offline_given && !roles_given && clients.is_none() {
         return Err(CmdError::usage(
-            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve)",
+            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, the roles to probe online (--role-arn or --config, as for serve), or --clients in an app's container",
         ));
     }
     if (args.online || !offline_given) && roles_given {
@@ -128,9 +135,23 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         }
     }
     let report = Report::new(findings, decision, hops);
-    match args.format {
-        ReportFormat::Text => print!("{}", report.to_text()),
-        ReportFormat::Json => println!("{}", report.to_json()),
+    match (args.format, &clients) {
+        (ReportFormat::Text, here) => {
+            print!("{}", report.to_text());
+            if let Some(here) = here {
+                print!("{}", here.text);
+            }
+        }
+        (ReportFormat::Json, None) => println!("{}", report.to_json()),
+        (ReportFormat::Json, Some(here)) => {
+            let mut body: serde_json::Value =
+                serde_json::from_str(&report.to_json()).expect("the report is JSON");
+            body["clients"] = here.clients.clone();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).expect("plain values serialise")
+            );
+        }
     }
     match report.exit_code() {
         0 => Ok(()),
