@@ -259,6 +259,40 @@ pub const TABLE: &[Sdk] = &[
         refresh: Some(Refresh::Before(300, 300)),
         ..MEASURED_CURRENT
     },
+    Sdk {
+        name: "Go SDK v1 (Debian 12)",
+        release: "aws-sdk-go 1.44.133",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go",
+            from: "1.44.133",
+        }),
+        first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
+        profile_over_container: Some(false),
+        default_profile_over_container: Some(false),
+        config_file_needs: Some("AWS_SDK_LOAD_CONFIG"),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "Go SDK v2 (Debian 12)",
+        release: "aws-sdk-go-v2 config 1.17.10",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go-v2/config",
+            from: "1.17.10",
+        }),
+        first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
+        imds: Some("IMDSv2, token TTL 300 s"),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
     // Read, not run.
     Sdk {
         name: "Ruby SDK (from 3.171)",
@@ -775,8 +809,10 @@ fn profile(
             }));
         }
     }
+    // A client that does not read the config file (Go v1 without AWS_SDK_LOAD_CONFIG) looks
+    // for the profile in the credentials file only and goes on down its chain without it.
     match named {
-        Some(n) if !exists => Err(n),
+        Some(n) if !exists && reads_config => Err(n),
         _ => Ok(None),
     }
 }

@@ -51,7 +51,7 @@ const HOSTS: [&str; 8] = [
 const STS: &str = "http://127.0.0.1:8080";
 
 /// Every client measured.
-const CLIENTS: [Client; 7] = [
+const CLIENTS: [Client; 9] = [
     Client::AwsCli,
     Client::Boto3,
     Client::Boto3From2023,
@@ -59,6 +59,8 @@ const CLIENTS: [Client; 7] = [
     Client::Js,
     Client::JsFrom2023,
     Client::Ruby,
+    Client::GoV1,
+    Client::GoV2,
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +72,8 @@ enum Client {
     Js,
     JsFrom2023,
     Ruby,
+    GoV1,
+    GoV2,
 }
 
 impl Client {
@@ -83,6 +87,8 @@ impl Client {
             Client::Js => "JavaScript SDK v3",
             Client::JsFrom2023 => "JavaScript SDK v3 (2023)",
             Client::Ruby => "Ruby SDK (Debian 12)",
+            Client::GoV1 => "Go SDK v1 (Debian 12)",
+            Client::GoV2 => "Go SDK v2 (Debian 12)",
         }
     }
 
@@ -182,6 +188,16 @@ impl Client {
                     apart,
                 ],
             ),
+            Client::GoV1 | Client::GoV2 => {
+                let exe = match self {
+                    Client::GoV1 => "sdk-go/v1",
+                    _ => "sdk-go/v2",
+                };
+                (
+                    Self::tool(exe, "scripts/sdk-tools.sh"),
+                    vec![sts.into(), calls, apart],
+                )
+            }
             Client::Ruby => {
                 let script = "require 'aws-sdk-core'\nsts = Aws::STS::Client.new(endpoint: ARGV[0])\nARGV[1].to_i.times do |i|\n  sleep ARGV[2].to_i if i > 0\n  puts sts.get_caller_identity.arn\n  $stdout.flush\nend";
                 (
@@ -241,6 +257,31 @@ impl Client {
                     .expect("package.json");
                 let v: serde_json::Value = serde_json::from_str(&manifest).expect("json");
                 format!("@aws-sdk/client-sts {}", v["version"].as_str().unwrap_or("?"))
+            }
+            Client::GoV1 | Client::GoV2 => {
+                // The release compiled in: Debian's sources under GOPATH, as scripts/sdk-tools.sh
+                // builds them.
+                let (file, marker, name) = match self {
+                    Client::GoV1 => (
+                        "/usr/share/gocode/src/github.com/aws/aws-sdk-go/aws/version.go",
+                        "const SDKVersion = \"",
+                        "aws-sdk-go",
+                    ),
+                    _ => (
+                        "/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/config/go_module_metadata.go",
+                        "const goModuleVersion = \"",
+                        "aws-sdk-go-v2 config",
+                    ),
+                };
+                let text = std::fs::read_to_string(file).unwrap_or_else(|e| {
+                    panic!("{file}: {e}: run `source scripts/sdk-tools.sh` first (scripts/test does)")
+                });
+                let version = text
+                    .split(marker)
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .expect("a version in the source");
+                format!("{name} {version}")
             }
             Client::Ruby => {
                 run(

@@ -1,7 +1,8 @@
 //! `rolehop exec -- CMD` and `rolehop env`: point an unmodified program's AWS SDKs at a running
 //! rolehop. In a task with a task role, ECS injects `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
-//! into every container, and every client measured in docs/SDKS.md asks it rather than
-//! `..._FULL_URI` when both are set (Go SDK v1 reads FULL_URI first), so it is removed: unset,
+//! into every container, and every client measured in docs/SDKS.md but the Go SDKs asks it
+//! rather than `..._FULL_URI` when both are set (Go SDK v1 and Go SDK v2 before config v1.27.34
+//! read FULL_URI first), so it is removed: unset,
 //! not emptied, since botocore goes by whether it is set. So are static keys, a named profile
 //! and web identity settings, which the SDKs' chains try before the container provider (a
 //! `[default]` profile with keys in `~/.aws` would still win), and rolehop's own `ROLEHOP_*`
@@ -53,7 +54,7 @@ enum TokenVariable {
 /// With a token file, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` as an absolute path (the child
 /// may change directory) and, unless withheld, the token in `AWS_CONTAINER_AUTHORIZATION_TOKEN`
 /// too: the client table (`crate::sdk`) has clients that read only the variable (boto3 1.28, the
-/// JavaScript SDK 3.350, early Go SDK v2 releases), so the file alone leaves them without a
+/// JavaScript SDK 3.350, Debian 12's Go SDK v1, Go SDK v2 before config v1.25.0), so the file alone leaves them without a
 /// token. Clients that read both mostly prefer the file and follow a rotated one; the Java SDK
 /// v2 prefers the variable, and clients reading only the variable keep the token of the moment
 /// `exec` started (docs/SDKS.md). With `ROLEHOP_TOKEN`, the variable alone. Whatever is not set
