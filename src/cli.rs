@@ -368,6 +368,12 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
+    /// With --token-file, give the command only AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and keep
+    /// the token itself out of its environment (AWS_CONTAINER_AUTHORIZATION_TOKEN). Clients that
+    /// read only the variable then send no token (docs/SDKS.md names them).
+    #[arg(long, env = "ROLEHOP_EXEC_NO_TOKEN_VARIABLE")]
+    pub no_token_variable: bool,
+
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -502,6 +508,18 @@ pub struct CheckArgs {
     /// The destination role's MaxSessionDuration (offline; online it is read with GetRole).
     #[arg(long, value_name = "SECONDS")]
     pub max_session_duration: Option<u32>,
+
+    /// Which account each client of the client table (docs/SDKS.md) would be in here: the
+    /// source each would use in this environment, what it would send and the role that source
+    /// serves. Run it in the app's container (under `rolehop exec` to see what exec gives the
+    /// app). Implied when only AWS_CONTAINER_CREDENTIALS_FULL_URI is there to check.
+    #[arg(long, env = "ROLEHOP_CHECK_CLIENTS")]
+    pub clients: bool,
+
+    /// An app directory (a virtualenv, a folder with node_modules) or a Go executable whose
+    /// installed SDK releases `--clients` answers for (repeat); implies --clients.
+    #[arg(long = "app", value_name = "PATH")]
+    pub apps: Vec<PathBuf>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

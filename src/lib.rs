@@ -39,8 +39,11 @@
 //!   every problem reported at once.
 //! - [`client`]: the client side of the helper commands (`credential-process`, `exec`, `env`).
 //! - [`check`]: the diagnosis engine of `rolehop check`: parse, evaluate, explain, on values.
-//! - [`probe`]: `rolehop check --online`: reads STS, IAM, Organizations and the environment
-//!   and hands what it read to [`check`].
+//! - [`probe`]: `rolehop check --online`, in an app's container and `--clients`: reads STS, IAM,
+//!   Organizations, the environment and the container's files and hands what it read to
+//!   [`check`].
+//! - [`sdk`]: the client table: what each AWS SDK does with the container credential
+//!   variables, measured or read, and what it would do in a given environment.
 //! - [`setup`]: writes a whole cross-account setup, proven by [`check`].
 //! - [`cmd`]: one module per subcommand.
 //! - `fuzzing` (hidden, with the `fuzzing` feature): the fuzz targets' entry points.
@@ -66,6 +69,7 @@ pub mod metrics;
 pub mod probe;
 pub mod role_name;
 pub mod roles;
+pub mod sdk;
 pub mod serve;
 pub mod session;
 pub mod setup;

@@ -12,6 +12,7 @@
 //! This is the I/O side of `check`: it reads STS, IAM, Organizations, the task metadata and
 //! the environment; `check` itself only evaluates what it is handed.
 
+pub mod clients_here;
 mod environment;
 mod iam;
 pub mod in_app;

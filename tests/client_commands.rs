@@ -177,9 +177,9 @@ async fn exec_hands_the_child_only_what_an_sdk_needs() {
         "the token file, as an absolute path"
     );
     assert_eq!(
-        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-        None,
-        "with a token file the token itself stays out of the child's environment"
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN").as_deref(),
+        Some(token.as_str()),
+        "with a token file the variable carries the token too (not the inherited one), for the clients that read only the variable"
     );
     let own: Vec<&String> = child
         .iter()
@@ -189,6 +189,17 @@ async fn exec_hands_the_child_only_what_an_sdk_needs() {
     assert!(
         own.is_empty(),
         "rolehop's variables reached the child: {own:?}"
+    );
+
+    // --no-token-variable: the file alone, and the token nowhere in the child's environment.
+    let (child, identity) =
+        exec_child(stack.work.dir.path(), &["--no-token-variable"], &file_mode).await;
+    let identity = identity.expect("boto3 in the child, token from the file alone");
+    assert_eq!(identity["Account"], "555566667777", "{identity}");
+    assert_eq!(
+        value_of(&child, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+        None,
+        "--no-token-variable keeps the token out of the child's environment"
     );
     assert!(
         child.iter().all(|(_, v)| !v.contains(&token)),

@@ -4,6 +4,7 @@
 mod support;
 
 mod check_cases;
+mod check_clients;
 mod check_differential;
 mod check_online;
 mod cli;

@@ -1,6 +1,9 @@
-//! What each AWS SDK does with the interfaces rolehop offers, measured: the table in
-//! docs/SDKS.md is read here and every cell of it is checked against real clients, so the table
-//! cannot drift from what the clients do.
+//! What each AWS SDK does with the interfaces rolehop offers, measured: every cell of the
+//! measured rows of the client table (`::rolehop::sdk::TABLE`, which docs/SDKS.md renders) is
+//! checked against real clients, so the table cannot drift from what the clients do. Every run
+//! is also checked against the table's prediction (`::rolehop::sdk::predict`, what `rolehop check
+//! --clients` reports): the source the client used and the token it sent must be the ones
+//! predicted for that environment.
 //!
 //! Each client runs inside a network namespace this test creates (`ip netns add`, as root; CI
 //! runs as root), where 169.254.170.2, 169.254.170.23, fd00:ec2::23 and 192.0.2.10 are
@@ -22,7 +25,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::support::{REGION, require_tool, rolehop, run_process, wait_for_async};
 
 const TOOLS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.tools");
-const DOC: &str = include_str!("../docs/SDKS.md");
 /// Where the recorder listens inside the namespace: every FULL_URI host the table probes.
 const LISTEN: [&str; 8] = [
     "127.0.0.1:80",
@@ -48,6 +50,19 @@ const HOSTS: [&str; 8] = [
 /// Where the clients send STS calls: the recorder, inside the namespace.
 const STS: &str = "http://127.0.0.1:8080";
 
+/// Every client measured.
+const CLIENTS: [Client; 9] = [
+    Client::AwsCli,
+    Client::Boto3,
+    Client::Boto3From2023,
+    Client::Rust,
+    Client::Js,
+    Client::JsFrom2023,
+    Client::Ruby,
+    Client::GoV1,
+    Client::GoV2,
+];
+
 #[derive(Clone, Copy, Debug)]
 enum Client {
     AwsCli,
@@ -57,6 +72,8 @@ enum Client {
     Js,
     JsFrom2023,
     Ruby,
+    GoV1,
+    GoV2,
 }
 
 impl Client {
@@ -70,6 +87,8 @@ impl Client {
             Client::Js => "JavaScript SDK v3",
             Client::JsFrom2023 => "JavaScript SDK v3 (2023)",
             Client::Ruby => "Ruby SDK (Debian 12)",
+            Client::GoV1 => "Go SDK v1 (Debian 12)",
+            Client::GoV2 => "Go SDK v2 (Debian 12)",
         }
     }
 
@@ -118,13 +137,18 @@ impl Client {
     /// The program and arguments that make `calls` GetCallerIdentity calls `apart` seconds
     /// apart through the client's default credentials chain, printing each ARN on a line.
     fn command(self, calls: u32, apart: u32) -> (PathBuf, Vec<String>) {
+        self.command_at(STS, calls, apart)
+    }
+
+    /// [`Client::command`] with STS at `sts` (the Rust SDK reads it from `AWS_ENDPOINT_URL`).
+    fn command_at(self, sts: &str, calls: u32, apart: u32) -> (PathBuf, Vec<String>) {
         let (calls, apart) = (calls.to_string(), apart.to_string());
         match self {
             Client::AwsCli => {
                 assert_eq!(calls, "1", "the AWS CLI makes one call per process");
                 (
                     Self::tool("venv/bin/aws", "scripts/tools.sh"),
-                    ["sts", "get-caller-identity", "--endpoint-url", STS]
+                    ["sts", "get-caller-identity", "--endpoint-url", sts]
                         .into_iter()
                         .chain(["--query", "Arn", "--output", "text"])
                         .map(String::from)
@@ -135,7 +159,7 @@ impl Client {
                 let script = "import sys, time, boto3\nsts = boto3.client('sts', endpoint_url=sys.argv[1])\nfor i in range(int(sys.argv[2])):\n    if i: time.sleep(int(sys.argv[3]))\n    print(sts.get_caller_identity()['Arn'], flush=True)";
                 (
                     self.python(),
-                    vec!["-c".into(), script.into(), STS.into(), calls, apart],
+                    vec!["-c".into(), script.into(), sts.into(), calls, apart],
                 )
             }
             Client::Rust => {
@@ -159,16 +183,26 @@ impl Client {
                     )
                     .into(),
                     self.js_module().display().to_string(),
-                    STS.into(),
+                    sts.into(),
                     calls,
                     apart,
                 ],
             ),
+            Client::GoV1 | Client::GoV2 => {
+                let exe = match self {
+                    Client::GoV1 => "sdk-go/v1",
+                    _ => "sdk-go/v2",
+                };
+                (
+                    Self::tool(exe, "scripts/sdk-tools.sh"),
+                    vec![sts.into(), calls, apart],
+                )
+            }
             Client::Ruby => {
                 let script = "require 'aws-sdk-core'\nsts = Aws::STS::Client.new(endpoint: ARGV[0])\nARGV[1].to_i.times do |i|\n  sleep ARGV[2].to_i if i > 0\n  puts sts.get_caller_identity.arn\n  $stdout.flush\nend";
                 (
                     Self::ruby(),
-                    vec!["-e".into(), script.into(), STS.into(), calls, apart],
+                    vec!["-e".into(), script.into(), sts.into(), calls, apart],
                 )
             }
         }
@@ -224,6 +258,31 @@ impl Client {
                 let v: serde_json::Value = serde_json::from_str(&manifest).expect("json");
                 format!("@aws-sdk/client-sts {}", v["version"].as_str().unwrap_or("?"))
             }
+            Client::GoV1 | Client::GoV2 => {
+                // The release compiled in: Debian's sources under GOPATH, as scripts/sdk-tools.sh
+                // builds them.
+                let (file, marker, name) = match self {
+                    Client::GoV1 => (
+                        "/usr/share/gocode/src/github.com/aws/aws-sdk-go/aws/version.go",
+                        "const SDKVersion = \"",
+                        "aws-sdk-go",
+                    ),
+                    _ => (
+                        "/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/config/go_module_metadata.go",
+                        "const goModuleVersion = \"",
+                        "aws-sdk-go-v2 config",
+                    ),
+                };
+                let text = std::fs::read_to_string(file).unwrap_or_else(|e| {
+                    panic!("{file}: {e}: run `source scripts/sdk-tools.sh` first (scripts/test does)")
+                });
+                let version = text
+                    .split(marker)
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .expect("a version in the source");
+                format!("{name} {version}")
+            }
             Client::Ruby => {
                 run(
                     Self::ruby(),
@@ -242,6 +301,8 @@ struct Lab {
     _recorder: tokio::process::Child,
     log: Arc<Mutex<Vec<serde_json::Value>>>,
     dir: tempfile::TempDir,
+    /// Runs whose outcome differs from `::rolehop::sdk::predict`'s, described.
+    mispredicted: Mutex<Vec<String>>,
 }
 
 impl Lab {
@@ -274,6 +335,7 @@ impl Lab {
             _recorder: tokio::process::Command::new("true").spawn().expect("true"),
             log: Arc::default(),
             dir,
+            mispredicted: Mutex::default(),
         };
         sh(&["-n", &ns, "link", "set", "lo", "up"]);
         for addr in [
@@ -356,6 +418,7 @@ impl Lab {
                 env.push((k.to_string(), v.to_string()));
             }
         }
+        let predicted = predict(client, &env);
         let (program, args) = client.command(calls, apart);
         let mut argv: Vec<String> = vec!["netns".into(), "exec".into(), self.ns.clone()];
         argv.push(program.display().to_string());
@@ -377,12 +440,86 @@ impl Lab {
         // the client has its answer; the reader task may need a moment to pick it up.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let requests = self.log.lock().unwrap()[first..].to_vec();
-        Run {
+        let run = Run {
             code,
             stdout,
             stderr,
             requests,
+        };
+        let did = observed(&env, &run);
+        if did != predicted {
+            let extra: Vec<String> = extra
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.unwrap_or("(unset)")))
+                .collect();
+            self.mispredicted.lock().unwrap().push(format!(
+                "with {}: predicted {predicted:?}, the client did {did:?}",
+                extra.join(" ")
+            ));
         }
+        run
+    }
+}
+
+/// What `::rolehop::sdk::predict` says `client` does in `env`: the source and the token sent.
+fn predict(
+    client: Client,
+    env: &[(String, String)],
+) -> (&'static str, Option<::rolehop::sdk::Sends>) {
+    let row = ::rolehop::sdk::row(client.name()).expect("every measured client has a row");
+    let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let p = ::rolehop::sdk::predict(row, &lookup);
+    assert!(
+        !p.unread,
+        "{}: a measured row must decide every prediction: {}",
+        client.name(),
+        p.why
+    );
+    (p.source.as_str(), p.sends)
+}
+
+/// What the client did, in the prediction's terms: the container endpoint it asked last (and
+/// the token it sent there), else the source of the key it signed with.
+fn observed(env: &[(String, String)], run: &Run) -> (&'static str, Option<::rolehop::sdk::Sends>) {
+    use ::rolehop::sdk::Sends;
+    let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let asked = run.requests.iter().rfind(|r| {
+        r["method"] == "GET"
+            && !r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("/latest/")
+    });
+    if let Some(r) = asked {
+        let path = r["path"].as_str().unwrap_or_default();
+        let relative = var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some_and(|rel| {
+            r["local"] == "169.254.170.2:80" && (path == rel || (rel.is_empty() && path == "/"))
+        });
+        let sent = Run::header(r, "authorization");
+        let file = var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+            .and_then(|f| std::fs::read_to_string(f).ok());
+        let sends = match sent {
+            None => Sends::NoToken,
+            Some(t) if Some(t) == var("AWS_CONTAINER_AUTHORIZATION_TOKEN") => Sends::TokenVariable,
+            Some(t) if file.as_deref().is_some_and(|f| f.trim_end() == t || f == t) => {
+                Sends::TokenFile
+            }
+            Some(other) => {
+                panic!("sent a token that is neither the file nor the variable: {other}")
+            }
+        };
+        let source = if relative {
+            "container-relative"
+        } else {
+            "container-full"
+        };
+        return (source, Some(sends));
+    }
+    match run.used().as_deref() {
+        Some("ASIAPROCESS") => ("profile", None),
+        Some("ASIAIMDS") => ("imds", None),
+        Some(other) => panic!("signed with {other}, which no request served"),
+        None => ("none", None),
     }
 }
 
@@ -602,13 +739,31 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
         let run = lab
             .run(client, &token_env("http://127.0.0.1/newline", None))
             .await;
-        row.push(match sent(&run, "newline").as_ref().map(Option::as_deref) {
+        // The cells so far end with "Token file read" and "File and variable: sends".
+        let file_read = row[row.len() - 2] == "yes";
+        let cell = match sent(&run, "newline").as_ref().map(Option::as_deref) {
             Some(Some("token-newline")) => "trimmed".into(),
             Some(Some("token-newline\n")) => "sent as is".into(),
-            Some(None) => "sent without the token".into(),
+            Some(None) if !file_read => "the file is not read".into(),
+            Some(None) => {
+                // Without the token: does it fall back to a provider that sends the variable?
+                let run = lab
+                    .run(
+                        client,
+                        &token_env("http://127.0.0.1/newlinevar", Some("token-var")),
+                    )
+                    .await;
+                match sent(&run, "newlinevar") {
+                    Some(Some(t)) if t == "token-var" => {
+                        "falls back: sends the variable, or no token when it is unset".into()
+                    }
+                    _ => "sent without the token".into(),
+                }
+            }
             None if run.code != 0 => "refused (the client fails)".into(),
             other => panic!("{}: newline: {other:?}: {}", client.name(), run.describe()),
-        });
+        };
+        row.push(cell);
         std::fs::write(&file, "token-file").unwrap();
     } else {
         row.extend(["-".into(), "-".into(), "-".into()]);
@@ -825,16 +980,15 @@ async fn measure_refresh(lab: &Lab, client: Client, documented: &str) -> String 
 
 /// The table's row for `client`: the cells after the name.
 fn documented(client: Client) -> Vec<String> {
-    let prefix = format!("| {} |", client.name());
-    let line = DOC
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("docs/SDKS.md has no table row starting `{prefix}`"));
-    line.trim_matches('|')
-        .split('|')
-        .skip(1)
-        .map(|c| c.trim().trim_matches('`').to_owned())
-        .collect()
+    let row = ::rolehop::sdk::row(client.name())
+        .unwrap_or_else(|| panic!("src/sdk.rs has no row named `{}`", client.name()));
+    assert_eq!(
+        row.evidence,
+        ::rolehop::sdk::Evidence::Measured,
+        "{}: a measured client's row must say it is measured",
+        client.name()
+    );
+    row.cells()
 }
 
 /// Measures `client`'s row; `Err` with the measured row when it differs from the table.
@@ -844,20 +998,33 @@ async fn check(client: Client) -> Result<(), String> {
     // The refresh run mostly waits: it runs beside the rest, in a namespace of its own.
     let refresh = async move {
         let lab = Lab::start().await;
-        measure_refresh(&lab, client, &refresh).await
+        let cell = measure_refresh(&lab, client, &refresh).await;
+        let mispredicted = std::mem::take(&mut *lab.mispredicted.lock().unwrap());
+        (cell, mispredicted)
     };
-    let ((mut measured, _lab), refresh) = tokio::join!(measure(client), refresh);
+    let ((mut measured, lab), (refresh, mut mispredicted)) = tokio::join!(measure(client), refresh);
     measured.push(refresh);
-    if documented == measured {
-        Ok(())
-    } else {
-        Err(format!(
-            "| {} | {} |\n  (the table says: | {} | {} |)",
+    mispredicted.extend(std::mem::take(&mut *lab.mispredicted.lock().unwrap()));
+    let mut problems = Vec::new();
+    if documented != measured {
+        problems.push(format!(
+            "| {} | {} |\n  (src/sdk.rs says: | {} | {} |)",
             client.name(),
             measured.join(" | "),
             client.name(),
             documented.join(" | ")
-        ))
+        ));
+    }
+    if !mispredicted.is_empty() {
+        problems.push(format!(
+            "::rolehop::sdk::predict got these runs wrong:\n  {}",
+            mispredicted.join("\n  ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
     }
 }
 
@@ -865,17 +1032,8 @@ async fn check(client: Client) -> Result<(), String> {
 /// refresh windows, so side by side the whole table takes about as long as its slowest row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_client_matches_the_table() {
-    let clients = [
-        Client::AwsCli,
-        Client::Boto3,
-        Client::Boto3From2023,
-        Client::Rust,
-        Client::Js,
-        Client::JsFrom2023,
-        Client::Ruby,
-    ];
     let mut tasks = tokio::task::JoinSet::new();
-    for client in clients {
+    for client in CLIENTS {
         tasks.spawn(async move { (client, check(client).await) });
     }
     let mut mismatches = Vec::new();
@@ -888,7 +1046,98 @@ async fn every_client_matches_the_table() {
     }
     assert!(
         mismatches.is_empty(),
-        "docs/SDKS.md disagrees with what the clients did; the measured rows:\n{}",
+        "the client table (src/sdk.rs) disagrees with what the clients did; the measured rows:\n{}",
         mismatches.join("\n")
+    );
+}
+
+/// `rolehop exec --token-file` serves every measured client that reads FULL_URI: each runs under
+/// exec (the task's RELATIVE_URI inherited, as in an app container) against a real rolehop and
+/// moto, and lands in the destination account. With the token file alone, as exec gave it
+/// before, boto3 1.28 and the JavaScript SDK 3.350 sent no token and got rolehop's 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_with_a_token_file_serves_every_client_that_reads_full_uri() {
+    let stack = crate::support::Stack::start().await;
+    let server = stack.serve(&[]).await;
+    server.wait_ready().await;
+    let token_file = stack.token_file().display().to_string();
+    let mut env = stack.base_env();
+    env.retain(|(k, _)| k != "PATH");
+    env.extend([
+        ("PATH".to_owned(), "/usr/local/bin:/usr/bin:/bin".to_owned()),
+        ("AWS_ENDPOINT_URL".to_owned(), stack.proxy.url.clone()),
+        (
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".to_owned(),
+            "/v2/credentials/task-role".to_owned(),
+        ),
+    ]);
+    let account = crate::support::DESTINATION_ROLE_ARN
+        .split(':')
+        .nth(4)
+        .expect("an account in the ARN");
+    let mut failed = Vec::new();
+    for client in CLIENTS {
+        let row = ::rolehop::sdk::row(client.name()).expect("a row");
+        if row.full_uri != Some(true) {
+            // Debian 12's Ruby SDK reads no FULL_URI: no wrapper can point it at rolehop.
+            continue;
+        }
+        let (program, args) = client.command_at(&stack.proxy.url, 1, 0);
+        let program = program.display().to_string();
+        let mut argv = vec![
+            "exec",
+            "--endpoint",
+            &server.base,
+            "--token-file",
+            &token_file,
+            "--",
+            &program,
+        ];
+        argv.extend(args.iter().map(String::as_str));
+        let (code, out, err) = run_process(
+            Path::new(rolehop::BIN),
+            &argv,
+            &env,
+            Duration::from_secs(60),
+        )
+        .await;
+        if code != 0 || !out.contains(&format!(":{account}:")) {
+            failed.push(format!("{}: exit {code}: {out} {err}", client.name()));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "clients under `rolehop exec --token-file` not in the destination account:\n{}",
+        failed.join("\n")
+    );
+
+    // With the token kept out of the environment, a client that reads only the variable sends
+    // none, and rolehop's 401 (which botocore shows) names that cause.
+    let (program, args) = Client::Boto3From2023.command_at(&stack.proxy.url, 1, 0);
+    let program = program.display().to_string();
+    let mut argv = vec![
+        "exec",
+        "--no-token-variable",
+        "--endpoint",
+        &server.base,
+        "--token-file",
+        &token_file,
+        "--",
+        &program,
+    ];
+    argv.extend(args.iter().map(String::as_str));
+    let (code, _, err) = run_process(
+        Path::new(rolehop::BIN),
+        &argv,
+        &env,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_ne!(code, 0, "boto3 1.28 got credentials without a token");
+    assert!(
+        err.contains("401")
+            && err.contains("reads only AWS_CONTAINER_AUTHORIZATION_TOKEN (")
+            && err.contains("boto3 (2023)"),
+        "the 401 should name the cause: {err}"
     );
 }

@@ -96,6 +96,7 @@ finding_ids! {
     EcsExecCommand => "ecs-exec.command",
     AppWiring => "app.wiring",
     AppIdentity => "app.identity",
+    ClientsAccount => "clients.account",
     EcsServicePrincipal => "ecs.service-principal",
     EcsConfusedDeputy => "ecs.confused-deputy",
 }
@@ -162,6 +163,7 @@ impl FindingId {
             | EcsExecCommand
             | AppWiring
             | AppIdentity
+            | ClientsAccount
             | EcsServicePrincipal
             | EcsConfusedDeputy => false,
         }

@@ -103,7 +103,15 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     let roles_given =
         args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
-    // In an app container (the ECS Exec target) the wiring to the sidecar is what there is.
+    // In an app's container: which account each client would land in (`--clients`), and the
+    // wiring to the sidecar (the ECS Exec target), which is all there is to check there.
+    let clients = (args.clients
+        || !args.apps.is_empty()
+        || (!offline_given && !roles_given && env(crate::source::ENV_FULL_URI).is_some()))
+    .then(|| probe::clients_here::answer(&env, &args.apps));
+    if let Some(here) = &clients {
+        findings.extend(here.findings.iter().cloned());
+    }
     let in_app = (!offline_given && !roles_given)
         .then(|| probe::in_app::wiring(&env))
         .flatten();
@@ -112,9 +120,9 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(found);
         decision = verdict;
     }
-    if !offline_given && !roles_given && in_app.is_none() {
+    if !offline_given && !roles_given && in_app.is_none() && clients.is_none() {
         return Err(CmdError::usage(
-            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve), or run it in an app container whose AWS_CONFIG_FILE/AWS_PROFILE profile runs rolehop credential-process",
+            "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, the roles to probe online (--role-arn or --config, as for serve), or run it in an app container (its AWS_CONFIG_FILE/AWS_PROFILE profile running rolehop credential-process, or --clients)",
         ));
     }
     if (args.online || !offline_given) && roles_given {
@@ -154,9 +162,23 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         }
     }
     let report = Report::new(findings, decision, hops);
-    match args.format {
-        ReportFormat::Text => print!("{}", report.to_text()),
-        ReportFormat::Json => println!("{}", report.to_json()),
+    match (args.format, &clients) {
+        (ReportFormat::Text, here) => {
+            print!("{}", report.to_text());
+            if let Some(here) = here {
+                print!("{}", here.text);
+            }
+        }
+        (ReportFormat::Json, None) => println!("{}", report.to_json()),
+        (ReportFormat::Json, Some(here)) => {
+            let mut body: serde_json::Value =
+                serde_json::from_str(&report.to_json()).expect("the report is JSON");
+            body["clients"] = here.clients.clone();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).expect("plain values serialise")
+            );
+        }
     }
     match report.exit_code() {
         0 => Ok(()),

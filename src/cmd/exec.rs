@@ -1,7 +1,8 @@
 //! `rolehop exec -- CMD` and `rolehop env`: point an unmodified program's AWS SDKs at a running
 //! rolehop. In a task with a task role, ECS injects `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
-//! into every container, and every client measured in docs/SDKS.md asks it rather than
-//! `..._FULL_URI` when both are set (Go SDK v1 reads FULL_URI first), so it is removed: unset,
+//! into every container, and every client measured in docs/SDKS.md but the Go SDKs asks it
+//! rather than `..._FULL_URI` when both are set (Go SDK v1 and Go SDK v2 before config v1.27.34
+//! read FULL_URI first), so it is removed: unset,
 //! not emptied, since botocore goes by whether it is set. So are static keys, a named profile
 //! and web identity settings, which the SDKs' chains try before the container provider (a
 //! `[default]` profile with keys in `~/.aws` would still win), and rolehop's own `ROLEHOP_*`
@@ -42,14 +43,23 @@ struct Settings {
     unset: Vec<&'static str>,
 }
 
-/// With a token file, only `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, as an absolute path (the
-/// child may change directory): current SDKs read the file at each fetch and prefer it to the
-/// variable (docs/SDKS.md; the JavaScript SDK v3 through `fromHttp`, which its default chain
-/// tries before `fromContainerMetadata`), so the token is not copied into the child's
-/// environment and a rewritten file is followed; boto3 1.28 and the JavaScript SDK 3.350 (2023)
-/// read only the variable. With `ROLEHOP_TOKEN`, the variable. Either
-/// way the other one is removed, so nothing inherited can win.
-fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
+/// Whether the token itself goes into the child's `AWS_CONTAINER_AUTHORIZATION_TOKEN` beside
+/// the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenVariable {
+    Set,
+    Withheld,
+}
+
+/// With a token file, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` as an absolute path (the child
+/// may change directory) and, unless withheld, the token in `AWS_CONTAINER_AUTHORIZATION_TOKEN`
+/// too: the client table (`crate::sdk`) has clients that read only the variable (boto3 1.28, the
+/// JavaScript SDK 3.350, Debian 12's Go SDK v1, Go SDK v2 before config v1.25.0), so the file alone leaves them without a
+/// token. Clients that read both mostly prefer the file and follow a rotated one; the Java SDK
+/// v2 prefers the variable, and clients reading only the variable keep the token of the moment
+/// `exec` started (docs/SDKS.md). With `ROLEHOP_TOKEN`, the variable alone. Whatever is not set
+/// is removed, so nothing inherited can win.
+fn settings(client: &ClientConfig, variable: TokenVariable) -> Result<Settings, CmdError> {
     let mut set = vec![(ENV_FULL_URI, client.credentials_url())];
     let unset = match &client.token {
         ClientToken::File(path) => {
@@ -60,7 +70,14 @@ fn settings(client: &ClientConfig) -> Result<Settings, CmdError> {
                 ))
             })?;
             set.push((ENV_AUTHORIZATION_TOKEN_FILE, absolute.display().to_string()));
-            vec![ENV_AUTHORIZATION_TOKEN]
+            match variable {
+                TokenVariable::Set => {
+                    let token = client.token_value().map_err(CmdError::usage)?;
+                    set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
+                    Vec::new()
+                }
+                TokenVariable::Withheld => vec![ENV_AUTHORIZATION_TOKEN],
+            }
         }
         ClientToken::Value(token) => {
             set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
@@ -80,7 +97,12 @@ fn client(args: &ClientArgs) -> Result<ClientConfig, CmdError> {
 
 pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
     let client = client(&args.client)?;
-    let settings = settings(&client)?;
+    let variable = if args.no_token_variable {
+        TokenVariable::Withheld
+    } else {
+        TokenVariable::Set
+    };
+    let settings = settings(&client, variable)?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
@@ -112,9 +134,12 @@ pub fn exec(args: &ExecArgs) -> Result<(), CmdError> {
 
 pub fn env(args: &ClientArgs) -> Result<(), CmdError> {
     let client = client(args)?;
-    let settings = settings(&client)?;
+    // `env` prints its settings, so the token itself is never among them.
+    let settings = settings(&client, TokenVariable::Withheld)?;
     let mut out = format!("unset {}\n", REMOVED.join(" "));
-    out.push_str(&format!("unset {}\n", settings.unset.join(" ")));
+    if !settings.unset.is_empty() {
+        out.push_str(&format!("unset {}\n", settings.unset.join(" ")));
+    }
     for (name, value) in settings.set {
         out.push_str(&format!("export {name}={}\n", shell_quote(&value)));
     }

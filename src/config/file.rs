@@ -84,6 +84,22 @@ pub fn client_sections(text: &str) -> Option<Vec<ClientSection>> {
     Some(clients::as_written(&named))
 }
 
+/// The `key = value` lines of section `[header]` of an AWS config or credentials file `text`,
+/// keys lowercased, as the INI layer reads them; `None` when the text has no such section or is
+/// not valid config syntax. For `check`'s view of which profile an SDK would use; values may be
+/// secrets and are never shown.
+pub fn section_keys(text: &str, header: &str) -> Option<Vec<(String, String)>> {
+    let sections = sections(text).ok()?;
+    let section = sections.into_iter().find(|s| s.header == header)?;
+    Some(
+        section
+            .entries
+            .into_iter()
+            .map(|e| (e.key, e.value))
+            .collect(),
+    )
+}
+
 /// Reads and validates `path`; roles come back ordered so each follows its source profile.
 pub fn load(
     path: &Path,

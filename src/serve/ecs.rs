@@ -1,6 +1,8 @@
 //! The ECS container-credentials route (REFERENCE 2): `GET /v1/credentials` serves the
 //! `default` role, `GET /v1/credentials/{role}` a named one. The `Authorization` header must
-//! carry rolehop's token: 401 when missing, 403 when wrong (compared in constant time).
+//! carry rolehop's token: 401 when missing (naming, from the client table, the clients that
+//! send none when given only the token file or only the variable), 403 when wrong (compared in
+//! constant time).
 //!
 //! With `[client]` sections the header must carry a client's token instead: that client is
 //! served only its granted profiles (`/v1/credentials` alone is its first one), and any other
@@ -16,6 +18,10 @@ use crate::role_name::{DEFAULT_ROLE, is_servable};
 use crate::token::Auth;
 use crate::token::clients::Client;
 
+/// The 401's message, built once from the client table: which clients send no token when.
+static MISSING_TOKEN: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(crate::sdk::missing_token_message);
+
 pub const ROUTE: &str = "/v1/credentials";
 pub const ROLE_ROUTE_PREFIX: &str = "/v1/credentials/";
 
@@ -24,11 +30,7 @@ pub async fn handle<B>(app: &App, req: &Request<B>) -> Response<Body> {
         return method_not_allowed();
     }
     let Some(presented) = req.headers().get(hyper::header::AUTHORIZATION) else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "MissingToken",
-            "send rolehop's token in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE)",
-        );
+        return error(StatusCode::UNAUTHORIZED, "MissingToken", &MISSING_TOKEN);
     };
     let client = match &app.token {
         Auth::Token(token) if token.matches(presented.as_bytes()) => None,

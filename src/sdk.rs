@@ -1,0 +1,1264 @@
+//! The client table: what each AWS SDK (and the AWS CLI) does with the variables and files that
+//! point it at a container credentials endpoint, as data. It is the one place these platform
+//! facts live: docs/SDKS.md's tables are rendered from it (a test keeps the file equal to
+//! [`markdown`]), `tests/sdks.rs` measures every [`Evidence::Measured`] row against real
+//! clients and fails when one no longer matches, and `rolehop check --clients` answers "which
+//! account will each client here be in?" through [`predict`], which reads only this table.
+//!
+//! A row is measured here (the release named, run in a network namespace by tests/sdks.rs) or
+//! read from the SDK's source (each such row names the files read; a cell nobody read is
+//! `None` and renders as "not read"). Where an SDK's releases differ, each range has its row,
+//! named "from X" when the change's release is known.
+
+use std::path::Path;
+
+use crate::source::{
+    ENV_AUTHORIZATION_TOKEN, ENV_AUTHORIZATION_TOKEN_FILE, ENV_FULL_URI, ENV_RELATIVE_URI,
+};
+
+/// Where a row's facts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// Run here by tests/sdks.rs, at the release in [`Sdk::release`].
+    Measured,
+    /// Read from these files of the SDK's source, not run.
+    Read(&'static [&'static str]),
+}
+
+/// Which container URI a client asks when both are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    Relative,
+    Full,
+}
+
+/// An empty `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` beside a `FULL_URI`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyRelative {
+    /// Goes by whether the variable is set: asks `http://169.254.170.2` with an empty path.
+    CountsAsSet,
+    /// Counts it as unset and goes on to FULL_URI.
+    CountsAsUnset,
+    /// Refuses it and gets no credentials.
+    Fails,
+}
+
+/// Which token a client sends when both the file and the variable are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefers {
+    File,
+    Variable,
+}
+
+/// A token file whose content ends with a newline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Newline {
+    /// Sends the token without it.
+    Trimmed,
+    /// Refuses to send it and fails.
+    Refused,
+    /// Falls back to an older provider that reads only the variable: sends the variable when
+    /// it is set, else asks without any token (the JavaScript SDK v3).
+    FallsBackToVariable,
+}
+
+/// When a long-lived client asks the container endpoint again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// One process per command, no cache: every process fetches (the AWS CLI v1).
+    EveryProcess,
+    /// `lo`–`hi` seconds before the credential's `Expiration` (`lo == hi` when fixed).
+    Before(u32, u32),
+}
+
+/// The package and release a row is for, as an installed copy names itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The package an installation is found by (a Python distribution, an npm package, a Go
+    /// module, a gem).
+    pub package: &'static str,
+    /// The row holds from this release on (up to the next row of the same package).
+    pub from: &'static str,
+}
+
+/// One client (an SDK in a range of releases) and what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Sdk {
+    /// The name `check` reports and the table's first column shows.
+    pub name: &'static str,
+    /// The release(s) the row describes, as the table's second column shows.
+    pub release: &'static str,
+    /// How an installed copy is recognised and from which release the row holds.
+    pub package: Option<Release>,
+    pub evidence: Evidence,
+    /// Uses `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` alone.
+    pub relative_uri: bool,
+    /// Uses `AWS_CONTAINER_CREDENTIALS_FULL_URI` (plain http to 127.0.0.1) alone.
+    pub full_uri: Option<bool>,
+    /// With FULL_URI, sends `AWS_CONTAINER_AUTHORIZATION_TOKEN` as `Authorization`.
+    pub token_variable: Option<bool>,
+    pub first: Option<First>,
+    pub empty_relative: Option<EmptyRelative>,
+    /// With RELATIVE_URI, sends `AWS_CONTAINER_AUTHORIZATION_TOKEN` to the ECS agent too.
+    pub token_to_relative: Option<bool>,
+    /// With FULL_URI, reads `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`.
+    pub token_file: Option<bool>,
+    /// Which of the two it sends when both are set.
+    pub prefers: Option<Prefers>,
+    pub newline: Option<Newline>,
+    /// The plain-http FULL_URI hosts it uses, of those probed ([`PROBED_HOSTS`]).
+    pub hosts: Option<&'static [&'static str]>,
+    /// `AWS_PROFILE`'s `credential_process` wins over RELATIVE_URI.
+    pub profile_over_container: Option<bool>,
+    /// The same through `[default]`, with `AWS_PROFILE` unset.
+    pub default_profile_over_container: Option<bool>,
+    /// Reads `AWS_CONFIG_FILE` (and so a profile's `credential_process`) only when this
+    /// variable is set to a true value.
+    pub config_file_needs: Option<&'static str>,
+    /// What it does with `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+    pub imds: Option<&'static str>,
+    pub refresh: Option<Refresh>,
+}
+
+/// The plain-http FULL_URI hosts tests/sdks.rs probes, in the table's order.
+pub const PROBED_HOSTS: [&str; 8] = [
+    "127.0.0.1",
+    "127.0.0.2",
+    "localhost",
+    "::1",
+    "169.254.170.2",
+    "169.254.170.23",
+    "fd00:ec2::23",
+    "192.0.2.10",
+];
+
+const CURRENT_HOSTS: &[&str] = &[
+    "127.0.0.1",
+    "127.0.0.2",
+    "localhost",
+    "::1",
+    "169.254.170.2",
+    "169.254.170.23",
+    "fd00:ec2::23",
+];
+const IMDS_V2: &str = "IMDSv2, token TTL 21600 s";
+
+/// A row with every cell unread, for read rows to fill in.
+const UNREAD: Sdk = Sdk {
+    name: "",
+    release: "",
+    package: None,
+    evidence: Evidence::Read(&[]),
+    relative_uri: true,
+    full_uri: None,
+    token_variable: None,
+    first: None,
+    empty_relative: None,
+    token_to_relative: None,
+    token_file: None,
+    prefers: None,
+    newline: None,
+    hosts: None,
+    profile_over_container: None,
+    default_profile_over_container: None,
+    config_file_needs: None,
+    imds: None,
+    refresh: None,
+};
+
+/// Every client, measured rows first (in docs/SDKS.md's order), then the rows read from source.
+pub const TABLE: &[Sdk] = &[
+    Sdk {
+        name: "AWS CLI v1",
+        release: "awscli 1.45.11 (botocore 1.43.11)",
+        package: Some(Release {
+            package: "awscli",
+            from: "1.45.11",
+        }),
+        evidence: Evidence::Measured,
+        relative_uri: true,
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsSet),
+        token_to_relative: Some(true),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Refused),
+        hosts: Some(CURRENT_HOSTS),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        config_file_needs: None,
+        imds: Some(IMDS_V2),
+        refresh: Some(Refresh::EveryProcess),
+    },
+    Sdk {
+        name: "boto3",
+        release: "boto3 1.43.11 (botocore 1.43.11)",
+        package: Some(Release {
+            package: "botocore",
+            from: "1.43.11",
+        }),
+        refresh: Some(Refresh::Before(900, 900)),
+        ..MEASURED_CURRENT
+    },
+    BOTOCORE_2023,
+    Sdk {
+        name: "Rust SDK",
+        release: "aws-config 1.13.0",
+        package: Some(Release {
+            package: "aws-config",
+            from: "1.13.0",
+        }),
+        empty_relative: Some(EmptyRelative::Fails),
+        refresh: Some(Refresh::Before(5, 10)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "JavaScript SDK v3",
+        release: "@aws-sdk/client-sts 3.1177.0",
+        package: Some(Release {
+            package: "@aws-sdk/client-sts",
+            from: "3.1177.0",
+        }),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        newline: Some(Newline::FallsBackToVariable),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "JavaScript SDK v3 (2023)",
+        release: "@aws-sdk/client-sts 3.350.0",
+        package: Some(Release {
+            package: "@aws-sdk/client-sts",
+            from: "3.350.0",
+        }),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        newline: Some(Newline::FallsBackToVariable),
+        hosts: Some(&["127.0.0.1", "localhost"]),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "Ruby SDK (Debian 12)",
+        release: "aws-sdk-core 3.168.1",
+        package: Some(Release {
+            package: "aws-sdk-core",
+            from: "3.168.1",
+        }),
+        full_uri: Some(false),
+        token_variable: None,
+        empty_relative: Some(EmptyRelative::Fails),
+        token_to_relative: Some(false),
+        token_file: None,
+        prefers: None,
+        newline: None,
+        hosts: Some(&[]),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "Go SDK v1 (Debian 12)",
+        release: "aws-sdk-go 1.44.133",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go",
+            from: "1.44.133",
+        }),
+        first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
+        profile_over_container: Some(false),
+        default_profile_over_container: Some(false),
+        config_file_needs: Some("AWS_SDK_LOAD_CONFIG"),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "Go SDK v2 (Debian 12)",
+        release: "aws-sdk-go-v2 config 1.17.10",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go-v2/config",
+            from: "1.17.10",
+        }),
+        first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
+        imds: Some("IMDSv2, token TTL 300 s"),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..MEASURED_CURRENT
+    },
+    // Read, not run.
+    Sdk {
+        name: "Ruby SDK (from 3.171)",
+        release: "aws-sdk-core 3.171–3.187",
+        package: Some(Release {
+            package: "aws-sdk-core",
+            from: "3.171.0",
+        }),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Ruby SDK (from 3.188)",
+        release: "aws-sdk-core 3.188 and later",
+        package: Some(Release {
+            package: "aws-sdk-core",
+            from: "3.188.0",
+        }),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Trimmed),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Go SDK v1",
+        release: "aws-sdk-go final release (commit 8d203cc)",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go",
+            from: "1.0.0",
+        }),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-go aws/defaults/defaults.go",
+            "aws/aws-sdk-go aws/credentials/endpointcreds/provider.go",
+            "aws/aws-sdk-go aws/session/env_config.go",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Full),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Refused),
+        hosts: Some(&[
+            "127.0.0.1",
+            "127.0.0.2",
+            "localhost",
+            "::1",
+            "169.254.170.2",
+            "169.254.170.23",
+            "fd00:ec2::23",
+        ]),
+        config_file_needs: Some("AWS_SDK_LOAD_CONFIG"),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Go SDK v2 (early)",
+        release: "aws-sdk-go-v2 config before v1.25.0 (read at commit ae85370)",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go-v2/config",
+            from: "0.0.0",
+        }),
+        evidence: Evidence::Read(&["aws/aws-sdk-go-v2 config/resolve_credentials.go"]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Full),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Go SDK v2 (from config v1.25.0)",
+        release: "aws-sdk-go-v2 config v1.25.0–v1.27.33",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go-v2/config",
+            from: "1.25.0",
+        }),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-go-v2 config/CHANGELOG.md",
+            "aws/aws-sdk-go-v2 config/resolve_credentials.go",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Full),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Refused),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Go SDK v2 (from config v1.27.34)",
+        release: "aws-sdk-go-v2 config v1.27.34 and later",
+        package: Some(Release {
+            package: "github.com/aws/aws-sdk-go-v2/config",
+            from: "1.27.34",
+        }),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-go-v2 config/CHANGELOG.md",
+            "aws/aws-sdk-go-v2 config/resolve_credentials.go",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Refused),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        refresh: Some(Refresh::Before(300, 300)),
+        ..UNREAD
+    },
+    Sdk {
+        name: "Java SDK v2",
+        release: "aws-sdk-java-v2, current",
+        package: None,
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ContainerCredentialsProvider.java",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        token_file: Some(true),
+        prefers: Some(Prefers::Variable),
+        ..UNREAD
+    },
+    Sdk {
+        name: ".NET SDK",
+        release: "aws-sdk-net (commits 1bc5d0d, 0934adc)",
+        package: None,
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-net sdk/src/Core/Amazon.Runtime/Credentials/GenericContainerCredentials.cs",
+            "aws/aws-sdk-net DefaultAWSCredentialsIdentityResolver.cs",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        hosts: Some(CURRENT_HOSTS),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        refresh: Some(Refresh::Before(900, 900)),
+        ..UNREAD
+    },
+    Sdk {
+        name: "PHP SDK",
+        release: "aws-sdk-php, current",
+        package: None,
+        evidence: Evidence::Read(&["aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php"]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        ..UNREAD
+    },
+    Sdk {
+        name: "C++ SDK",
+        release: "aws-sdk-cpp, current",
+        package: None,
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/GeneralHTTPCredentialsProvider.cpp",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        ..UNREAD
+    },
+    Sdk {
+        name: "AWS CLI v2",
+        release: "aws-cli v2 (its own copy of botocore)",
+        package: None,
+        evidence: Evidence::Read(&["aws/aws-cli (v2 branch) awscli/botocore/credentials.py"]),
+        ..UNREAD
+    },
+];
+
+/// The measured botocore rows share every cell but the release and the refresh.
+const BOTOCORE_2023: Sdk = Sdk {
+    name: "boto3 (2023)",
+    release: "boto3 1.28.0 (botocore 1.31.0)",
+    package: Some(Release {
+        package: "botocore",
+        from: "1.31.0",
+    }),
+    empty_relative: Some(EmptyRelative::CountsAsSet),
+    token_file: Some(false),
+    prefers: Some(Prefers::Variable),
+    newline: None,
+    hosts: Some(&["127.0.0.1", "localhost", "169.254.170.2"]),
+    refresh: Some(Refresh::Before(900, 900)),
+    ..MEASURED_CURRENT
+};
+
+/// What the current measured clients share; each row says where it differs.
+const MEASURED_CURRENT: Sdk = Sdk {
+    name: "",
+    release: "",
+    package: None,
+    evidence: Evidence::Measured,
+    relative_uri: true,
+    full_uri: Some(true),
+    token_variable: Some(true),
+    first: Some(First::Relative),
+    empty_relative: Some(EmptyRelative::CountsAsSet),
+    token_to_relative: Some(true),
+    token_file: Some(true),
+    prefers: Some(Prefers::File),
+    newline: Some(Newline::Refused),
+    hosts: Some(CURRENT_HOSTS),
+    profile_over_container: Some(true),
+    default_profile_over_container: Some(true),
+    config_file_needs: None,
+    imds: Some(IMDS_V2),
+    refresh: None,
+};
+
+/// The row named `name`.
+pub fn row(name: &str) -> Option<&'static Sdk> {
+    TABLE.iter().find(|s| s.name == name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table as docs/SDKS.md shows it.
+
+/// The columns after the name, as docs/SDKS.md heads them.
+pub const COLUMNS: [&str; 16] = [
+    "Release",
+    "RELATIVE_URI",
+    "FULL_URI",
+    "Token variable sent",
+    "Both URIs set: asks",
+    "Empty RELATIVE_URI and FULL_URI: asks",
+    "Token variable sent to RELATIVE_URI",
+    "Token file read",
+    "File and variable: sends",
+    "Token file ending in a newline",
+    "Plain-http FULL_URI hosts accepted",
+    "Profile and RELATIVE_URI: uses",
+    "`[default]` profile, no AWS_PROFILE, and RELATIVE_URI: uses",
+    "`AWS_EC2_METADATA_SERVICE_ENDPOINT`",
+    "Refreshes a container credential",
+    "Source",
+];
+
+const NOT_READ: &str = "not read";
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+impl Sdk {
+    /// The cells after the name, in [`COLUMNS`]' order, without the last (Source) one: what
+    /// tests/sdks.rs measures.
+    pub fn cells(&self) -> Vec<String> {
+        let read = |cell: Option<String>| cell.unwrap_or_else(|| NOT_READ.into());
+        // A client that ignores FULL_URI has nothing to say about its token.
+        let full = |cell: Option<String>| match self.full_uri {
+            Some(false) => "-".into(),
+            _ => read(cell),
+        };
+        let uses = |profile: bool| if profile { "profile" } else { "container" }.to_owned();
+        vec![
+            self.release.into(),
+            yes_no(self.relative_uri),
+            read(self.full_uri.map(yes_no)),
+            full(self.token_variable.map(yes_no)),
+            read(self.first.map(|f| {
+                match f {
+                    First::Relative => "RELATIVE_URI",
+                    First::Full => "FULL_URI",
+                }
+                .into()
+            })),
+            read(self.empty_relative.map(|e| {
+                match e {
+                    EmptyRelative::CountsAsSet => {
+                        "RELATIVE_URI (http://169.254.170.2 with an empty path)"
+                    }
+                    EmptyRelative::CountsAsUnset => "FULL_URI",
+                    EmptyRelative::Fails => "neither (the client fails)",
+                }
+                .into()
+            })),
+            read(self.token_to_relative.map(yes_no)),
+            full(self.token_file.map(yes_no)),
+            full(self.prefers.map(|p| {
+                match p {
+                    Prefers::File => "file",
+                    Prefers::Variable => "variable",
+                }
+                .into()
+            })),
+            match (self.token_file, self.newline) {
+                // A client that reads no file sends the variable or nothing.
+                (Some(false), _) => full(Some("the file is not read".into())),
+                (_, n) => full(n.map(|n| {
+                    match n {
+                        Newline::Trimmed => "trimmed",
+                        Newline::Refused => "refused (the client fails)",
+                        Newline::FallsBackToVariable => {
+                            "falls back: sends the variable, or no token when it is unset"
+                        }
+                    }
+                    .into()
+                })),
+            },
+            read(self.hosts.map(|h| {
+                if h.is_empty() {
+                    "none".into()
+                } else {
+                    h.join(", ")
+                }
+            })),
+            read(self.profile_over_container.map(uses)),
+            read(self.default_profile_over_container.map(uses)),
+            read(self.imds.map(str::to_owned)),
+            read(self.refresh.map(|r| match r {
+                Refresh::EveryProcess => "every process fetches".into(),
+                Refresh::Before(lo, hi) if lo == hi => format!("{lo} s before expiry"),
+                Refresh::Before(lo, hi) => format!("{lo}–{hi} s before expiry"),
+            })),
+        ]
+    }
+
+    fn source_cell(&self) -> String {
+        match self.evidence {
+            Evidence::Measured => "measured by tests/sdks.rs".into(),
+            Evidence::Read(files) => format!(
+                "read, not run: {}",
+                files
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// docs/SDKS.md's table: one row per client, rendered from [`TABLE`].
+pub fn markdown() -> String {
+    let mut out = format!("| Client | {} |\n", COLUMNS.join(" | "));
+    out.push_str(&format!("|---|{}\n", "---|".repeat(COLUMNS.len())));
+    for sdk in TABLE {
+        let mut cells = sdk.cells();
+        cells.push(sdk.source_cell());
+        out.push_str(&format!("| {} | {} |\n", sdk.name, cells.join(" | ")));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a client does in an environment.
+
+/// Where a client's credentials come from, as `check --format json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// Static keys or web identity from the process's variables.
+    Environment,
+    /// A profile of the config or credentials file.
+    Profile,
+    /// The ECS agent through `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`: the task role.
+    ContainerRelative,
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (rolehop, when it points there).
+    ContainerFull,
+    /// The instance metadata service.
+    Imds,
+    /// No credentials: the client fails.
+    None,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Environment => "environment",
+            Source::Profile => "profile",
+            Source::ContainerRelative => "container-relative",
+            Source::ContainerFull => "container-full",
+            Source::Imds => "imds",
+            Source::None => "none",
+        }
+    }
+}
+
+/// The `Authorization` a client sends to the container endpoint it asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sends {
+    /// The token file's content (without a trailing newline when the client trims it).
+    TokenFile,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    TokenVariable,
+    /// No `Authorization` header.
+    NoToken,
+}
+
+/// What a client would do here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    pub source: Source,
+    /// For a container source: the token it sends.
+    pub sends: Option<Sends>,
+    /// The URL it asks, for a container source.
+    pub url: Option<String>,
+    /// Why, in words; and what the table does not say (cells not read) that this depends on.
+    pub why: String,
+    /// The prediction rests on a cell nobody read for this client.
+    pub unread: bool,
+    /// For a profile source: its `credential_process`, if it has one.
+    pub profile_process: Option<String>,
+}
+
+/// The variables the chains read, for the environment half of a prediction.
+const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
+const ENV_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+const ENV_PROFILE: &str = "AWS_PROFILE";
+const ENV_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+const ENV_SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+const ENV_METADATA_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+/// The ECS agent's address, which RELATIVE_URI is a path on.
+pub const ECS_AGENT: &str = "http://169.254.170.2";
+
+/// Keys that give a profile credentials (directly or by a provider the profile names).
+const PROFILE_CREDENTIAL_KEYS: [&str; 6] = [
+    "aws_access_key_id",
+    "credential_process",
+    "role_arn",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// A profile that gives credentials: its name, the file, and its `credential_process`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundProfile {
+    pub name: String,
+    pub file: String,
+    pub credential_process: Option<String>,
+}
+
+fn truthy(v: Option<String>) -> bool {
+    v.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+}
+
+/// The profile a client would use from the shared files, if any gives credentials; `Err`
+/// names a profile `AWS_PROFILE` asks for that no file has (the clients then fail).
+fn profile(
+    sdk: &Sdk,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<FoundProfile>, String> {
+    let named = env(ENV_PROFILE).filter(|p| !p.is_empty());
+    let name = named.clone().unwrap_or_else(|| "default".into());
+    let home = env("HOME").unwrap_or_default();
+    let config_file = env(ENV_CONFIG_FILE).unwrap_or_else(|| format!("{home}/.aws/config"));
+    let credentials_file =
+        env(ENV_SHARED_CREDENTIALS_FILE).unwrap_or_else(|| format!("{home}/.aws/credentials"));
+    let reads_config = sdk.config_file_needs.is_none_or(|var| truthy(env(var)));
+    let config_header = if name == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {name}")
+    };
+    let mut exists = false;
+    let files = [
+        (reads_config, config_file, config_header),
+        (true, credentials_file, name.clone()),
+    ];
+    for (read, file, header) in files {
+        if !read {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Some(keys) = crate::config::file::section_keys(&text, &header) else {
+            continue;
+        };
+        exists = true;
+        if keys
+            .iter()
+            .any(|(k, _)| PROFILE_CREDENTIAL_KEYS.contains(&k.as_str()))
+        {
+            let credential_process = keys
+                .iter()
+                .find(|(k, _)| k == "credential_process")
+                .map(|(_, v)| v.clone());
+            return Ok(Some(FoundProfile {
+                name,
+                file,
+                credential_process,
+            }));
+        }
+    }
+    // A client that does not read the config file (Go v1 without AWS_SDK_LOAD_CONFIG) looks
+    // for the profile in the credentials file only and goes on down its chain without it.
+    match named {
+        Some(n) if !exists && reads_config => Err(n),
+        _ => Ok(None),
+    }
+}
+
+/// The host of an `http://` URL, without brackets or port; `None` for https or no host.
+fn http_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    Some(host.to_ascii_lowercase())
+}
+
+/// Whether `sdk` uses FULL_URI `url`; `None` when its hosts were not read.
+fn accepts(sdk: &Sdk, url: &str) -> Option<bool> {
+    if url.starts_with("https://") {
+        return Some(true);
+    }
+    let host = http_host(url)?;
+    let hosts = sdk.hosts?;
+    // A client that takes 127.0.0.2 takes the whole loopback block.
+    let loopback_block = hosts.contains(&"127.0.0.2")
+        && host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Some(hosts.contains(&host.as_str()) || loopback_block)
+}
+
+/// What `sdk` would do in the environment `env` gives (files named there are read from disk).
+pub fn predict(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Prediction {
+    let mut unread = false;
+    let done = |source, sends, url, why: String, unread| Prediction {
+        source,
+        sends,
+        url,
+        why,
+        unread,
+        profile_process: None,
+    };
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+
+    // 1. Static keys and web identity, which every chain tries first.
+    if set(ENV_ACCESS_KEY_ID).is_some() && set(ENV_SECRET_ACCESS_KEY).is_some() {
+        return done(
+            Source::Environment,
+            None,
+            None,
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set: static keys come first in every chain".into(),
+            false,
+        );
+    }
+    if set(ENV_ROLE_ARN).is_some() && set(ENV_WEB_IDENTITY_TOKEN_FILE).is_some() {
+        return done(
+            Source::Environment,
+            None,
+            None,
+            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set: web identity comes before profiles and containers".into(),
+            false,
+        );
+    }
+
+    // 2. A profile, which every client measured uses over the container provider.
+    match profile(sdk, env) {
+        Ok(Some(found)) => {
+            let over = if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
+                sdk.profile_over_container
+            } else {
+                sdk.default_profile_over_container
+            };
+            if over != Some(false) {
+                let mut p = done(
+                    Source::Profile,
+                    None,
+                    None,
+                    format!(
+                        "profile {} in {} gives credentials{}",
+                        found.name,
+                        found.file,
+                        if over.is_none() {
+                            " (where profiles stand in this client's chain was not read)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    over.is_none(),
+                );
+                p.profile_process = found.credential_process;
+                return p;
+            }
+        }
+        Ok(None) => {}
+        Err(name) => {
+            return done(
+                Source::None,
+                None,
+                None,
+                format!(
+                    "AWS_PROFILE names profile {name}, which no config or credentials file here has: the client fails"
+                ),
+                false,
+            );
+        }
+    }
+
+    // 3. The container provider.
+    let relative = env(ENV_RELATIVE_URI);
+    let full = set(ENV_FULL_URI).filter(|_| sdk.full_uri != Some(false));
+    if sdk.full_uri.is_none() && set(ENV_FULL_URI).is_some() {
+        unread = true;
+    }
+    let first = sdk.first.unwrap_or_else(|| {
+        unread = true;
+        First::Relative
+    });
+    let ask_relative = |rel: String, unread| {
+        done(
+            Source::ContainerRelative,
+            Some(
+                if set(ENV_AUTHORIZATION_TOKEN).is_some() && sdk.token_to_relative == Some(true) {
+                    Sends::TokenVariable
+                } else {
+                    Sends::NoToken
+                },
+            ),
+            Some(format!("{ECS_AGENT}{rel}")),
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set, and this client asks it before any FULL_URI"
+                .into(),
+            unread || sdk.token_to_relative.is_none(),
+        )
+    };
+    match (relative, full) {
+        (Some(rel), Some(_)) if first == First::Relative && !rel.is_empty() => {
+            return ask_relative(rel, unread);
+        }
+        (Some(rel), full) if rel.is_empty() && (full.is_none() || first == First::Relative) => {
+            match sdk.empty_relative {
+                Some(EmptyRelative::CountsAsSet) => return ask_relative(rel, unread),
+                Some(EmptyRelative::Fails) => {
+                    return done(
+                        Source::None,
+                        None,
+                        None,
+                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set but empty, which this client refuses: it gets no credentials".into(),
+                        unread,
+                    );
+                }
+                Some(EmptyRelative::CountsAsUnset) | None => {
+                    unread |= sdk.empty_relative.is_none();
+                    if let Some(url) = full {
+                        return ask_full(sdk, env, url, unread);
+                    }
+                }
+            }
+        }
+        (Some(rel), None) => return ask_relative(rel, unread),
+        (_, Some(url)) => return ask_full(sdk, env, url, unread),
+        (None, None) => {}
+    }
+
+    // 4. IMDS.
+    if truthy(env(ENV_METADATA_DISABLED)) {
+        done(
+            Source::None,
+            None,
+            None,
+            "no source in the chain gives credentials (AWS_EC2_METADATA_DISABLED turns IMDS off)"
+                .into(),
+            unread,
+        )
+    } else {
+        done(
+            Source::Imds,
+            None,
+            None,
+            "no key, profile or container variable: the chain ends at the instance metadata service".into(),
+            unread || sdk.imds.is_none(),
+        )
+    }
+}
+
+/// FULL_URI, once the chain reaches it: the host rule, then the token.
+fn ask_full(
+    sdk: &Sdk,
+    env: &dyn Fn(&str) -> Option<String>,
+    url: String,
+    mut unread: bool,
+) -> Prediction {
+    let fail = |why: String, unread| Prediction {
+        source: Source::None,
+        sends: None,
+        url: None,
+        why,
+        unread,
+        profile_process: None,
+    };
+    match accepts(sdk, &url) {
+        Some(false) => {
+            return fail(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI is plain http to a host this client refuses; use http://127.0.0.1 or http://localhost (every client that reads FULL_URI takes them)".to_owned(),
+                unread,
+            );
+        }
+        Some(true) => {}
+        None => unread = true,
+    }
+    let var = env(ENV_AUTHORIZATION_TOKEN).filter(|v| !v.is_empty());
+    let sends_var = var.is_some() && sdk.token_variable != Some(false);
+    let file = env(ENV_AUTHORIZATION_TOKEN_FILE).filter(|v| !v.is_empty());
+    let via = |sends: Sends, why: &str, unread| Prediction {
+        source: Source::ContainerFull,
+        sends: Some(sends),
+        url: Some(url.clone()),
+        why: format!(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is set and no RELATIVE_URI outranks it; {why}"
+        ),
+        unread,
+        profile_process: None,
+    };
+    let reads_file = match sdk.token_file {
+        Some(r) => r,
+        None => {
+            unread |= file.is_some();
+            true
+        }
+    };
+    match file {
+        Some(path) if reads_file => {
+            if sends_var && sdk.prefers == Some(Prefers::Variable) {
+                return via(
+                    Sends::TokenVariable,
+                    "this client sends the token variable when it is set, before the file",
+                    unread,
+                );
+            }
+            unread |= sdk.prefers.is_none() && sends_var;
+            let Ok(content) = std::fs::read(Path::new(&path)) else {
+                return fail(
+                    format!("the token file {path} cannot be read: the client fails"),
+                    unread,
+                );
+            };
+            if content.ends_with(b"\n") || content.ends_with(b"\r") {
+                return match sdk.newline {
+                    Some(Newline::Trimmed) => via(
+                        Sends::TokenFile,
+                        "this client strips the token file's trailing newline",
+                        unread,
+                    ),
+                    Some(Newline::Refused) => fail(
+                        format!(
+                            "the token file {path} ends with a newline, which this client refuses: it fails; write the token without one"
+                        ),
+                        unread,
+                    ),
+                    Some(Newline::FallsBackToVariable) if sends_var => via(
+                        Sends::TokenVariable,
+                        "the token file ends with a newline: this client falls back to a provider that sends the variable",
+                        unread,
+                    ),
+                    Some(Newline::FallsBackToVariable) => via(
+                        Sends::NoToken,
+                        "the token file ends with a newline: this client falls back to a provider that reads only the variable, which is unset, and asks without a token",
+                        unread,
+                    ),
+                    None => via(
+                        Sends::TokenFile,
+                        "the token file ends with a newline (what this client does with it was not read)",
+                        true,
+                    ),
+                };
+            }
+            via(
+                Sends::TokenFile,
+                "it sends the token file's content",
+                unread,
+            )
+        }
+        _ if sends_var => via(Sends::TokenVariable, "it sends the token variable", unread),
+        Some(_) => via(
+            Sends::NoToken,
+            "this client reads no token file and AWS_CONTAINER_AUTHORIZATION_TOKEN is unset: it asks without a token",
+            unread,
+        ),
+        None => via(
+            Sends::NoToken,
+            "no token is set: it asks without one",
+            unread,
+        ),
+    }
+}
+
+/// The 401 message for a container-credentials request without any token: the causes the
+/// table knows (a client that reads only one of the token file and the variable while only the
+/// other is set; a newline-ended file a client falls back from) and the fix.
+pub fn missing_token_message() -> String {
+    let names = |keep: &dyn Fn(&Sdk) -> bool| -> Vec<&'static str> {
+        TABLE
+            .iter()
+            .filter(|s| s.full_uri == Some(true) && keep(s))
+            .map(|s| s.name)
+            .collect()
+    };
+    let only_variable = names(&|s| s.token_file == Some(false));
+    let only_file = names(&|s| s.token_variable == Some(false) && s.token_file == Some(true));
+    let falls_back =
+        names(&|s| s.newline == Some(Newline::FallsBackToVariable) && s.token_file == Some(true));
+    let mut causes = Vec::new();
+    if !only_variable.is_empty() {
+        causes.push(format!(
+            "only {ENV_AUTHORIZATION_TOKEN_FILE} is set but the client reads only {ENV_AUTHORIZATION_TOKEN} ({})",
+            only_variable.join(", ")
+        ));
+    }
+    if !only_file.is_empty() {
+        causes.push(format!(
+            "only {ENV_AUTHORIZATION_TOKEN} is set but the client reads only {ENV_AUTHORIZATION_TOKEN_FILE} ({})",
+            only_file.join(", ")
+        ));
+    }
+    if !falls_back.is_empty() {
+        causes.push(format!(
+            "the token file ends with a newline and the client falls back to a provider that sends only the variable, which is unset ({})",
+            falls_back.join(", ")
+        ));
+    }
+    causes.push("neither is set in the client's environment".into());
+    format!(
+        "the request carried no token; likely causes: {}; set both {ENV_AUTHORIZATION_TOKEN_FILE} and {ENV_AUTHORIZATION_TOKEN} (rolehop exec --token-file does), with no newline at the token's end",
+        causes.join("; or ")
+    )
+}
+
+/// Compares dotted release numbers (`v1.27.34`, `3.1177.0`); non-numeric parts count as 0.
+pub fn version_at_least(have: &str, from: &str) -> bool {
+    let parse = |v: &str| -> Vec<u64> {
+        v.trim_start_matches('v')
+            .split(['.', '-', '+'])
+            .take(3)
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    parse(have) >= parse(from)
+}
+
+/// The row for an installed `package` at `version`: the row of that package with the latest
+/// `from` at or below it; the earliest row when it is older than all (flagged `false`).
+pub fn row_for(package: &str, version: &str) -> Option<(&'static Sdk, bool)> {
+    let rows: Vec<&Sdk> = TABLE
+        .iter()
+        .filter(|s| s.package.is_some_and(|p| p.package == package))
+        .collect();
+    let from = |s: &&Sdk| s.package.map(|p| p.from).unwrap_or_default();
+    rows.iter()
+        .filter(|s| version_at_least(version, from(s)))
+        .max_by(|a, b| {
+            if version_at_least(from(a), from(b)) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Less
+            }
+        })
+        .map(|s| (*s, true))
+        .or_else(|| {
+            rows.iter()
+                .min_by(|a, b| {
+                    if version_at_least(from(a), from(b)) {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Less
+                    }
+                })
+                .map(|s| (*s, false))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/SDKS.md holds the table exactly as rendered here.
+    #[test]
+    fn docs_hold_the_table() {
+        let doc = include_str!("../docs/SDKS.md");
+        let rendered = markdown();
+        assert!(
+            doc.contains(&rendered),
+            "docs/SDKS.md's table differs from src/sdk.rs; paste this between its table markers:\n{rendered}"
+        );
+    }
+
+    #[test]
+    fn names_are_unique_and_read_rows_cite_files() {
+        for (i, s) in TABLE.iter().enumerate() {
+            assert!(TABLE[..i].iter().all(|o| o.name != s.name), "{}", s.name);
+            if let Evidence::Read(files) = s.evidence {
+                assert!(!files.is_empty(), "{} cites no source file", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn installed_releases_find_their_rows() {
+        let name = |p, v| row_for(p, v).map(|(s, within)| (s.name, within));
+        assert_eq!(name("botocore", "1.43.11"), Some(("boto3", true)));
+        assert_eq!(name("botocore", "1.35.0"), Some(("boto3 (2023)", true)));
+        assert_eq!(name("botocore", "1.20.0"), Some(("boto3 (2023)", false)));
+        assert_eq!(
+            name("github.com/aws/aws-sdk-go-v2/config", "v1.27.34"),
+            Some(("Go SDK v2 (from config v1.27.34)", true))
+        );
+        assert_eq!(
+            name("github.com/aws/aws-sdk-go-v2/config", "v1.27.33"),
+            Some(("Go SDK v2 (from config v1.25.0)", true))
+        );
+        assert_eq!(
+            name("github.com/aws/aws-sdk-go-v2/config", "v1.17.8"),
+            Some(("Go SDK v2 (early)", true))
+        );
+    }
+
+    #[test]
+    fn the_missing_token_message_names_the_clients_that_read_one_source() {
+        let m = missing_token_message();
+        assert!(m.contains("boto3 (2023)"), "{m}");
+        assert!(m.contains("JavaScript SDK v3 (2023)"), "{m}");
+        assert!(m.contains("Go SDK v2 (early)"), "{m}");
+        assert!(!m.contains("Ruby SDK (Debian 12)"), "{m}");
+    }
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(http_host("http://[::1]:80/x").as_deref(), Some("::1"));
+        assert_eq!(
+            http_host("http://LOCALHOST:9911/v1").as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(http_host("https://x"), None);
+        let boto_2023 = row("boto3 (2023)").unwrap();
+        assert_eq!(accepts(boto_2023, "http://127.0.0.2/x"), Some(false));
+        assert_eq!(
+            accepts(row("boto3").unwrap(), "http://127.0.0.9/x"),
+            Some(true)
+        );
+    }
+}
