@@ -12,6 +12,7 @@ pub mod arns;
 pub mod clients;
 pub mod ecs;
 pub mod eval;
+pub mod exit;
 pub mod findings;
 pub mod online;
 pub mod operator;
@@ -234,7 +235,10 @@ pub fn run(inputs: &Inputs) -> Report {
                 ));
             }
         }
-        return Report::new(out, Verdict::Unknown, Vec::new());
+        // Without a role named there is no AssumeRole to decide (the files are only linted);
+        // a role named but malformed is a FAIL above.
+        let asked = inputs.role_arn.is_some();
+        return Report::new(out, asked.then_some(Verdict::Unknown), Vec::new());
     };
     let caller = source.valid().map(|arn| Caller {
         session_name: inputs.source_session_name.clone(),
@@ -288,7 +292,7 @@ pub fn run(inputs: &Inputs) -> Report {
     let mut seen = std::collections::HashSet::new();
     out.retain(|f| seen.insert((f.id, f.status, f.message.clone())));
     let hop = explain.hop_json(&decisions, verdict);
-    Report::new(out, verdict, vec![hop])
+    Report::new(out, Some(verdict), vec![hop])
 }
 
 /// The findings and the JSON of one hop's decisions.

@@ -60,7 +60,9 @@ pub enum Command {
     )]
     Env(ClientArgs),
     /// Diagnose a cross-account setup offline: evaluate trust and identity policies as IAM
-    /// would and print what is wrong with the exact fix. Exit 0 clean, 1 failures, 2 warnings.
+    /// would and print what is wrong with the exact fix. Exit 0 allowed and clean, 1 denied or
+    /// failed, 2 allowed with warnings, 3 decision unknown (nothing failed, something needed is
+    /// not known), 64 usage; with no AssumeRole asked (no --role-arn), by the findings alone.
     #[command(
         after_help = "Examples:\n  rolehop check --trust-policy trust.json --identity-policy identity.json --role-arn arn:aws:iam::555566667777:role/destination-account-role --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role\n  rolehop check                      (in the task: probe the roles rolehop serves)\n  rolehop check --managed-policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     )]

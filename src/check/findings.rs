@@ -84,14 +84,15 @@ impl From<Tri> for Verdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    /// The decision of the last hop (the one the application's credentials come from).
-    pub decision: Verdict,
+    /// The decision of the last hop (the one the application's credentials come from); `None`
+    /// when no AssumeRole was asked about (`null` in JSON).
+    pub decision: Option<Verdict>,
     /// Per hop: the principal, the role, each action's decision and its decisive statements.
     pub hops: Vec<Value>,
 }
 
 impl Report {
-    pub fn new(findings: Vec<Finding>, decision: Verdict, hops: Vec<Value>) -> Self {
+    pub fn new(findings: Vec<Finding>, decision: Option<Verdict>, hops: Vec<Value>) -> Self {
         Self {
             findings,
             decision,
@@ -101,22 +102,16 @@ impl Report {
 
     /// Findings only (no AssumeRole was evaluated).
     pub fn of_findings(findings: Vec<Finding>) -> Self {
-        Self::new(findings, Verdict::Unknown, Vec::new())
+        Self::new(findings, None, Vec::new())
     }
 
     fn count(&self, status: Status) -> usize {
         self.findings.iter().filter(|f| f.status == status).count()
     }
 
-    /// 0 nothing failed or warned (unknowns listed, not counted), 1 a failure, 2 warnings only.
+    /// The exit code (`exit`: 0 clean, 1 denied or failed, 2 warnings, 3 undecided).
     pub fn exit_code(&self) -> u8 {
-        if self.count(Status::Fail) > 0 {
-            1
-        } else if self.count(Status::Warn) > 0 {
-            2
-        } else {
-            0
-        }
+        super::exit::code(self.decision, self.findings.iter().map(|f| f.status))
     }
 
     pub fn summary(&self) -> String {

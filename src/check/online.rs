@@ -802,7 +802,7 @@ pub async fn probe(
             }
         }
         let report = run_offline(&inputs);
-        let model = report.decision;
+        let model = report.decision.unwrap_or(Verdict::Unknown);
         let succeeded = observed == Some(Verdict::Allowed);
         out.extend(report.findings.into_iter().map(|mut f| {
             // STS's own answer outranks the model: a model that says "denied" for a call that

@@ -1,9 +1,9 @@
 //! `rolehop check`: offline on the files and ARNs given, online (the same roles as `serve`,
-//! probed for real) when asked or when no file is given. Exit 0 when nothing failed or warned,
-//! 1 on a failure, 2 on warnings only, 64 on usage errors.
+//! probed for real) when asked or when no file is given. Exit codes: `check::exit` (0 allowed
+//! and clean, 1 denied or failed, 2 warnings, 3 undecided), 64 on usage errors.
 
 use super::CmdError;
-use crate::check::findings::{Finding, Report, Status, Verdict};
+use crate::check::findings::{Finding, Report, Status};
 use crate::check::{self, Inputs, ecs, online};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
 
@@ -71,7 +71,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         || !service_trusts.is_empty();
 
     let mut findings: Vec<Finding> = Vec::new();
-    let mut decision = Verdict::Unknown;
+    let mut decision = None;
     let mut hops = Vec::new();
     if offline_given {
         let report = check::run(&inputs);
@@ -123,7 +123,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
                 &inputs,
             ));
             findings.extend(probed.findings);
-            decision = probed.decision;
+            decision = Some(probed.decision);
             hops.extend(probed.hops);
         }
     }
