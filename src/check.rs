@@ -10,9 +10,11 @@
 
 pub mod arns;
 pub mod clients;
+pub mod denial;
 pub mod ecs;
 pub mod eval;
 pub mod exit;
+pub mod explain;
 pub mod findings;
 pub mod online;
 pub mod operator;

@@ -480,6 +480,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECONDS")]
     pub max_session_duration: Option<u32>,
 
+    /// An AssumeRole error message as STS wrote it (pasted from a log): say who was denied what
+    /// on which role, by which policy type in which account, its ARN and the likely fix; with
+    /// policy files, the statements it points at.
+    #[arg(long, value_name = "MESSAGE")]
+    pub explain: Option<String>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

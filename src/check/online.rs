@@ -621,6 +621,8 @@ pub async fn probe(
         };
         let assumed = chain::assume_once(&hop, &caller, &sts).await;
         let mut observed = None;
+        // What STS's refusal says (`denial`), set beside the model's decision below.
+        let mut aws_says = None;
         let dest_creds = match &assumed {
             Ok(creds) => match whoami(&sdk, creds).await {
                 Ok(arn) => {
@@ -654,6 +656,7 @@ pub async fn probe(
                 if e.code.as_deref() == Some("AccessDenied") {
                     observed = Some(Verdict::Denied);
                 }
+                aws_says = super::denial::parse(&e.message);
                 None
             }
         };
@@ -801,7 +804,7 @@ pub async fn probe(
                 )),
             }
         }
-        let report = run_offline(&inputs);
+        let mut report = run_offline(&inputs);
         let model = report.decision.unwrap_or(Verdict::Unknown);
         let succeeded = observed == Some(Verdict::Allowed);
         out.extend(report.findings.into_iter().map(|mut f| {
@@ -823,6 +826,21 @@ pub async fn probe(
                 Status::Warn,
                 format!("role {}: STS allowed the AssumeRole, but the policies read say it is denied; something that decides it was not read: an attached managed policy or inline policy IAM did not list, a permissions boundary, a session policy, or a permission that came another way (a resource policy, an SCP change). The real answer stands", role.name),
             ));
+        }
+        if let Some(denial) = &aws_says {
+            let mut said = Vec::new();
+            let caller_role = role_of_session(&caller_arn);
+            super::explain::apply(
+                denial,
+                caller_role.as_deref(),
+                &inputs,
+                &mut said,
+                &mut report.hops,
+            );
+            out.extend(said.into_iter().map(|mut f| {
+                f.message = format!("role {}: {}", role.name, f.message);
+                f
+            }));
         }
         let hop_decision = observed.unwrap_or(model);
         for mut h in report.hops {

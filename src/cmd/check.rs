@@ -4,7 +4,7 @@
 
 use super::CmdError;
 use crate::check::findings::{Finding, Report, Status};
-use crate::check::{self, Inputs, ecs, online};
+use crate::check::{self, Inputs, denial, ecs, explain, online};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
 
 fn read(path: &std::path::Path, flag: &str) -> Result<(String, String), CmdError> {
@@ -24,7 +24,23 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     let read_opt = |path: &Option<std::path::PathBuf>, flag: &str| {
         path.as_deref().map(|p| read(p, flag)).transpose()
     };
-    let inputs = Inputs {
+    // AWS's own message first: one that says nothing AWS documents is a usage error.
+    let aws = args
+        .explain
+        .as_deref()
+        .map(|message| {
+            denial::parse(message).ok_or_else(|| {
+                CmdError::usage(
+                    "--explain: the message is none of the AssumeRole errors STS writes (`User: ARN is not authorized to perform: sts:AssumeRole on resource: ARN ...`, `Encoded authorization failure message: ...`, PackedPolicyTooLarge, the DurationSeconds limits); paste STS's message as the log has it",
+                )
+            })
+        })
+        .transpose()?;
+    let caller_role = aws
+        .as_ref()
+        .and_then(explain::call_of)
+        .and_then(|(caller, _, _)| online::role_of_session(caller));
+    let mut inputs = Inputs {
         trust_policy: read_opt(&args.trust_policy, "--trust-policy")?,
         identity_policies: read_all(&args.identity_policy, "--identity-policy")?,
         permissions_boundary: read_opt(&args.permissions_boundary, "--permissions-boundary")?,
@@ -43,6 +59,11 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
+    // The call AWS's message names, where the flags do not.
+    if let Some((_, _, role)) = aws.as_ref().and_then(explain::call_of) {
+        inputs.role_arn = inputs.role_arn.take().or(role.map(str::to_owned));
+        inputs.source_role_arn = inputs.source_role_arn.take().or(caller_role.clone());
+    }
     let task_definition = args
         .task_definition
         .as_deref()
@@ -88,12 +109,12 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     let roles_given =
         args.config.is_some() || args.role_arn.is_some() || env("ROLEHOP_CONFIG_TEXT").is_some();
-    if !offline_given && !roles_given {
+    if !offline_given && !roles_given && aws.is_none() {
         return Err(CmdError::usage(
             "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, or the roles to probe online (--role-arn or --config, as for serve)",
         ));
     }
-    if (args.online || !offline_given) && roles_given {
+    if (args.online || (!offline_given && aws.is_none())) && roles_given {
         findings.extend(online::environment_traps(&env));
         // The roles exactly as `serve` reads its ROLEHOP_* variables (through the same flag
         // definitions), with check's own flags taking precedence.
@@ -126,6 +147,15 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             decision = Some(probed.decision);
             hops.extend(probed.hops);
         }
+    }
+    if let Some(denial) = &aws {
+        decision = Some(explain::apply(
+            denial,
+            caller_role.as_deref(),
+            &inputs,
+            &mut findings,
+            &mut hops,
+        ));
     }
     let report = Report::new(findings, decision, hops);
     match args.format {
