@@ -16,6 +16,7 @@ pub mod eval;
 pub mod exit;
 pub mod explain;
 pub mod findings;
+pub mod infer;
 pub mod online;
 pub mod operator;
 pub mod policy;
@@ -50,6 +51,8 @@ pub struct Inputs {
     pub rcps: Vec<File>,
     /// `--context KEY=VALUE`, in order.
     pub context: Vec<(String, String)>,
+    /// Keys absent from the request: `--absent` and what `infer` derives from `context`.
+    pub absent: Vec<String>,
     pub role_arn: Option<String>,
     pub source_role_arn: Option<String>,
     pub external_id: Option<Secret>,
@@ -253,7 +256,8 @@ pub fn run(inputs: &Inputs) -> Report {
         session_tags: inputs.session_tags,
         source_identity: inputs.source_identity,
     };
-    let context = Context::assume_role(caller.as_ref(), &call, &inputs.context);
+    let context =
+        Context::assume_role(caller.as_ref(), &call, &inputs.context).with_absent(&inputs.absent);
     let set = parsed.set();
     let decisions: Vec<ActionDecision> = call
         .actions()

@@ -395,7 +395,8 @@ pub struct CheckArgs {
 
     /// SCPs of the source account, one file per level of its organization path (root, each
     /// OU, the account), each holding one policy or a JSON array of the policies attached at
-    /// that level. Every level must allow. No --scp: no organization.
+    /// that level. Every level must allow. No --scp: no SCP is evaluated and aws:PrincipalOrgID
+    /// stays unknown (give it with --context, or --absent aws:PrincipalOrgID).
     #[arg(long = "scp", value_name = "FILE")]
     pub scps: Vec<PathBuf>,
 
@@ -412,6 +413,12 @@ pub struct CheckArgs {
     /// aws:PrincipalOrgID=o-a1b2c3d4e5 or aws:RequestedRegion=eu-west-1.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+
+    /// A key that is not in the request (repeat), e.g. aws:SourceVpce for a task that reaches
+    /// STS through a NAT gateway, aws:PrincipalOrgID for a source account in no organization, an
+    /// aws:PrincipalTag/KEY the role does not have. A key both given and absent is a usage error.
+    #[arg(long = "absent", value_name = "KEY")]
+    pub absent: Vec<String>,
 
     /// The destination role.
     #[arg(long, env = "ROLEHOP_ROLE_ARN", value_name = "ARN")]

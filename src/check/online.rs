@@ -698,6 +698,7 @@ pub async fn probe(
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
             context,
+            absent: given.absent.clone(),
             session_policy: previous.and_then(|p| {
                 p.options.policy.clone().map(|text| {
                     (

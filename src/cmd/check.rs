@@ -48,6 +48,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         scps: read_all(&args.scps, "--scp")?,
         rcps: read_all(&args.rcps, "--rcp")?,
         context: check::parse_context(&args.context).map_err(CmdError::usage)?,
+        absent: Vec::new(),
         role_arn: args.role_arn.clone(),
         source_role_arn: args.source_role_arn.clone(),
         external_id: args.external_id.clone(),
@@ -59,6 +60,8 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
+    inputs.absent =
+        check::infer::absent_keys(&inputs.context, &args.absent).map_err(CmdError::usage)?;
     // The call AWS's message names, where the flags do not.
     if let Some((_, _, role)) = aws.as_ref().and_then(explain::call_of) {
         inputs.role_arn = inputs.role_arn.take().or(role.map(str::to_owned));
