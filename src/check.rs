@@ -16,13 +16,17 @@
 pub mod action;
 pub mod arns;
 pub mod clients;
+pub mod denial;
 pub mod ecs;
 pub mod ecs_exec;
 pub mod eval;
+pub mod exit;
 mod explain;
+pub mod explain_message;
 pub mod finding_id;
 pub mod findings;
 pub mod fix;
+pub mod infer;
 pub mod inputs;
 mod lints;
 pub mod operator;
@@ -68,7 +72,10 @@ pub fn run(inputs: &Inputs) -> Report {
                 ));
             }
         }
-        return Report::new(out, Verdict::Unknown, Vec::new());
+        // Without a role named there is no AssumeRole to decide (the files are only linted);
+        // a role named but malformed is a FAIL above.
+        let asked = inputs.role_arn.is_some();
+        return Report::new(out, asked.then_some(Verdict::Unknown), Vec::new());
     };
     let caller = source.valid().map(|arn| Caller {
         session_name: inputs.source_session_name.clone(),
@@ -81,7 +88,8 @@ pub fn run(inputs: &Inputs) -> Report {
         session_tags: inputs.session_tags,
         source_identity: inputs.source_identity,
     };
-    let context = Context::assume_role(caller.as_ref(), &call, &inputs.context);
+    let context =
+        Context::assume_role(caller.as_ref(), &call, &inputs.context).with_absent(&inputs.absent);
     let set = parsed.set();
     let decisions: Vec<ActionDecision> = call
         .actions()
@@ -111,7 +119,7 @@ pub fn run(inputs: &Inputs) -> Report {
     }
     settle(&mut out);
     let hop = explain.hop(&decisions, verdict);
-    Report::new(out, verdict, vec![hop])
+    Report::new(out, Some(verdict), vec![hop])
 }
 
 /// Findings that another one makes redundant go.

@@ -63,7 +63,9 @@ pub enum Command {
     )]
     Env(ClientArgs),
     /// Diagnose a cross-account setup offline: evaluate trust and identity policies as IAM
-    /// would and print what is wrong with the exact fix. Exit 0 clean, 1 failures, 2 warnings.
+    /// would and print what is wrong with the exact fix. Exit 0 allowed and clean, 1 denied or
+    /// failed, 2 allowed with warnings, 3 decision unknown (nothing failed, something needed is
+    /// not known), 64 usage; with no AssumeRole asked (no --role-arn), by the findings alone.
     #[command(
         after_help = "Examples:\n  rolehop check --trust-policy trust.json --identity-policy identity.json --role-arn arn:aws:iam::555566667777:role/destination-account-role --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role\n  rolehop check                      (in the task: probe the roles rolehop serves)\n  rolehop check --managed-policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     )]
@@ -414,7 +416,8 @@ pub struct CheckArgs {
 
     /// SCPs of the source account, one file per level of its organization path (root, each
     /// OU, the account), each holding one policy or a JSON array of the policies attached at
-    /// that level. Every level must allow. No --scp: no organization.
+    /// that level. Every level must allow. No --scp: no SCP is evaluated and aws:PrincipalOrgID
+    /// stays unknown (give it with --context, or --absent aws:PrincipalOrgID).
     #[arg(long = "scp", value_name = "FILE")]
     pub scps: Vec<PathBuf>,
 
@@ -431,6 +434,12 @@ pub struct CheckArgs {
     /// aws:PrincipalOrgID=o-a1b2c3d4e5 or aws:RequestedRegion=eu-west-1.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+
+    /// A key that is not in the request (repeat), e.g. aws:SourceVpce for a task that reaches
+    /// STS through a NAT gateway, aws:PrincipalOrgID for a source account in no organization, an
+    /// aws:PrincipalTag/KEY the role does not have. A key both given and absent is a usage error.
+    #[arg(long = "absent", value_name = "KEY")]
+    pub absent: Vec<String>,
 
     /// The destination role.
     #[arg(long, env = "ROLEHOP_ROLE_ARN", value_name = "ARN")]
@@ -520,6 +529,12 @@ pub struct CheckArgs {
     /// installed SDK releases `--clients` answers for (repeat); implies --clients.
     #[arg(long = "app", value_name = "PATH")]
     pub apps: Vec<PathBuf>,
+
+    /// An AssumeRole error message as STS wrote it (pasted from a log): say who was denied what
+    /// on which role, by which policy type in which account, its ARN and the likely fix; with
+    /// policy files, the statements it points at.
+    #[arg(long, value_name = "MESSAGE")]
+    pub explain: Option<String>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -276,7 +276,7 @@ fn run_check(data: &[u8]) -> check::report::Report {
     let json: serde_json::Value =
         serde_json::from_str(&report.to_json()).expect("the JSON report is JSON");
     assert!(json["findings"].is_array());
-    assert!(report.exit_code() <= 2);
+    assert!(report.exit_code() <= 3);
     report
 }
 
@@ -365,7 +365,7 @@ mod tests {
             walkthrough.push(0);
         }
         let report = run_check(&walkthrough);
-        assert_eq!(report.decision, check::report::Verdict::Allowed);
+        assert_eq!(report.decision, Some(check::report::Verdict::Allowed));
         assert_eq!(report.exit_code(), 0, "{}", report.to_text());
         let malformed = run_check(b"\0\0arn:aws:iam::1:role/x\0\0\0arn:aws:iam::aws:policy/x");
         assert_eq!(malformed.exit_code(), 1, "{}", malformed.to_text());

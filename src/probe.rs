@@ -24,6 +24,8 @@ use aws_config::SdkConfig;
 
 use crate::arn;
 use crate::chain::{self, Hop};
+use crate::check::denial::{self, Denial};
+use crate::check::explain_message;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::check::report::{self, Observed, Verdict};
 use crate::check::{File, Inputs};
@@ -178,7 +180,7 @@ impl Probe<'_> {
             duration_secs: PROBE_DURATION_SECS,
             ..role.hop(&self.default_session)
         };
-        let (observed, dest_creds) = self.assume(role, &hop, &caller).await;
+        let (observed, dest_creds, aws_says) = self.assume(role, &hop, &caller).await;
         let trust = self
             .read_trust(role, dest_creds.as_ref(), &caller, &caller_arn)
             .await;
@@ -223,17 +225,18 @@ impl Probe<'_> {
             self.read_source_role(role, &caller, &source_role, &mut inputs)
                 .await;
         }
-        self.evaluate(role, &inputs, observed);
+        self.evaluate(role, &inputs, observed, aws_says, &caller_arn);
     }
 
     /// The real AssumeRole and GetCallerIdentity with its result: STS's answer on the decision
-    /// (when it gave one) and the destination's credentials.
+    /// (when it gave one), the destination's credentials, and what STS's refusal says
+    /// (`denial`), when it refused.
     async fn assume(
         &mut self,
         role: &RoleConfig,
         hop: &Hop,
         caller: &Credentials,
-    ) -> (Option<Verdict>, Option<Credentials>) {
+    ) -> (Option<Verdict>, Option<Credentials>, Option<Denial>) {
         let creds = match chain::assume_once(hop, caller, &self.sts).await {
             Ok(creds) => creds,
             Err(e) => {
@@ -244,7 +247,11 @@ impl Probe<'_> {
                     format!("role {}: {}", role.name, e.message),
                 ));
                 let denied = e.code.as_deref() == Some("AccessDenied");
-                return (denied.then_some(Verdict::Denied), None);
+                return (
+                    denied.then_some(Verdict::Denied),
+                    None,
+                    denial::parse(&e.message),
+                );
             }
         };
         match whoami(&self.sdk, &creds).await {
@@ -260,11 +267,11 @@ impl Probe<'_> {
                     ),
                 ));
                 self.reached.insert(role.name.clone(), (creds.clone(), arn));
-                (Some(Verdict::Allowed), Some(creds))
+                (Some(Verdict::Allowed), Some(creds), None)
             }
             Err(e) => {
                 self.out.push(Finding::new(FindingId::OnlineAssume, Status::Fail, format!("role {}: AssumeRole worked but GetCallerIdentity with the result failed: {e}", role.name)));
-                (Some(Verdict::Allowed), None)
+                (Some(Verdict::Allowed), None, None)
             }
         }
     }
@@ -324,6 +331,7 @@ impl Probe<'_> {
             session_tags: !role.options.tags.is_empty(),
             source_identity: role.options.source_identity.is_some(),
             context,
+            absent: self.given.absent.clone(),
             session_policy: previous.and_then(|p| {
                 p.options.policy.clone().map(|text| {
                     (
@@ -429,10 +437,18 @@ impl Probe<'_> {
         }
     }
 
-    /// The model's evaluation of what was read, beside STS's answer, which outranks it.
-    fn evaluate(&mut self, role: &RoleConfig, inputs: &Inputs, observed: Option<Verdict>) {
-        let report = crate::check::run(inputs);
-        let model = report.decision;
+    /// The model's evaluation of what was read, beside STS's answer, which outranks it, and
+    /// what STS's refusal said (`aws_says`), when it refused.
+    fn evaluate(
+        &mut self,
+        role: &RoleConfig,
+        inputs: &Inputs,
+        observed: Option<Verdict>,
+        aws_says: Option<Denial>,
+        caller_arn: &str,
+    ) {
+        let mut report = crate::check::run(inputs);
+        let model = report.decision.unwrap_or(Verdict::Unknown);
         let succeeded = observed == Some(Verdict::Allowed);
         self.out.extend(report.findings.into_iter().map(|mut f| {
             // STS's own answer outranks the model: a model that says "denied" for a call that
@@ -453,6 +469,21 @@ impl Probe<'_> {
                 Status::Warn,
                 format!("role {}: STS allowed the AssumeRole, but the policies read say it is denied; something that decides it was not read: an attached managed policy or inline policy IAM did not list, a permissions boundary, a session policy, or a permission that came another way (a resource policy, an SCP change). The real answer stands", role.name),
             ));
+        }
+        if let Some(denial) = &aws_says {
+            let mut said = Vec::new();
+            let caller_role = role_of_session(caller_arn);
+            explain_message::apply(
+                denial,
+                caller_role.as_deref(),
+                inputs,
+                &mut said,
+                &mut report.hops,
+            );
+            self.out.extend(said.into_iter().map(|mut f| {
+                f.message = format!("role {}: {}", role.name, f.message);
+                f
+            }));
         }
         let hop_decision = observed.unwrap_or(model);
         self.hops

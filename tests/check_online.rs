@@ -658,3 +658,36 @@ async fn no_organization_means_no_scp_and_a_refusal_stays_unknown() {
         "{report:#}"
     );
 }
+
+/// STS's own refusal, as the proxy hands it back with a chosen body: the policy type and the
+/// policy's ARN AWS named stand next to the model's decision (which, on the policies moto
+/// holds, says allowed), and the hop's decision is STS's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sts_denial_names_its_policy_type_and_arn_next_to_the_model() {
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let scp = "arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-examplescp1";
+    stack.proxy.set_faults(Faults {
+        fail_assume: Some((
+            403,
+            "AccessDenied".into(),
+            format!("User: arn:aws:sts::111122223333:assumed-role/my-ECS-task-role/abc is not authorized to perform: sts:AssumeRole on resource: {DESTINATION_ROLE_ARN} with an explicit deny in a service control policy: {scp}"),
+        )),
+        ..Faults::default()
+    });
+    let (exit, report) = check_online(&stack, &[]).await;
+    assert_eq!(exit, 1, "{report:#}");
+    assert_eq!(report["decision"], "denied", "{report:#}");
+    let said = finding(&report, "aws.denied", "fail");
+    assert!(
+        said.len() == 1
+            && said[0].contains("service control policy")
+            && said[0].contains("organization of account 111122223333")
+            && said[0].contains(scp),
+        "{said:?}"
+    );
+    let hop = report["hops"].as_array().unwrap().last().unwrap();
+    assert_eq!(hop["aws"]["policy"], "service-control-policy", "{hop:#}");
+    assert_eq!(hop["aws"]["policy_arn"], scp, "{hop:#}");
+    assert_eq!(hop["observed"], "denied", "{hop:#}");
+}

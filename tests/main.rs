@@ -6,6 +6,7 @@ mod support;
 mod check_cases;
 mod check_clients;
 mod check_differential;
+mod check_explain;
 mod check_online;
 mod cli;
 mod client_commands;

@@ -376,6 +376,7 @@ impl Explain<'_> {
             decision: verdict,
             actions: decisions.iter().map(|d| self.action_report(d)).collect(),
             online: None,
+            aws: None,
         }
     }
 

@@ -97,6 +97,10 @@ finding_ids! {
     AppWiring => "app.wiring",
     AppIdentity => "app.identity",
     ClientsAccount => "clients.account",
+    AwsDenied => "aws.denied",
+    AwsLimit => "aws.limit",
+    AwsEncoded => "aws.encoded",
+    AwsStatement => "aws.statement",
     EcsServicePrincipal => "ecs.service-principal",
     EcsConfusedDeputy => "ecs.confused-deputy",
 }
@@ -164,6 +168,10 @@ impl FindingId {
             | AppWiring
             | AppIdentity
             | ClientsAccount
+            | AwsDenied
+            | AwsLimit
+            | AwsEncoded
+            | AwsStatement
             | EcsServicePrincipal
             | EcsConfusedDeputy => false,
         }

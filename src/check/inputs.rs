@@ -28,6 +28,8 @@ pub struct Inputs {
     pub rcps: Vec<File>,
     /// `--context KEY=VALUE`, in order.
     pub context: Vec<(String, String)>,
+    /// Keys absent from the request: `--absent` and what `infer` derives from `context`.
+    pub absent: Vec<String>,
     pub role_arn: Option<String>,
     pub source_role_arn: Option<String>,
     pub external_id: Option<Secret>,

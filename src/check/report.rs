@@ -8,6 +8,7 @@ mod text;
 use serde::Serialize;
 
 use super::action::StsAction;
+use super::denial::Denial;
 use super::eval::Part;
 use super::findings::{Finding, Status};
 use super::tri::Tri;
@@ -53,6 +54,9 @@ pub struct Hop {
     /// Online only: what STS answered and what the policies read say.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub online: Option<Observed>,
+    /// What STS's own message said of this call (`--explain`, or a refusal the probe met).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws: Option<Denial>,
 }
 
 /// STS's answer beside the model's, for a hop probed online.
@@ -104,15 +108,16 @@ pub struct PartVerdict {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    /// The decision of the last hop (the one the application's credentials come from).
-    pub decision: Verdict,
+    /// The decision of the last hop (the one the application's credentials come from); `None`
+    /// when no AssumeRole was asked about (`null` in JSON).
+    pub decision: Option<Verdict>,
     pub hops: Vec<Hop>,
 }
 
 /// The JSON form: the decision, the hops, the counts, the findings.
 #[derive(Serialize)]
 struct Json<'a> {
-    decision: Verdict,
+    decision: Option<Verdict>,
     hops: &'a [Hop],
     summary: Summary,
     findings: &'a [Finding],
@@ -127,7 +132,7 @@ struct Summary {
 }
 
 impl Report {
-    pub fn new(findings: Vec<Finding>, decision: Verdict, hops: Vec<Hop>) -> Self {
+    pub fn new(findings: Vec<Finding>, decision: Option<Verdict>, hops: Vec<Hop>) -> Self {
         Self {
             findings,
             decision,
@@ -137,22 +142,16 @@ impl Report {
 
     /// Findings only (no AssumeRole was evaluated).
     pub fn of_findings(findings: Vec<Finding>) -> Self {
-        Self::new(findings, Verdict::Unknown, Vec::new())
+        Self::new(findings, None, Vec::new())
     }
 
     fn count(&self, status: Status) -> usize {
         self.findings.iter().filter(|f| f.status == status).count()
     }
 
-    /// 0 nothing failed or warned (unknowns listed, not counted), 1 a failure, 2 warnings only.
+    /// The exit code (`exit`: 0 clean, 1 denied or failed, 2 warnings, 3 undecided).
     pub fn exit_code(&self) -> u8 {
-        if self.count(Status::Fail) > 0 {
-            1
-        } else if self.count(Status::Warn) > 0 {
-            2
-        } else {
-            0
-        }
+        super::exit::code(self.decision, self.findings.iter().map(|f| f.status))
     }
 
     pub fn summary(&self) -> String {

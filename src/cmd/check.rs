@@ -1,12 +1,12 @@
 //! `rolehop check`: offline on the files and ARNs given, online (the same roles as `serve`,
-//! probed for real) when asked or when no file is given. Exit 0 when nothing failed or warned,
-//! 1 on a failure, 2 on warnings only, 64 on usage errors.
+//! probed for real) when asked or when no file is given. Exit codes: `check::exit` (0 allowed
+//! and clean, 1 denied or failed, 2 warnings, 3 undecided), 64 on usage errors.
 
 use super::CmdError;
 use crate::check::findings::{Finding, FindingId, Status};
-use crate::check::report::{Report, Verdict};
+use crate::check::report::Report;
 use crate::check::service_role::ServiceRoleKind;
-use crate::check::{self, Inputs, ecs};
+use crate::check::{self, Inputs, denial, ecs, explain_message};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
 use crate::probe;
 
@@ -27,7 +27,23 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     let read_opt = |path: &Option<std::path::PathBuf>, flag: &str| {
         path.as_deref().map(|p| read(p, flag)).transpose()
     };
-    let inputs = Inputs {
+    // AWS's own message first: one that says nothing AWS documents is a usage error.
+    let aws = args
+        .explain
+        .as_deref()
+        .map(|message| {
+            denial::parse(message).ok_or_else(|| {
+                CmdError::usage(
+                    "--explain: the message is none of the AssumeRole errors STS writes (`User: ARN is not authorized to perform: sts:AssumeRole on resource: ARN ...`, `Encoded authorization failure message: ...`, PackedPolicyTooLarge, the DurationSeconds limits); paste STS's message as the log has it",
+                )
+            })
+        })
+        .transpose()?;
+    let caller_role = aws
+        .as_ref()
+        .and_then(explain_message::call_of)
+        .and_then(|(caller, _, _)| probe::role_of_session(caller));
+    let mut inputs = Inputs {
         trust_policy: read_opt(&args.trust_policy, "--trust-policy")?,
         identity_policies: read_all(&args.identity_policy, "--identity-policy")?,
         permissions_boundary: read_opt(&args.permissions_boundary, "--permissions-boundary")?,
@@ -35,6 +51,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         scps: read_all(&args.scps, "--scp")?,
         rcps: read_all(&args.rcps, "--rcp")?,
         context: check::parse_context(&args.context).map_err(CmdError::usage)?,
+        absent: Vec::new(),
         role_arn: args.role_arn.clone(),
         source_role_arn: args.source_role_arn.clone(),
         external_id: args.external_id.clone(),
@@ -46,6 +63,13 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
+    inputs.absent =
+        check::infer::absent_keys(&inputs.context, &args.absent).map_err(CmdError::usage)?;
+    // The call AWS's message names, where the flags do not.
+    if let Some((_, _, role)) = aws.as_ref().and_then(explain_message::call_of) {
+        inputs.role_arn = inputs.role_arn.take().or(role.map(str::to_owned));
+        inputs.source_role_arn = inputs.source_role_arn.take().or(caller_role.clone());
+    }
     let task_definition = args
         .task_definition
         .as_deref()
@@ -75,7 +99,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         || !service_trusts.is_empty();
 
     let mut findings: Vec<Finding> = Vec::new();
-    let mut decision = Verdict::Unknown;
+    let mut decision = None;
     let mut hops = Vec::new();
     if offline_given {
         let report = check::run(&inputs);
@@ -112,20 +136,20 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     if let Some(here) = &clients {
         findings.extend(here.findings.iter().cloned());
     }
-    let in_app = (!offline_given && !roles_given)
+    let in_app = (!offline_given && !roles_given && aws.is_none())
         .then(|| probe::in_app::wiring(&env))
         .flatten();
     if let Some(wiring) = &in_app {
         let (found, verdict) = probe::in_app::run(wiring, &env);
         findings.extend(found);
-        decision = verdict;
+        decision = Some(verdict);
     }
-    if !offline_given && !roles_given && in_app.is_none() && clients.is_none() {
+    if !offline_given && !roles_given && in_app.is_none() && clients.is_none() && aws.is_none() {
         return Err(CmdError::usage(
             "nothing to check: give policy files (--trust-policy, --identity-policy), --managed-policy-arn or --task-definition, the roles to probe online (--role-arn or --config, as for serve), or run it in an app container (its AWS_CONFIG_FILE/AWS_PROFILE profile running rolehop credential-process, or --clients)",
         ));
     }
-    if (args.online || !offline_given) && roles_given {
+    if (args.online || (!offline_given && aws.is_none())) && roles_given {
         findings.extend(probe::environment_traps(&env));
         // The roles exactly as `serve` reads its ROLEHOP_* variables (through the same flag
         // definitions), with check's own flags taking precedence.
@@ -157,9 +181,18 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
                 &inputs,
             ));
             findings.extend(probed.findings);
-            decision = probed.decision;
+            decision = Some(probed.decision);
             hops.extend(probed.hops);
         }
+    }
+    if let Some(denial) = &aws {
+        decision = Some(explain_message::apply(
+            denial,
+            caller_role.as_deref(),
+            &inputs,
+            &mut findings,
+            &mut hops,
+        ));
     }
     let report = Report::new(findings, decision, hops);
     match (args.format, &clients) {

@@ -102,6 +102,14 @@ fn origin(key: &str) -> String {
 }
 
 impl Context {
+    /// These keys (lower-cased) are known absent from the request (`infer::absent_keys`).
+    pub fn with_absent(mut self, absent: &[String]) -> Self {
+        for k in absent {
+            self.keys.insert(k.to_ascii_lowercase(), Key::Absent);
+        }
+        self
+    }
+
     /// The keys of the AssumeRole `call` made by `caller`, then `given` (`--context`) over them.
     pub fn assume_role(
         caller: Option<&Caller>,
