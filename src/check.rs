@@ -13,6 +13,7 @@ pub mod clients;
 pub mod ecs;
 pub mod eval;
 pub mod findings;
+pub mod logs;
 pub mod online;
 pub mod operator;
 pub mod policy;

@@ -56,6 +56,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod regions;
 pub mod role_name;
 pub mod roles;
 pub mod serve;

@@ -14,7 +14,11 @@
 //! `cmd/setup.rs` writes them.
 
 pub mod commands;
+pub mod image;
+pub mod logs;
+pub mod merge;
 pub mod policies;
+pub mod preflight;
 pub mod task;
 
 use crate::arn::RoleArn;
@@ -238,7 +242,7 @@ fn task_flags(args: &SetupArgs, errors: &mut Vec<String>) -> String {
             String::new()
         }
         Some(r) => {
-            errors.extend(region_problem(r));
+            errors.extend(region_problem(r).or_else(|| crate::regions::typo("--region", r)));
             r.to_owned()
         }
     };
@@ -510,6 +514,10 @@ impl Setup {
             policies::EXECUTION_ROLE_POLICY_FILE.into(),
             &policies::read_token_policy(self),
         ));
+        out.push(File::json(
+            logs::LOGS_POLICY_FILE.into(),
+            &logs::create_log_group_policy(self),
+        ));
         for role in &self.service_roles {
             out.push(File::json(
                 policies::service_trust_file(role),
@@ -589,7 +597,8 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
         policies::TASK_ROLE_TRUST_FILE,
         text(files, policies::TASK_ROLE_TRUST_FILE),
     ));
-    let mut permission_files = vec![policies::EXECUTION_ROLE_POLICY_FILE.to_owned()];
+    let execution_files = [policies::EXECUTION_ROLE_POLICY_FILE, logs::LOGS_POLICY_FILE];
+    let mut permission_files: Vec<String> = execution_files.map(str::to_owned).to_vec();
     for role in &setup.service_roles {
         let file = policies::service_trust_file(role);
         out.extend(ecs::service_role_trust(
@@ -615,6 +624,11 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     out.extend(ecs::task_definition(
         task::TASK_DEFINITION_FILE,
         text(files, task::TASK_DEFINITION_FILE),
+    ));
+    out.extend(check::logs::execution_role_permissions(
+        task::TASK_DEFINITION_FILE,
+        text(files, task::TASK_DEFINITION_FILE),
+        &execution_files.map(|f| named(f.to_owned())),
     ));
     out
 }

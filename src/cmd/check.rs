@@ -82,6 +82,10 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
         findings.extend(check::clients::task_definition(file, text));
+        let execution = read_all(&args.execution_role_policy, "--execution-role-policy")?;
+        findings.extend(check::logs::execution_role_permissions(
+            file, text, &execution,
+        ));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(kind, file, text));
