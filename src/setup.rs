@@ -13,6 +13,7 @@
 //! [`Setup::files`] renders the files, [`verify`] runs them through [`crate::check`], and
 //! `cmd/setup.rs` writes them.
 
+pub mod cloudformation;
 pub mod commands;
 pub mod image;
 pub mod logs;
@@ -535,6 +536,9 @@ impl Setup {
             name: task::AWS_CONFIG_FILE.into(),
             contents: task::aws_config(self),
         });
+        for (name, template) in cloudformation::templates(self) {
+            out.push(File::json(name, &template));
+        }
         out.push(File {
             name: commands::FILE.into(),
             contents: commands::script(self),

@@ -1574,3 +1574,264 @@ async fn the_known_regions_are_botocores() {
         "src/regions.rs names botocore {version} as its source"
     );
 }
+
+/// setup's CloudFormation templates (one per account) pass cfn-lint and deploy into moto's
+/// CloudFormation with each account's profile; what the stacks created is what the JSON files
+/// say (roles, inline and managed policies, a 64-hex-digit token secret, the task definition),
+/// and `rolehop check` online, in the stand-in task, passes against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_online() {
+    let (stack, cli_env) =
+        stack_with_account_profiles(&[TASK_ROLE_ARN, DESTINATION_ROLE_ARN]).await;
+    let (a, b) = (
+        account_profile(TASK_ROLE_ARN),
+        account_profile(DESTINATION_ROLE_ARN),
+    );
+    let dir = stack.work.path("setup");
+    setup(
+        &stack.base_env(),
+        &dir,
+        &[
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--external-id",
+            "Partner-7",
+            "--ecs-roles",
+        ],
+    )
+    .await;
+    let templates = [
+        (a.clone(), dir.join("cloudformation-111122223333.json")),
+        (b.clone(), dir.join("cloudformation-555566667777.json")),
+    ];
+    let lint: Vec<String> = templates
+        .iter()
+        .map(|(_, t)| t.display().to_string())
+        .collect();
+    let lint: Vec<&str> = lint.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = run_process(
+        &require_tool("cfn-lint"),
+        &lint,
+        &stack.base_env(),
+        Duration::from_secs(300),
+    )
+    .await;
+    assert_eq!(code, 0, "cfn-lint:\n{stdout}\n{stderr}");
+
+    // The source account's stack first: the destination's trust policy names its task role.
+    for (profile, template) in &templates {
+        let body = format!("file://{}", template.display());
+        aws(
+            &cli_env,
+            profile,
+            &[
+                "cloudformation",
+                "create-stack",
+                "--stack-name",
+                "rolehop-setup",
+                "--template-body",
+                &body,
+                "--capabilities",
+                "CAPABILITY_NAMED_IAM",
+            ],
+        )
+        .await;
+        let described = aws(
+            &cli_env,
+            profile,
+            &[
+                "cloudformation",
+                "describe-stacks",
+                "--stack-name",
+                "rolehop-setup",
+            ],
+        )
+        .await;
+        assert_eq!(
+            described["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
+            "{described}"
+        );
+    }
+
+    let file = |name: &str| dir.join(name);
+    assert_role(
+        &cli_env,
+        &a,
+        TASK_ROLE_ARN,
+        &file("task-role-trust-policy.json"),
+        &[],
+        &[],
+    )
+    .await;
+    assert_role(
+        &cli_env,
+        &b,
+        DESTINATION_ROLE_ARN,
+        &file("trust-policy.json"),
+        &[],
+        &[],
+    )
+    .await;
+    let execution = aws(
+        &cli_env,
+        &a,
+        &["iam", "get-role", "--role-name", "ecsTaskExecutionRole"],
+    )
+    .await;
+    assert_eq!(
+        execution["Role"]["AssumeRolePolicyDocument"],
+        read_json(&file("execution-role-trust-policy.json"))
+    );
+    // moto 5.2.1's CloudFormation does not attach a role's ManagedPolicyArns, so the template
+    // itself is held to the managed policy commands.sh attaches.
+    let template = read_json(&templates[0].1);
+    let managed = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Properties"]["RoleName"] == "ecsTaskExecutionRole")
+        .unwrap()["Properties"]["ManagedPolicyArns"]
+        .clone();
+    assert_eq!(
+        managed,
+        serde_json::json!([
+            "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        ])
+    );
+    for (role, policy, want) in [
+        (
+            "my-ECS-task-role",
+            "rolehop-assume-destination-account-role",
+            "identity-policy.json",
+        ),
+        (
+            "ecsTaskExecutionRole",
+            "rolehop-read-token",
+            "execution-role-policy.json",
+        ),
+        (
+            "ecsTaskExecutionRole",
+            "rolehop-create-log-group",
+            "execution-role-logs-policy.json",
+        ),
+    ] {
+        assert_eq!(
+            stack_inline_policy(&cli_env, &a, role, policy).await,
+            read_json(&file(want)),
+            "{role}'s {policy} is {want}"
+        );
+    }
+    // The token secret: moto 5.2.1's CloudFormation reports the stack complete, but the secret is
+    // not found by name in the account afterwards, so the template's resource is held to the
+    // token commands.sh writes (64 characters of 0-9a-f).
+    let secret = template["Resources"]["Secretrolehoptoken"]["Properties"].clone();
+    assert_eq!(secret["Name"], "rolehop/token");
+    assert_eq!(
+        secret["GenerateSecretString"],
+        serde_json::json!({"PasswordLength": 64, "ExcludePunctuation": true,
+            "ExcludeUppercase": true, "ExcludeCharacters": "ghijklmnopqrstuvwxyz",
+            "IncludeSpace": false})
+    );
+    let registered = aws(
+        &cli_env,
+        &a,
+        &[
+            "ecs",
+            "describe-task-definition",
+            "--task-definition",
+            "rolehop-cross-account",
+        ],
+    )
+    .await;
+    // moto 5.2.1's CloudFormation registers the family and its containers but drops the
+    // task-level role ARNs, so those are held to the file in the template itself.
+    let td_file = read_json(&file("task-definition.json"));
+    let td = &registered["taskDefinition"];
+    assert_eq!(td["family"], td_file["family"]);
+    let names = |td: &Value| -> Vec<Value> {
+        td["containerDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect()
+    };
+    assert_eq!(names(td), names(&td_file));
+    let properties = &template["Resources"]["TaskDefinition"]["Properties"];
+    assert_eq!(properties["TaskRoleArn"], td_file["taskRoleArn"]);
+    assert_eq!(properties["ExecutionRoleArn"], td_file["executionRoleArn"]);
+
+    // rolehop check online, as the task would run it, against the roles the stacks created.
+    let mut env = stack.rolehop_env();
+    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
+    let (code, stdout, stderr) = Rolehop::run(
+        &[
+            "check",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--external-id",
+            "Partner-7",
+        ],
+        &env,
+    )
+    .await;
+    // The real AssumeRole into the stack's destination role works, and its trust policy (read
+    // from IAM) allows the stack's task role. The one failure rolehop reports is moto's: the
+    // task role's inline policy as its CloudFormation stored it (Python's repr, see
+    // stack_inline_policy) is not JSON.
+    assert!(
+        stdout.contains("PASS online.assume") && stdout.contains("PASS trust.allows"),
+        "{stdout}\n{stderr}"
+    );
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        failures.iter().all(|l| l.contains(
+            "inline policy rolehop-assume-destination-account-role of my-ECS-task-role is not valid JSON"
+        )),
+        "{stdout}"
+    );
+    assert!(code == 0 || failures.len() == 1, "{stdout}\n{stderr}");
+}
+
+/// A role's inline policy as a stack created it. moto 5.2.1's CloudFormation stores an inline
+/// policy of an `AWS::IAM::Role` as Python's repr of the document rather than its JSON (AWS
+/// stores the JSON); such a string is read back with Python's own literal parser.
+async fn stack_inline_policy(
+    env: &[(String, String)],
+    profile: &str,
+    role: &str,
+    policy: &str,
+) -> Value {
+    let got = aws(
+        env,
+        profile,
+        &[
+            "iam",
+            "get-role-policy",
+            "--role-name",
+            role,
+            "--policy-name",
+            policy,
+        ],
+    )
+    .await["PolicyDocument"]
+        .clone();
+    let Some(repr) = got.as_str() else {
+        return got;
+    };
+    let (code, stdout, stderr) = run_process(
+        &require_tool("python3"),
+        &[
+            "-c",
+            "import ast, json, sys; print(json.dumps(ast.literal_eval(sys.argv[1])))",
+            repr,
+        ],
+        env,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
