@@ -29,6 +29,7 @@ pub mod fix;
 pub mod infer;
 pub mod inputs;
 mod lints;
+pub mod logs;
 pub mod operator;
 pub mod policy;
 pub mod published;

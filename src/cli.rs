@@ -92,6 +92,13 @@ pub enum Command {
         after_help = "Example (the init container's command; the app sets AWS_CONFIG_FILE=/rolehop-shared/config and gets ROLEHOP_TOKEN from a secret):\n  rolehop publish /rolehop-shared --endpoint http://127.0.0.1:9911 --profile default"
     )]
     Publish(PublishArgs),
+    /// Print the IAM policy document in --current with every statement of --add it lacks
+    /// appended (nothing when it has them all; each statement added is shown on stderr): how
+    /// setup's commands.sh changes a role that exists without removing anything from it.
+    #[command(
+        after_help = "Example:\n  rolehop merge-policy --current current-trust.json --add trust-policy.json --what \"role destination-account-role's trust policy\""
+    )]
+    MergePolicy(MergePolicyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -481,6 +488,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub task_definition: Option<PathBuf>,
 
+    /// A policy of the task definition's execution role (repeat): whether it grants what the
+    /// task definition's log configuration needs (logs:CreateLogGroup for awslogs-create-group).
+    #[arg(long, value_name = "FILE", requires = "task_definition")]
+    pub execution_role_policy: Vec<PathBuf>,
+
     /// A service role's trust policy, as KIND=FILE with KIND one of task, execution,
     /// infrastructure, codedeploy, instance (repeat).
     #[arg(long = "service-role-trust", value_name = "KIND=FILE")]
@@ -765,6 +777,21 @@ pub struct SetupArgs {
     /// Overwrite files in --out that differ from what setup writes.
     #[arg(long, env = "ROLEHOP_SETUP_FORCE", help_heading = "Output")]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergePolicyArgs {
+    /// The policy document the role has now.
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+
+    /// The policy document whose statements the role needs.
+    #[arg(long, value_name = "FILE")]
+    pub add: PathBuf,
+
+    /// What the document is, for the lines on stderr.
+    #[arg(long, value_name = "TEXT", default_value = "the policy")]
+    pub what: String,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod check;
 pub mod credential_process;
 pub mod exec;
 pub mod healthcheck;
+pub mod merge_policy;
 pub mod publish;
 pub mod serve;
 pub mod setup;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck(args) => healthcheck::main(&args),
         Command::Setup(args) => setup::main(&args),
         Command::Publish(args) => publish::main(&args),
+        Command::MergePolicy(args) => merge_policy::main(&args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -67,6 +67,7 @@ pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
 pub mod probe;
+pub mod regions;
 pub mod role_name;
 pub mod roles;
 pub mod sdk;

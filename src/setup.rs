@@ -13,8 +13,13 @@
 //! [`Setup::files`] renders the files, [`verify`] runs them through [`crate::check`], and
 //! `cmd/setup.rs` writes them.
 
+pub mod cloudformation;
 pub mod commands;
+pub mod image;
+pub mod logs;
+pub mod merge;
 pub mod policies;
+pub mod preflight;
 pub mod task;
 
 use crate::arn::RoleArn;
@@ -248,7 +253,7 @@ fn task_flags(args: &SetupArgs, errors: &mut Vec<String>) -> String {
             String::new()
         }
         Some(r) => {
-            errors.extend(region_problem(r));
+            errors.extend(region_problem(r).or_else(|| crate::regions::typo("--region", r)));
             r.to_owned()
         }
     };
@@ -519,6 +524,10 @@ impl Setup {
             policies::EXECUTION_ROLE_POLICY_FILE.into(),
             &policies::read_token_policy(self),
         ));
+        out.push(File::json(
+            logs::LOGS_POLICY_FILE.into(),
+            &logs::create_log_group_policy(self),
+        ));
         for role in &self.service_roles {
             out.push(File::json(
                 policies::service_trust_file(role),
@@ -536,6 +545,9 @@ impl Setup {
             name: task::AWS_CONFIG_FILE.into(),
             contents: task::aws_config(self),
         });
+        for (name, template) in cloudformation::templates(self) {
+            out.push(File::json(name, &template));
+        }
         out.push(File {
             name: commands::FILE.into(),
             contents: commands::script(self),
@@ -598,7 +610,8 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
         policies::TASK_ROLE_TRUST_FILE,
         text(files, policies::TASK_ROLE_TRUST_FILE),
     ));
-    let mut permission_files = vec![policies::EXECUTION_ROLE_POLICY_FILE.to_owned()];
+    let execution_files = [policies::EXECUTION_ROLE_POLICY_FILE, logs::LOGS_POLICY_FILE];
+    let mut permission_files: Vec<String> = execution_files.map(str::to_owned).to_vec();
     for role in &setup.service_roles {
         let file = policies::service_trust_file(role);
         out.extend(ecs::service_role_trust(
@@ -637,6 +650,11 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
         text(files, task::TASK_DEFINITION_FILE),
         &task_role_policies,
         &check::ecs_exec::Asked::default(),
+    ));
+    out.extend(check::logs::execution_role_permissions(
+        task::TASK_DEFINITION_FILE,
+        text(files, task::TASK_DEFINITION_FILE),
+        &execution_files.map(|f| named(f.to_owned())),
     ));
     out
 }

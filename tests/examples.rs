@@ -83,9 +83,18 @@ async fn the_example_policies_pass_check() {
     assert!(report.contains("trust.external-id"), "{report}");
 }
 
-/// Resolves `{"Ref": ...}` with the parameters' defaults and the stack's account.
+/// Resolves `{"Ref": ...}` with the parameters' defaults and the stack's account, and
+/// `{"Fn::Sub": ...}` of the pseudo parameters (partition aws, region us-east-1).
 fn resolve(value: &Value, template: &Value, account: &str) -> Value {
     match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("Fn::Sub") => Value::from(
+            map["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .replace("${AWS::Partition}", "aws")
+                .replace("${AWS::Region}", "us-east-1")
+                .replace("${AWS::AccountId}", account),
+        ),
         Value::Object(map) if map.len() == 1 && map.contains_key("Ref") => {
             let name = map["Ref"].as_str().unwrap();
             if name == "AWS::AccountId" {
@@ -178,6 +187,34 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
         report.contains("PASS trust.allows") && report.contains("PASS identity.assume-role"),
         "{report}"
     );
+
+    // The execution role it documents may create the shipped definitions' log groups
+    // (awslogs-create-group); without that policy check fails them.
+    let logs = write(
+        "execution-logs.json",
+        &src["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+    );
+    let other = write(
+        "execution-other.json",
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}),
+    );
+    for entry in std::fs::read_dir(repo("task-definitions")).unwrap() {
+        let td = entry.unwrap().path();
+        if td.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let td = td.display().to_string();
+        for (policy, want) in [(&logs, 0), (&other, 1)] {
+            let (code, report) =
+                check(&["--task-definition", &td, "--execution-role-policy", policy]).await;
+            let status = if want == 0 { "PASS" } else { "FAIL" };
+            assert!(
+                code == want && report.contains(&format!("{status} ecs.log-permissions")),
+                "{td} with {policy}:\n{report}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -87,6 +87,7 @@ finding_ids! {
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
     EcsPublishedVolume => "ecs.published-volume",
+    EcsLogPermissions => "ecs.log-permissions",
     EcsExecCredentials => "ecs-exec.credentials",
     EcsExecStaticKeys => "ecs-exec.static-keys",
     EcsExecReadOnlyRoot => "ecs-exec.read-only-root",
@@ -158,6 +159,7 @@ impl FindingId {
             | EcsTaskDefinition
             | EcsClientRoles
             | EcsPublishedVolume
+            | EcsLogPermissions
             | EcsExecCredentials
             | EcsExecStaticKeys
             | EcsExecReadOnlyRoot

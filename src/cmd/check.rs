@@ -121,6 +121,10 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             &inputs.identity_policies,
             &asked,
         ));
+        let execution = read_all(&args.execution_role_policy, "--execution-role-policy")?;
+        findings.extend(check::logs::execution_role_permissions(
+            file, text, &execution,
+        ));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(*kind, file, text));

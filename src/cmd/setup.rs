@@ -35,6 +35,9 @@ fn conflicts(dir: &Path, files: &[File]) -> Vec<String> {
 
 pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
     let setup = Setup::from_args(args).map_err(usage)?;
+    if let Some(warning) = crate::regions::warning("--region", &setup.region) {
+        eprintln!("rolehop: warning: {warning}");
+    }
     let files = setup.files();
     setup::verify(&setup, &files).map_err(|mut problems| {
         problems.push("rolehop setup wrote nothing; fix the ARNs or options above (or report a bug in rolehop setup if they are right)".into());
@@ -88,6 +91,7 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
         profiles.join(", "),
         dir.join(setup::commands::FILE).display()
     ));
+    report.push_str(&setup::image::next_steps(&setup));
     // The files are written; a closed stdout (`| head`) is no reason to fail.
     let _ = std::io::stdout().write_all(report.as_bytes());
     Ok(())

@@ -5,12 +5,14 @@
 //! POSIX sh with `set -eu`. One function per account, each run with that account's
 //! credentials: `SOURCE_PROFILE`, `HOP1_PROFILE`... for the hops before the last, and
 //! `DESTINATION_PROFILE`, each passed to `--profile` when set (else the CLI's default chain).
-//! Safe to run again: a role that exists gets its trust policy replaced, inline policies are put
-//! under fixed names, managed policies attached again (no-ops), the secret is created only when
-//! missing. Registering the task definition makes a new revision each run.
+//! Safe to run again: a role that exists gets only the statements it lacks (its trust policy and
+//! inline policies are merged, never replaced; see [`super::preflight`], which also checks each
+//! section's accounts and preconditions first), managed policies attached again (no-ops), the
+//! secret is created only when missing. Registering the task definition makes a new revision
+//! each run.
 
 use super::policies::{self, EXECUTION_ROLE_POLICY_FILE, EXECUTION_ROLE_POLICY_NAME};
-use super::{Setup, TokenSecret, task};
+use super::{Setup, TokenSecret, preflight, task};
 use crate::arn::RoleArn;
 
 pub const FILE: &str = "commands.sh";
@@ -21,7 +23,7 @@ pub fn quote(value: &str) -> String {
 }
 
 /// The IAM path of a role ARN (`/` when it has none): `role/team/app/NAME` → `/team/app/`.
-fn role_path(arn: &RoleArn) -> String {
+pub fn role_path(arn: &RoleArn) -> String {
     let resource = arn.as_str().splitn(6, ':').nth(5).unwrap_or_default();
     let path = resource.trim_start_matches("role/");
     match path.rsplit_once('/') {
@@ -96,32 +98,6 @@ retry() {
         printf '%s\n' "$err" >&2
         return 1
     done
-}
-
-# ensure_role PROFILE NAME PATH TRUST_FILE: create the role, or replace its trust policy (the
-# whole document) when it exists.
-ensure_role() {
-    if err=$(aws_as "$1" iam get-role --role-name "$2" 2>&1 >/dev/null); then
-        echo "rolehop setup: role $2 exists; replacing its trust policy with $4"
-        retry aws_as "$1" iam update-assume-role-policy --role-name "$2" --policy-document "file://$4"
-    else
-        case $err in
-        *NoSuchEntity*)
-            echo "rolehop setup: creating role $2 with $4"
-            retry aws_as "$1" iam create-role --role-name "$2" --path "$3" --assume-role-policy-document "file://$4"
-            ;;
-        *)
-            printf '%s\n' "$err" >&2
-            return 1
-            ;;
-        esac
-    fi
-}
-
-# put_policy PROFILE ROLE POLICY_NAME FILE: the role's inline policy of that name, replaced.
-put_policy() {
-    echo "rolehop setup: putting $4 on role $2 as $3"
-    aws_as "$1" iam put-role-policy --role-name "$2" --policy-name "$3" --policy-document "file://$4"
 }
 
 # attach_policy PROFILE ROLE POLICY_ARN: attaching an attached managed policy is a no-op.
@@ -223,8 +199,10 @@ pub fn script(setup: &Setup) -> String {
         ));
     }
     s.push_str(
-        "#\n# Safe to run again: a role that exists gets its trust policy replaced (the whole\n\
-         # document), inline policies are put under the same names, attaching an attached managed\n\
+        "#\n# Safe to run again: before a section changes anything it checks which account each\n\
+         # profile acts in and that what must exist exists (else it changes nothing); a role that\n\
+         # exists keeps every statement of its trust and inline policies and gets only those it\n\
+         # lacks (shown first; REPLACE_POLICIES=yes replaces them), attaching an attached managed\n\
          # policy changes nothing, and the token secret is created only when missing. Registering\n\
          # the task definition makes a new revision on every run.\n",
     );
@@ -239,6 +217,7 @@ pub fn script(setup: &Setup) -> String {
     }
     s.push('\n');
     s.push_str(HELPERS);
+    s.push_str(&preflight::helpers(setup));
 
     // The source account.
     let p = "\"$SOURCE_PROFILE\"";
@@ -291,6 +270,7 @@ pub fn script(setup: &Setup) -> String {
         quote(setup.execution_role.name()),
         quote(EXECUTION_ROLE_POLICY_NAME),
     ));
+    s.push_str(&super::logs::put_line(setup));
     match &setup.token_secret {
         TokenSecret::Create { .. } if setup.per_container() => {
             for i in 0..setup.containers.len() {
@@ -345,28 +325,6 @@ pub fn script(setup: &Setup) -> String {
         s.push_str("}\n");
     }
 
-    let sections: Vec<(String, String)> =
-        std::iter::once(("source_account".into(), "source".into()))
-            .chain((0..setup.hops.len()).map(|i| {
-                let (function, arg, _) = hop_section(setup, i);
-                (function, arg)
-            }))
-            .collect();
-    let usage = sections
-        .iter()
-        .map(|(_, arg)| arg.as_str())
-        .collect::<Vec<_>>()
-        .join("|");
-    s.push_str("\ncase ${1:-all} in\nall)\n");
-    for (function, _) in &sections {
-        s.push_str(&format!("    {function}\n"));
-    }
-    s.push_str("    ;;\n");
-    for (function, arg) in &sections {
-        s.push_str(&format!("{arg}) {function} ;;\n"));
-    }
-    s.push_str(&format!(
-        "*)\n    echo \"usage: sh commands.sh [all|{usage}]\" >&2\n    exit 64\n    ;;\nesac\n"
-    ));
+    s.push_str(&preflight::dispatch(setup));
     s
 }

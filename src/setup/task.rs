@@ -127,7 +127,7 @@ fn log_configuration(setup: &Setup, prefix: &str) -> Value {
     json!({
         "logDriver": "awslogs",
         "options": {
-            "awslogs-group": format!("/ecs/{}", setup.family),
+            "awslogs-group": super::logs::log_group(setup),
             "awslogs-region": setup.region,
             "awslogs-stream-prefix": prefix,
             "awslogs-create-group": "true",
