@@ -506,11 +506,10 @@ impl Setup {
     pub fn files(&self) -> Vec<File> {
         let mut out = Vec::new();
         for (i, hop) in self.hops.iter().enumerate() {
-            let mut identity = policies::identity_policy(self, hop);
-            if i == 0 && self.ecs_exec {
-                policies::add_ecs_exec(&mut identity);
-            }
-            out.push(File::json(policies::identity_file(i), &identity));
+            out.push(File::json(
+                policies::identity_file(i),
+                &policies::hop_identity_policy(self, i, hop),
+            ));
             out.push(File::json(
                 policies::trust_file(i),
                 &policies::trust_policy(self, self.caller_of(i)),

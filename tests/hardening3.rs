@@ -270,6 +270,9 @@ async fn hostile_setup_values_never_run_in_commands_sh() {
     env.retain(|(k, _)| k != "AWS_REGION" && k != "PATH");
     env.push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));
     env.push(("STUB_AWS_LOG".into(), log.display().to_string()));
+    // The stub answers get-caller-identity with the account a profile's name ends with.
+    env.push(("SOURCE_PROFILE".into(), "acct-111122223333".into()));
+    env.push(("DESTINATION_PROFILE".into(), "acct-555566667777".into()));
 
     // (flag, how a payload goes into its value); the other flags keep valid values.
     type ValueOf = Box<dyn Fn(&str) -> String>;

@@ -104,10 +104,11 @@ fn source_resources(setup: &Setup) -> Map<String, Value> {
         .hops
         .iter()
         .take(task_role_hops)
-        .map(|hop| {
+        .enumerate()
+        .map(|(i, hop)| {
             inline(
                 &policies::identity_policy_name(hop),
-                policies::identity_policy(setup, hop),
+                policies::hop_identity_policy(setup, i, hop),
             )
         })
         .collect();

@@ -78,12 +78,19 @@ pub fn identity_policy(setup: &Setup, hop: &RoleArn) -> Value {
     })
 }
 
-/// Adds ECS Exec's statement ([`crate::ecs_exec::task_role_statement`]) to the task role's
-/// identity policy, so a session into the task can connect.
-pub fn add_ecs_exec(policy: &mut Value) {
-    if let Some(statements) = policy["Statement"].as_array_mut() {
+/// The identity policy of hop `index` (file `identity_file(index)`): the first, which the task
+/// role gets, also holds ECS Exec's statement ([`crate::ecs_exec::task_role_statement`]) unless
+/// `--no-ecs-exec`, so a session into the task can connect. `commands.sh` and the
+/// CloudFormation template both put this document on the role.
+pub fn hop_identity_policy(setup: &Setup, index: usize, hop: &RoleArn) -> Value {
+    let mut policy = identity_policy(setup, hop);
+    if index == 0
+        && setup.ecs_exec
+        && let Some(statements) = policy["Statement"].as_array_mut()
+    {
         statements.push(crate::ecs_exec::task_role_statement());
     }
+    policy
 }
 
 /// Lets `service` assume the role on behalf of the source account only.
