@@ -15,6 +15,7 @@ pub mod eval;
 pub mod findings;
 pub mod online;
 pub mod operator;
+pub mod platform;
 pub mod policy;
 pub mod tri;
 

@@ -648,6 +648,17 @@ pub struct SetupArgs {
     )]
     pub app_image: Option<String>,
 
+    /// The CPU architecture the task runs on (the task definition's runtimePlatform); rolehop's
+    /// image is built for both.
+    #[arg(
+        long,
+        env = "ROLEHOP_ARCH",
+        value_name = "ARCH",
+        default_value = "x86_64",
+        help_heading = "Task"
+    )]
+    pub arch: crate::platform::Arch,
+
     /// The task definition family.
     #[arg(
         long,

@@ -26,6 +26,7 @@
 //! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).
+//! - [`platform`]: the platforms (CPU architectures) rolehop's image is built for.
 //! - [`files`]: files holding secrets, written whole and private.
 //! - [`suggest`]: "did you mean" for misspelt keys and policy words.
 //! - [`logging`]: tracing to stderr, JSON or text.
@@ -56,6 +57,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod platform;
 pub mod role_name;
 pub mod roles;
 pub mod serve;

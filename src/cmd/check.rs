@@ -82,6 +82,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
         findings.extend(check::clients::task_definition(file, text));
+        findings.extend(check::platform::task_definition(file, text));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(kind, file, text));
