@@ -130,6 +130,12 @@ pub async fn assert_registers_and_is_wired(
         registered["taskDefinition"]["family"], td["family"],
         "{name}"
     );
+    if td.get("runtimePlatform").is_some() {
+        assert_eq!(
+            registered["taskDefinition"]["runtimePlatform"], td["runtimePlatform"],
+            "{name}: the platform ECS keeps"
+        );
+    }
 
     // What registration does not check.
     assert_eq!(
