@@ -31,6 +31,7 @@ pub mod inputs;
 mod lints;
 pub mod logs;
 pub mod operator;
+pub mod platform;
 pub mod policy;
 pub mod published;
 pub mod report;

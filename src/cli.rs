@@ -733,6 +733,17 @@ pub struct SetupArgs {
     #[arg(long, env = "ROLEHOP_NO_ECS_EXEC", help_heading = "Task")]
     pub no_ecs_exec: bool,
 
+    /// The CPU architecture the task runs on (the task definition's runtimePlatform); rolehop's
+    /// image is built for both.
+    #[arg(
+        long,
+        env = "ROLEHOP_ARCH",
+        value_name = "ARCH",
+        default_value = "x86_64",
+        help_heading = "Task"
+    )]
+    pub arch: crate::platform::Arch,
+
     /// The task definition family.
     #[arg(
         long,

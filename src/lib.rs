@@ -29,6 +29,7 @@
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).
 //! - [`ecs_exec`]: the rules of ECS Exec and its SSM agent, each with its source.
+//! - [`platform`]: the platforms (CPU architectures) rolehop's image is built for.
 //! - [`files`]: files holding secrets, written whole and private.
 //! - [`suggest`]: "did you mean" for misspelt keys and policy words.
 //! - [`logging`]: tracing to stderr, JSON or text.
@@ -66,6 +67,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod platform;
 pub mod probe;
 pub mod regions;
 pub mod role_name;

@@ -74,6 +74,8 @@ pub struct Setup {
     pub image: String,
     pub app_image: String,
     pub family: String,
+    /// The CPU architecture of the task (`runtimePlatform`).
+    pub arch: crate::platform::Arch,
     pub execution_role: RoleArn,
     /// ECS service roles to create, the execution role first when asked for.
     pub service_roles: Vec<ServiceRole>,
@@ -428,6 +430,7 @@ impl Setup {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_APP_IMAGE.into()),
             family: args.family.clone(),
+            arch: args.arch,
             execution_role,
             service_roles,
             token_secret,

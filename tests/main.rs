@@ -11,6 +11,7 @@ mod check_online;
 mod cli;
 mod client_commands;
 mod clients_roles;
+mod emulated;
 mod examples;
 mod faults;
 mod hardening;

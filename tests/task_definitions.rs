@@ -130,6 +130,12 @@ pub async fn assert_registers_and_is_wired(
         registered["taskDefinition"]["family"], td["family"],
         "{name}"
     );
+    if td.get("runtimePlatform").is_some() {
+        assert_eq!(
+            registered["taskDefinition"]["runtimePlatform"], td["runtimePlatform"],
+            "{name}: the platform ECS keeps"
+        );
+    }
 
     // What registration does not check.
     assert_eq!(
@@ -760,4 +766,36 @@ async fn check_fails_each_ecs_exec_fault() {
     let (code, stdout) = run(td(&shipped, &["--identity-policy", &with_exec])).await;
     assert!(stdout.contains("PASS ecs-exec.task-role"), "{stdout}");
     assert_ne!(code, 1, "{stdout}");
+}
+
+/// The ARM64 sidecar is the x86_64 one on Graviton: the same containers and wiring, its own
+/// family and log group, and the `runtimePlatform` rolehop's image is built for.
+#[test]
+fn the_arm64_sidecar_is_the_sidecar_with_an_arm64_runtime_platform() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("task-definitions");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let x86 = read("fargate-sidecar.json");
+    let mut arm = read("fargate-sidecar-arm64.json");
+    assert_eq!(
+        arm["runtimePlatform"],
+        serde_json::json!({"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"})
+    );
+    assert!(
+        x86.get("runtimePlatform").is_none(),
+        "x86_64 is ECS's default"
+    );
+    let family = x86["family"].as_str().unwrap();
+    assert_eq!(arm["family"], format!("{family}-arm64"));
+
+    arm.as_object_mut().unwrap().remove("runtimePlatform");
+    arm["family"] = x86["family"].clone();
+    for container in arm["containerDefinitions"].as_array_mut().unwrap() {
+        container["logConfiguration"]["options"]["awslogs-group"] = format!("/ecs/{family}").into();
+    }
+    assert_eq!(
+        arm, x86,
+        "fargate-sidecar-arm64.json differs from fargate-sidecar.json beyond its platform, family and log group"
+    );
 }

@@ -88,6 +88,7 @@ finding_ids! {
     EcsClientRoles => "ecs.client-roles",
     EcsPublishedVolume => "ecs.published-volume",
     EcsLogPermissions => "ecs.log-permissions",
+    EcsImagePlatform => "ecs.image-platform",
     EcsExecCredentials => "ecs-exec.credentials",
     EcsExecStaticKeys => "ecs-exec.static-keys",
     EcsExecReadOnlyRoot => "ecs-exec.read-only-root",
@@ -160,6 +161,7 @@ impl FindingId {
             | EcsClientRoles
             | EcsPublishedVolume
             | EcsLogPermissions
+            | EcsImagePlatform
             | EcsExecCredentials
             | EcsExecStaticKeys
             | EcsExecReadOnlyRoot

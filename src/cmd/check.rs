@@ -125,6 +125,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         findings.extend(check::logs::execution_role_permissions(
             file, text, &execution,
         ));
+        findings.extend(check::platform::task_definition(file, text));
     }
     for (kind, (file, text)) in &service_trusts {
         findings.extend(ecs::service_role_trust(*kind, file, text));

@@ -299,6 +299,10 @@ pub fn task_definition(setup: &Setup) -> Value {
         "requiresCompatibilities": ["FARGATE"],
         "cpu": "256",
         "memory": "512",
+        "runtimePlatform": {
+            "cpuArchitecture": setup.arch.ecs_name(),
+            "operatingSystemFamily": crate::platform::OS_FAMILY,
+        },
         "taskRoleArn": setup.source_role.as_str(),
         "executionRoleArn": setup.execution_role.as_str(),
     });

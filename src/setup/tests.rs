@@ -585,3 +585,56 @@ fn a_token_secret_arn_is_a_secrets_manager_arn_and_reaches_commands_sh_quoted() 
         "quoted in commands.sh"
     );
 }
+
+#[test]
+fn arch_writes_the_runtime_platform_and_defaults_to_x86_64() {
+    for (extra, ecs) in [(&[][..], "X86_64"), (&["--arch", "arm64"][..], "ARM64")] {
+        let mut argv = vec!["--source-role-arn", TASK, "--role-arn", DEST];
+        argv.extend_from_slice(extra);
+        let td = file(&setup(&argv).files(), "task-definition.json");
+        assert_eq!(
+            td["runtimePlatform"],
+            serde_json::json!({"cpuArchitecture": ecs, "operatingSystemFamily": "LINUX"}),
+            "{extra:?}"
+        );
+        // One finding per container running rolehop's image (the publisher and the sidecar),
+        // each a pass.
+        let findings = crate::check::platform::task_definition("td.json", &td.to_string());
+        assert_eq!(
+            findings.iter().map(|f| f.status).collect::<Vec<_>>(),
+            [crate::check::findings::Status::Pass; 2],
+            "{extra:?}"
+        );
+    }
+    for (alias, arch) in [
+        ("amd64", crate::platform::Arch::X86_64),
+        ("aarch64", crate::platform::Arch::Arm64),
+    ] {
+        assert_eq!(
+            args(&[
+                "--source-role-arn",
+                TASK,
+                "--role-arn",
+                DEST,
+                "--arch",
+                alias
+            ])
+            .arch,
+            arch,
+            "Docker's and Rust's names"
+        );
+    }
+    let argv = [
+        "rolehop",
+        "setup",
+        "--source-role-arn",
+        TASK,
+        "--role-arn",
+        DEST,
+        "--out",
+        "/tmp/x",
+        "--arch",
+        "riscv64",
+    ];
+    assert!(Cli::try_parse_from(argv).is_err(), "no image for riscv64");
+}

@@ -203,6 +203,16 @@ impl Stack {
 
     /// [`Stack::serve`] with extra environment variables.
     pub async fn serve_env(&self, extra: &[&str], env: &[(&str, &str)]) -> rolehop::Rolehop {
+        self.serve_as(&[rolehop::BIN], extra, env).await
+    }
+
+    /// [`Stack::serve_env`] of another rolehop binary (see [`rolehop::Rolehop::spawn_as`]).
+    pub async fn serve_as(
+        &self,
+        program: &[&str],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> rolehop::Rolehop {
         let token = self.token_file().display().to_string();
         let mut args = vec![
             "serve",
@@ -216,7 +226,7 @@ impl Stack {
         args.extend_from_slice(extra);
         let mut full_env = self.rolehop_env();
         full_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        rolehop::Rolehop::spawn(&args, &full_env).await
+        rolehop::Rolehop::spawn_as(program, &args, &full_env).await
     }
 
     /// A client's environment pointing its container provider at `rolehop`.

@@ -42,7 +42,14 @@ pub struct Rolehop {
 impl Rolehop {
     /// Starts `rolehop ARGS` and waits for it to listen.
     pub async fn spawn(args: &[&str], env: &[(String, String)]) -> Self {
-        let mut child = Command::new(BIN)
+        Self::spawn_as(&[BIN], args, env).await
+    }
+
+    /// [`Rolehop::spawn`] of another rolehop binary: `program` is the command line that runs
+    /// it (e.g. an emulator and the binary), ARGS follow.
+    pub async fn spawn_as(program: &[&str], args: &[&str], env: &[(String, String)]) -> Self {
+        let mut child = Command::new(program[0])
+            .args(&program[1..])
             .args(args)
             .env_clear()
             .envs(env.iter().cloned())
