@@ -42,6 +42,7 @@ pub fn environment_traps(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
         ));
     }
     let imds_local = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
         v.contains("://127.") || v.contains("://localhost") || v.contains("://[::1]")
     });
     if imds_local || env("ROLEHOP_IMDS_LISTEN").is_some_and(|v| !v.is_empty()) {
@@ -49,6 +50,17 @@ pub fn environment_traps(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
             FindingId::EnvImds,
             Status::Warn,
             "rolehop's IMDS endpoint is in use: it serves its role to any process of the task that can reach it, without rolehop's token (IMDSv2 session tokens are free to get); prefer the token-guarded credentials endpoint or credential_process where the tools allow".into(),
+        ));
+    }
+    // rolehop's IMDS listener takes only an IP literal as Host (serve/imds.rs): an endpoint
+    // named `localhost` is refused with 403 on every request.
+    if let Some(endpoint) = env("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        && endpoint.to_ascii_lowercase().contains("://localhost")
+    {
+        out.push(Finding::new(
+            FindingId::EnvImds,
+            Status::Fail,
+            format!("AWS_EC2_METADATA_SERVICE_ENDPOINT is {endpoint}: rolehop's IMDS listener refuses a Host that is not an IP literal (403), as IMDSv2's design expects, so SDKs here get no credential from it; name it by address: http://127.0.0.1:PORT"),
         ));
     }
     if let Some(full) = &full
@@ -92,6 +104,23 @@ fn plain_http_host(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_imds_endpoint_named_localhost_fails_as_rolehop_refuses_it() {
+        let endpoint = |value: &'static str| {
+            move |k: &str| (k == "AWS_EC2_METADATA_SERVICE_ENDPOINT").then(|| value.to_owned())
+        };
+        let found = |value: &'static str| -> Vec<Status> {
+            environment_traps(&endpoint(value))
+                .iter()
+                .filter(|f| f.id == FindingId::EnvImds)
+                .map(|f| f.status)
+                .collect()
+        };
+        assert_eq!(found("http://localhost:9912"), [Status::Warn, Status::Fail]);
+        assert_eq!(found("http://LOCALHOST:9912"), [Status::Warn, Status::Fail]);
+        assert_eq!(found("http://127.0.0.1:9912"), [Status::Warn]);
+    }
 
     #[test]
     fn traps_are_found_without_network() {
