@@ -6,26 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
+use crate::support::http::raw_exchange as status_of;
 use crate::support::rolehop::{Rolehop, Workdir, base_env};
 use crate::support::{Stack, require_tool, run_process};
-
-/// Sends `raw` on a new connection: the status of the answer (0 for none within 5 s).
-async fn status_of(addr: SocketAddr, raw: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(raw.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imds_takes_one_host_that_is_a_local_literal_and_no_forwarding_header() {

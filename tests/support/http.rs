@@ -1,11 +1,14 @@
 //! A tiny blocking-free HTTP/1.1 client for the tests (hyper's own).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 pub struct Reply {
     pub status: u16,
@@ -65,4 +68,20 @@ pub async fn request(
 
 pub async fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
     request(&client(), "GET", url, headers, "").await
+}
+
+/// Sends `raw` bytes as they are on a new connection, for requests no client would send:
+/// (status, whole answer) once the server closes or 5 s pass (status 0 for no answer).
+pub async fn raw_exchange(addr: SocketAddr, raw: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(raw.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
 }
