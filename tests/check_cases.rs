@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::support::rolehop::{Rolehop, Workdir, base_env};
 
 #[tokio::test]
@@ -69,40 +71,9 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
                 continue;
             }
         };
-        let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        for f in report["findings"].as_array().unwrap() {
-            if f["status"] != "pass" {
-                got.entry((
-                    f["id"].as_str().unwrap().into(),
-                    f["status"].as_str().unwrap().into(),
-                ))
-                .or_default()
-                .push(f["message"].as_str().unwrap().into());
-            }
-        }
-        let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for f in case["findings"].as_array().unwrap() {
-            let key = (
-                f["id"].as_str().unwrap().to_owned(),
-                f["status"].as_str().unwrap().to_owned(),
-            );
-            *expected.entry(key.clone()).or_default() += 1;
-            if let Some(text) = f["contains"].as_str()
-                && !got
-                    .get(&key)
-                    .is_some_and(|msgs| msgs.iter().any(|m| m.contains(text)))
-            {
-                mismatches.push(format!(
-                    "{name}: no {key:?} finding contains {text:?}; got {:?}",
-                    got.get(&key)
-                ));
-            }
-        }
-        let got_counts: BTreeMap<(String, String), usize> =
-            got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-        if got_counts != expected {
-            mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
-        }
+        mismatches.extend(findings_differ(&name, &report, &case, |f| {
+            f["status"] != "pass"
+        }));
         // `"decision": null`: no AssumeRole was asked about.
         if let Some(decision) = case.get("decision")
             && report["decision"] != *decision
@@ -235,4 +206,50 @@ async fn the_readme_scp_denial_is_what_rolehop_prints() {
     assert_eq!(code, Some(0), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["decision"], "allowed");
+}
+
+/// How a report's findings differ from a case's `findings` (each `id` and `status` as often as
+/// listed, each `contains` in one of them), over the findings `counted` keeps.
+pub fn findings_differ(
+    name: &str,
+    report: &Value,
+    case: &Value,
+    counted: impl Fn(&Value) -> bool,
+) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        if counted(f) {
+            got.entry((
+                f["id"].as_str().unwrap().into(),
+                f["status"].as_str().unwrap().into(),
+            ))
+            .or_default()
+            .push(f["message"].as_str().unwrap().into());
+        }
+    }
+    let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for f in case["findings"].as_array().unwrap() {
+        let key = (
+            f["id"].as_str().unwrap().to_owned(),
+            f["status"].as_str().unwrap().to_owned(),
+        );
+        *expected.entry(key.clone()).or_default() += 1;
+        if let Some(text) = f["contains"].as_str()
+            && !got
+                .get(&key)
+                .is_some_and(|msgs| msgs.iter().any(|m| m.contains(text)))
+        {
+            mismatches.push(format!(
+                "{name}: no {key:?} finding contains {text:?}; got {:?}",
+                got.get(&key)
+            ));
+        }
+    }
+    let got_counts: BTreeMap<(String, String), usize> =
+        got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    if got_counts != expected {
+        mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
+    }
+    mismatches
 }

@@ -5,11 +5,11 @@
 //! exit code. The corpus must contain every message form the parser's data (`denial::FORMS`,
 //! `denial::LIMITS`) lists.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rolehop::check::denial::{FORMS, LIMITS};
 
+use crate::check_cases::findings_differ;
 use crate::support::rolehop::{Rolehop, Workdir, base_env};
 
 fn cases() -> Vec<PathBuf> {
@@ -129,40 +129,9 @@ async fn every_message_is_explained_as_its_case_expects() {
                 ));
             }
         }
-        let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        for f in report["findings"].as_array().unwrap() {
-            if f["status"] != "pass" || f["id"].as_str().unwrap().starts_with("aws.") {
-                got.entry((
-                    f["id"].as_str().unwrap().into(),
-                    f["status"].as_str().unwrap().into(),
-                ))
-                .or_default()
-                .push(f["message"].as_str().unwrap().into());
-            }
-        }
-        let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for f in case["findings"].as_array().unwrap() {
-            let key = (
-                f["id"].as_str().unwrap().to_owned(),
-                f["status"].as_str().unwrap().to_owned(),
-            );
-            *expected.entry(key.clone()).or_default() += 1;
-            if let Some(text) = f["contains"].as_str()
-                && !got
-                    .get(&key)
-                    .is_some_and(|msgs| msgs.iter().any(|m| m.contains(text)))
-            {
-                mismatches.push(format!(
-                    "{name}: no {key:?} finding contains {text:?}; got {:?}",
-                    got.get(&key)
-                ));
-            }
-        }
-        let got_counts: BTreeMap<(String, String), usize> =
-            got.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-        if got_counts != expected {
-            mismatches.push(format!("{name}: expected {expected:?}\n    got {got:#?}"));
-        }
+        mismatches.extend(findings_differ(&name, &report, &case, |f| {
+            f["status"] != "pass" || f["id"].as_str().unwrap().starts_with("aws.")
+        }));
     }
     assert!(
         mismatches.is_empty(),
