@@ -35,6 +35,7 @@ pub mod platform;
 pub mod policy;
 pub mod published;
 pub mod report;
+pub mod self_assume;
 pub mod service_role;
 pub mod tri;
 
@@ -119,6 +120,13 @@ pub fn run(inputs: &Inputs) -> Report {
     for d in &decisions {
         explain.findings(d, &mut out);
     }
+    out.extend(self_assume::finding(
+        inputs,
+        &parsed,
+        caller.as_ref(),
+        role_arn,
+        &decisions,
+    ));
     settle(&mut out);
     let hop = explain.hop(&decisions, verdict);
     Report::new(out, Some(verdict), vec![hop])

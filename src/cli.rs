@@ -444,7 +444,9 @@ pub struct CheckArgs {
 
     /// A key that is not in the request (repeat), e.g. aws:SourceVpce for a task that reaches
     /// STS through a NAT gateway, aws:PrincipalOrgID for a source account in no organization, an
-    /// aws:PrincipalTag/KEY the role does not have. A key both given and absent is a usage error.
+    /// aws:PrincipalTag/KEY the role does not have; a prefix ending in /* (aws:PrincipalTag/*)
+    /// states every key under it absent but those given with --context. A key both given and
+    /// absent is a usage error.
     #[arg(long = "absent", value_name = "KEY")]
     pub absent: Vec<String>,
 

@@ -14,6 +14,7 @@
 
 pub mod clients_here;
 mod environment;
+mod hop_context;
 mod iam;
 pub mod in_app;
 mod organizations;
@@ -34,8 +35,9 @@ use crate::credentials::{Credentials, Secret};
 use crate::session::SessionName;
 use crate::source::{Source, SourceKind};
 pub use environment::environment_traps;
-use iam::{read_boundary, read_identity_policies, read_role};
-use organizations::{Scps, read_scps, scp_command};
+use hop_context::{Filled, Inherited};
+use iam::{read_boundary, read_identity_policies, read_role, read_role_tags};
+use organizations::{Scps, describe_organization, read_scps, scp_command};
 
 /// The probe asks STS for the shortest session it grants.
 pub const PROBE_DURATION_SECS: u32 = 900;
@@ -184,7 +186,8 @@ impl Probe<'_> {
         let trust = self
             .read_trust(role, dest_creds.as_ref(), &caller, &caller_arn)
             .await;
-        let mut inputs = self.hop_inputs(index, role, &hop);
+        let (mut inputs, inherited) = self.hop_inputs(index, role, &hop);
+        self.out.extend(inherited.finding(role));
         match &trust {
             Ok(info) => {
                 inputs.trust_policy = Some((
@@ -225,6 +228,8 @@ impl Probe<'_> {
             self.read_source_role(role, &caller, &source_role, &mut inputs)
                 .await;
         }
+        self.fill_context(role, &caller, &caller_arn, &inherited, &mut inputs)
+            .await;
         self.evaluate(role, &inputs, observed, aws_says, &caller_arn);
     }
 
@@ -302,34 +307,28 @@ impl Probe<'_> {
         read_role(&self.sdk, role.role_arn.name(), &tries).await
     }
 
-    /// What rolehop's configuration fixes for this hop: the call, its request context, the
-    /// previous session's policy and the operator's SCPs (first hop) and RCPs (last hop).
-    fn hop_inputs(&self, index: usize, role: &RoleConfig, hop: &Hop) -> Inputs {
-        // The session this hop is called from: its session policy and transitive tags.
+    /// What rolehop's configuration fixes for this hop: the call, its request context (with
+    /// what it inherits from the sessions before it), the previous session's policy and the
+    /// operator's SCPs (first hop) and RCPs (last hop).
+    fn hop_inputs(&self, index: usize, role: &RoleConfig, hop: &Hop) -> (Inputs, Inherited) {
+        // The session this hop is called from: its session policy.
         let previous = match &role.source {
             RoleSource::Profile(p) => self.roles.iter().find(|r| r.name == *p),
             RoleSource::Credentials(_) => None,
         };
-        let inherited: Vec<(String, String)> = previous
-            .map(|p| {
-                p.options
-                    .tags
-                    .iter()
-                    .filter(|t| p.options.transitive_tag_keys.contains(&t.key))
-                    .map(|t| (format!("aws:PrincipalTag/{}", t.key), t.value.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut context = hop_context(hop, self.region.as_deref(), &inherited);
+        let inherited = hop_context::inherited(self.roles, role);
+        let mut context = hop_context::call_keys(hop, &inherited);
         context.extend(self.given.context.iter().cloned());
         let last = self.roles.len().saturating_sub(1);
-        Inputs {
+        let inputs = Inputs {
             role_arn: Some(role.role_arn.to_string()),
             source_role_arn: None,
             external_id: role.external_id.clone().or(self.external_id_flag.cloned()),
             session_name: Some(hop.session_name.as_str().to_owned()),
-            session_tags: !role.options.tags.is_empty(),
-            source_identity: role.options.source_identity.is_some(),
+            // Transitive tags and a source identity from earlier hops ride on this call too.
+            session_tags: !role.options.tags.is_empty() || !inherited.transitive.is_empty(),
+            source_identity: role.options.source_identity.is_some()
+                || inherited.source_identity.is_some(),
             context,
             absent: self.given.absent.clone(),
             session_policy: previous.and_then(|p| {
@@ -351,7 +350,36 @@ impl Probe<'_> {
                 Vec::new()
             },
             ..Inputs::default()
+        };
+        (inputs, inherited)
+    }
+
+    /// The request keys the task can read for this hop (`hop_context::Filled`): the region,
+    /// the calling role's tags under the calling session's, the caller's organization.
+    async fn fill_context(
+        &mut self,
+        role: &RoleConfig,
+        caller: &Credentials,
+        caller_arn: &str,
+        inherited: &Inherited,
+        inputs: &mut Inputs,
+    ) {
+        let mut filled = Filled::default();
+        filled.region(self.region.as_deref());
+        if let Some(source_role) = role_of_session(caller_arn) {
+            let name = source_role.rsplit('/').next().unwrap_or_default();
+            let tags = read_role_tags(&self.sdk, caller, name).await;
+            filled.principal_tags(name, tags, &inherited.session_tags);
         }
+        filled.organization(describe_organization(&self.sdk, caller).await);
+        filled.apply(
+            &role.name,
+            &self.given.context,
+            &self.given.absent,
+            &mut inputs.context,
+            &mut inputs.absent,
+            &mut self.out,
+        );
     }
 
     /// The SCPs of the caller's account as Organizations shows them, with a finding saying
@@ -512,34 +540,6 @@ async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> 
         .await
         .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
         .map(|o| o.arn.unwrap_or_default())
-}
-
-/// The request keys rolehop's configuration fixes for this hop: its tags, session name,
-/// source identity and region, and the transitive tags of the session before it.
-fn hop_context(
-    hop: &Hop,
-    region: Option<&str>,
-    inherited: &[(String, String)],
-) -> Vec<(String, String)> {
-    let mut context = inherited.to_vec();
-    for tag in &hop.options.tags {
-        context.push((format!("aws:RequestTag/{}", tag.key), tag.value.clone()));
-        context.push(("aws:TagKeys".into(), tag.key.clone()));
-    }
-    for key in &hop.options.transitive_tag_keys {
-        context.push(("sts:TransitiveTagKeys".into(), key.clone()));
-    }
-    if let Some(id) = &hop.options.source_identity {
-        context.push(("sts:SourceIdentity".into(), id.clone()));
-    }
-    context.push((
-        "sts:RoleSessionName".into(),
-        hop.session_name.as_str().to_owned(),
-    ));
-    if let Some(region) = region {
-        context.push(("aws:RequestedRegion".into(), region.to_owned()));
-    }
-    context
 }
 
 #[cfg(test)]

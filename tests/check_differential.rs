@@ -236,6 +236,7 @@ fn coverage(setups: &[Value], expected: &[Answer]) -> String {
         ("RCPs", count(&|s, _| has(s, "rcp_levels"))),
         ("boundary", count(&|s, _| has(s, "permissions_boundary"))),
         ("session policy", count(&|s, _| has(s, "session_policy"))),
+        ("keys stated absent", count(&|s, _| has(s, "absent"))),
         ("NotAction", count(&|_, t| t.contains("\"NotAction\""))),
         ("NotResource", count(&|_, t| t.contains("\"NotResource\""))),
         ("a ? wildcard", count(&|_, t| t.contains('?'))),
@@ -369,6 +370,10 @@ fn rolehop_decision(setup: &Value) -> String {
             args.push("--context".into());
             args.push(format!("{key}={}", value.as_str().unwrap()));
         }
+    }
+    for key in setup["absent"].as_array().into_iter().flatten() {
+        args.push("--absent".into());
+        args.push(key.as_str().unwrap().into());
     }
     let out = std::process::Command::new(BIN)
         .args(&args)
@@ -756,7 +761,30 @@ fn generate(seed: u64, index: usize) -> Value {
     context.insert("aws:SecureTransport", vec!["true".into()]);
     context.insert("aws:CurrentTime", vec!["2026-12-02T04:30:00Z".into()]);
     context.insert("aws:EpochTime", vec!["1764649800".into()]);
-    let given: Vec<&'static str> = context.keys().copied().collect();
+    // Keys the request does not carry (no organization, no VPC endpoint, an untagged role):
+    // rolehop is told with `--absent`, the oracle by their absence from the context.
+    let mut absent: Vec<&'static str> = Vec::new();
+    if rng.percent(40) {
+        for _ in 0..1 + rng.below(3) {
+            let key = rng.pick(ABSENT_CANDIDATES);
+            if !absent.contains(&key) {
+                absent.push(key);
+            }
+        }
+        // No organization means neither its id nor its paths.
+        if absent.contains(&"aws:PrincipalOrgID") && !absent.contains(&"aws:PrincipalOrgPaths")
+        {
+            absent.push("aws:PrincipalOrgPaths");
+        }
+        for key in &absent {
+            context.insert(key, Vec::new());
+        }
+    }
+    let given: Vec<&'static str> = context
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(key, _)| *key)
+        .collect();
     context.insert("aws:PrincipalArn", vec![source_role_arn.clone()]);
     context.insert("aws:PrincipalAccount", vec![SOURCE_ACCOUNT.into()]);
     context.insert("aws:PrincipalType", vec!["AssumedRole".into()]);
@@ -849,8 +877,21 @@ fn generate(seed: u64, index: usize) -> Value {
         "scp_levels": scp,
         "rcp_levels": rcp,
         "context": given_context,
+        "absent": absent,
     })
 }
+
+/// The keys a setup may leave out of the request (and state absent with `--absent`).
+const ABSENT_CANDIDATES: &[&str] = &[
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:ResourceOrgID",
+    "aws:SourceVpce",
+    "aws:SourceIp",
+    "aws:PrincipalTag/team",
+    "aws:PrincipalTag/env",
+    "aws:PrincipalTag/target",
+];
 
 /// One policy document for `side`: with `permits`, a statement that lets the request through
 /// and none that stops it; without, either no statement that lets it through or one that

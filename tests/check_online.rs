@@ -40,7 +40,7 @@ async fn act_in(moto: &str, account: &str) -> SdkCredentials {
     )
 }
 
-async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
+pub(crate) async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
@@ -51,7 +51,7 @@ async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
 }
 
 /// The walkthrough's two roles in moto; `trusted` is the principal the destination trusts.
-async fn create_roles(moto: &str, trusted: &str) {
+pub(crate) async fn create_roles(moto: &str, trusted: &str) {
     let a = iam_in(moto, "111122223333").await;
     let task_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     a.create_role()
@@ -107,7 +107,7 @@ async fn check_online(stack: &Stack, extra_env: &[(&str, &str)]) -> (i32, serde_
     (code, report)
 }
 
-fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec<&'a str> {
+pub(crate) fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec<&'a str> {
     report["findings"]
         .as_array()
         .unwrap()
@@ -524,7 +524,7 @@ async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
 
 /// Organizations in moto acting as `account` (which becomes the management account of the
 /// organization it creates).
-async fn organizations_in(moto: &str, account: &str) -> aws_sdk_organizations::Client {
+pub(crate) async fn organizations_in(moto: &str, account: &str) -> aws_sdk_organizations::Client {
     let config = aws_sdk_organizations::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))

@@ -63,10 +63,12 @@ finding_ids! {
     TrustAllows => "trust.allows",
     TrustTagSession => "trust.tag-session",
     TrustSetSourceIdentity => "trust.set-source-identity",
+    TrustSelfAssume => "trust.self-assume",
     TrustExternalId => "trust.external-id",
     TrustSourceCondition => "trust.source-condition",
     IdentityPassRole => "identity.pass-role",
     RequestDuration => "request.duration",
+    ChainInherited => "chain.inherited",
     ManagedPolicyPath => "managed-policy.path",
     EnvRelativeUri => "env.relative-uri",
     EnvFullUri => "env.full-uri",
@@ -84,6 +86,7 @@ finding_ids! {
     OnlineBoundary => "online.boundary",
     OnlineScp => "online.scp",
     OnlineModel => "online.model",
+    OnlineContext => "online.context",
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
     EcsPublishedVolume => "ecs.published-volume",
@@ -121,6 +124,7 @@ impl FindingId {
             | TrustAllows
             | TrustTagSession
             | TrustSetSourceIdentity
+            | TrustSelfAssume
             | TrustExternalId
             | TrustSourceCondition
             | IdentityAssumeRole
@@ -140,6 +144,7 @@ impl FindingId {
             | ArnSyntax
             | ArnCase
             | RequestDuration
+            | ChainInherited
             | ManagedPolicyPath
             | EnvRelativeUri
             | EnvFullUri
@@ -157,6 +162,7 @@ impl FindingId {
             | OnlineBoundary
             | OnlineScp
             | OnlineModel
+            | OnlineContext
             | EcsTaskDefinition
             | EcsClientRoles
             | EcsPublishedVolume

@@ -190,6 +190,34 @@ pub(super) async fn read_identity_policies(
     Ok(files)
 }
 
+#[cfg(feature = "iam")]
+/// A role's IAM tags (`iam:ListRoleTags`, every page): what `aws:PrincipalTag/*` holds for its
+/// sessions, under their session tags.
+pub(super) async fn read_role_tags(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    role_name: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let client = iam(sdk, creds);
+    let mut tags = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = client
+            .list_role_tags()
+            .role_name(role_name)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| format!("iam:ListRoleTags {role_name}: {}", sdk_error(&e)))?;
+        tags.extend(page.tags.into_iter().map(|t| (t.key, t.value)));
+        match page.marker {
+            Some(next) if page.is_truncated => marker = Some(next),
+            _ => break,
+        }
+    }
+    Ok(tags)
+}
+
 /// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
 /// are `unknown` with this reason.
 #[cfg(not(feature = "iam"))]
@@ -210,6 +238,15 @@ pub(super) async fn read_identity_policies(
     _creds: &Credentials,
     _role_name: &str,
 ) -> Result<Vec<File>, String> {
+    Err(NO_IAM.to_owned())
+}
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn read_role_tags(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _role_name: &str,
+) -> Result<Vec<(String, String)>, String> {
     Err(NO_IAM.to_owned())
 }
 

@@ -44,6 +44,48 @@ fn organizations(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_organizations:
     aws_sdk_organizations::Client::from_conf(config)
 }
 
+/// The organization of the caller's account, for `aws:PrincipalOrgID`
+/// (`organizations:DescribeOrganization`, which any member account may call).
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) enum Organization {
+    Id(String),
+    /// AWSOrganizationsNotInUseException: the account is in no organization.
+    None,
+    /// The call was refused or failed: why.
+    Unread(String),
+}
+
+#[cfg(feature = "iam")]
+/// The organization `creds` act in.
+pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) -> Organization {
+    match organizations(sdk, creds).describe_organization().send().await {
+        Ok(out) => match out.organization.and_then(|o| o.id) {
+            Some(id) => Organization::Id(id),
+            None => Organization::Unread(
+                "organizations:DescribeOrganization returned no organization id".into(),
+            ),
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_aws_organizations_not_in_use_exception()) =>
+        {
+            Organization::None
+        }
+        Err(e) => Organization::Unread(format!(
+            "organizations:DescribeOrganization: {}",
+            sdk_error(&e)
+        )),
+    }
+}
+
+#[cfg(not(feature = "iam"))]
+pub(super) async fn describe_organization(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+) -> Organization {
+    Organization::Unread(NO_IAM.to_owned())
+}
+
 #[cfg(feature = "iam")]
 /// The SCPs of `account` through Organizations, with `creds`: DescribeOrganization (refused
 /// with AWSOrganizationsNotInUseException outside any organization), ListParents up to the

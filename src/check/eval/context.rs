@@ -68,6 +68,9 @@ impl AssumeRole {
 pub struct Context {
     /// Lower-cased key → what is known.
     keys: HashMap<String, Key>,
+    /// Lower-cased prefixes (`aws:principaltag/`) under which every key not in `keys` is
+    /// absent: `--absent 'aws:PrincipalTag/*'`, or online once the caller's tags were read.
+    absent_prefixes: Vec<String>,
 }
 
 /// Where the values of keys nobody gave come from (for UNKNOWN messages).
@@ -103,9 +106,16 @@ fn origin(key: &str) -> String {
 
 impl Context {
     /// These keys (lower-cased) are known absent from the request (`infer::absent_keys`).
+    /// A key ending in `/*` states every key under that prefix absent but those given.
     pub fn with_absent(mut self, absent: &[String]) -> Self {
         for k in absent {
-            self.keys.insert(k.to_ascii_lowercase(), Key::Absent);
+            let k = k.to_ascii_lowercase();
+            match k.strip_suffix('*').filter(|p| p.ends_with('/')) {
+                Some(prefix) => self.absent_prefixes.push(prefix.to_owned()),
+                None => {
+                    self.keys.insert(k, Key::Absent);
+                }
+            }
         }
         self
     }
@@ -193,7 +203,10 @@ impl Context {
         for (k, v) in given_keys {
             keys.insert(k, Key::Present(v));
         }
-        Self { keys }
+        Self {
+            keys,
+            absent_prefixes: Vec::new(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Key {
@@ -204,6 +217,9 @@ impl Context {
         if lower.starts_with("aws:requesttag/")
             && self.keys.get("aws:tagkeys") == Some(&Key::Absent)
         {
+            return Key::Absent;
+        }
+        if self.absent_prefixes.iter().any(|p| lower.starts_with(p)) {
             return Key::Absent;
         }
         Key::Unknown(origin(key))

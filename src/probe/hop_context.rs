@@ -1,0 +1,384 @@
+//! The request context of one probed hop, each key with where it came from:
+//!
+//! - what rolehop's configuration fixes for the call: its session tags (`aws:RequestTag/*`,
+//!   `aws:TagKeys`), transitive keys, source identity and session name;
+//! - what the hop inherits from the sessions before it in a chain (`chain.inherited`): the
+//!   calling session's session tags are its `aws:PrincipalTag/*`; transitive tags and a source
+//!   identity pass to every later session, so this hop's call carries them too and its trust
+//!   policy must allow `sts:TagSession` / `sts:SetSourceIdentity` (IAM User Guide, "Chaining
+//!   roles with session tags"; "Monitor and control actions taken with assumed roles": a
+//!   source identity, once set, persists across chained sessions and cannot be changed);
+//! - what the task can read (`online.context`): the calling role's IAM tags
+//!   (`iam:ListRoleTags`, under the session tags: a session tag wins over a role tag of the
+//!   same key; IAM User Guide, "Pass session tags in AWS STS"), after which every other
+//!   `aws:PrincipalTag/*` is absent; the caller's organization (`DescribeOrganization`:
+//!   `aws:PrincipalOrgID`, and outside any organization both organization keys absent); the
+//!   region of rolehop's STS endpoint (`aws:RequestedRegion`).
+//!
+//! A key the operator gives with `--context` or states with `--absent` replaces what was
+//! filled. What could not be read stays unknown, with why and the flag that states it.
+
+use crate::chain::Hop;
+use crate::check::findings::{Finding, FindingId, Status};
+use crate::config::{RoleConfig, RoleSource};
+
+use super::organizations::Organization;
+
+/// What a hop's call inherits from the sessions before it in the chain.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Inherited {
+    /// The calling session's session tags (its own and the transitive ones it inherited).
+    pub session_tags: Vec<(String, String)>,
+    /// Transitive tags that pass into this hop's session.
+    pub transitive: Vec<(String, String)>,
+    /// A source identity set earlier in the chain, and the role whose hop set it.
+    pub source_identity: Option<(String, String)>,
+}
+
+/// What `role`'s hop inherits, walking its `source_profile` chain in `roles`.
+pub(super) fn inherited(roles: &[RoleConfig], role: &RoleConfig) -> Inherited {
+    // The roles before this one, the first hop first.
+    let mut before = Vec::new();
+    let mut at = role;
+    while let RoleSource::Profile(p) = &at.source {
+        match roles.iter().find(|r| r.name == *p) {
+            Some(prev) if before.len() < roles.len() => {
+                before.push(prev);
+                at = prev;
+            }
+            _ => break,
+        }
+    }
+    before.reverse();
+    let mut out = Inherited::default();
+    for r in before {
+        let mut tags = out.transitive.clone();
+        tags.extend(r.options.tags.iter().map(|t| (t.key.clone(), t.value.clone())));
+        out.transitive.extend(
+            r.options
+                .tags
+                .iter()
+                .filter(|t| {
+                    r.options
+                        .transitive_tag_keys
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(&t.key))
+                })
+                .map(|t| (t.key.clone(), t.value.clone())),
+        );
+        out.session_tags = tags;
+        if out.source_identity.is_none() {
+            out.source_identity = r
+                .options
+                .source_identity
+                .clone()
+                .map(|id| (id, r.name.clone()));
+        }
+    }
+    out
+}
+
+impl Inherited {
+    /// The `chain.inherited` finding for `role`'s hop, when it inherits anything its trust
+    /// policy must allow.
+    pub fn finding(&self, role: &RoleConfig) -> Option<Finding> {
+        let mut what = Vec::new();
+        let mut actions = Vec::new();
+        if !self.transitive.is_empty() {
+            let keys: Vec<&str> = self.transitive.iter().map(|(k, _)| k.as_str()).collect();
+            what.push(format!("the transitive session tags {}", keys.join(", ")));
+            actions.push("sts:TagSession (trust.tag-session)");
+        }
+        if let Some((id, by)) = &self.source_identity
+            && role.options.source_identity.is_none()
+        {
+            what.push(format!("the source identity `{id}` set by role {by}"));
+            actions.push("sts:SetSourceIdentity (trust.set-source-identity)");
+        }
+        (!what.is_empty()).then(|| {
+            Finding::new(
+                FindingId::ChainInherited,
+                Status::Pass,
+                format!(
+                    "role {}: the session it is called from carries {}, which pass to every later session of the chain, so the trust policy of {} must also allow {}",
+                    role.name,
+                    what.join(" and "),
+                    role.role_arn,
+                    actions.join(" and ")
+                ),
+            )
+        })
+    }
+}
+
+/// The keys rolehop's configuration fixes for this hop's call, with what it inherits.
+pub(super) fn call_keys(hop: &Hop, inherited: &Inherited) -> Vec<(String, String)> {
+    let mut context = Vec::new();
+    let mut tag_keys: Vec<&String> = Vec::new();
+    let own = hop.options.tags.iter().map(|t| (&t.key, &t.value));
+    let carried = inherited.transitive.iter().map(|(k, v)| (k, v));
+    for (key, value) in carried.chain(own) {
+        if !tag_keys.contains(&key) {
+            context.push((format!("aws:RequestTag/{key}"), value.clone()));
+            context.push(("aws:TagKeys".into(), key.clone()));
+            tag_keys.push(key);
+        }
+    }
+    for key in &hop.options.transitive_tag_keys {
+        context.push(("sts:TransitiveTagKeys".into(), key.clone()));
+    }
+    let source_identity = hop
+        .options
+        .source_identity
+        .clone()
+        .or_else(|| inherited.source_identity.as_ref().map(|(id, _)| id.clone()));
+    if let Some(id) = source_identity {
+        context.push(("sts:SourceIdentity".into(), id));
+    }
+    context.push((
+        "sts:RoleSessionName".into(),
+        hop.session_name.as_str().to_owned(),
+    ));
+    context
+}
+
+/// One key filled from what the task read: its value (`None`: absent) and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FilledKey {
+    key: String,
+    value: Option<String>,
+    from: String,
+}
+
+/// The keys filled from what the task can read, for one hop.
+#[derive(Debug, Default)]
+pub(super) struct Filled {
+    keys: Vec<FilledKey>,
+    /// Lower-cased prefixes under which every key not filled is absent (`aws:PrincipalTag/*`).
+    absent_prefixes: Vec<(String, String)>,
+    /// What stays unknown: the key, and why with the flags that state it.
+    unknown: Vec<(String, String)>,
+}
+
+impl Filled {
+    fn put(&mut self, key: &str, value: Option<String>, from: &str) {
+        self.keys.push(FilledKey {
+            key: key.to_owned(),
+            value,
+            from: from.to_owned(),
+        });
+    }
+
+    /// `aws:RequestedRegion` from the region rolehop's STS client calls.
+    pub fn region(&mut self, region: Option<&str>) {
+        match region {
+            Some(r) => self.put(
+                "aws:RequestedRegion",
+                Some(r.to_owned()),
+                "the region of rolehop's STS endpoint (AWS_REGION)",
+            ),
+            None => self.unknown.push((
+                "aws:RequestedRegion".into(),
+                "aws:RequestedRegion: no region is set; give --context aws:RequestedRegion=REGION"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The calling session's `aws:PrincipalTag/*`: its session tags over its role's IAM tags
+    /// (`role_tags`, or why they could not be read). Once the role's tags are known, every
+    /// other `aws:PrincipalTag/*` is absent.
+    pub fn principal_tags(
+        &mut self,
+        role: &str,
+        role_tags: Result<Vec<(String, String)>, String>,
+        session_tags: &[(String, String)],
+    ) {
+        let from_session = "the calling session's session tags (rolehop's configuration)";
+        for (k, v) in session_tags {
+            self.put(&format!("aws:PrincipalTag/{k}"), Some(v.clone()), from_session);
+        }
+        match role_tags {
+            Ok(tags) => {
+                let from = format!("the tags of {role} (iam:ListRoleTags)");
+                for (k, v) in tags {
+                    if !session_tags.iter().any(|(s, _)| s.eq_ignore_ascii_case(&k)) {
+                        self.put(&format!("aws:PrincipalTag/{k}"), Some(v), &from);
+                    }
+                }
+                self.absent_prefixes.push(("aws:PrincipalTag/*".into(), from));
+            }
+            Err(why) => self.unknown.push((
+                "aws:PrincipalTag/*".into(),
+                format!(
+                    "aws:PrincipalTag/* of {role}: its tags cannot be read ({why}); give --context aws:PrincipalTag/KEY=VALUE for each, or --absent 'aws:PrincipalTag/*' when it has none"
+                ),
+            )),
+        }
+    }
+
+    /// `aws:PrincipalOrgID` from the caller's organization.
+    pub fn organization(&mut self, org: Organization) {
+        let from = "organizations:DescribeOrganization with the caller's credentials";
+        match org {
+            Organization::Id(id) => self.put("aws:PrincipalOrgID", Some(id), from),
+            Organization::None => {
+                let from = format!("{from} (AWSOrganizationsNotInUseException: in no organization)");
+                self.put("aws:PrincipalOrgID", None, &from);
+                self.put("aws:PrincipalOrgPaths", None, &from);
+            }
+            Organization::Unread(why) => self.unknown.push((
+                "aws:PrincipalOrgID".into(),
+                format!(
+                    "aws:PrincipalOrgID: the caller's organization cannot be read ({why}); give --context aws:PrincipalOrgID=o-... or --absent aws:PrincipalOrgID"
+                ),
+            )),
+        }
+    }
+
+    /// Adds the filled keys to `context` and `absent`, except those the operator gave
+    /// (`given`, `stated`), and says what was filled, replaced and left unknown for `role`.
+    pub fn apply(
+        self,
+        role: &str,
+        given: &[(String, String)],
+        stated: &[String],
+        context: &mut Vec<(String, String)>,
+        absent: &mut Vec<String>,
+        out: &mut Vec<Finding>,
+    ) {
+        let operator_has = |key: &str| {
+            given.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
+                || stated.iter().any(|k| k.eq_ignore_ascii_case(key))
+        };
+        let mut filled = Vec::new();
+        let mut replaced = Vec::new();
+        for k in self.keys {
+            if operator_has(&k.key) {
+                replaced.push(k.key);
+                continue;
+            }
+            match &k.value {
+                Some(v) => {
+                    filled.push(format!("{}={v} (from {})", k.key, k.from));
+                    context.push((k.key, v.clone()));
+                }
+                None => {
+                    filled.push(format!("{} absent (from {})", k.key, k.from));
+                    absent.push(k.key);
+                }
+            }
+        }
+        for (prefix, from) in self.absent_prefixes {
+            if !operator_has(&prefix) {
+                filled.push(format!("every other {prefix} absent (from {from})"));
+                absent.push(prefix);
+            }
+        }
+        replaced.dedup();
+        if !filled.is_empty() || !replaced.is_empty() {
+            let mut message = format!(
+                "role {role}: request keys filled from what the task reads: {}",
+                if filled.is_empty() {
+                    "none".to_owned()
+                } else {
+                    filled.join("; ")
+                }
+            );
+            if !replaced.is_empty() {
+                message.push_str(&format!(
+                    "; given with --context or --absent instead of what was read: {}",
+                    replaced.join(", ")
+                ));
+            }
+            out.push(Finding::new(FindingId::OnlineContext, Status::Pass, message));
+        }
+        for (key, why) in self.unknown {
+            if !operator_has(&key) {
+                out.push(Finding::new(
+                    FindingId::OnlineContext,
+                    Status::Unknown,
+                    format!("role {role}: {why}"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain() -> Vec<RoleConfig> {
+        let env = |k: &str| {
+            (k == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/credentials/x".to_owned())
+        };
+        crate::config::file::parse(
+            "[profile hub]\nrole_arn = arn:aws:iam::444455556666:role/hub\ncredential_source = EcsContainer\nrolehop_session_tags = Project=blue, Team=data\nrolehop_transitive_tag_keys = Project\nrolehop_source_identity = alice\n\n[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\nsource_profile = hub\n\n[profile vault]\nrole_arn = arn:aws:iam::999988887777:role/vault\nsource_profile = audit\n",
+            std::path::Path::new("/etc/rolehop/config"),
+            &env,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn transitive_tags_and_a_source_identity_pass_to_every_later_hop() {
+        let roles = chain();
+        let hub = inherited(&roles, &roles[0]);
+        assert_eq!(hub, Inherited::default());
+        assert!(hub.finding(&roles[0]).is_none());
+        let audit = inherited(&roles, &roles[1]);
+        assert_eq!(
+            audit.session_tags,
+            [("Project".into(), "blue".into()), ("Team".into(), "data".into())]
+        );
+        assert_eq!(audit.transitive, [("Project".into(), "blue".into())]);
+        assert_eq!(
+            audit.source_identity,
+            Some(("alice".into(), "hub".into()))
+        );
+        // Two hops on: only the transitive tag is left, and the source identity stays.
+        let vault = inherited(&roles, &roles[2]);
+        assert_eq!(vault.session_tags, [("Project".into(), "blue".into())]);
+        assert_eq!(vault.transitive, [("Project".into(), "blue".into())]);
+        let f = vault.finding(&roles[2]).expect("chain.inherited");
+        assert!(
+            f.message.contains("sts:TagSession") && f.message.contains("sts:SetSourceIdentity"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn the_operator_replaces_filled_keys_and_unread_keys_name_their_flag() {
+        let mut filled = Filled::default();
+        filled.region(Some("eu-west-1"));
+        filled.principal_tags("hub", Ok(vec![("team".into(), "platform".into())]), &[]);
+        filled.organization(Organization::Unread("AccessDenied".into()));
+        let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        filled.apply(
+            "audit",
+            &[("aws:RequestedRegion".into(), "us-east-1".into())],
+            &[],
+            &mut context,
+            &mut absent,
+            &mut out,
+        );
+        assert_eq!(context, [("aws:PrincipalTag/team".into(), "platform".into())]);
+        assert_eq!(absent, ["aws:PrincipalTag/*"]);
+        let pass = &out[0];
+        assert!(
+            pass.status == Status::Pass
+                && pass.message.contains("iam:ListRoleTags")
+                && pass.message.contains("instead of what was read: aws:RequestedRegion"),
+            "{}",
+            pass.message
+        );
+        assert!(
+            out[1].status == Status::Unknown
+                && out[1].message.contains("--absent aws:PrincipalOrgID"),
+            "{}",
+            out[1].message
+        );
+    }
+}
