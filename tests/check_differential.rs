@@ -9,8 +9,10 @@
 //! per setup), the oracle as one `Simulation` per setup (one node process for the batch). The
 //! keys the AssumeRole request itself defines (`aws:PrincipalArn`, `sts:ExternalId` only when
 //! given...) reach rolehop as the flags they come from, so deriving them is part of what is
-//! tested; every other key a policy may name is given to both with `--context`, so `unknown`
-//! from rolehop is a disagreement like any other.
+//! tested; every other key a policy may name is given to both with `--context`, or left out of
+//! the request and stated with `--absent`, so `unknown` from rolehop is a disagreement like any
+//! other. The setups that leave keys out run again without `--absent`: `unknown` is then
+//! allowed, the other verdict never is.
 //!
 //! `ROLEHOP_DIFFERENTIAL_SEED` changes the seed, `ROLEHOP_DIFFERENTIAL_SETUPS` the count. The
 //! figure goes to the failure message and to `target/check-differential.txt` (scripts/test
