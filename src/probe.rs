@@ -372,6 +372,24 @@ impl Probe<'_> {
             filled.principal_tags(name, tags, &inherited.session_tags);
         }
         filled.organization(describe_organization(&self.sdk, caller).await);
+        let env = |name: &str| std::env::var(name).ok();
+        if let Some(host) = hop_context::sts_host(self.region.as_deref(), &env) {
+            // STS's connect bound: a resolver that does not answer does not hold the check.
+            let resolved = match tokio::time::timeout(
+                chain::STS_CONNECT_TIMEOUT,
+                tokio::net::lookup_host((host.as_str(), 443)),
+            )
+            .await
+            {
+                Ok(Ok(addrs)) => Ok(addrs.map(|a| a.ip()).collect()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!(
+                    "no answer within {} s",
+                    chain::STS_CONNECT_TIMEOUT.as_secs()
+                )),
+            };
+            filled.network(Some(&host), resolved);
+        }
         filled.apply(
             &role.name,
             &self.given.context,

@@ -835,8 +835,7 @@ fn generate(seed: u64, index: usize) -> Value {
             }
         }
         // No organization means neither its id nor its paths.
-        if absent.contains(&"aws:PrincipalOrgID") && !absent.contains(&"aws:PrincipalOrgPaths")
-        {
+        if absent.contains(&"aws:PrincipalOrgID") && !absent.contains(&"aws:PrincipalOrgPaths") {
             absent.push("aws:PrincipalOrgPaths");
         }
         for key in &absent {

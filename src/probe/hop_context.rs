@@ -18,6 +18,8 @@
 //! A key the operator gives with `--context` or states with `--absent` replaces what was
 //! filled. What could not be read stays unknown, with why and the flag that states it.
 
+use std::net::IpAddr;
+
 use crate::chain::Hop;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::config::{RoleConfig, RoleSource};
@@ -53,7 +55,12 @@ pub(super) fn inherited(roles: &[RoleConfig], role: &RoleConfig) -> Inherited {
     let mut out = Inherited::default();
     for r in before {
         let mut tags = out.transitive.clone();
-        tags.extend(r.options.tags.iter().map(|t| (t.key.clone(), t.value.clone())));
+        tags.extend(
+            r.options
+                .tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone())),
+        );
         out.transitive.extend(
             r.options
                 .tags
@@ -196,7 +203,11 @@ impl Filled {
     ) {
         let from_session = "the calling session's session tags (rolehop's configuration)";
         for (k, v) in session_tags {
-            self.put(&format!("aws:PrincipalTag/{k}"), Some(v.clone()), from_session);
+            self.put(
+                &format!("aws:PrincipalTag/{k}"),
+                Some(v.clone()),
+                from_session,
+            );
         }
         match role_tags {
             Ok(tags) => {
@@ -233,6 +244,43 @@ impl Filled {
                     "aws:PrincipalOrgID: the caller's organization cannot be read ({why}); give --context aws:PrincipalOrgID=o-... or --absent aws:PrincipalOrgID"
                 ),
             )),
+        }
+    }
+
+    /// The network path of the STS call, from the endpoint host rolehop calls (`None`: an
+    /// endpoint the operator chose, which says nothing) and what it resolves to.
+    pub fn network(&mut self, host: Option<&str>, resolved: Result<Vec<IpAddr>, String>) {
+        let Some(host) = host else { return };
+        let addrs = match resolved {
+            Ok(addrs) => addrs,
+            Err(why) => {
+                self.unknown.push((
+                    "aws:SourceVpce".into(),
+                    format!(
+                        "aws:SourceVpce / aws:SourceIp: {host} does not resolve here ({why}), so whether STS is reached through a VPC endpoint is not known; give --context aws:SourceVpce=vpce-... or --absent aws:SourceVpce"
+                    ),
+                ));
+                return;
+            }
+        };
+        match sts_path(host, &addrs) {
+            StsPath::Endpoint(id) => {
+                let from = format!("the VPC endpoint's own DNS name {host}");
+                self.put("aws:SourceVpce", Some(id), &from);
+                self.put("aws:SourceIp", None, &from);
+            }
+            StsPath::PrivateDns => self.put(
+                "aws:SourceIp",
+                None,
+                &format!("{host} resolves to private addresses only: an interface VPC endpoint with private DNS"),
+            ),
+            StsPath::Internet => {
+                let from = format!("{host} resolves to public addresses only: no VPC endpoint");
+                for k in ["aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp"] {
+                    self.put(k, None, &from);
+                }
+            }
+            StsPath::Mixed => {}
         }
     }
 
@@ -291,7 +339,11 @@ impl Filled {
                     replaced.join(", ")
                 ));
             }
-            out.push(Finding::new(FindingId::OnlineContext, Status::Pass, message));
+            out.push(Finding::new(
+                FindingId::OnlineContext,
+                Status::Pass,
+                message,
+            ));
         }
         for (key, why) in self.unknown {
             if !operator_has(&key) {
@@ -303,6 +355,84 @@ impl Filled {
             }
         }
     }
+}
+
+/// How the STS call leaves the task, as its endpoint's name and addresses tell. IAM User
+/// Guide, "AWS global condition context keys": a request through a VPC endpoint carries
+/// `aws:SourceVpce` (and `aws:SourceVpc`, `aws:VpcSourceIp`) and no `aws:SourceIp`; one over
+/// the internet the reverse (`check::infer` holds the same rule for given keys). AWS
+/// PrivateLink guide, "Access an AWS service using an interface VPC endpoint": an endpoint's
+/// own DNS names are `vpce-ID-SUFFIX.SERVICE.REGION.vpce.amazonaws.com`, and with private DNS
+/// the service's default name resolves to the endpoint's private addresses in the VPC.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum StsPath {
+    /// Through the interface endpoint of this id, named by its own DNS name.
+    Endpoint(String),
+    /// Through an interface endpoint whose private DNS answers for STS's default name.
+    PrivateDns,
+    /// Over the internet (or NAT): no VPC endpoint.
+    Internet,
+    /// Private and public addresses both: not known.
+    Mixed,
+}
+
+pub(super) fn sts_path(host: &str, addrs: &[IpAddr]) -> StsPath {
+    let host = host.to_ascii_lowercase();
+    if host.ends_with(".vpce.amazonaws.com")
+        && let Some(first) = host.split('.').next()
+        && let Some(rest) = first.strip_prefix("vpce-")
+    {
+        let id = rest.split('-').next().unwrap_or_default();
+        return StsPath::Endpoint(format!("vpce-{id}"));
+    }
+    let private = |a: &IpAddr| match a {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    };
+    match (addrs.iter().all(private), addrs.iter().any(private)) {
+        _ if addrs.is_empty() => StsPath::Mixed,
+        (true, _) => StsPath::PrivateDns,
+        (false, false) => StsPath::Internet,
+        (false, true) => StsPath::Mixed,
+    }
+}
+
+/// The host of STS's default regional endpoint, when rolehop calls it: `None` when the
+/// operator set an endpoint (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`: a VPC endpoint's own
+/// name is read from it) or FIPS / dual-stack endpoints.
+pub(super) fn sts_host(
+    region: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    for var in ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"] {
+        if let Some(url) = env(var).filter(|u| !u.is_empty()) {
+            let host = url
+                .split("://")
+                .nth(1)
+                .unwrap_or(&url)
+                .split(['/', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            return host.ends_with(".vpce.amazonaws.com").then_some(host);
+        }
+    }
+    if ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"]
+        .iter()
+        .any(|v| env(v).is_some_and(|x| x.eq_ignore_ascii_case("true")))
+    {
+        return None;
+    }
+    let region = region?;
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    Some(format!("sts.{region}.{suffix}"))
 }
 
 #[cfg(test)]
@@ -330,13 +460,13 @@ mod tests {
         let audit = inherited(&roles, &roles[1]);
         assert_eq!(
             audit.session_tags,
-            [("Project".into(), "blue".into()), ("Team".into(), "data".into())]
+            [
+                ("Project".into(), "blue".into()),
+                ("Team".into(), "data".into())
+            ]
         );
         assert_eq!(audit.transitive, [("Project".into(), "blue".into())]);
-        assert_eq!(
-            audit.source_identity,
-            Some(("alice".into(), "hub".into()))
-        );
+        assert_eq!(audit.source_identity, Some(("alice".into(), "hub".into())));
         // Two hops on: only the transitive tag is left, and the source identity stays.
         let vault = inherited(&roles, &roles[2]);
         assert_eq!(vault.session_tags, [("Project".into(), "blue".into())]);
@@ -346,6 +476,42 @@ mod tests {
             f.message.contains("sts:TagSession") && f.message.contains("sts:SetSourceIdentity"),
             "{}",
             f.message
+        );
+    }
+
+    #[test]
+    fn the_sts_endpoint_tells_whether_the_call_goes_through_a_vpc_endpoint() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            sts_path(
+                "vpce-0a1b2c3d4e5f67890-abcdefgh.sts.eu-west-1.vpce.amazonaws.com",
+                &[]
+            ),
+            StsPath::Endpoint("vpce-0a1b2c3d4e5f67890".into())
+        );
+        let host = "sts.eu-west-1.amazonaws.com";
+        assert_eq!(
+            sts_path(host, &[ip("10.1.2.3"), ip("10.1.9.9")]),
+            StsPath::PrivateDns
+        );
+        assert_eq!(sts_path(host, &[ip("52.94.1.1")]), StsPath::Internet);
+        assert_eq!(
+            sts_path(host, &[ip("10.1.2.3"), ip("52.94.1.1")]),
+            StsPath::Mixed
+        );
+
+        let mut filled = Filled::default();
+        filled.network(Some(host), Ok(vec![ip("10.1.2.3")]));
+        let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        filled.apply("r", &[], &[], &mut context, &mut absent, &mut out);
+        assert_eq!(absent, ["aws:SourceIp"]);
+
+        let env =
+            |k: &str| (k == "AWS_ENDPOINT_URL_STS").then(|| "http://127.0.0.1:5000".to_owned());
+        assert_eq!(sts_host(Some("eu-west-1"), &env), None);
+        assert_eq!(
+            sts_host(Some("eu-west-1"), &|_| None).as_deref(),
+            Some("sts.eu-west-1.amazonaws.com")
         );
     }
 
@@ -364,13 +530,18 @@ mod tests {
             &mut absent,
             &mut out,
         );
-        assert_eq!(context, [("aws:PrincipalTag/team".into(), "platform".into())]);
+        assert_eq!(
+            context,
+            [("aws:PrincipalTag/team".into(), "platform".into())]
+        );
         assert_eq!(absent, ["aws:PrincipalTag/*"]);
         let pass = &out[0];
         assert!(
             pass.status == Status::Pass
                 && pass.message.contains("iam:ListRoleTags")
-                && pass.message.contains("instead of what was read: aws:RequestedRegion"),
+                && pass
+                    .message
+                    .contains("instead of what was read: aws:RequestedRegion"),
             "{}",
             pass.message
         );

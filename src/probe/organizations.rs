@@ -58,7 +58,11 @@ pub(super) enum Organization {
 #[cfg(feature = "iam")]
 /// The organization `creds` act in.
 pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) -> Organization {
-    match organizations(sdk, creds).describe_organization().send().await {
+    match organizations(sdk, creds)
+        .describe_organization()
+        .send()
+        .await
+    {
         Ok(out) => match out.organization.and_then(|o| o.id) {
             Some(id) => Organization::Id(id),
             None => Organization::Unread(
@@ -79,10 +83,7 @@ pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) 
 }
 
 #[cfg(not(feature = "iam"))]
-pub(super) async fn describe_organization(
-    _sdk: &SdkConfig,
-    _creds: &Credentials,
-) -> Organization {
+pub(super) async fn describe_organization(_sdk: &SdkConfig, _creds: &Credentials) -> Organization {
     Organization::Unread(NO_IAM.to_owned())
 }
 
