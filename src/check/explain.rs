@@ -150,7 +150,7 @@ impl Explain<'_> {
                     id,
                     Status::Unknown,
                     format!(
-                        "whether {files} lets {who} {action} on {role}: {which} that hang on {keys}; give the value with --context KEY=VALUE, or run rolehop check in the task"
+                        "whether {files} lets {who} {action} on {role}: {which} that hang on {keys}; give the value with --context KEY=VALUE, or --absent KEY when the request does not carry it, or run rolehop check in the task (which reads what it can)"
                     ),
                 ));
             }
