@@ -86,6 +86,7 @@ finding_ids! {
     OnlineModel => "online.model",
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
+    EcsContainerIsolation => "ecs.container-isolation",
     EcsPublishedVolume => "ecs.published-volume",
     EcsLogPermissions => "ecs.log-permissions",
     EcsImagePlatform => "ecs.image-platform",
@@ -159,6 +160,7 @@ impl FindingId {
             | OnlineModel
             | EcsTaskDefinition
             | EcsClientRoles
+            | EcsContainerIsolation
             | EcsPublishedVolume
             | EcsLogPermissions
             | EcsImagePlatform

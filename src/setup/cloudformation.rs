@@ -75,13 +75,24 @@ fn role(arn: &RoleArn, trust: Value, policies: Vec<Value>, managed: &[String]) -
     json!({"Type": "AWS::IAM::Role", "Properties": properties})
 }
 
-/// A token secret Secrets Manager generates: 64 characters of 0-9 and a-f.
-fn secret(name: &str) -> Value {
+/// The description of an app container's token secret.
+const TOKEN_SECRET: &str = "rolehop: the token the app sends to the rolehop sidecar";
+/// The description of a per-container role's external id secret.
+const EXTERNAL_ID_SECRET: &str = "rolehop: the external id only the rolehop container holds, which the container's role requires";
+
+/// The NoEcho parameter through which a hop account's template gets app container `index`'s
+/// external id (the value of the source account's secret `external_id_secret_name(index)`).
+fn external_id_parameter(setup: &Setup, index: usize) -> String {
+    logical_id("ExternalId", &setup.containers[index])
+}
+
+/// A secret Secrets Manager generates: 64 characters of 0-9 and a-f.
+fn secret(name: &str, description: &str) -> Value {
     json!({
         "Type": "AWS::SecretsManager::Secret",
         "Properties": {
             "Name": name,
-            "Description": "rolehop: the token the app sends to the rolehop sidecar",
+            "Description": description,
             "GenerateSecretString": {
                 "PasswordLength": 64,
                 "ExcludePunctuation": true,
@@ -168,10 +179,15 @@ fn source_resources(setup: &Setup) -> Map<String, Value> {
         if setup.per_container() {
             for i in 0..setup.containers.len() {
                 let name = setup.container_secret_name(i);
-                r.insert(logical_id("Secret", &name), secret(&name));
+                r.insert(logical_id("Secret", &name), secret(&name, TOKEN_SECRET));
+                let name = setup.external_id_secret_name(i);
+                r.insert(
+                    logical_id("Secret", &name),
+                    secret(&name, EXTERNAL_ID_SECRET),
+                );
             }
         } else {
-            r.insert(logical_id("Secret", name), secret(name));
+            r.insert(logical_id("Secret", name), secret(name, TOKEN_SECRET));
         }
     }
     let depends: Vec<String> = r.keys().cloned().collect();
@@ -203,17 +219,49 @@ fn hop_resources(setup: &Setup, account: &str) -> Map<String, Value> {
                     policies::identity_policy(setup, next),
                 )
             });
+        // A per-container role's external id comes in as a NoEcho parameter: no template
+        // holds it.
+        let external_id = if setup.per_container() {
+            Some(json!({"Ref": external_id_parameter(setup, i)}))
+        } else {
+            setup.external_id.clone().map(Value::from)
+        };
+        let mut trust = policies::trust_policy(setup, setup.caller_of(i), None);
+        if let Some(id) = external_id {
+            trust["Statement"][0]["Condition"] = json!({"StringEquals": {"sts:ExternalId": id}});
+        }
         r.insert(
             logical_id("Role", hop.name()),
-            role(
-                hop,
-                policies::trust_policy(setup, setup.caller_of(i)),
-                next.into_iter().collect(),
-                &[],
-            ),
+            role(hop, trust, next.into_iter().collect(), &[]),
         );
     }
     r
+}
+
+/// The NoEcho external id parameters of `account`'s per-container roles.
+fn external_id_parameters(setup: &Setup, account: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (i, hop) in setup.hops.iter().enumerate() {
+        if setup.per_container() && hop.account_id() == account {
+            out.insert(
+                external_id_parameter(setup, i),
+                json!({
+                    "Type": "String",
+                    "NoEcho": true,
+                    "MinLength": 2,
+                    "MaxLength": 1224,
+                    "AllowedPattern": "[\\w+=,.@:/-]+",
+                    "Description": format!(
+                        "The external id {} requires: the value of the secret {} in account {} (its stack creates it). Pass it from a file, never on a command line.",
+                        hop.name(),
+                        setup.external_id_secret_name(i),
+                        setup.account()
+                    ),
+                }),
+            );
+        }
+    }
+    out
 }
 
 /// (file name, template) per account: the source account's first, then each hop's account in
@@ -243,14 +291,16 @@ pub fn templates(setup: &Setup) -> Vec<(String, Value)> {
                     "rolehop setup, account {account}: the roles the chain assumes here (deploy after the source account's stack)"
                 )
             };
-            (
-                file_name(account),
-                json!({
-                    "AWSTemplateFormatVersion": "2010-09-09",
-                    "Description": description,
-                    "Resources": resources,
-                }),
-            )
+            let mut template = json!({
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Description": description,
+            });
+            let parameters = external_id_parameters(setup, account);
+            if !parameters.is_empty() {
+                template["Parameters"] = Value::Object(parameters);
+            }
+            template["Resources"] = Value::Object(resources);
+            (file_name(account), template)
         })
         .collect()
 }
