@@ -333,9 +333,75 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
         stdout.contains("container batch can get batch (client batch)"),
         "{stdout}"
     );
+    let isolation: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("ecs.container-isolation"))
+        .collect();
+    assert_eq!(isolation.len(), 2, "{stdout}");
     assert!(
-        stdout.contains("PASS ecs.container-isolation td")
-            || stdout.contains("only rolehop can assume it"),
+        isolation
+            .iter()
+            .all(|l| l.starts_with("PASS") && l.contains("only rolehop can assume it")),
+        "{stdout}"
+    );
+
+    // The same task without the external ids (as setup wrote it before): every app container
+    // could assume both roles with the task role's credentials, and check fails it, saying why.
+    let mut open = td.clone();
+    for c in open["containerDefinitions"].as_array_mut().unwrap() {
+        for e in c["environment"].as_array_mut().into_iter().flatten() {
+            if e["name"] == "ROLEHOP_CONFIG_TEXT" {
+                let text: String = e["value"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with("rolehop_external_id_env"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                e["value"] = Value::from(text);
+            }
+        }
+    }
+    let open_file = work.path("open.json");
+    std::fs::write(&open_file, serde_json::to_string(&open).unwrap()).unwrap();
+    let open_file = open_file.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &open_file], &env).await;
+    assert_eq!(code, 1, "{stdout}");
+    let fails: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL ecs.container-isolation"))
+        .collect();
+    assert_eq!(fails.len(), 2, "{stdout}");
+    assert!(
+        fails
+            .iter()
+            .all(|l| l.contains("every app container can assume it itself")
+                && l.contains("169.254.170.2")),
+        "{stdout}"
+    );
+    // setup's trust file on the role as it is (its placeholder, not the secret's value): FAIL.
+    let (trust, _) = hop_files(&dir, 0);
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--task-definition",
+            &path,
+            "--trust-policy",
+            &trust,
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL ecs.container-isolation")
+                && l.contains("placeholder as the external id, which anybody can read")),
         "{stdout}"
     );
 

@@ -24,19 +24,11 @@ fn read(flag: &str, path: &Path) -> Result<serde_json::Value, CmdError> {
     })
 }
 
-/// `statement` as shown: each `sts:ExternalId` condition value replaced (an external id is a
+/// `statement` as shown: each `sts:ExternalId` condition value hidden (an external id is a
 /// secret where it guards a per-container role).
 fn redacted(statement: &serde_json::Value) -> serde_json::Value {
     let mut shown = statement.clone();
-    if let Some(operators) = shown.get_mut("Condition").and_then(|c| c.as_object_mut()) {
-        for keys in operators.values_mut().filter_map(|k| k.as_object_mut()) {
-            for (key, value) in keys.iter_mut() {
-                if key.eq_ignore_ascii_case("sts:ExternalId") {
-                    *value = serde_json::Value::from("** redacted **");
-                }
-            }
-        }
-    }
+    crate::check::fix::hide_statement_external_ids(&mut shown);
     shown
 }
 
