@@ -101,10 +101,13 @@ pub fn section_keys(text: &str, header: &str) -> Option<Vec<(String, String)>> {
     )
 }
 
+/// A profile as written: its name and its `key = value` lines.
+pub type ProfileSection = (String, Vec<(String, String)>);
+
 /// The profiles (`[default]`, `[profile NAME]`) of config `text` as written: each name with its
 /// `key = value` lines, keys lowercased; `None` when the text is not valid config syntax.
 /// Nothing is validated and no variable is read; values may be secrets and are never shown.
-pub fn profile_sections(text: &str) -> Option<Vec<(String, Vec<(String, String)>)>> {
+pub fn profile_sections(text: &str) -> Option<Vec<ProfileSection>> {
     let sections = sections(text).ok()?;
     Some(
         sections
