@@ -10,7 +10,8 @@
 //! writes) unless `--token-secret-arn` names one, with `--container` each role's external id
 //! secret, and the task definition. Each hop's account: its role with its trust policy and, in a
 //! chain, the identity policy for the next hop; a per-container role's external id comes in as
-//! a `NoEcho` parameter (`ExternalIdNAME`, the value of that secret), so no template holds it.
+//! a `NoEcho` parameter (`ExternalIdNAME`, the value of that secret), so no template holds it
+//! (a role in the source account reads the secret of its own stack by a dynamic reference).
 //! Unlike `commands.sh`, CloudFormation owns what it creates: a role that exists already makes
 //! the stack fail rather than be changed.
 
@@ -223,7 +224,14 @@ fn hop_resources(setup: &Setup, account: &str) -> Map<String, Value> {
             });
         // A per-container role's external id comes in as a NoEcho parameter: no template
         // holds it.
-        let external_id = if setup.per_container() {
+        let external_id = if setup.per_container() && account == setup.account() {
+            // The secret is in this very stack: a dynamic reference (the documented pattern for
+            // a generated secret used in the same template).
+            Some(json!({"Fn::Sub": format!(
+                "{{{{resolve:secretsmanager:${{{}}}:SecretString}}}}",
+                logical_id("Secret", &setup.external_id_secret_name(i))
+            )}))
+        } else if setup.per_container() {
             Some(json!({"Ref": external_id_parameter(setup, i)}))
         } else {
             setup.external_id.clone().map(Value::from)
@@ -244,7 +252,7 @@ fn hop_resources(setup: &Setup, account: &str) -> Map<String, Value> {
 fn external_id_parameters(setup: &Setup, account: &str) -> Map<String, Value> {
     let mut out = Map::new();
     for (i, hop) in setup.hops.iter().enumerate() {
-        if setup.per_container() && hop.account_id() == account {
+        if setup.per_container() && hop.account_id() == account && account != setup.account() {
             out.insert(
                 external_id_parameter(setup, i),
                 json!({

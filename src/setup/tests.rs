@@ -576,6 +576,24 @@ fn cloudformation_takes_external_ids_as_no_echo_parameters() {
         source["Resources"]["Secretrolehoptokenwebexternalid"]["Properties"]["Name"],
         "rolehop/token-web-external-id"
     );
+    assert!(source.get("Parameters").is_none(), "{source}");
+
+    // A role in the source account reads its stack's own secret.
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        "web=arn:aws:iam::111122223333:role/orders",
+    ]);
+    let templates = cloudformation::templates(&s);
+    assert_eq!(templates.len(), 1);
+    let (_, source) = &templates[0];
+    assert!(source.get("Parameters").is_none(), "{source}");
+    assert_eq!(
+        source["Resources"]["Roleorders"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            ["Condition"]["StringEquals"]["sts:ExternalId"],
+        serde_json::json!({"Fn::Sub": "{{resolve:secretsmanager:${Secretrolehoptokenwebexternalid}:SecretString}}"})
+    );
 }
 
 #[test]
