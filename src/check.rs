@@ -28,6 +28,7 @@ pub mod findings;
 pub mod fix;
 pub mod infer;
 pub mod inputs;
+pub mod isolation;
 mod lints;
 pub mod logs;
 pub mod operator;

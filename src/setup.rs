@@ -170,6 +170,10 @@ fn container_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Vec<(String, S
             errors.push(format!("--container `{raw}`: `{name}` is commands.sh's own `{word}` section; name the app container something else"));
         } else if name == task::SIDECAR {
             errors.push(format!("--container `{raw}`: {name} is the sidecar's own name; name the app container something else"));
+        } else if let Some((other, _)) = out.iter().find(|(n, _)| {
+            format!("{n}-external-id") == name || format!("{name}-external-id") == *n
+        }) {
+            errors.push(format!("--container {name} and {other}: the token secret of one would be the external id secret of the other; rename one of them"));
         } else if out.iter().any(|(n, _)| n == name) {
             errors.push(format!(
                 "--container {name} appears twice; give each app container once"
@@ -403,6 +407,9 @@ impl Setup {
             return Err(errors);
         };
         let token_secret = token_secret(args, &partition, &account, &mut errors);
+        if !containers.is_empty() && args.external_id.is_some() {
+            errors.push("--external-id is one value in the task definition's text, and --container gives each app container's role its own random external id, kept in a secret only rolehop's container reads; leave --external-id out".into());
+        }
         if !containers.is_empty() && matches!(token_secret, TokenSecret::Existing { .. }) {
             errors.push("--token-secret-arn is one token, and --container gives each app container its own; leave --token-secret-arn out (commands.sh creates one secret per container, named after --token-secret-name)".into());
         }
@@ -498,6 +505,40 @@ impl Setup {
         )
     }
 
+    /// App container `index`'s external id secret: `--token-secret-name`, `-NAME`, then
+    /// `-external-id`. `commands.sh` creates it once with a random value; ECS injects it into
+    /// rolehop's container only, as [`task::external_id_env`].
+    pub fn external_id_secret_name(&self, index: usize) -> String {
+        format!("{}-external-id", self.container_secret_name(index))
+    }
+
+    /// App container `index`'s external id secret as the task definition references it.
+    pub fn external_id_secret_arn(&self, index: usize) -> String {
+        format!(
+            "arn:{}:secretsmanager:{}:{}:secret:{}",
+            self.partition(),
+            self.region,
+            self.account(),
+            self.external_id_secret_name(index)
+        )
+    }
+
+    /// The external id hop `index`'s trust policy requires, as the files hold it: `--external-id`
+    /// for a chain; for per-container roles a placeholder naming the secret, which
+    /// `commands.sh` replaces with the secret's value when it puts the trust policy on the role
+    /// (the value is in no file setup writes).
+    pub fn trust_external_id(&self, index: usize) -> Option<String> {
+        if self.per_container() {
+            Some(format!(
+                "{}{}",
+                policies::EXTERNAL_ID_PLACEHOLDER,
+                self.external_id_secret_name(index)
+            ))
+        } else {
+            self.external_id.clone()
+        }
+    }
+
     /// Whether `commands.sh` creates the execution role (else it must exist).
     pub fn creates_execution_role(&self) -> bool {
         self.service_roles
@@ -515,7 +556,7 @@ impl Setup {
             ));
             out.push(File::json(
                 policies::trust_file(i),
-                &policies::trust_policy(self, self.caller_of(i)),
+                &policies::trust_policy(self, self.caller_of(i), self.trust_external_id(i)),
             ));
         }
         out.push(File::json(
@@ -597,8 +638,7 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
             role_arn: Some(hop.to_string()),
             source_role_arn: Some(setup.caller_of(i).to_string()),
             external_id: setup
-                .external_id
-                .clone()
+                .trust_external_id(i)
                 .map(crate::credentials::Secret::new),
             session_tags: setup.session_tags,
             source_identity: setup.source_identity.is_some(),
@@ -639,6 +679,20 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     out.extend(ecs::task_definition(
         task::TASK_DEFINITION_FILE,
         text(files, task::TASK_DEFINITION_FILE),
+    ));
+    // Per-container roles hold against the app containers: each trust policy file requires an
+    // external id (its placeholder, which commands.sh fills in) only rolehop receives.
+    let trusts: Vec<(String, check::File)> = setup
+        .hops
+        .iter()
+        .enumerate()
+        .map(|(i, hop)| (hop.to_string(), named(policies::trust_file(i))))
+        .collect();
+    out.extend(check::isolation::task_definition(
+        task::TASK_DEFINITION_FILE,
+        text(files, task::TASK_DEFINITION_FILE),
+        &trusts,
+        true,
     ));
     // The task role's own policy holds ECS Exec's statement (the first identity policy is
     // put on the task role); without it that check stays unknown.

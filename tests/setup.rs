@@ -251,17 +251,21 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
             &web,
             "--container",
             &batch,
-            "--external-id",
-            "x-1",
             "--ecs-roles",
             "--family",
             "rolehop-clients",
         ],
     )
     .await;
-    // Each destination role trusts the task role itself (no chain between them).
+    // Each destination role trusts the task role itself (no chain between them), with the
+    // external id of its container (in the files, the placeholder commands.sh fills in).
     for (i, role) in [DESTINATION_ROLE_ARN, HUB_ROLE_ARN].iter().enumerate() {
         let (trust, identity) = hop_files(&dir, i);
+        let placeholder = format!(
+            "{}rolehop/token-{}-external-id",
+            rolehop::setup::policies::EXTERNAL_ID_PLACEHOLDER,
+            ["web", "batch"][i]
+        );
         let args: Vec<String> = [
             "--trust-policy",
             &trust,
@@ -272,7 +276,7 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
             "--source-role-arn",
             TASK_ROLE_ARN,
             "--external-id",
-            "x-1",
+            &placeholder,
         ]
         .map(str::to_owned)
         .to_vec();
@@ -285,7 +289,7 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
     let containers = td["containerDefinitions"].as_array().unwrap();
     let rolehop = containers.iter().find(|c| c["name"] == "rolehop").unwrap();
     let rolehop_secrets = secret_pairs(&rolehop["secrets"]);
-    assert_eq!(rolehop_secrets.len(), 2, "{rolehop_secrets:?}");
+    assert_eq!(rolehop_secrets.len(), 4, "{rolehop_secrets:?}");
     assert_ne!(rolehop_secrets[0].1, rolehop_secrets[1].1);
     let config = rolehop["environment"]
         .as_array()
@@ -327,6 +331,77 @@ async fn per_container_setup_gives_each_container_only_its_own_token_and_role() 
     );
     assert!(
         stdout.contains("container batch can get batch (client batch)"),
+        "{stdout}"
+    );
+    let isolation: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("ecs.container-isolation"))
+        .collect();
+    assert_eq!(isolation.len(), 2, "{stdout}");
+    assert!(
+        isolation
+            .iter()
+            .all(|l| l.starts_with("PASS") && l.contains("only rolehop can assume it")),
+        "{stdout}"
+    );
+
+    // The same task without the external ids (as setup wrote it before): every app container
+    // could assume both roles with the task role's credentials, and check fails it, saying why.
+    let mut open = td.clone();
+    for c in open["containerDefinitions"].as_array_mut().unwrap() {
+        for e in c["environment"].as_array_mut().into_iter().flatten() {
+            if e["name"] == "ROLEHOP_CONFIG_TEXT" {
+                let text: String = e["value"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with("rolehop_external_id_env"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                e["value"] = Value::from(text);
+            }
+        }
+    }
+    let open_file = work.path("open.json");
+    std::fs::write(&open_file, serde_json::to_string(&open).unwrap()).unwrap();
+    let open_file = open_file.display().to_string();
+    let (code, stdout, _) = Rolehop::run(&["check", "--task-definition", &open_file], &env).await;
+    assert_eq!(code, 1, "{stdout}");
+    let fails: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL ecs.container-isolation"))
+        .collect();
+    assert_eq!(fails.len(), 2, "{stdout}");
+    assert!(
+        fails
+            .iter()
+            .all(|l| l.contains("every app container can assume it itself")
+                && l.contains("169.254.170.2")),
+        "{stdout}"
+    );
+    // setup's trust file on the role as it is (its placeholder, not the secret's value): FAIL.
+    let (trust, _) = hop_files(&dir, 0);
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--task-definition",
+            &path,
+            "--trust-policy",
+            &trust,
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--source-role-arn",
+            TASK_ROLE_ARN,
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL ecs.container-isolation")
+                && l.contains("placeholder as the external id, which anybody can read")),
         "{stdout}"
     );
 
@@ -396,6 +471,8 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
     let script = dir.join("commands.sh").display().to_string();
     let src = profile_of(TASK_ROLE_ARN);
     let mut tokens: Vec<Vec<String>> = Vec::new();
+    let mut external_ids: Vec<Vec<String>> = Vec::new();
+    let mut outputs = String::new();
     for run in 1..=2 {
         let (code, stdout, stderr) = run_process(
             &require_tool("sh"),
@@ -405,30 +482,124 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
         )
         .await;
         assert_eq!(code, 0, "commands.sh run {run}:\n{stdout}\n{stderr}");
-        let mut values = Vec::new();
-        for (name, _) in roles {
-            let secret = aws(
-                &cli_env,
-                &src,
-                &[
-                    "secretsmanager",
-                    "get-secret-value",
-                    "--secret-id",
-                    &format!("rolehop/token-{name}"),
-                ],
-            )
-            .await;
-            let value = secret["SecretString"].as_str().unwrap().to_owned();
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+        let (mut values, mut ids) = (Vec::new(), Vec::new());
+        for (name, arn) in roles {
+            for (secret, into) in [
+                (format!("rolehop/token-{name}"), &mut values),
+                (format!("rolehop/token-{name}-external-id"), &mut ids),
+            ] {
+                let got = aws(
+                    &cli_env,
+                    &src,
+                    &["secretsmanager", "get-secret-value", "--secret-id", &secret],
+                )
+                .await;
+                let value = got["SecretString"].as_str().unwrap().to_owned();
+                assert!(
+                    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{secret} holds a random value"
+                );
+                into.push(value);
+            }
+            if run == 2 {
+                assert!(
+                    stdout.contains(&format!(
+                        "role {} exists and its trust policy has every statement of",
+                        role_name(arn)
+                    )),
+                    "run 2 leaves {name}'s trust policy alone:\n{stdout}"
+                );
+            }
             assert!(
-                value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
-                "rolehop/token-{name} is a random token"
+                stdout.contains(&format!(
+                    "role {} requires its external id: the task role's credentials alone cannot assume it",
+                    role_name(arn)
+                )),
+                "{stdout}"
             );
-            values.push(value);
         }
         assert_ne!(values[0], values[1], "each container its own token");
+        assert_ne!(ids[0], ids[1], "each role its own external id");
         tokens.push(values);
+        external_ids.push(ids);
     }
     assert_eq!(tokens[0], tokens[1], "a second run keeps both tokens");
+    assert_eq!(
+        external_ids[0], external_ids[1],
+        "a second run keeps both external ids"
+    );
+    assert!(!outputs.contains("updating its trust policy"), "{outputs}");
+    for secret in tokens[1].iter().chain(&external_ids[1]) {
+        assert!(
+            !outputs.contains(secret.as_str()),
+            "commands.sh printed a secret:\n{outputs}"
+        );
+    }
+
+    // Each role's trust policy in IAM is its file with the external id filled in: it requires
+    // sts:ExternalId. moto's STS does not evaluate trust policies (REFERENCE 9: it grants any
+    // AssumeRole, ExternalId or not), so the denial of an app container holding only the task
+    // role's credentials is proved with rolehop's own evaluator on the policy IAM holds: without
+    // the external id the task role is refused, with it allowed. The value is never printed.
+    for (i, (name, arn)) in roles.iter().enumerate() {
+        let role = aws(
+            &cli_env,
+            &profile_of(arn),
+            &["iam", "get-role", "--role-name", role_name(arn)],
+        )
+        .await;
+        let trust = &role["Role"]["AssumeRolePolicyDocument"];
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            external_ids[1][i].as_str(),
+            "{name}'s role requires its external id"
+        );
+        let held = stack.work.path(&format!("held-trust-{name}.json"));
+        std::fs::write(&held, trust.to_string()).unwrap();
+        let (_, identity) = hop_files(&dir, i);
+        let held = held.display().to_string();
+        let ask = |external_id: Option<&str>| {
+            let mut args = vec![
+                "check".to_owned(),
+                "--trust-policy".into(),
+                held.clone(),
+                "--identity-policy".into(),
+                identity.clone(),
+                "--role-arn".into(),
+                arn.to_string(),
+                "--source-role-arn".into(),
+                TASK_ROLE_ARN.into(),
+            ];
+            if let Some(id) = external_id {
+                args.extend(["--external-id".into(), id.to_owned()]);
+            }
+            args
+        };
+        let env = stack.base_env();
+        let args = ask(None);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = Rolehop::run(&args, &env).await;
+        assert_eq!(
+            code, 1,
+            "the task role alone is denied {name}'s role:\n{stdout}{stderr}"
+        );
+        assert!(stdout.contains("FAIL trust.external-id"), "{stdout}");
+        let args = ask(Some(&external_ids[1][i]));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout2, stderr2) = Rolehop::run(&args, &env).await;
+        assert_eq!(
+            code, 0,
+            "with the external id, allowed:\n{stdout2}{stderr2}"
+        );
+        for out in [&stdout, &stderr, &stdout2, &stderr2] {
+            assert!(
+                !out.contains(external_ids[1][i].as_str()),
+                "check printed the external id:\n{out}"
+            );
+        }
+    }
 
     let file = |name: &str| dir.join(name);
     let inline: Vec<(String, PathBuf)> = roles
@@ -456,7 +627,16 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
     .await;
     for (i, (_, arn)) in roles.iter().enumerate() {
         let (trust, _) = hop_files(&dir, i);
-        assert_role(&cli_env, &profile_of(arn), arn, Path::new(&trust), &[], &[]).await;
+        let placeholder = format!(
+            "{}rolehop/token-{}-external-id",
+            rolehop::setup::policies::EXTERNAL_ID_PLACEHOLDER,
+            roles[i].0
+        );
+        let filled = stack.work.path(&format!("filled-trust-{i}.json"));
+        let text = std::fs::read_to_string(&trust).unwrap();
+        assert!(text.contains(&placeholder), "{text}");
+        std::fs::write(&filled, text.replace(&placeholder, &external_ids[1][i])).unwrap();
+        assert_role(&cli_env, &profile_of(arn), arn, &filled, &[], &[]).await;
     }
     assert_role(
         &cli_env,
@@ -482,6 +662,19 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
     serve_env.push(("ROLEHOP_LISTEN".into(), "127.0.0.1:0".into()));
     serve_env.push(("ROLEHOP_TOKEN_WEB".into(), tokens[1][0].clone()));
     serve_env.push(("ROLEHOP_TOKEN_BATCH".into(), tokens[1][1].clone()));
+    // Without the external ids the task definition injects, serve refuses to start.
+    let (code, _, stderr) = Rolehop::run(&["serve"], &serve_env).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("profile web takes its external id from ROLEHOP_EXTERNAL_ID_WEB (rolehop_external_id_env), which is not set"),
+        "{stderr}"
+    );
+    serve_env.push(("ROLEHOP_EXTERNAL_ID_WEB".into(), external_ids[1][0].clone()));
+    serve_env.push((
+        "ROLEHOP_EXTERNAL_ID_BATCH".into(),
+        external_ids[1][1].clone(),
+    ));
+    serve_env.push(("ROLEHOP_LOG".into(), "debug".into()));
     let rolehop = Rolehop::spawn(&["serve"], &serve_env).await;
     rolehop.wait_ready().await;
     for (i, (name, arn)) in roles.iter().enumerate() {
@@ -510,6 +703,13 @@ async fn commands_sh_creates_per_container_secrets_and_roles_in_moto() {
         )
         .await;
         assert_ne!(code, 0, "{name} must not get {other}'s role: {stdout}");
+    }
+    let logs = rolehop.logs();
+    for id in &external_ids[1] {
+        assert!(
+            !logs.contains(id.as_str()),
+            "serve logged an external id:\n{logs}"
+        );
     }
 }
 

@@ -176,12 +176,17 @@ pub async fn assert_registers_and_is_wired(
         .iter()
         .find(|c| c["name"] == "rolehop")
         .expect("a rolehop container");
-    // A client's token variable is named by its config section, not by a flag.
-    let token_envs: Vec<String> =
-        client_sections(env_of(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
-            .into_iter()
-            .map(|(_, var, _)| var)
-            .collect();
+    // A client's token variable is named by its config section, a profile's external id
+    // variable by its `rolehop_external_id_env`, not by a flag.
+    let config_text = env_of(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default();
+    let token_envs: Vec<String> = client_sections(config_text)
+        .into_iter()
+        .map(|(_, var, _)| var)
+        .chain(config_text.lines().filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "rolehop_external_id_env").then(|| value.trim().to_owned())
+        }))
+        .collect();
     for var in names(rolehop)
         .iter()
         .filter(|n| n.starts_with("ROLEHOP_") && !token_envs.contains(n))

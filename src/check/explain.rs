@@ -318,15 +318,20 @@ impl Explain<'_> {
                 continue;
             }
             let key = condition.key.to_ascii_lowercase();
-            let values = list(condition.values.iter().map(|v| format!("`{v}`")));
             if key == "sts:externalid" {
+                // An external id can be what keeps app containers out of a role (per-container
+                // roles): its values are never shown, only how many there are.
+                let values = match condition.values.len() {
+                    1 => "one value, not shown".to_owned(),
+                    n => format!("one of {n} values, not shown"),
+                };
                 let message = if *absent {
                     format!(
-                        "{at} requires an sts:ExternalId ({values}), and none is configured; pass the one the role's owner gave you with --external-id (rolehop: --external-id or external_id in the config file)"
+                        "{at} requires an sts:ExternalId ({values}), and none is configured; pass the one the role's owner gave you with --external-id (rolehop: --external-id, external_id or rolehop_external_id_env in the config file)"
                     )
                 } else {
                     format!(
-                        "{at} requires sts:ExternalId {values}, and the configured external id differs; use the value the trust policy names"
+                        "{at} requires sts:ExternalId ({values}), and the configured external id differs; use the value the trust policy names"
                     )
                 };
                 out.push(Finding::new(

@@ -89,6 +89,7 @@ finding_ids! {
     OnlineContext => "online.context",
     EcsTaskDefinition => "ecs.task-definition",
     EcsClientRoles => "ecs.client-roles",
+    EcsContainerIsolation => "ecs.container-isolation",
     EcsPublishedVolume => "ecs.published-volume",
     EcsLogPermissions => "ecs.log-permissions",
     EcsImagePlatform => "ecs.image-platform",
@@ -165,6 +166,7 @@ impl FindingId {
             | OnlineContext
             | EcsTaskDefinition
             | EcsClientRoles
+            | EcsContainerIsolation
             | EcsPublishedVolume
             | EcsLogPermissions
             | EcsImagePlatform

@@ -110,6 +110,16 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
         findings.extend(check::clients::task_definition(file, text));
+        // The trust policy given is the role's of --role-arn.
+        let trusts: Vec<(String, check::File)> = inputs
+            .role_arn
+            .iter()
+            .zip(&inputs.trust_policy)
+            .map(|(role, trust)| (role.clone(), trust.clone()))
+            .collect();
+        findings.extend(check::isolation::task_definition(
+            file, text, &trusts, false,
+        ));
         findings.extend(check::published::task_definition(file, text));
         let asked = check::ecs_exec::Asked {
             command: args.exec_command.as_deref(),

@@ -24,6 +24,14 @@ fn read(flag: &str, path: &Path) -> Result<serde_json::Value, CmdError> {
     })
 }
 
+/// `statement` as shown: each `sts:ExternalId` condition value hidden (an external id is a
+/// secret where it guards a per-container role).
+fn redacted(statement: &serde_json::Value) -> serde_json::Value {
+    let mut shown = statement.clone();
+    crate::check::fix::hide_statement_external_ids(&mut shown);
+    shown
+}
+
 pub fn main(args: &MergePolicyArgs) -> Result<(), CmdError> {
     let current = read("--current", &args.current)?;
     let add = read("--add", &args.add)?;
@@ -35,7 +43,7 @@ pub fn main(args: &MergePolicyArgs) -> Result<(), CmdError> {
         eprintln!(
             "rolehop setup: {}: adding statement {}",
             args.what,
-            serde_json::to_string(statement).expect("plain values serialise")
+            serde_json::to_string(&redacted(statement)).expect("plain values serialise")
         );
     }
     let mut text = serde_json::to_string_pretty(&merged.document).expect("plain values serialise");
@@ -43,4 +51,15 @@ pub fn main(args: &MergePolicyArgs) -> Result<(), CmdError> {
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| CmdError::failure(format!("cannot write the merged policy: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn external_ids_are_not_shown() {
+        let statement = serde_json::json!({"Effect": "Allow", "Condition": {"StringEquals": {"STS:externalid": "s3cr3t-value", "aws:SourceAccount": "111122223333"}}});
+        let shown = super::redacted(&statement).to_string();
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(shown.contains("111122223333"), "{shown}");
+    }
 }

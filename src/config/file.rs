@@ -12,6 +12,7 @@
 //! | `rolehop_policy_file` | a JSON file, relative to this file's directory |
 //! | `rolehop_policy_arns` | `arn:aws:iam::aws:policy/NAME, ...` |
 //! | `rolehop_imds_shared` | `true`: the IMDS listener may serve this profile although a client is granted it |
+//! | `rolehop_external_id_env` | the environment variable holding the profile's external id (instead of `external_id`, so the value is in no config text) |
 //!
 //! `[client NAME]` sections give each app container its own token and profiles ([`clients`]).
 //!
@@ -96,6 +97,28 @@ pub fn section_keys(text: &str, header: &str) -> Option<Vec<(String, String)>> {
             .entries
             .into_iter()
             .map(|e| (e.key, e.value))
+            .collect(),
+    )
+}
+
+/// A profile as written: its name and its `key = value` lines.
+pub type ProfileSection = (String, Vec<(String, String)>);
+
+/// The profiles (`[default]`, `[profile NAME]`) of config `text` as written: each name with its
+/// `key = value` lines, keys lowercased; `None` when the text is not valid config syntax.
+/// Nothing is validated and no variable is read; values may be secrets and are never shown.
+pub fn profile_sections(text: &str) -> Option<Vec<ProfileSection>> {
+    let sections = sections(text).ok()?;
+    Some(
+        sections
+            .into_iter()
+            .filter_map(|s| {
+                let name = profile_name(&s.header).ok()??;
+                Some((
+                    name,
+                    s.entries.into_iter().map(|e| (e.key, e.value)).collect(),
+                ))
+            })
             .collect(),
     )
 }
@@ -326,13 +349,27 @@ fn profile_role(
         )),
         (None, None) => None,
     };
+    let external_id = match (p.field(EXTERNAL_ID), p.field(EXTERNAL_ID_ENV)) {
+        (Some(_), Some(var)) => {
+            fail(
+                var.origin.line().unwrap_or(p.line),
+                format!(
+                    "profile {name} sets both external_id and rolehop_external_id_env; keep one (rolehop_external_id_env keeps the value out of the config text)"
+                ),
+            );
+            None
+        }
+        (Some(id), None) => Some(Field::new(Secret::new(id.value), id.origin)),
+        (None, Some(var)) => external_id_from_env(name, var, env)
+            .map_err(|msg| fail(p.line_of(EXTERNAL_ID_ENV), msg))
+            .ok(),
+        (None, None) => None,
+    };
     let raw = RawRole {
         name: name.clone(),
         origin: RoleOrigin::Profile { line: p.line },
         role_arn: p.field(ROLE_ARN),
-        external_id: p
-            .field(EXTERNAL_ID)
-            .map(|f| Field::new(Secret::new(f.value), f.origin)),
+        external_id,
         session_name: p.field(SESSION_NAME),
         duration: p.field(DURATION),
         tags: p
@@ -352,6 +389,33 @@ fn profile_role(
             }
             None
         }
+    }
+}
+
+/// The external id in rolehop's environment variable `var.value` (`rolehop_external_id_env`):
+/// the config text names the variable, never the value, so a per-container role's external id
+/// is held by rolehop's container alone (ECS injects it from a secret there). Errors name the
+/// variable, never its value.
+fn external_id_from_env(
+    profile: &str,
+    var: Field<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Field<Secret>, String> {
+    let name = var.value.as_str();
+    let valid_name = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_name {
+        return Err(format!(
+            "rolehop_external_id_env of profile {profile} is `{}`, not an environment variable name; use letters, digits and _ (e.g. ROLEHOP_EXTERNAL_ID_WEB)",
+            keys::shown(name)
+        ));
+    }
+    match env(name) {
+        Some(value) if !value.is_empty() => Ok(Field::new(Secret::new(value), var.origin)),
+        _ => Err(format!(
+            "profile {profile} takes its external id from {name} (rolehop_external_id_env), which is not set in rolehop's environment; give rolehop's container {name} (rolehop setup's task definition reads it from the secret commands.sh creates)"
+        )),
     }
 }
 
@@ -700,6 +764,64 @@ region = us-east-1
     fn a_file_without_roles_says_so() {
         let errs = parse_with("[default]\nregion = us-east-1\n", ECS_ENV).unwrap_err();
         assert!(errs[0].contains("no profile has a role_arn"), "{errs:?}");
+    }
+
+    #[test]
+    fn an_external_id_comes_from_the_variable_a_profile_names_never_from_the_text() {
+        const SECRET_VALUE: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
+        let text = "[profile web]\nrole_arn = arn:aws:iam::555566667777:role/orders\ncredential_source = EcsContainer\nrolehop_external_id_env = ROLEHOP_EXTERNAL_ID_WEB\n";
+        const HELD: &[(&str, &str)] = &[
+            (
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/x",
+            ),
+            ("ROLEHOP_EXTERNAL_ID_WEB", SECRET_VALUE),
+        ];
+        let roles = parse_with(text, HELD).unwrap();
+        assert_eq!(
+            roles[0].external_id.as_ref().map(Secret::expose),
+            Some(SECRET_VALUE)
+        );
+
+        let missing = parse_with(text, ECS_ENV).unwrap_err();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("/etc/rolehop/config:4: profile web takes its external id from ROLEHOP_EXTERNAL_ID_WEB (rolehop_external_id_env), which is not set"),
+            "{missing:?}"
+        );
+
+        let both = text.replace("[profile web]", "[profile web]\nexternal_id = x-1");
+        let errs = parse_with(&both, HELD).unwrap_err();
+        assert!(
+            errs[0].contains("sets both external_id and rolehop_external_id_env"),
+            "{errs:?}"
+        );
+
+        let bad_name = text.replace("= ROLEHOP_EXTERNAL_ID_WEB", "= $(id)");
+        let errs = parse_with(&bad_name, ECS_ENV).unwrap_err();
+        assert!(
+            errs[0].contains("not an environment variable name"),
+            "{errs:?}"
+        );
+
+        // A value STS would refuse: the error is at the key's line, without the value.
+        let errs = parse_with(
+            text,
+            &[
+                (
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "/v2/credentials/x",
+                ),
+                ("ROLEHOP_EXTERNAL_ID_WEB", "has space in it"),
+            ],
+        )
+        .unwrap_err();
+        assert!(!errs.iter().any(|e| e.contains("has space")), "{errs:?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.starts_with("/etc/rolehop/config:4: external id")),
+            "{errs:?}"
+        );
     }
 }
 

@@ -106,10 +106,11 @@ attach_policy() {
     aws_as "$1" iam attach-role-policy --role-name "$2" --policy-arn "$3"
 }
 
-# ensure_token_secret PROFILE NAME: create the clients' token secret unless it exists. The value
-# is 32 random bytes as 64 hex digits without a trailing newline (the SDKs do not trim tokens),
-# written to a private temporary file and read by the CLI from there: never in argv, never printed.
-ensure_token_secret() {
+# ensure_random_secret PROFILE NAME WHAT DESCRIPTION: create the secret unless it exists. The
+# value is 32 random bytes as 64 hex digits without a trailing newline (the SDKs do not trim
+# tokens), written to a private temporary file and read by the CLI from there: never in argv,
+# never printed.
+ensure_random_secret() {
     if err=$(aws_as "$1" secretsmanager describe-secret --secret-id "$2" 2>&1 >/dev/null); then
         echo "rolehop setup: secret $2 exists; keeping its value"
         return 0
@@ -121,15 +122,77 @@ ensure_token_secret() {
         return 1
         ;;
     esac
-    echo "rolehop setup: creating secret $2 with a random token"
+    echo "rolehop setup: creating secret $2 with a random $3"
     token_file=$(umask 077 && mktemp)
     trap 'rm -f "$token_file"' EXIT
     od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$token_file"
-    aws_as "$1" secretsmanager create-secret --name "$2" \
-        --description 'rolehop: the token the app sends to the rolehop sidecar' \
+    aws_as "$1" secretsmanager create-secret --name "$2" --description "$4" \
         --secret-string "file://$token_file" >/dev/null
     rm -f "$token_file"
     trap - EXIT
+}
+
+# ensure_token_secret PROFILE NAME: the clients' token secret.
+ensure_token_secret() {
+    ensure_random_secret "$1" "$2" token 'rolehop: the token the app sends to the rolehop sidecar'
+}
+
+# ensure_external_id_secret PROFILE NAME: a per-container role's external id, which only the
+# rolehop container receives (the task definition's secrets) and the role's trust policy requires.
+ensure_external_id_secret() {
+    ensure_random_secret "$1" "$2" 'external id' 'rolehop: the external id only the rolehop container holds, which the container'"'"'s role requires'
+}
+
+# with_external_id SECRET TRUST_FILE: $filled, a private temporary copy of TRUST_FILE with the
+# placeholder for SECRET replaced by SECRET's value (read with SOURCE_PROFILE's credentials),
+# removed on exit. The value goes from the CLI's output into the file through the shell's own
+# read and printf: never in an argument, never printed.
+with_external_id() {
+    filled=$(umask 077 && mktemp)
+    trap 'rm -f "$filled"' EXIT
+    aws_as "$SOURCE_PROFILE" secretsmanager get-secret-value --secret-id "$1" \
+        --query SecretString --output text >"$filled"
+    external_id=
+    IFS= read -r external_id <"$filled" || true
+    if [ -z "$external_id" ]; then
+        echo "rolehop setup: secret $1 is empty; delete it and run the source section again" >&2
+        return 1
+    fi
+    placeholder="$EXTERNAL_ID_PLACEHOLDER$1"
+    document=$(cat -- "$2")
+    case $document in
+    *"$placeholder"*) ;;
+    *)
+        echo "rolehop setup: $2 does not hold the external id placeholder of secret $1; run rolehop setup again" >&2
+        return 1
+        ;;
+    esac
+    printf '%s\n' "${document%%"$placeholder"*}$external_id${document#*"$placeholder"}" >"$filled"
+    external_id=
+    document=
+}
+
+# require_external_id PROFILE ROLE ROLE_ARN TASK_ROLE_ARN IDENTITY_FILE: the role's trust policy,
+# as IAM now holds it, does not let the task role assume it without the external id (rolehop
+# check's evaluator, which exits 1 on a denial). A statement kept from before that trusts the
+# task role alone would let every app container, which can fetch the task role's credentials,
+# assume the role itself.
+require_external_id() {
+    if ! "$ROLEHOP" --version >/dev/null 2>&1; then
+        echo "rolehop setup: cannot run $ROLEHOP to check that role $2 requires its external id; check its trust policy by hand: every statement trusting $4 must require sts:ExternalId" >&2
+        return 0
+    fi
+    current=$(umask 077 && mktemp)
+    aws_as "$1" iam get-role --role-name "$2" --query Role.AssumeRolePolicyDocument --output json >"$current"
+    code=0
+    "$ROLEHOP" check --trust-policy "$current" --identity-policy "$5" --role-arn "$3" \
+        --source-role-arn "$4" >/dev/null 2>&1 || code=$?
+    rm -f "$current"
+    if [ "$code" -ne 1 ]; then
+        echo "rolehop setup: role $2's trust policy lets $4 assume it without the external id (a statement it had before, kept by the merge), so every app container could assume $2 itself; remove that statement, or run again with REPLACE_POLICIES=yes" >&2
+        return 1
+    fi
+    echo "rolehop setup: role $2 requires its external id: the task role's credentials alone cannot assume it"
 }
 "#;
 
@@ -211,6 +274,12 @@ pub fn script(setup: &Setup) -> String {
     s.push_str("set -eu\nhere=$(dirname -- \"$0\"; echo .)\ncd -- \"${here%??}\"\n\n");
     s.push_str(&format!("REGION={}\n", quote(&setup.region)));
     s.push_str("SOURCE_PROFILE=${SOURCE_PROFILE:-}\n");
+    if setup.per_container() {
+        s.push_str(&format!(
+            "# What each trust-policy file holds where its role's external id goes, before the secret's name.\nEXTERNAL_ID_PLACEHOLDER={}\n",
+            quote(policies::EXTERNAL_ID_PLACEHOLDER)
+        ));
+    }
     for i in 0..setup.hops.len() {
         let (_, _, var) = hop_section(setup, i);
         s.push_str(&format!("{var}=${{{var}:-}}\n"));
@@ -278,6 +347,10 @@ pub fn script(setup: &Setup) -> String {
                     "    ensure_token_secret {p} {}\n",
                     quote(&setup.container_secret_name(i))
                 ));
+                s.push_str(&format!(
+                    "    ensure_external_id_secret {p} {}\n",
+                    quote(&setup.external_id_secret_name(i))
+                ));
             }
         }
         TokenSecret::Create { name } => {
@@ -310,11 +383,27 @@ pub fn script(setup: &Setup) -> String {
             hop.name(),
             setup.caller_of(i)
         ));
-        s.push_str(&format!(
-            "    ensure_role {p} {name} {} {}\n",
-            quote(&role_path(hop)),
-            policies::trust_file(i)
-        ));
+        if setup.per_container() {
+            // The trust policy with the external id from its secret, in a file of its own.
+            s.push_str(&format!(
+                "    with_external_id {} {}\n    ensure_role {p} {name} {} \"$filled\"\n    rm -f \"$filled\"\n    trap - EXIT\n",
+                quote(&setup.external_id_secret_name(i)),
+                policies::trust_file(i),
+                quote(&role_path(hop)),
+            ));
+            s.push_str(&format!(
+                "    require_external_id {p} {name} {} {} {}\n",
+                quote(hop.as_str()),
+                quote(setup.source_role.as_str()),
+                policies::identity_file(i)
+            ));
+        } else {
+            s.push_str(&format!(
+                "    ensure_role {p} {name} {} {}\n",
+                quote(&role_path(hop)),
+                policies::trust_file(i)
+            ));
+        }
         if let Some(next) = setup.hops.get(i + 1).filter(|_| !setup.per_container()) {
             s.push_str(&format!(
                 "    put_policy {p} {name} {} {}\n",

@@ -51,15 +51,20 @@ fn actions(setup: &Setup) -> Value {
     ))
 }
 
-/// Lets `caller` (exactly that role) assume the role it is attached to.
-pub fn trust_policy(setup: &Setup, caller: &RoleArn) -> Value {
+/// What a per-container role's trust policy file holds where the external id goes
+/// (`check::isolation` knows it too).
+pub use crate::check::isolation::EXTERNAL_ID_PLACEHOLDER;
+
+/// Lets `caller` (exactly that role) assume the role it is attached to, with `external_id` when
+/// given.
+pub fn trust_policy(setup: &Setup, caller: &RoleArn, external_id: Option<String>) -> Value {
     let mut statement = json!({
         "Sid": "RolehopTrustSourceRole",
         "Effect": "Allow",
         "Principal": {"AWS": caller.as_str()},
         "Action": actions(setup),
     });
-    if let Some(id) = &setup.external_id {
+    if let Some(id) = external_id {
         statement["Condition"] = json!({"StringEquals": {"sts:ExternalId": id}});
     }
     json!({"Version": "2012-10-17", "Statement": [statement]})
@@ -114,7 +119,12 @@ pub fn read_token_policy(setup: &Setup) -> Value {
     let resources = match &setup.token_secret {
         _ if setup.per_container() => json!(
             (0..setup.containers.len())
-                .map(|i| format!("{}-??????", setup.container_secret_arn(i)))
+                .flat_map(|i| {
+                    [
+                        format!("{}-??????", setup.container_secret_arn(i)),
+                        format!("{}-??????", setup.external_id_secret_arn(i)),
+                    ]
+                })
                 .collect::<Vec<_>>()
         ),
         TokenSecret::Create { .. } => json!(format!("{arn}-??????")),

@@ -48,8 +48,8 @@ const SHELL: &str = r#"
 policy_update() {
     update=$(mktemp)
     if [ "$REPLACE_POLICIES" = yes ]; then
-        echo "rolehop setup: $1: replacing the whole document with $3 (REPLACE_POLICIES=yes); it was:" >&2
-        cat "$2" >&2
+        echo "rolehop setup: $1: replacing the whole document with $3 (REPLACE_POLICIES=yes); it was (external ids redacted):" >&2
+        sed 's/\("[Ss][Tt][Ss]:[Ee][Xx][Tt][Ee][Rr][Nn][Aa][Ll][Ii][Dd]"[[:space:]]*:[[:space:]]*\)"[^"]*"/\1"** redacted **"/' "$2" >&2
         cp "$3" "$update"
     elif ! "$ROLEHOP" merge-policy --current "$2" --add "$3" --what "$1" >"$update"; then
         rm -f "$update"

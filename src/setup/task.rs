@@ -61,6 +61,12 @@ pub fn config_text(setup: &Setup) -> String {
         if let Some(id) = &setup.external_id {
             out.push_str(&format!("external_id = {id}\n"));
         }
+        if setup.per_container() {
+            out.push_str(&format!(
+                "rolehop_external_id_env = {}\n",
+                external_id_env(&setup.containers[i])
+            ));
+        }
         if !setup.tags.is_empty() {
             out.push_str(&format!(
                 "rolehop_session_tags = {}\n",
@@ -88,6 +94,15 @@ pub fn config_text(setup: &Setup) -> String {
 pub fn token_env(name: &str) -> String {
     format!(
         "ROLEHOP_TOKEN_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The rolehop container's variable holding the external id app container `name`'s role
+/// requires (`rolehop_external_id_env` of its profile); no app container gets it.
+pub fn external_id_env(name: &str) -> String {
+    format!(
+        "ROLEHOP_EXTERNAL_ID_{}",
         name.to_ascii_uppercase().replace('-', "_")
     )
 }
@@ -266,15 +281,16 @@ pub fn task_definition(setup: &Setup) -> Value {
     }
     containers.push(rolehop);
     if setup.per_container() {
-        // rolehop reads every client's token, each app container its own only.
-        containers.last_mut().expect("rolehop")["secrets"] = Value::Array(
-            setup
-                .containers
-                .iter()
-                .enumerate()
-                .map(|(i, name)| json!({"name": token_env(name), "valueFrom": setup.container_secret_arn(i)}))
-                .collect(),
+        // rolehop reads every client's token and every role's external id, each app
+        // container its own token only.
+        let tokens = setup.containers.iter().enumerate().map(
+            |(i, name)| json!({"name": token_env(name), "valueFrom": setup.container_secret_arn(i)}),
         );
+        let external_ids = setup.containers.iter().enumerate().map(|(i, name)| {
+            json!({"name": external_id_env(name), "valueFrom": setup.external_id_secret_arn(i)})
+        });
+        containers.last_mut().expect("rolehop")["secrets"] =
+            Value::Array(tokens.chain(external_ids).collect());
         for (i, name) in setup.containers.iter().enumerate() {
             containers.push(app(
                 setup,
@@ -374,8 +390,21 @@ pub fn rolehop_config_problems(setup: &Setup, files: &[File]) -> Vec<String> {
             )];
         }
     };
+    // ECS sets RELATIVE_URI and injects rolehop's `secrets` (here a stand-in value each).
+    let secrets: Vec<&str> = container
+        .and_then(|c| c["secrets"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
     let env = |name: &str| {
-        (name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").then(|| "/v2/credentials/setup".into())
+        if name == "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" {
+            Some("/v2/credentials/setup".into())
+        } else {
+            secrets
+                .contains(&name)
+                .then(|| "stand-in-for-the-secret".into())
+        }
     };
     let mut errors = Vec::new();
     let roles = crate::config::roles_from_args(&args, &env, &mut errors);

@@ -443,11 +443,14 @@ fn per_container_roles_give_each_container_its_own_secret_and_client() {
     let secret = |name: &str| {
         format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/token-{name}")
     };
+    // rolehop alone gets each role's external id, from its own secret.
     assert_eq!(
         container(&td, "rolehop")["secrets"],
         serde_json::json!([
             {"name": "ROLEHOP_TOKEN_WEB", "valueFrom": secret("web")},
             {"name": "ROLEHOP_TOKEN_BATCH_JOBS", "valueFrom": secret("batch-jobs")},
+            {"name": "ROLEHOP_EXTERNAL_ID_WEB", "valueFrom": secret("web-external-id")},
+            {"name": "ROLEHOP_EXTERNAL_ID_BATCH_JOBS", "valueFrom": secret("batch-jobs-external-id")},
         ])
     );
     assert_eq!(
@@ -461,12 +464,135 @@ fn per_container_roles_give_each_container_its_own_secret_and_client() {
         ),
         "{config}"
     );
+    assert!(
+        config.contains("rolehop_external_id_env = ROLEHOP_EXTERNAL_ID_BATCH_JOBS\n"),
+        "{config}"
+    );
     assert_eq!(
         file(&files, "execution-role-policy.json")["Statement"][0]["Resource"],
         serde_json::json!([
             format!("{}-??????", secret("web")),
-            format!("{}-??????", secret("batch-jobs"))
+            format!("{}-??????", secret("web-external-id")),
+            format!("{}-??????", secret("batch-jobs")),
+            format!("{}-??????", secret("batch-jobs-external-id")),
         ])
+    );
+    // Each trust policy requires its placeholder, which names the secret commands.sh reads.
+    assert_eq!(
+        file(&files, "trust-policy-hop2.json")["Statement"][0]["Condition"],
+        serde_json::json!({"StringEquals": {"sts:ExternalId": format!(
+            "{}rolehop/token-batch-jobs-external-id",
+            policies::EXTERNAL_ID_PLACEHOLDER
+        )}})
+    );
+    let isolation: Vec<_> = findings(&s, &files)
+        .into_iter()
+        .filter(|f| f.id == FindingId::EcsContainerIsolation)
+        .collect();
+    assert_eq!(isolation.len(), 2, "{isolation:?}");
+    assert!(
+        isolation.iter().all(|f| f.status == Status::Pass),
+        "{isolation:?}"
+    );
+}
+
+/// The hop section of a per-container commands.sh: the trust policy goes on the role from a
+/// private copy with the secret's value, then the role is held to requiring it.
+#[test]
+fn commands_sh_fills_in_each_external_id_from_its_secret_and_checks_the_role() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web={DEST}"),
+    ]);
+    let script = commands::script(&s);
+    for line in [
+        "    ensure_external_id_secret \"$SOURCE_PROFILE\" 'rolehop/token-web-external-id'\n",
+        "    with_external_id 'rolehop/token-web-external-id' trust-policy.json\n    ensure_role \"$WEB_PROFILE\" 'destination-account-role' '/' \"$filled\"\n",
+        "    require_external_id \"$WEB_PROFILE\" 'destination-account-role' 'arn:aws:iam::555566667777:role/destination-account-role' 'arn:aws:iam::111122223333:role/my-ECS-task-role' identity-policy.json\n",
+    ] {
+        assert!(script.contains(line), "{line}\n{script}");
+    }
+    // A chain keeps its plain trust files.
+    let chain = commands::script(&setup(&["--source-role-arn", TASK, "--role-arn", DEST]));
+    assert!(!chain.contains("with_external_id '"), "{chain}");
+    // One shared --external-id does not go with per-container roles.
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web={DEST}"),
+        "--external-id",
+        "x-1",
+    ]))
+    .unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("--external-id is one value")),
+        "{errors:?}"
+    );
+    let errors = Setup::from_args(&args(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web={DEST}"),
+        "--container",
+        &format!("web-external-id={HUB}"),
+    ]))
+    .unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("would be the external id secret")),
+        "{errors:?}"
+    );
+}
+
+/// The CloudFormation template of a hop account takes each per-container role's external id as
+/// a NoEcho parameter; the source account's creates its secret.
+#[test]
+fn cloudformation_takes_external_ids_as_no_echo_parameters() {
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        &format!("web={DEST}"),
+    ]);
+    let templates = cloudformation::templates(&s);
+    let (_, hop) = templates
+        .iter()
+        .find(|(name, _)| name == "cloudformation-555566667777.json")
+        .unwrap();
+    assert_eq!(hop["Parameters"]["ExternalIdweb"]["NoEcho"], true);
+    let role = hop["Resources"]["Roledestinationaccountrole"]["Properties"].clone();
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"],
+        serde_json::json!({"StringEquals": {"sts:ExternalId": {"Ref": "ExternalIdweb"}}})
+    );
+    let (_, source) = &templates[0];
+    assert_eq!(
+        source["Resources"]["Secretrolehoptokenwebexternalid"]["Properties"]["Name"],
+        "rolehop/token-web-external-id"
+    );
+    assert!(source.get("Parameters").is_none(), "{source}");
+
+    // A role in the source account reads its stack's own secret.
+    let s = setup(&[
+        "--source-role-arn",
+        TASK,
+        "--container",
+        "web=arn:aws:iam::111122223333:role/orders",
+    ]);
+    let templates = cloudformation::templates(&s);
+    assert_eq!(templates.len(), 1);
+    let (_, source) = &templates[0];
+    assert!(source.get("Parameters").is_none(), "{source}");
+    assert_eq!(
+        source["Resources"]["Roleorders"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            ["Condition"]["StringEquals"]["sts:ExternalId"],
+        serde_json::json!({"Fn::Sub": "{{resolve:secretsmanager:${Secretrolehoptokenwebexternalid}:SecretString}}"})
     );
 }
 

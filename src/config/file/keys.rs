@@ -7,6 +7,7 @@ pub(super) const ROLE_ARN: &str = "role_arn";
 pub(super) const SOURCE_PROFILE: &str = "source_profile";
 pub(super) const CREDENTIAL_SOURCE: &str = "credential_source";
 pub(super) const EXTERNAL_ID: &str = "external_id";
+pub(super) const EXTERNAL_ID_ENV: &str = "rolehop_external_id_env";
 pub(super) const SESSION_NAME: &str = "role_session_name";
 pub(super) const DURATION: &str = "duration_seconds";
 pub(super) const TAGS: &str = "rolehop_session_tags";
@@ -18,11 +19,12 @@ pub(super) const POLICY_ARNS: &str = "rolehop_policy_arns";
 pub(super) const IMDS_SHARED: &str = "rolehop_imds_shared";
 
 /// The keys rolehop reads.
-pub(super) const KNOWN: [&str; 13] = [
+pub(super) const KNOWN: [&str; 14] = [
     ROLE_ARN,
     SOURCE_PROFILE,
     CREDENTIAL_SOURCE,
     EXTERNAL_ID,
+    EXTERNAL_ID_ENV,
     SESSION_NAME,
     DURATION,
     TAGS,
