@@ -36,6 +36,8 @@ pub mod policy;
 pub mod published;
 pub mod report;
 pub mod service_role;
+mod swapped;
+pub mod task_request;
 pub mod tri;
 
 use std::collections::HashSet;
@@ -56,6 +58,10 @@ pub fn run(inputs: &Inputs) -> Report {
     let role = FlagArn::read(&inputs.role_arn, "--role-arn", &mut out);
     let source = FlagArn::read(&inputs.source_role_arn, "--source-role-arn", &mut out);
     lints::all(inputs, &parsed, &mut out);
+    out.extend(swapped::hint(
+        parsed.trust.as_ref(),
+        parsed.identity.as_deref().unwrap_or_default(),
+    ));
 
     // The decision.
     let Some(role_arn) = role.valid() else {
@@ -91,7 +97,9 @@ pub fn run(inputs: &Inputs) -> Report {
         source_identity: inputs.source_identity,
     };
     let context =
-        Context::assume_role(caller.as_ref(), &call, &inputs.context).with_absent(&inputs.absent);
+        Context::assume_role(caller.as_ref(), &call, &inputs.context)
+        .with_absent(&inputs.absent)
+        .with_hidden(&inputs.hidden);
     let set = parsed.set();
     let decisions: Vec<ActionDecision> = call
         .actions()
@@ -112,6 +120,7 @@ pub fn run(inputs: &Inputs) -> Report {
         parsed: &parsed,
         role: role_arn,
         caller: caller.as_ref(),
+        call: &call,
         who: &who,
         source: &source,
         context: &context,

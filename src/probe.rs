@@ -311,14 +311,7 @@ impl Probe<'_> {
             RoleSource::Credentials(_) => None,
         };
         let inherited: Vec<(String, String)> = previous
-            .map(|p| {
-                p.options
-                    .tags
-                    .iter()
-                    .filter(|t| p.options.transitive_tag_keys.contains(&t.key))
-                    .map(|t| (format!("aws:PrincipalTag/{}", t.key), t.value.clone()))
-                    .collect()
-            })
+            .map(|p| p.options.inherited_context())
             .unwrap_or_default();
         let mut context = hop_context(hop, self.region.as_deref(), &inherited);
         context.extend(self.given.context.iter().cloned());
@@ -522,16 +515,7 @@ fn hop_context(
     inherited: &[(String, String)],
 ) -> Vec<(String, String)> {
     let mut context = inherited.to_vec();
-    for tag in &hop.options.tags {
-        context.push((format!("aws:RequestTag/{}", tag.key), tag.value.clone()));
-        context.push(("aws:TagKeys".into(), tag.key.clone()));
-    }
-    for key in &hop.options.transitive_tag_keys {
-        context.push(("sts:TransitiveTagKeys".into(), key.clone()));
-    }
-    if let Some(id) = &hop.options.source_identity {
-        context.push(("sts:SourceIdentity".into(), id.clone()));
-    }
+    context.extend(hop.options.request_context());
     context.push((
         "sts:RoleSessionName".into(),
         hop.session_name.as_str().to_owned(),

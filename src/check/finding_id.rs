@@ -47,6 +47,8 @@ finding_ids! {
     PolicyEffect => "policy.effect",
     PolicyAction => "policy.action",
     PolicyCondition => "policy.condition",
+    PolicySid => "policy.sid",
+    FilesSwapped => "files.swapped",
     TrustNotPrincipal => "trust.not-principal",
     TrustResource => "trust.resource",
     TrustPrincipalForm => "trust.principal-form",
@@ -85,6 +87,7 @@ finding_ids! {
     OnlineScp => "online.scp",
     OnlineModel => "online.model",
     EcsTaskDefinition => "ecs.task-definition",
+    EcsRequest => "ecs.request",
     EcsClientRoles => "ecs.client-roles",
     EcsPublishedVolume => "ecs.published-volume",
     EcsLogPermissions => "ecs.log-permissions",
@@ -137,6 +140,8 @@ impl FindingId {
             | PolicyEffect
             | PolicyAction
             | PolicyCondition
+            | PolicySid
+            | FilesSwapped
             | ArnSyntax
             | ArnCase
             | RequestDuration
@@ -158,6 +163,7 @@ impl FindingId {
             | OnlineScp
             | OnlineModel
             | EcsTaskDefinition
+            | EcsRequest
             | EcsClientRoles
             | EcsPublishedVolume
             | EcsLogPermissions
