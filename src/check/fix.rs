@@ -322,10 +322,10 @@ fn append(draft: &mut Draft, mut statement: Value, sid: &str) -> Value {
     }
     let statement = Value::Object(ordered);
     draft.statements().push(statement.clone());
-    draft.changes.push(format!(
-        "statement {} ({sid}) added",
-        draft.statements().len()
-    ));
+    let number = draft.statements().len();
+    draft
+        .changes
+        .push(format!("statement {number} ({sid}) added"));
     statement
 }
 

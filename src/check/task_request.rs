@@ -230,6 +230,9 @@ fn fill(
     match (&inputs.external_id, &hop.external_id) {
         (Some(_), _) => flags.push("--external-id"),
         (None, None) => said.push("no external id".into()),
+        (None, Some(_)) if inputs.context.iter().any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) => {
+            flags.push("--context sts:ExternalId");
+        }
         (None, Some(_)) if !from_text && secrets.contains(&EXTERNAL_ID) => {
             inputs.hidden.push((
                 "sts:ExternalId".into(),
