@@ -96,8 +96,7 @@ pub fn run(inputs: &Inputs) -> Report {
         session_tags: inputs.session_tags,
         source_identity: inputs.source_identity,
     };
-    let context =
-        Context::assume_role(caller.as_ref(), &call, &inputs.context)
+    let context = Context::assume_role(caller.as_ref(), &call, &inputs.context)
         .with_absent(&inputs.absent)
         .with_hidden(&inputs.hidden);
     let set = parsed.set();

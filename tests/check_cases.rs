@@ -49,7 +49,10 @@ fn case_args(dir: &Path, case: &Value, replaced: &BTreeMap<String, PathBuf>) -> 
             "task" => "--task-definition",
             _ => continue,
         };
-        let path = replaced.get(file).cloned().unwrap_or_else(|| dir.join(file));
+        let path = replaced
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| dir.join(file));
         args.push(flag.into());
         args.push(path.display().to_string());
     }
@@ -158,7 +161,9 @@ async fn every_fix_of_the_corpus_is_a_policy_check_allows() {
             };
             let policy = &fix["policy"];
             if let Some(why) = iam_refuses(policy, kind) {
-                problems.push(format!("{name}: IAM would refuse the fixed {original}: {why}"));
+                problems.push(format!(
+                    "{name}: IAM would refuse the fixed {original}: {why}"
+                ));
             }
             let sids: Vec<&str> = policy["Statement"]
                 .as_array()
@@ -168,7 +173,9 @@ async fn every_fix_of_the_corpus_is_a_policy_check_allows() {
                 .collect();
             let unique: std::collections::BTreeSet<&&str> = sids.iter().collect();
             if unique.len() != sids.len() {
-                problems.push(format!("{name}: the fixed {original} repeats a Sid: {sids:?}"));
+                problems.push(format!(
+                    "{name}: the fixed {original} repeats a Sid: {sids:?}"
+                ));
             }
             let path = out.join(&original);
             std::fs::write(&path, policy.to_string()).unwrap();
@@ -249,7 +256,9 @@ async fn check_fix_writes_the_corrected_files_and_names_them_in_the_commands() {
         ),
     ] {
         assert_eq!(
-            stdout.matches(&format!("apply it with:\n  {command}\n")).count(),
+            stdout
+                .matches(&format!("apply it with:\n  {command}\n"))
+                .count(),
             1,
             "--fix prints {command} once:\n{stdout}"
         );

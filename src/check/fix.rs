@@ -182,7 +182,11 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
 
 fn strings_of(value: &Value) -> Vec<String> {
     match value {
-        Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         Value::String(s) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -240,7 +244,11 @@ fn with_corrected(statement: &Value, element: &str, right: &str) -> Option<(Valu
         other => out.get_mut(other)?,
     };
     let items = strings_of(slot);
-    let wrong: Vec<String> = items.iter().filter(|i| near_miss(i, right)).cloned().collect();
+    let wrong: Vec<String> = items
+        .iter()
+        .filter(|i| near_miss(i, right))
+        .cloned()
+        .collect();
     if wrong.is_empty() {
         return None;
     }
@@ -425,13 +433,21 @@ mod tests {
     const SOURCE: &str = "arn:aws:iam::111122223333:role/my-ECS-task-role";
 
     fn trust(text: &str) -> Policy {
-        policy::parse(text, "trust-typo.json", Kind::Trust).0.unwrap()
+        policy::parse(text, "trust-typo.json", Kind::Trust)
+            .0
+            .unwrap()
     }
 
     #[test]
     fn the_file_is_written_beside_the_input() {
-        assert_eq!(fixed_file("trust-typo.json", "trust-policy"), "trust-typo.fixed.json");
-        assert_eq!(fixed_file("/x/y/id.json", "identity-policy"), "/x/y/id.fixed.json");
+        assert_eq!(
+            fixed_file("trust-typo.json", "trust-policy"),
+            "trust-typo.fixed.json"
+        );
+        assert_eq!(
+            fixed_file("/x/y/id.json", "identity-policy"),
+            "/x/y/id.fixed.json"
+        );
         assert_eq!(
             fixed_file("the trust policy of role r", "trust-policy"),
             "trust-policy.fixed.json"
@@ -444,12 +460,18 @@ mod tests {
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-taks-role"}, "Action": "sts:AssumeRole"}]}"#,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| true);
+        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
+            true
+        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1, "{:#}", fix.policy);
         assert_eq!(statements[0]["Principal"]["AWS"], SOURCE);
         assert_eq!(statements[0]["Sid"], "RolehopTrustSourceRole");
-        assert!(fix.command.ends_with("file://trust-typo.fixed.json"), "{}", fix.command);
+        assert!(
+            fix.command.ends_with("file://trust-typo.fixed.json"),
+            "{}",
+            fix.command
+        );
         assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
     }
 
@@ -467,7 +489,11 @@ mod tests {
             statements[0]["Action"],
             json!(["sts:AssumeRole", "sts:TagSession"])
         );
-        assert!(fix.changes[0].contains("sts:TagSession added"), "{:?}", fix.changes);
+        assert!(
+            fix.changes[0].contains("sts:TagSession added"),
+            "{:?}",
+            fix.changes
+        );
     }
 
     #[test]
@@ -476,10 +502,15 @@ mod tests {
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::999988887777:role/other"}, "Action": "sts:AssumeRole"}]}"#,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| false);
+        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
+            false
+        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 2);
-        assert_eq!(statements[0]["Principal"]["AWS"], "arn:aws:iam::999988887777:role/other");
+        assert_eq!(
+            statements[0]["Principal"]["AWS"],
+            "arn:aws:iam::999988887777:role/other"
+        );
         assert_eq!(statements[1]["Sid"], "RolehopTrustSourceRole2");
         assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
     }
@@ -492,7 +523,14 @@ mod tests {
                 {"Sid": "ab", "Effect": "Allow", "Principal": {"AWS": "y"}, "Action": "sts:AssumeRole"}]}"#,
         );
         assert!(policy::iam_refuses(&p.document, Kind::Trust).is_some());
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| false);
-        assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None, "{:#}", fix.policy);
+        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
+            false
+        });
+        assert_eq!(
+            policy::iam_refuses(&fix.policy, Kind::Trust),
+            None,
+            "{:#}",
+            fix.policy
+        );
     }
 }

@@ -346,7 +346,9 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                 FindingId::PolicySid,
                 format!(
                     "{file}: statement {number} has Sid `{sid}`, which IAM refuses: a Sid holds only ASCII letters and digits (e.g. `{}`)",
-                    sid.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
+                    sid.chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect::<String>()
                 ),
             ),
             Some(Value::String(sid)) if !sids.insert(sid.clone()) => fail(
@@ -507,7 +509,9 @@ fn statement(
     {
         fail(
             FindingId::PolicyElement,
-            format!("{file}: {label} has no Action; add \"Action\": \"sts:AssumeRole\" (or the actions it grants)"),
+            format!(
+                "{file}: {label} has no Action; add \"Action\": \"sts:AssumeRole\" (or the actions it grants)"
+            ),
         );
     }
     if obj.contains_key("NotPrincipal") && kind == Kind::Trust {

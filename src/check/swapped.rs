@@ -65,7 +65,11 @@ mod tests {
         let identity = policy(TRUST, "identity.json", Kind::Identity);
         let f = hint(Some(&trust), &[identity]).unwrap();
         assert_eq!((f.id, f.status), (FindingId::FilesSwapped, Status::Warn));
-        assert!(f.message.contains("give identity.json with --trust-policy"), "{}", f.message);
+        assert!(
+            f.message.contains("give identity.json with --trust-policy"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
@@ -74,6 +78,11 @@ mod tests {
         let identity = policy(IDENTITY, "identity.json", Kind::Identity);
         assert!(hint(Some(&trust), &[identity]).is_none());
         let only = policy(IDENTITY, "t.json", Kind::Trust);
-        assert!(hint(Some(&only), &[]).unwrap().message.contains("reads like an identity policy"));
+        assert!(
+            hint(Some(&only), &[])
+                .unwrap()
+                .message
+                .contains("reads like an identity policy")
+        );
     }
 }

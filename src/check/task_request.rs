@@ -48,8 +48,12 @@ fn info(message: String) -> Finding {
 }
 
 /// Fills what the flags left open in `inputs` from rolehop's container in the task
-/// definition `text`, and says where each field came from.
+/// definition `text`, and says where each field came from. Only when there is an AssumeRole
+/// to evaluate: a trust policy given, or `--role-arn` (a definition checked alone is linted).
 pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
+    if inputs.trust_policy.is_none() && inputs.role_arn.is_none() {
+        return Vec::new();
+    }
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
@@ -76,15 +80,20 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
         return vec![Finding::new(
             FindingId::EcsRequest,
             Status::Unknown,
-            format!("{at} reads its roles from {var}, whose content is not in the definition (a secret or a file in the container), so the request is only what the flags say; give --role-arn and the others, or run rolehop check in the task"),
+            format!(
+                "{at} reads its roles from {var}, whose content is not in the definition (a secret or a file in the container), so the request is only what the flags say; give --role-arn and the others, or run rolehop check in the task"
+            ),
         )];
     }
     let task_role = td["taskRoleArn"].as_str();
     // The container's environment as ECS gives it: its variables, its secrets (values unknown)
     // and the agent's credentials endpoint when the task has a role.
     let var = |name: &str| -> Option<String> {
-        plain(rolehop, name)
-            .or_else(|| secrets.contains(&name).then(|| SECRET_PLACEHOLDER.to_owned()))
+        plain(rolehop, name).or_else(|| {
+            secrets
+                .contains(&name)
+                .then(|| SECRET_PLACEHOLDER.to_owned())
+        })
     };
     let env = |name: &str| -> Option<String> {
         var(name).or_else(|| {
@@ -145,7 +154,9 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
             )];
         }
     };
-    vec![info(fill(inputs, hop, &roles, task_role, &at, from_text, &secrets))]
+    vec![info(fill(
+        inputs, hop, &roles, task_role, &at, from_text, &secrets,
+    ))]
 }
 
 fn list_roles(roles: &[RoleConfig]) -> String {
@@ -230,7 +241,12 @@ fn fill(
     match (&inputs.external_id, &hop.external_id) {
         (Some(_), _) => flags.push("--external-id"),
         (None, None) => said.push("no external id".into()),
-        (None, Some(_)) if inputs.context.iter().any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) => {
+        (None, Some(_))
+            if inputs
+                .context
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) =>
+        {
             flags.push("--context sts:ExternalId");
         }
         (None, Some(_)) if !from_text && secrets.contains(&EXTERNAL_ID) => {
@@ -350,18 +366,38 @@ mod tests {
                    {"name": "ROLEHOP_SOURCE_IDENTITY", "value": "alice"}]),
             json!([]),
         );
-        let mut inputs = Inputs::default();
+        let mut inputs = Inputs {
+            trust_policy: Some(("trust.json".into(), "{}".into())),
+            ..Inputs::default()
+        };
         let found = apply("td.json", &text, &mut inputs);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].id, found[0].status), (FindingId::EcsRequest, Status::Pass));
-        assert!(found[0].message.contains("session tags Team (ROLEHOP_TAGS)"), "{}", found[0].message);
-        assert!(found[0].message.contains("source arn:aws:iam::111122223333:role/my-ECS-task-role (taskRoleArn)"));
+        assert_eq!(
+            (found[0].id, found[0].status),
+            (FindingId::EcsRequest, Status::Pass)
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("session tags Team (ROLEHOP_TAGS)"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("source arn:aws:iam::111122223333:role/my-ECS-task-role (taskRoleArn)")
+        );
         assert!(inputs.session_tags && inputs.source_identity);
         assert_eq!(
             inputs.role_arn.as_deref(),
             Some("arn:aws:iam::555566667777:role/destination-account-role")
         );
-        assert!(inputs.context.contains(&("aws:RequestTag/Team".into(), "payments".into())));
+        assert!(
+            inputs
+                .context
+                .contains(&("aws:RequestTag/Team".into(), "payments".into()))
+        );
         assert_eq!(inputs.duration, Some(3600));
     }
 
@@ -371,7 +407,10 @@ mod tests {
             json!([{"name": "ROLEHOP_ROLE_ARN", "value": "arn:aws:iam::555566667777:role/d"}]),
             json!([{"name": "ROLEHOP_EXTERNAL_ID", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x"}]),
         );
-        let mut inputs = Inputs::default();
+        let mut inputs = Inputs {
+            trust_policy: Some(("trust.json".into(), "{}".into())),
+            ..Inputs::default()
+        };
         apply("td.json", &text, &mut inputs);
         assert!(inputs.external_id.is_none());
         assert_eq!(inputs.hidden[0].0, "sts:ExternalId");
@@ -380,7 +419,10 @@ mod tests {
     #[test]
     fn a_chain_in_the_config_text_gives_the_hop_its_source_and_transitive_tags() {
         let config = "[profile hub]\nrole_arn = arn:aws:iam::444455556666:role/hub\ncredential_source = EcsContainer\nrolehop_session_tags = Team=payments\nrolehop_transitive_tag_keys = Team\n\n[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\nsource_profile = hub\n";
-        let text = td(json!([{"name": "ROLEHOP_CONFIG_TEXT", "value": config}]), json!([]));
+        let text = td(
+            json!([{"name": "ROLEHOP_CONFIG_TEXT", "value": config}]),
+            json!([]),
+        );
         let mut inputs = Inputs {
             role_arn: Some("arn:aws:iam::999988887777:role/audit".into()),
             ..Inputs::default()
@@ -391,7 +433,19 @@ mod tests {
             Some("arn:aws:iam::444455556666:role/hub"),
             "{found:?}"
         );
-        assert!(inputs.context.contains(&("aws:PrincipalTag/Team".into(), "payments".into())));
+        assert!(
+            inputs
+                .context
+                .contains(&("aws:PrincipalTag/Team".into(), "payments".into()))
+        );
         assert!(found[0].message.contains("the flags given win: --role-arn"));
+    }
+
+    #[test]
+    fn a_definition_checked_alone_asks_about_no_assume_role() {
+        let text = r#"{"containerDefinitions": [{"name": "rolehop", "environment": [{"name": "ROLEHOP_ROLE_ARN", "value": "arn:aws:iam::555566667777:role/d"}]}]}"#;
+        let mut inputs = Inputs::default();
+        assert!(apply("td.json", text, &mut inputs).is_empty());
+        assert!(inputs.role_arn.is_none());
     }
 }

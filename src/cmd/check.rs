@@ -263,9 +263,8 @@ fn write_fixes(report: &Report, format: ReportFormat) -> Result<(), CmdError> {
             continue;
         }
         let text = serde_json::to_string_pretty(&fix.policy).expect("plain values serialise");
-        std::fs::write(&fix.file, text + "\n").map_err(|e| {
-            CmdError::failure(format!("--fix: cannot write {}: {e}", fix.file))
-        })?;
+        std::fs::write(&fix.file, text + "\n")
+            .map_err(|e| CmdError::failure(format!("--fix: cannot write {}: {e}", fix.file)))?;
         written.push(&fix.file);
         lines.push_str(&format!(
             "\nrolehop check --fix: wrote {}; apply it with:\n  {}\n",
