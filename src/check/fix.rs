@@ -144,6 +144,9 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
             }
         }
         let prohibited: &[&str] = match kind {
+            Kind::Trust if s.contains_key("Principal") => {
+                &["Resource", "NotResource", "NotPrincipal"]
+            }
             Kind::Trust => &["Resource", "NotResource"],
             Kind::Identity | Kind::Boundary | Kind::Session => &["Principal", "NotPrincipal"],
             Kind::Scp | Kind::Rcp => &[],
@@ -173,6 +176,27 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
             seen.push(right);
         }
     }
+    // Statements IAM refuses whatever their values, which no edit of a value can save.
+    let mut number = 0;
+    statements.retain(|s| {
+        number += 1;
+        let has = |e: &str| s.get(e).is_some();
+        let why = if !has("Action") && !has("NotAction") {
+            Some("it has no Action")
+        } else if kind == Kind::Trust && !has("Principal") {
+            Some("a trust statement needs Principal (NotPrincipal is not supported there)")
+        } else if kind.needs_resource() && !has("Resource") && !has("NotResource") {
+            Some("a role's own policy needs Resource")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            changes.push(format!(
+                "statement {number} removed: {why}, so IAM refuses it"
+            ));
+        }
+        why.is_none()
+    });
     doc.insert("Statement".into(), Value::Array(statements));
     Draft {
         doc: Value::Object(doc),
@@ -513,6 +537,32 @@ mod tests {
         );
         assert_eq!(statements[1]["Sid"], "RolehopTrustSourceRole2");
         assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
+    }
+
+    #[test]
+    fn a_statement_iam_refuses_whatever_its_values_is_removed() {
+        let p = trust(
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+                {"Sid": "Other", "Effect": "Allow", "NotPrincipal": {"AWS": "x"}, "Action": "sts:AssumeRole"}]}"#,
+        );
+        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
+            false
+        });
+        assert_eq!(
+            policy::iam_refuses(&fix.policy, Kind::Trust),
+            None,
+            "{:#}",
+            fix.policy
+        );
+        assert_eq!(fix.policy["Statement"].as_array().unwrap().len(), 1);
+        assert!(
+            fix.changes
+                .iter()
+                .any(|c| c.contains("statement 2 removed")),
+            "{:?}",
+            fix.changes
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub enum Kind {
 impl Kind {
     /// Policies whose statements IAM refuses without `Resource`/`NotResource` (IAM's own
     /// permission policies; Organizations' syntax for SCPs and RCPs is left to it).
-    fn needs_resource(self) -> bool {
+    pub(super) fn needs_resource(self) -> bool {
         matches!(self, Kind::Identity | Kind::Boundary | Kind::Session)
     }
 
