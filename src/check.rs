@@ -8,8 +8,10 @@
 //! `docs/CHECK.md`.
 //!
 //! The engine works on values, never on files or the network: [`run`] parses the texts it is
-//! given (`inputs`), lints them (`lints`), evaluates each action (`eval`) and explains the
-//! decisions as findings (`explain`, `fix`) in a [`report::Report`]. What reads IAM,
+//! given (`inputs`), lints them (`lints`, `swapped`), evaluates each action (`eval`) and
+//! explains the decisions as findings (`explain`, `fix`: the policy corrected as IAM accepts
+//! it) in a [`report::Report`]. `task_request` reads the request itself from a task
+//! definition's rolehop container, as `serve` would read it there. What reads IAM,
 //! Organizations, STS and the environment lives in `crate::probe` and hands its results in
 //! as `Inputs`.
 
