@@ -249,10 +249,10 @@ impl Explain<'_> {
         match part {
             Part::Trust if action == StsAction::AssumeRole => "correct it as below".into(),
             Part::Trust => format!(
-                "add {action} to the trust statement's actions, which rolehop needs because it passes {passed} (below)"
+                "add {action} to the trust statement's actions, which rolehop needs because it passes {passed}"
             ),
             Part::Identity if action == StsAction::AssumeRole => "across accounts the source role needs this as well as the trust policy; correct it as below".into(),
-            Part::Identity => "across accounts both sides must allow it; add it to the statement's actions (below)".into(),
+            Part::Identity => "across accounts both sides must allow it; add it to the actions of the statement that allows the AssumeRole".into(),
             Part::Scp(_) => format!("every level of the organization path must allow it: an administrator of the organization adds an Allow of {action} at this level (or attaches FullAWSAccess)"),
             Part::Rcp(_) => unreachable!("RCPs allow implicitly"),
             Part::PermissionsBoundary => format!("the boundary caps what the identity policies grant; add {action} on this role to the boundary"),

@@ -12,6 +12,7 @@ pub(super) fn render(report: &Report) -> String {
     }
     let mut sorted: Vec<&Finding> = report.findings.iter().collect();
     sorted.sort_by_key(|f| f.status);
+    let mut shown: Vec<&str> = Vec::new();
     for f in sorted {
         out.push_str(&format!(
             "\n{} {:<28} {}\n",
@@ -20,6 +21,12 @@ pub(super) fn render(report: &Report) -> String {
             f.message
         ));
         if let Some(fix) = &f.fix {
+            // Several findings of one part share its corrected policy: show it once.
+            if shown.contains(&fix.file.as_str()) {
+                out.push_str(&format!("     the fix: the corrected {} above\n", fix.file));
+                continue;
+            }
+            shown.push(&fix.file);
             out.push_str("     the fix:\n");
             for change in &fix.changes {
                 out.push_str(&format!("        - {change}\n"));
