@@ -8,8 +8,10 @@
 //! `docs/CHECK.md`.
 //!
 //! The engine works on values, never on files or the network: [`run`] parses the texts it is
-//! given (`inputs`), lints them (`lints`), evaluates each action (`eval`) and explains the
-//! decisions as findings (`explain`, `fix`) in a [`report::Report`]. What reads IAM,
+//! given (`inputs`), lints them (`lints`, `swapped`), evaluates each action (`eval`) and
+//! explains the decisions as findings (`explain`, `fix`: the policy corrected as IAM accepts
+//! it) in a [`report::Report`]. `task_request` reads the request itself from a task
+//! definition's rolehop container, as `serve` would read it there. What reads IAM,
 //! Organizations, STS and the environment lives in `crate::probe` and hands its results in
 //! as `Inputs`.
 
@@ -38,6 +40,8 @@ pub mod published;
 pub mod report;
 pub mod self_assume;
 pub mod service_role;
+mod swapped;
+pub mod task_request;
 pub mod tri;
 
 use std::collections::HashSet;
@@ -58,6 +62,10 @@ pub fn run(inputs: &Inputs) -> Report {
     let role = FlagArn::read(&inputs.role_arn, "--role-arn", &mut out);
     let source = FlagArn::read(&inputs.source_role_arn, "--source-role-arn", &mut out);
     lints::all(inputs, &parsed, &mut out);
+    out.extend(swapped::hint(
+        parsed.trust.as_ref(),
+        parsed.identity.as_deref().unwrap_or_default(),
+    ));
 
     // The decision.
     let Some(role_arn) = role.valid() else {
@@ -92,8 +100,9 @@ pub fn run(inputs: &Inputs) -> Report {
         session_tags: inputs.session_tags,
         source_identity: inputs.source_identity,
     };
-    let context =
-        Context::assume_role(caller.as_ref(), &call, &inputs.context).with_absent(&inputs.absent);
+    let context = Context::assume_role(caller.as_ref(), &call, &inputs.context)
+        .with_absent(&inputs.absent)
+        .with_hidden(&inputs.hidden);
     let set = parsed.set();
     let decisions: Vec<ActionDecision> = call
         .actions()
@@ -114,6 +123,7 @@ pub fn run(inputs: &Inputs) -> Report {
         parsed: &parsed,
         role: role_arn,
         caller: caller.as_ref(),
+        call: &call,
         who: &who,
         source: &source,
         context: &context,

@@ -550,6 +550,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "MESSAGE")]
     pub explain: Option<String>,
 
+    /// Write each corrected policy of the report's fixes beside the file checked
+    /// (trust.json -> trust.fixed.json) and print the command that applies each.
+    #[arg(long)]
+    pub fix: bool,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -96,6 +96,35 @@ pub const MAX_POLICY_ARNS: usize = 10;
 pub const MAX_POLICY_CHARS: usize = 2048;
 
 impl SessionOptions {
+    /// The request keys these options put in the AssumeRole (IAM User Guide, "Passing session
+    /// tags in AWS STS"; "sts:SourceIdentity"): each tag as `aws:RequestTag/KEY` and
+    /// `aws:TagKeys`, the transitive keys as `sts:TransitiveTagKeys`, the source identity.
+    /// `check` evaluates the same keys online (each hop) and for a task definition.
+    pub fn request_context(&self) -> Vec<(String, String)> {
+        let mut context = Vec::new();
+        for tag in &self.tags {
+            context.push((format!("aws:RequestTag/{}", tag.key), tag.value.clone()));
+            context.push(("aws:TagKeys".into(), tag.key.clone()));
+        }
+        for key in &self.transitive_tag_keys {
+            context.push(("sts:TransitiveTagKeys".into(), key.clone()));
+        }
+        if let Some(id) = &self.source_identity {
+            context.push(("sts:SourceIdentity".into(), id.clone()));
+        }
+        context
+    }
+
+    /// The transitive tags a session with these options carries into the next hop, as that
+    /// hop's `aws:PrincipalTag/KEY` keys.
+    pub fn inherited_context(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .filter(|t| self.transitive_tag_keys.contains(&t.key))
+            .map(|t| (format!("aws:PrincipalTag/{}", t.key), t.value.clone()))
+            .collect()
+    }
+
     /// Every way these options break STS's rules, one sentence each.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();

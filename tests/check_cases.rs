@@ -3,14 +3,14 @@
 //! `case.json` names one) the AssumeRole's decision (`null`: none was asked about).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::support::rolehop::{Rolehop, Workdir, base_env};
 
-#[tokio::test]
-async fn every_fixture_yields_exactly_its_expected_findings() {
+/// The corpus's case directories, in name order.
+fn case_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check-cases");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .expect("tests/check-cases exists")
@@ -18,6 +18,58 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
         .filter(|p| p.join("case.json").is_file())
         .collect();
     dirs.sort();
+    dirs
+}
+
+fn read_case(dir: &Path) -> Value {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{name}/case.json: {e}"))
+}
+
+/// A case's command line: its files by name (`scp-1.json`, `scp-2.json`... are the levels of
+/// the organization path in order, `identity-2.json` a second identity policy,
+/// `task-definition.json` a task definition), each path replaced where `replaced` maps the
+/// file's name to another, then its `args`, as JSON.
+fn case_args(dir: &Path, case: &Value, replaced: &BTreeMap<String, PathBuf>) -> Vec<String> {
+    let mut args: Vec<String> = vec!["check".into()];
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    for file in &files {
+        let flag = match file.split(['-', '.']).next().unwrap_or_default() {
+            "trust" => "--trust-policy",
+            "identity" => "--identity-policy",
+            "boundary" => "--permissions-boundary",
+            "session" => "--session-policy",
+            "scp" => "--scp",
+            "rcp" => "--rcp",
+            "task" => "--task-definition",
+            _ => continue,
+        };
+        let path = replaced
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| dir.join(file));
+        args.push(flag.into());
+        args.push(path.display().to_string());
+    }
+    args.extend(
+        case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned()),
+    );
+    args.extend(["--format".into(), "json".into()]);
+    args
+}
+
+#[tokio::test]
+async fn every_fixture_yields_exactly_its_expected_findings() {
+    let dirs = case_dirs();
     assert!(
         dirs.len() >= 40,
         "the corpus has {} cases; it needs at least 40",
@@ -28,38 +80,8 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
     let mut mismatches = Vec::new();
     for dir in &dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let case: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
-                .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
-        let mut args: Vec<String> = vec!["check".into()];
-        // Files by name: `scp-1.json`, `scp-2.json`... are the levels of the organization path
-        // in order, and `identity-2.json` a second identity policy.
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        files.sort();
-        for file in &files {
-            let flag = match file.split(['-', '.']).next().unwrap_or_default() {
-                "trust" => "--trust-policy",
-                "identity" => "--identity-policy",
-                "boundary" => "--permissions-boundary",
-                "session" => "--session-policy",
-                "scp" => "--scp",
-                "rcp" => "--rcp",
-                _ => continue,
-            };
-            args.push(flag.into());
-            args.push(dir.join(file).display().to_string());
-        }
-        args.extend(
-            case["args"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_str().unwrap().to_owned()),
-        );
-        args.extend(["--format".into(), "json".into()]);
+        let case = read_case(dir);
+        let args = case_args(dir, &case, &BTreeMap::new());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = Rolehop::run(&argv, &env).await;
         let report: serde_json::Value = match serde_json::from_str(&stdout) {
@@ -95,6 +117,187 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
         dirs.len(),
         mismatches.join("\n")
     );
+}
+
+/// Every fix the corpus produces is a document IAM accepts (no duplicate Sid, nothing
+/// `policy::iam_refuses` names) and, applied, makes `check` allow the AssumeRole.
+#[tokio::test]
+async fn every_fix_of_the_corpus_is_a_policy_check_allows() {
+    use rolehop::check::policy::{Kind, iam_refuses};
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let mut fixed_cases = 0;
+    let mut problems = Vec::new();
+    for dir in case_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let case = read_case(&dir);
+        let args = case_args(&dir, &case, &BTreeMap::new());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, stdout, _) = Rolehop::run(&argv, &env).await;
+        let Ok(report) = serde_json::from_str::<Value>(&stdout) else {
+            continue; // the corpus test reports it
+        };
+        // Each corrected document once, under the name of the file it replaces.
+        let mut replaced = BTreeMap::new();
+        let out = work.dir.path().join(&name);
+        std::fs::create_dir_all(&out).unwrap();
+        for fix in report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f.get("fix"))
+        {
+            let fixed = Path::new(fix["file"].as_str().unwrap());
+            let original = fixed
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(".fixed.json", ".json");
+            // Fixes of the files checked (not ECS Exec's new policy for the task role).
+            let kind = match original.split(['-', '.']).next().unwrap() {
+                "trust" => Kind::Trust,
+                "identity" => Kind::Identity,
+                _ => continue,
+            };
+            let policy = &fix["policy"];
+            if let Some(why) = iam_refuses(policy, kind) {
+                problems.push(format!(
+                    "{name}: IAM would refuse the fixed {original}: {why}"
+                ));
+            }
+            let sids: Vec<&str> = policy["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["Sid"].as_str())
+                .collect();
+            let unique: std::collections::BTreeSet<&&str> = sids.iter().collect();
+            if unique.len() != sids.len() {
+                problems.push(format!(
+                    "{name}: the fixed {original} repeats a Sid: {sids:?}"
+                ));
+            }
+            let path = out.join(&original);
+            std::fs::write(&path, policy.to_string()).unwrap();
+            replaced.insert(original, path);
+        }
+        if replaced.is_empty() {
+            continue;
+        }
+        fixed_cases += 1;
+        let args = case_args(&dir, &case, &replaced);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, stdout, stderr) = Rolehop::run(&argv, &env).await;
+        let again: Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name} fixed: no JSON report ({e}): {stderr}"));
+        if again["decision"] != "allowed" {
+            problems.push(format!(
+                "{name}: with the fixes applied the decision is {}: {:#}",
+                again["decision"], again["findings"]
+            ));
+        }
+    }
+    assert!(
+        fixed_cases >= 15,
+        "only {fixed_cases} cases have a fix; the corpus should exercise many"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// `--fix` writes each corrected document beside the file checked and prints the command
+/// that applies it, naming that file; the broken statement is corrected, not duplicated.
+#[tokio::test]
+async fn check_fix_writes_the_corrected_files_and_names_them_in_the_commands() {
+    let work = Workdir::new();
+    let env = base_env(work.dir.path());
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check-cases");
+    let dir = work.dir.path();
+    let trust = dir.join("trust-typo.json");
+    let identity = dir.join("identity-policy.json");
+    std::fs::copy(cases.join("14-trust-role-name-typo/trust.json"), &trust).unwrap();
+    // The identity policy names the role with a typo too.
+    let broken = std::fs::read_to_string(cases.join("14-trust-role-name-typo/identity.json"))
+        .unwrap()
+        .replace("destination-account-role", "destination-acount-role");
+    std::fs::write(&identity, broken).unwrap();
+    let (code, stdout, stderr) = Rolehop::run(
+        &[
+            "check",
+            "--trust-policy",
+            trust.to_str().unwrap(),
+            "--identity-policy",
+            identity.to_str().unwrap(),
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/destination-account-role",
+            "--source-role-arn",
+            "arn:aws:iam::111122223333:role/my-ECS-task-role",
+            "--session-tags",
+            "--fix",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let trust_fixed = dir.join("trust-typo.fixed.json");
+    let identity_fixed = dir.join("identity-policy.fixed.json");
+    for command in [
+        format!(
+            "aws iam update-assume-role-policy --role-name destination-account-role --policy-document file://{}",
+            trust_fixed.display()
+        ),
+        format!(
+            "aws iam put-role-policy --role-name my-ECS-task-role --policy-name rolehop-assume-destination-account-role --policy-document file://{}",
+            identity_fixed.display()
+        ),
+    ] {
+        assert_eq!(
+            stdout
+                .matches(&format!("apply it with:\n  {command}\n"))
+                .count(),
+            1,
+            "--fix prints {command} once:\n{stdout}"
+        );
+    }
+    let read = |p: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("--fix wrote it")).unwrap()
+    };
+    let t = read(&trust_fixed);
+    assert_eq!(
+        t["Statement"],
+        serde_json::json!([{"Sid": "TrustTaskRole", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-task-role"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]}]),
+        "the broken statement is corrected in place"
+    );
+    let i = read(&identity_fixed);
+    assert_eq!(i["Statement"].as_array().unwrap().len(), 1, "{i:#}");
+    assert_eq!(
+        i["Statement"][0]["Resource"],
+        "arn:aws:iam::555566667777:role/destination-account-role"
+    );
+    // Applied, they are allowed.
+    let (code, stdout, _) = Rolehop::run(
+        &[
+            "check",
+            "--trust-policy",
+            trust_fixed.to_str().unwrap(),
+            "--identity-policy",
+            identity_fixed.to_str().unwrap(),
+            "--role-arn",
+            "arn:aws:iam::555566667777:role/destination-account-role",
+            "--source-role-arn",
+            "arn:aws:iam::111122223333:role/my-ECS-task-role",
+            "--session-tags",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}");
 }
 
 /// The first ```text block after `heading` in the README's troubleshooting section.

@@ -100,6 +100,24 @@ async fn check_every_policy(env: &[(String, String)], dir: &Path, hops: &[&str],
         check_passes(env, &args).await;
     }
     let path = |name: &str| dir.join(name).display().to_string();
+    // The first hop again with the request read from the task definition alone (its rolehop
+    // container's role, external id, tags and source identity; taskRoleArn as the source):
+    // setup's definition and setup's policies agree without a flag restating them.
+    let (trust, identity) = hop_files(dir, 0);
+    check_passes(
+        env,
+        &[
+            "--task-definition".into(),
+            path("task-definition.json"),
+            "--trust-policy".into(),
+            trust,
+            "--identity-policy".into(),
+            identity,
+            "--role-arn".into(),
+            hops[0].to_string(),
+        ],
+    )
+    .await;
     let mut service = vec![
         "--service-role-trust".to_owned(),
         format!("task={}", path("task-role-trust-policy.json")),

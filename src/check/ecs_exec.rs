@@ -394,7 +394,9 @@ fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<F
             )
             .with_fix(Some(Fix {
                 statement: statement.clone(),
+                changes: vec![format!("a new inline policy {POLICY_NAME} on {role_name}")],
                 policy: json!({"Version": "2012-10-17", "Statement": [statement]}),
+                file: POLICY_FILE.to_owned(),
                 command: format!("aws iam put-role-policy --role-name {role_name} --policy-name {POLICY_NAME} --policy-document file://{POLICY_FILE}"),
             })),
         );

@@ -4,12 +4,14 @@
 //! report's hop, what decided each action.
 
 use super::action::StsAction;
-use super::eval::{self, ActionDecision, Caller, Context, Miss, Part, PartResult, Tri};
+use super::eval::{
+    self, ActionDecision, AssumeRole, Caller, Context, Miss, Part, PartResult, PolicySet, Tri,
+};
 use super::findings::{Finding, FindingId, Fix, Status};
 use super::fix::{identity_fix, trust_fix};
 use super::inputs::{FlagArn, Inputs, Parsed};
 use super::operator::Test;
-use super::policy::{self, Policy};
+use super::policy::{self, Kind, Policy};
 use super::report::{ActionReport, Decisive, DecisiveEffect, Hop, PartVerdict, Verdict};
 
 /// The findings and the report of one hop's decisions.
@@ -18,6 +20,7 @@ pub(super) struct Explain<'a> {
     pub parsed: &'a Parsed,
     pub role: &'a str,
     pub caller: Option<&'a Caller>,
+    pub call: &'a AssumeRole,
     pub who: &'a str,
     pub source: &'a FlagArn,
     pub context: &'a Context,
@@ -224,7 +227,7 @@ impl Explain<'_> {
                 let actual = match self.context.get(&c.key) {
                     eval::Key::Present(v) => list(v.iter().map(|v| format!("`{v}`"))),
                     eval::Key::Absent => "absent".into(),
-                    eval::Key::Unknown(_) => "unknown".into(),
+                    eval::Key::Unknown(_) | eval::Key::PresentUnknown(_) => "unknown".into(),
                 };
                 format!(
                     "{} is {actual} ({} {})",
@@ -244,12 +247,12 @@ impl Explain<'_> {
             StsAction::SetSourceIdentity => "a source identity",
         };
         match part {
-            Part::Trust if action == StsAction::AssumeRole => "add the statement below".into(),
+            Part::Trust if action == StsAction::AssumeRole => "correct it as below".into(),
             Part::Trust => format!(
                 "add {action} to the trust statement's actions, which rolehop needs because it passes {passed}"
             ),
-            Part::Identity if action == StsAction::AssumeRole => "across accounts the source role needs this as well as the trust policy; add the statement below".into(),
-            Part::Identity => "across accounts both sides must allow it; add it to the statement below".into(),
+            Part::Identity if action == StsAction::AssumeRole => "across accounts the source role needs this as well as the trust policy; correct it as below".into(),
+            Part::Identity => "across accounts both sides must allow it; add it to the actions of the statement that allows the AssumeRole".into(),
             Part::Scp(_) => format!("every level of the organization path must allow it: an administrator of the organization adds an Allow of {action} at this level (or attaches FullAWSAccess)"),
             Part::Rcp(_) => unreachable!("RCPs allow implicitly"),
             Part::PermissionsBoundary => format!("the boundary caps what the identity policies grant; add {action} on this role to the boundary"),
@@ -351,26 +354,65 @@ impl Explain<'_> {
     }
 
     fn fix(&self, part: &Part) -> Option<Fix> {
-        let actions = StsAction::of_call(self.inputs.session_tags, self.inputs.source_identity);
+        let actions = self.call.actions();
         match part {
             Part::Trust => {
                 let t = self.parsed.trust.as_ref()?;
                 let c = self.caller?;
+                let passes = |doc: &serde_json::Value| {
+                    self.passes_with(part, Kind::Trust, &t.file, doc, |set, fixed| {
+                        set.trust = Some(fixed)
+                    })
+                };
                 Some(trust_fix(
                     t,
-                    self.inputs,
+                    self.inputs.external_id.as_ref().map(|s| s.expose()),
                     &c.role_arn,
                     Some(self.role),
                     actions,
+                    &passes,
                 ))
             }
             Part::Identity => {
-                let docs = self.parsed.identity.as_ref()?;
-                let first = docs.first()?;
-                Some(identity_fix(first, self.source.valid(), self.role, actions))
+                let docs: Vec<&Policy> = self.parsed.identity.as_ref()?.iter().collect();
+                let passes = |file: &str, doc: &serde_json::Value| {
+                    self.passes_with(part, Kind::Identity, file, doc, |set, fixed| {
+                        if let Some(identity) = set.identity.as_mut() {
+                            for slot in identity.iter_mut().filter(|p| p.file == fixed.file) {
+                                *slot = fixed;
+                            }
+                        }
+                    })
+                };
+                identity_fix(&docs, self.source.valid(), self.role, actions, &passes)
             }
             _ => None,
         }
+    }
+
+    /// Whether `part` lets every action of the call through once `document` replaces the
+    /// policy `file` (`put` places it in the set), and IAM would accept the document.
+    fn passes_with(
+        &self,
+        part: &Part,
+        kind: Kind,
+        file: &str,
+        document: &serde_json::Value,
+        put: impl for<'p> Fn(&mut PolicySet<'p>, &'p Policy),
+    ) -> bool {
+        if policy::iam_refuses(document, kind).is_some() {
+            return false;
+        }
+        let (Some(fixed), _) = policy::parse(&document.to_string(), file, kind) else {
+            return false;
+        };
+        let mut set = self.parsed.set();
+        put(&mut set, &fixed);
+        self.call.actions().into_iter().all(|action| {
+            eval::decide(&set, self.caller, self.call, action, self.context)
+                .part(part)
+                .is_some_and(|p| p.passes == Tri::True)
+        })
     }
 
     /// What decided each action, for the report.

@@ -47,6 +47,8 @@ finding_ids! {
     PolicyEffect => "policy.effect",
     PolicyAction => "policy.action",
     PolicyCondition => "policy.condition",
+    PolicySid => "policy.sid",
+    FilesSwapped => "files.swapped",
     TrustNotPrincipal => "trust.not-principal",
     TrustResource => "trust.resource",
     TrustPrincipalForm => "trust.principal-form",
@@ -88,6 +90,7 @@ finding_ids! {
     OnlineModel => "online.model",
     OnlineContext => "online.context",
     EcsTaskDefinition => "ecs.task-definition",
+    EcsRequest => "ecs.request",
     EcsClientRoles => "ecs.client-roles",
     EcsContainerIsolation => "ecs.container-isolation",
     EcsPublishedVolume => "ecs.published-volume",
@@ -142,6 +145,8 @@ impl FindingId {
             | PolicyEffect
             | PolicyAction
             | PolicyCondition
+            | PolicySid
+            | FilesSwapped
             | ArnSyntax
             | ArnCase
             | RequestDuration
@@ -165,6 +170,7 @@ impl FindingId {
             | OnlineModel
             | OnlineContext
             | EcsTaskDefinition
+            | EcsRequest
             | EcsClientRoles
             | EcsContainerIsolation
             | EcsPublishedVolume

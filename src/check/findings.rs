@@ -1,6 +1,7 @@
 //! What `check` finds: one finding per check, with a stable id, a status, one plain sentence
-//! and, for a failure that a policy change fixes, the statement to add, the whole merged
-//! document (the update commands replace the whole policy) and the command that applies it.
+//! and, for a failure that a policy change fixes, the statement corrected (or added), the whole
+//! corrected document (the update commands replace the whole policy), the file `--fix` writes
+//! it to and the command that applies it.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,11 +19,16 @@ pub enum Status {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Fix {
-    /// The statement to add.
+    /// The statement corrected in place, or added when none could be.
     pub statement: Value,
-    /// The whole policy document with the statement merged in.
+    /// What was changed, one sentence each (`statement 1 (Trust): sts:TagSession added to its
+    /// actions`).
+    pub changes: Vec<String>,
+    /// The whole policy document, corrected: a document IAM accepts.
     pub policy: Value,
-    /// The command that applies `policy` (reading it from the file it names).
+    /// Where `--fix` writes `policy`: beside the checked file, `NAME.fixed.json`.
+    pub file: String,
+    /// The command that applies `policy`, reading it from `file`.
     pub command: String,
 }
 

@@ -30,6 +30,9 @@ pub struct Inputs {
     pub context: Vec<(String, String)>,
     /// Keys absent from the request: `--absent` and what `infer` derives from `context`.
     pub absent: Vec<String>,
+    /// Keys in the request whose values are not known here (an external id from a task
+    /// definition's secret): (key, where its value comes from).
+    pub hidden: Vec<(String, String)>,
     pub role_arn: Option<String>,
     pub source_role_arn: Option<String>,
     pub external_id: Option<Secret>,

@@ -1,6 +1,9 @@
 //! IAM policy documents as `check` reads them: parsed from JSON into statements, with the
 //! grammar problems a person makes by hand reported as findings (`policy.*`, and the elements a
-//! trust policy cannot have: `trust.not-principal`, `trust.resource`).
+//! trust policy cannot have: `trust.not-principal`, `trust.resource`). Every FAIL of [`parse`]
+//! is a document IAM refuses to save, so [`iam_refuses`] (which `check`'s fixes must pass) is
+//! the same rules. Sources: IAM User Guide, "IAM JSON policy element reference" (Version, Sid,
+//! Effect, Principal, Action, Resource, Condition) and "IAM JSON policy grammar".
 
 use std::collections::BTreeMap;
 
@@ -43,8 +46,13 @@ pub enum Kind {
 impl Kind {
     /// Policies whose statements IAM refuses without `Resource`/`NotResource` (IAM's own
     /// permission policies; Organizations' syntax for SCPs and RCPs is left to it).
-    fn needs_resource(self) -> bool {
+    pub(super) fn needs_resource(self) -> bool {
         matches!(self, Kind::Identity | Kind::Boundary | Kind::Session)
+    }
+
+    /// Policies IAM itself stores (and whose grammar it enforces): all but SCPs and RCPs.
+    fn iam_grammar(self) -> bool {
+        !matches!(self, Kind::Scp | Kind::Rcp)
     }
 }
 
@@ -158,7 +166,8 @@ pub struct Policy {
     pub document: Value,
 }
 
-fn suggestion(word: &str, known: &[&str]) -> String {
+/// The known element closest to a misspelt one (`Statment` → `Statement`), if any is near.
+pub(super) fn closest(word: &str, known: &[&'static str]) -> Option<&'static str> {
     known
         .iter()
         .map(|k| {
@@ -169,8 +178,46 @@ fn suggestion(word: &str, known: &[&str]) -> String {
         })
         .min()
         .filter(|(d, _)| *d <= 3)
-        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .map(|(_, k)| k)
+}
+
+fn suggestion(word: &str, known: &[&'static str]) -> String {
+    closest(word, known)
+        .map(|k| format!("; did you mean `{k}`?"))
         .unwrap_or_else(|| format!("; the elements are {}", known.join(", ")))
+}
+
+/// The known top-level elements of a policy document.
+pub(super) fn top_elements() -> &'static [&'static str] {
+    &TOP_ELEMENTS
+}
+
+/// The known elements of a statement.
+pub(super) fn statement_elements() -> &'static [&'static str] {
+    &STATEMENT_ELEMENTS
+}
+
+/// A Sid IAM accepts: ASCII letters and digits only (IAM User Guide, "IAM JSON policy
+/// elements: Sid": "supports ASCII uppercase letters (A-Z), lowercase letters (a-z), and
+/// numbers (0-9)"; IAM refuses other characters, and an empty Sid, in its policies).
+pub fn sid_is_valid(sid: &str) -> bool {
+    !sid.is_empty() && sid.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Why IAM would refuse to save `document` as a policy of `kind` (the first reason), or
+/// `None` when the grammar IAM enforces holds: [`parse`]'s FAILs, which are exactly those
+/// rules.
+pub fn iam_refuses(document: &Value, kind: Kind) -> Option<String> {
+    let (_, findings) = parse(&document.to_string(), "the policy", kind);
+    findings
+        .into_iter()
+        .find(|f| f.status == Status::Fail)
+        .map(|f| f.message)
+}
+
+/// True for a string that reads as an action (`service:name`, globs in the name, or `*`).
+pub(super) fn is_action_text(action: &str) -> bool {
+    is_action(action)
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -280,6 +327,7 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
         }
     };
     let mut statements = Vec::new();
+    let mut sids = std::collections::HashSet::new();
     for (index, raw) in raw_statements.into_iter().enumerate() {
         let number = index + 1;
         let Some(obj) = raw.as_object() else {
@@ -290,6 +338,31 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             continue;
         };
         let variables = top.get("Version").and_then(Value::as_str) == Some("2012-10-17");
+        // IAM User Guide, "IAM JSON policy elements: Sid": unique within a policy, letters and
+        // digits only. (SCPs and RCPs follow Organizations' own rules; left to it.)
+        match obj.get("Sid") {
+            Some(_) if !kind.iam_grammar() => {}
+            Some(Value::String(sid)) if !sid_is_valid(sid) => fail(
+                FindingId::PolicySid,
+                format!(
+                    "{file}: statement {number} has Sid `{sid}`, which IAM refuses: a Sid holds only ASCII letters and digits (e.g. `{}`)",
+                    sid.chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect::<String>()
+                ),
+            ),
+            Some(Value::String(sid)) if !sids.insert(sid.clone()) => fail(
+                FindingId::PolicySid,
+                format!(
+                    "{file}: statement {number} repeats Sid `{sid}`; IAM refuses a policy whose Sids are not unique, so rename one"
+                ),
+            ),
+            Some(Value::String(_)) | None => {}
+            Some(_) => fail(
+                FindingId::PolicySid,
+                format!("{file}: statement {number} has a Sid that is not a string"),
+            ),
+        }
         statements.push(statement(obj, number, variables, file, kind, &mut fail));
     }
     if let Some(message) = warn_version {
@@ -398,6 +471,46 @@ fn statement(
             FindingId::PolicyElement,
             format!(
                 "{file}: {label} has no Resource, which IAM requires in this kind of policy; add \"Resource\": \"*\" or the role ARNs"
+            ),
+        );
+    }
+    // IAM User Guide, "IAM JSON policy elements: Principal": a resource-based policy (a role's
+    // trust policy) must name its principals; an identity-based policy cannot (IAM answers
+    // "Has prohibited field Principal").
+    // A misspelt element (`Principle`, `Actions`) is reported above; say it once.
+    let misspelt = |elements: [&str; 2]| {
+        obj.keys().any(|k| {
+            !STATEMENT_ELEMENTS.contains(&k.as_str())
+                && closest(k, &STATEMENT_ELEMENTS).is_some_and(|c| elements.contains(&c))
+        })
+    };
+    let names_principal = obj.contains_key("Principal") || obj.contains_key("NotPrincipal");
+    if kind == Kind::Trust && !names_principal && !misspelt(["Principal", "NotPrincipal"]) {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file}: {label} has no Principal, which IAM requires in a trust policy; name who may assume the role (\"Principal\": {{\"AWS\": \"ROLE_ARN\"}})"
+            ),
+        );
+    }
+    if kind.needs_resource() && names_principal {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file}: {label} has a Principal, which IAM refuses in a policy attached to a role (the principal is the role); remove it, or put the statement in the other role's trust policy"
+            ),
+        );
+    }
+    // "IAM JSON policy elements: Action": each statement has Action or NotAction.
+    if kind.iam_grammar()
+        && !obj.contains_key("Action")
+        && !obj.contains_key("NotAction")
+        && !misspelt(["Action", "NotAction"])
+    {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file}: {label} has no Action; add \"Action\": \"sts:AssumeRole\" (or the actions it grants)"
             ),
         );
     }

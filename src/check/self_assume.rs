@@ -63,7 +63,17 @@ pub(super) fn finding(
             parsed
                 .trust
                 .as_ref()
-                .map(|t| trust_fix(t, inputs, me, Some(role_arn), vec![StsAction::AssumeRole]))
+                .map(|t| {
+                    trust_fix(
+                        t,
+                        inputs.external_id.as_ref().map(|s| s.expose()),
+                        me,
+                        Some(role_arn),
+                        vec![StsAction::AssumeRole],
+                        // The statement added names the role itself: nothing to verify it against.
+                        &|_| true,
+                    )
+                })
         })
         .flatten();
     Some(Finding::new(FindingId::TrustSelfAssume, status, message).with_fix(fix))

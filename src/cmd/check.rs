@@ -52,6 +52,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         rcps: read_all(&args.rcps, "--rcp")?,
         context: check::parse_context(&args.context).map_err(CmdError::usage)?,
         absent: Vec::new(),
+        hidden: Vec::new(),
         role_arn: args.role_arn.clone(),
         source_role_arn: args.source_role_arn.clone(),
         external_id: args.external_id.clone(),
@@ -65,16 +66,21 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     };
     inputs.absent =
         check::infer::absent_keys(&inputs.context, &args.absent).map_err(CmdError::usage)?;
-    // The call AWS's message names, where the flags do not.
-    if let Some((_, _, role)) = aws.as_ref().and_then(explain_message::call_of) {
-        inputs.role_arn = inputs.role_arn.take().or(role.map(str::to_owned));
-        inputs.source_role_arn = inputs.source_role_arn.take().or(caller_role.clone());
-    }
     let task_definition = args
         .task_definition
         .as_deref()
         .map(|p| read(p, "--task-definition"))
         .transpose()?;
+    // The call AWS's message names, where the flags do not.
+    if let Some((_, _, role)) = aws.as_ref().and_then(explain_message::call_of) {
+        inputs.role_arn = inputs.role_arn.take().or(role.map(str::to_owned));
+        inputs.source_role_arn = inputs.source_role_arn.take().or(caller_role.clone());
+    }
+    // The call rolehop's container makes, where the flags do not say.
+    let request_from_task = task_definition
+        .as_ref()
+        .map(|(file, text)| check::task_request::apply(file, text, &mut inputs))
+        .unwrap_or_default();
     let mut service_trusts = Vec::new();
     for raw in &args.service_role_trusts {
         let Some((kind, file)) = raw.split_once('=') else {
@@ -98,7 +104,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         || task_definition.is_some()
         || !service_trusts.is_empty();
 
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings: Vec<Finding> = request_from_task;
     let mut decision = None;
     let mut hops = Vec::new();
     if offline_given {
@@ -228,6 +234,9 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             );
         }
     }
+    if args.fix {
+        write_fixes(&report, args.format)?;
+    }
     match report.exit_code() {
         0 => Ok(()),
         code => Err(CmdError {
@@ -252,4 +261,32 @@ fn chain_grant_problems(
         imds_role.as_deref(),
         &file.imds_shared,
     )
+}
+
+/// `--fix`: each corrected document once, beside the file checked, and the command that
+/// applies it (on stderr with `--format json`, whose stdout is the report alone).
+fn write_fixes(report: &Report, format: ReportFormat) -> Result<(), CmdError> {
+    let mut written: Vec<&str> = Vec::new();
+    let mut lines = String::new();
+    for fix in report.findings.iter().filter_map(|f| f.fix.as_ref()) {
+        if written.contains(&fix.file.as_str()) {
+            continue;
+        }
+        let text = serde_json::to_string_pretty(&fix.policy).expect("plain values serialise");
+        std::fs::write(&fix.file, text + "\n")
+            .map_err(|e| CmdError::failure(format!("--fix: cannot write {}: {e}", fix.file)))?;
+        written.push(&fix.file);
+        lines.push_str(&format!(
+            "\nrolehop check --fix: wrote {}; apply it with:\n  {}\n",
+            fix.file, fix.command
+        ));
+    }
+    if written.is_empty() {
+        lines = "\nrolehop check --fix: no policy to correct\n".into();
+    }
+    match format {
+        ReportFormat::Text => print!("{lines}"),
+        ReportFormat::Json => eprint!("{lines}"),
+    }
+    Ok(())
 }

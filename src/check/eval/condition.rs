@@ -26,7 +26,11 @@ pub(super) fn condition_with(
 ) -> Tri {
     let op = &cond.operator;
     let actual = match context.get(&cond.key) {
-        Key::Unknown(o) => {
+        Key::PresentUnknown(_) if op.test == Test::Null => {
+            let wants_absent = cond.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+            return Tri::from(!wants_absent);
+        }
+        Key::Unknown(o) | Key::PresentUnknown(o) => {
             unknown.push(o);
             return Tri::Unknown;
         }

@@ -15,6 +15,9 @@ pub enum Key {
     Absent,
     /// Not given: the text says where its value comes from.
     Unknown(String),
+    /// In the request, with a value not known here (an external id from a secret): `Null`
+    /// decides on it, a comparison does not. The text says where the value comes from.
+    PresentUnknown(String),
 }
 
 /// The caller of AssumeRole: a role session.
@@ -105,6 +108,18 @@ fn origin(key: &str) -> String {
 }
 
 impl Context {
+    /// These keys are in the request with values not known here: (key, where the value
+    /// comes from).
+    pub fn with_hidden(mut self, hidden: &[(String, String)]) -> Self {
+        for (k, from) in hidden {
+            self.keys.insert(
+                k.to_ascii_lowercase(),
+                Key::PresentUnknown(format!("{k} (from {from})")),
+            );
+        }
+        self
+    }
+
     /// These keys (lower-cased) are known absent from the request (`infer::absent_keys`).
     /// A key ending in `/*` states every key under that prefix absent but those given.
     pub fn with_absent(mut self, absent: &[String]) -> Self {

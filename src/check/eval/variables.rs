@@ -42,7 +42,7 @@ pub(super) fn substitute(
                     (Key::Present(_), _) => return Err(Tri::False),
                     (Key::Absent, Some(d)) => out.push_str(&d),
                     (Key::Absent, None) => return Err(Tri::False),
-                    (Key::Unknown(o), _) => {
+                    (Key::Unknown(o) | Key::PresentUnknown(o), _) => {
                         unknown.push(o);
                         return Err(Tri::Unknown);
                     }

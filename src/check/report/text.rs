@@ -1,5 +1,5 @@
 //! The text form of a report: the summary, each hop's decision and what decided it, then the
-//! findings, failures first, each fix with its statement, merged policy and command.
+//! findings, failures first, each fix with what it changes, the corrected policy, its file and command.
 
 use super::{DecisiveEffect, Hop, Report};
 use crate::check::eval::Part;
@@ -12,6 +12,7 @@ pub(super) fn render(report: &Report) -> String {
     }
     let mut sorted: Vec<&Finding> = report.findings.iter().collect();
     sorted.sort_by_key(|f| f.status);
+    let mut shown: Vec<&str> = Vec::new();
     for f in sorted {
         out.push_str(&format!(
             "\n{} {:<28} {}\n",
@@ -20,12 +21,20 @@ pub(super) fn render(report: &Report) -> String {
             f.message
         ));
         if let Some(fix) = &f.fix {
-            out.push_str("     add this statement:\n");
-            out.push_str(&indent(
-                &serde_json::to_string_pretty(&fix.statement).unwrap_or_default(),
-                8,
+            // Several findings of one part share its corrected policy: show it once.
+            if shown.contains(&fix.file.as_str()) {
+                out.push_str(&format!("     the fix: the corrected {} above\n", fix.file));
+                continue;
+            }
+            shown.push(&fix.file);
+            out.push_str("     the fix:\n");
+            for change in &fix.changes {
+                out.push_str(&format!("        - {change}\n"));
+            }
+            out.push_str(&format!(
+                "     the whole policy, corrected (rolehop check --fix writes it to {}):\n",
+                fix.file
             ));
-            out.push_str("     the whole policy, merged:\n");
             out.push_str(&indent(
                 &serde_json::to_string_pretty(&fix.policy).unwrap_or_default(),
                 8,

@@ -1,0 +1,451 @@
+//! `--task-definition` as a source of the request: the AssumeRole rolehop's container would
+//! make, read from the definition as `serve` reads it there. The container's `ROLEHOP_*`
+//! variables go through `serve`'s own flag definitions (`RoleArgs::from_vars`) and config
+//! reader (`config::file_from_args`, for `ROLEHOP_CONFIG_TEXT` too), so tags, transitive keys,
+//! source identity, external id, session name, duration and chain are what `serve` would use.
+//! A variable from `secrets` is in the container but its value is not in the definition: an
+//! external id from a secret is present with an unknown value (a condition testing the value
+//! is UNKNOWN; `Null` is decided). The source is the definition's `taskRoleArn` (ECS sets
+//! `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` for it), or for a chained hop the role before.
+//! Flags given on the command line win; `ecs.request` says which field came from where.
+
+use serde_json::Value;
+
+use super::findings::{Finding, FindingId, Status};
+use super::inputs::Inputs;
+use crate::cli::RoleArgs;
+use crate::config::{RoleConfig, RoleSource};
+use crate::credentials::Secret;
+use crate::source::ENV_RELATIVE_URI;
+
+/// The variables that name rolehop's roles; a container with one of them is rolehop's.
+const ROLE_VARIABLES: [&str; 3] = ["ROLEHOP_ROLE_ARN", "ROLEHOP_CONFIG_TEXT", "ROLEHOP_CONFIG"];
+const EXTERNAL_ID: &str = "ROLEHOP_EXTERNAL_ID";
+/// What `from_vars` is handed for a variable whose value is a secret (a valid external id, so
+/// validation passes; never evaluated as a value).
+const SECRET_PLACEHOLDER: &str = "value-from-a-secret";
+
+fn names<'a>(c: &'a Value, list: &str) -> Vec<&'a str> {
+    c[list]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect()
+}
+
+fn plain(c: &Value, name: &str) -> Option<String> {
+    c["environment"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn info(message: String) -> Finding {
+    Finding::new(FindingId::EcsRequest, Status::Pass, message)
+}
+
+/// Fills what the flags left open in `inputs` from rolehop's container in the task
+/// definition `text`, and says where each field came from. Only when there is an AssumeRole
+/// to evaluate: a trust policy given, or `--role-arn` (a definition checked alone is linted).
+pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
+    if inputs.trust_policy.is_none() && inputs.role_arn.is_none() {
+        return Vec::new();
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Vec::new(); // ecs::task_definition reports invalid JSON.
+    };
+    let td = value.get("taskDefinition").unwrap_or(&value);
+    let Some(rolehop) = td["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            let mut all = names(c, "environment");
+            all.extend(names(c, "secrets"));
+            ROLE_VARIABLES.iter().any(|v| all.contains(v))
+        })
+    else {
+        return Vec::new();
+    };
+    let container = rolehop["name"].as_str().unwrap_or("rolehop");
+    let secrets = names(rolehop, "secrets");
+    let at = format!("{file}: container {container}");
+    if let Some(var) = ["ROLEHOP_CONFIG_TEXT", "ROLEHOP_CONFIG"]
+        .into_iter()
+        .find(|v| secrets.contains(v) || (*v == "ROLEHOP_CONFIG" && plain(rolehop, v).is_some()))
+    {
+        return vec![Finding::new(
+            FindingId::EcsRequest,
+            Status::Unknown,
+            format!(
+                "{at} reads its roles from {var}, whose content is not in the definition (a secret or a file in the container), so the request is only what the flags say; give --role-arn and the others, or run rolehop check in the task"
+            ),
+        )];
+    }
+    let task_role = td["taskRoleArn"].as_str();
+    // The container's environment as ECS gives it: its variables, its secrets (values unknown)
+    // and the agent's credentials endpoint when the task has a role.
+    let var = |name: &str| -> Option<String> {
+        plain(rolehop, name).or_else(|| {
+            secrets
+                .contains(&name)
+                .then(|| SECRET_PLACEHOLDER.to_owned())
+        })
+    };
+    let env = |name: &str| -> Option<String> {
+        var(name).or_else(|| {
+            (name == ENV_RELATIVE_URI && task_role.is_some())
+                .then(|| "/v2/credentials/task-role".to_owned())
+        })
+    };
+    let args = match RoleArgs::from_vars(&var) {
+        Ok(args) => args,
+        Err(e) => {
+            return vec![Finding::new(
+                FindingId::EcsRequest,
+                Status::Fail,
+                format!(
+                    "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
+                    e.render().to_string().lines().next().unwrap_or_default()
+                ),
+            )];
+        }
+    };
+    let mut errors = Vec::new();
+    let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
+    if !errors.is_empty() {
+        return vec![Finding::new(
+            FindingId::EcsRequest,
+            Status::Fail,
+            format!(
+                "{at}: rolehop serve would not start with this configuration: {}",
+                errors.join("; ")
+            ),
+        )];
+    }
+    let from_text = args.config_text.is_some();
+    let hop = match (&inputs.role_arn, roles.as_slice()) {
+        (Some(arn), _) => match roles.iter().find(|r| r.role_arn.as_str() == arn) {
+            Some(r) => r,
+            None => {
+                return vec![Finding::new(
+                    FindingId::EcsRequest,
+                    Status::Warn,
+                    format!(
+                        "{at} does not assume --role-arn {arn} (its roles: {}), so the request is only what the flags say",
+                        list_roles(&roles)
+                    ),
+                )];
+            }
+        },
+        (None, [one]) => one,
+        (None, []) => return Vec::new(),
+        (None, several) => {
+            return vec![Finding::new(
+                FindingId::EcsRequest,
+                Status::Unknown,
+                format!(
+                    "{at} assumes several roles ({}); give --role-arn to say which hop the policies are of",
+                    list_roles(several)
+                ),
+            )];
+        }
+    };
+    vec![info(fill(
+        inputs, hop, &roles, task_role, &at, from_text, &secrets,
+    ))]
+}
+
+fn list_roles(roles: &[RoleConfig]) -> String {
+    roles
+        .iter()
+        .map(|r| format!("{} ({})", r.role_arn, r.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Sets each field of `inputs` the flags left open from `hop`; returns the sentence saying
+/// where each came from.
+fn fill(
+    inputs: &mut Inputs,
+    hop: &RoleConfig,
+    roles: &[RoleConfig],
+    task_role: Option<&str>,
+    at: &str,
+    from_text: bool,
+    secrets: &[&str],
+) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut flags: Vec<&str> = Vec::new();
+    let origin = |var: &str| {
+        if from_text {
+            format!("ROLEHOP_CONFIG_TEXT, profile {}", hop.name)
+        } else {
+            var.to_owned()
+        }
+    };
+    match &inputs.role_arn {
+        Some(_) => flags.push("--role-arn"),
+        None => {
+            inputs.role_arn = Some(hop.role_arn.to_string());
+            said.push(format!(
+                "role {} ({})",
+                hop.role_arn,
+                origin("ROLEHOP_ROLE_ARN")
+            ));
+        }
+    }
+    let previous = match &hop.source {
+        RoleSource::Profile(p) => roles.iter().find(|r| r.name == *p),
+        RoleSource::Credentials(_) => None,
+    };
+    match (&inputs.source_role_arn, previous, task_role) {
+        (Some(_), _, _) => flags.push("--source-role-arn"),
+        (None, Some(p), _) => {
+            inputs.source_role_arn = Some(p.role_arn.to_string());
+            said.push(format!(
+                "source {} (the hop before, profile {})",
+                p.role_arn, p.name
+            ));
+        }
+        (None, None, Some(arn)) => {
+            inputs.source_role_arn = Some(arn.to_owned());
+            said.push(format!("source {arn} (taskRoleArn)"));
+        }
+        (None, None, None) => said.push("no source role (no taskRoleArn)".into()),
+    }
+    if let Some(p) = previous {
+        let inherited = p.options.inherited_context();
+        if !inherited.is_empty() {
+            let keys: Vec<&str> = inherited.iter().map(|(k, _)| k.as_str()).collect();
+            said.push(format!(
+                "{} (transitive tags of profile {})",
+                keys.join(", "),
+                p.name
+            ));
+            add_context(inputs, inherited);
+        }
+        if inputs.session_policy.is_none()
+            && let Some(policy) = &p.options.policy
+        {
+            inputs.session_policy = Some((
+                format!("the session policy of the {} session", p.name),
+                policy.clone(),
+            ));
+            said.push(format!("session policy (profile {})", p.name));
+        }
+    }
+    match (&inputs.external_id, &hop.external_id) {
+        (Some(_), _) => flags.push("--external-id"),
+        (None, None) => said.push("no external id".into()),
+        (None, Some(_))
+            if inputs
+                .context
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) =>
+        {
+            flags.push("--context sts:ExternalId");
+        }
+        (None, Some(_)) if !from_text && secrets.contains(&EXTERNAL_ID) => {
+            inputs.hidden.push((
+                "sts:ExternalId".into(),
+                format!("the secret {EXTERNAL_ID} of the task definition"),
+            ));
+            said.push(format!(
+                "an external id whose value is a secret ({EXTERNAL_ID}; a condition testing its value is unknown)"
+            ));
+        }
+        (None, Some(id)) => {
+            inputs.external_id = Some(Secret::new(id.expose().to_owned()));
+            said.push(format!("external id ({})", origin(EXTERNAL_ID)));
+        }
+    }
+    match (&inputs.session_name, &hop.session_name) {
+        (Some(_), _) => flags.push("--session-name"),
+        (None, Some(name)) => {
+            inputs.session_name = Some(name.as_str().to_owned());
+            said.push(format!(
+                "session name {} ({})",
+                name.as_str(),
+                origin("ROLEHOP_SESSION_NAME")
+            ));
+        }
+        (None, None) => said.push(
+            "session name: the ECS task id, known only when the task runs (sts:RoleSessionName unknown)"
+                .into(),
+        ),
+    }
+    let options = &hop.options;
+    if !options.tags.is_empty() {
+        let keys: Vec<&str> = options.tags.iter().map(|t| t.key.as_str()).collect();
+        if inputs.session_tags {
+            flags.push("--session-tags");
+        }
+        inputs.session_tags = true;
+        said.push(format!(
+            "session tags {} ({})",
+            keys.join(", "),
+            origin("ROLEHOP_TAGS")
+        ));
+    }
+    if !options.transitive_tag_keys.is_empty() {
+        said.push(format!(
+            "transitive tag keys {} ({})",
+            options.transitive_tag_keys.join(", "),
+            origin("ROLEHOP_TRANSITIVE_TAG_KEYS")
+        ));
+    }
+    if options.source_identity.is_some() {
+        if inputs.source_identity {
+            flags.push("--source-identity");
+        }
+        inputs.source_identity = true;
+        said.push(format!(
+            "source identity ({})",
+            origin("ROLEHOP_SOURCE_IDENTITY")
+        ));
+    }
+    add_context(inputs, options.request_context());
+    match inputs.duration {
+        Some(_) => flags.push("--duration"),
+        None => {
+            inputs.duration = Some(hop.duration_secs);
+            said.push(format!(
+                "duration {} s ({})",
+                hop.duration_secs,
+                origin("ROLEHOP_DURATION, or its default")
+            ));
+        }
+    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("; the flags given win: {}", flags.join(", "))
+    };
+    format!(
+        "{at}: the AssumeRole evaluated is the one it makes: {}{flags}",
+        said.join("; ")
+    )
+}
+
+/// Adds the keys `--context` does not already give.
+fn add_context(inputs: &mut Inputs, pairs: Vec<(String, String)>) {
+    let given: Vec<String> = inputs
+        .context
+        .iter()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    inputs.context.extend(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| !given.contains(&k.to_ascii_lowercase())),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn td(environment: Value, secrets: Value) -> String {
+        json!({"taskRoleArn": "arn:aws:iam::111122223333:role/my-ECS-task-role",
+               "containerDefinitions": [
+                   {"name": "app", "image": "app"},
+                   {"name": "rolehop", "command": ["serve"], "environment": environment, "secrets": secrets}]})
+        .to_string()
+    }
+
+    #[test]
+    fn the_containers_variables_are_the_request() {
+        let text = td(
+            json!([{"name": "ROLEHOP_ROLE_ARN", "value": "arn:aws:iam::555566667777:role/destination-account-role"},
+                   {"name": "ROLEHOP_TAGS", "value": "Team=payments"},
+                   {"name": "ROLEHOP_SOURCE_IDENTITY", "value": "alice"}]),
+            json!([]),
+        );
+        let mut inputs = Inputs {
+            trust_policy: Some(("trust.json".into(), "{}".into())),
+            ..Inputs::default()
+        };
+        let found = apply("td.json", &text, &mut inputs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].id, found[0].status),
+            (FindingId::EcsRequest, Status::Pass)
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("session tags Team (ROLEHOP_TAGS)"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("source arn:aws:iam::111122223333:role/my-ECS-task-role (taskRoleArn)")
+        );
+        assert!(inputs.session_tags && inputs.source_identity);
+        assert_eq!(
+            inputs.role_arn.as_deref(),
+            Some("arn:aws:iam::555566667777:role/destination-account-role")
+        );
+        assert!(
+            inputs
+                .context
+                .contains(&("aws:RequestTag/Team".into(), "payments".into()))
+        );
+        assert_eq!(inputs.duration, Some(3600));
+    }
+
+    #[test]
+    fn an_external_id_from_a_secret_is_present_with_an_unknown_value() {
+        let text = td(
+            json!([{"name": "ROLEHOP_ROLE_ARN", "value": "arn:aws:iam::555566667777:role/d"}]),
+            json!([{"name": "ROLEHOP_EXTERNAL_ID", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x"}]),
+        );
+        let mut inputs = Inputs {
+            trust_policy: Some(("trust.json".into(), "{}".into())),
+            ..Inputs::default()
+        };
+        apply("td.json", &text, &mut inputs);
+        assert!(inputs.external_id.is_none());
+        assert_eq!(inputs.hidden[0].0, "sts:ExternalId");
+    }
+
+    #[test]
+    fn a_chain_in_the_config_text_gives_the_hop_its_source_and_transitive_tags() {
+        let config = "[profile hub]\nrole_arn = arn:aws:iam::444455556666:role/hub\ncredential_source = EcsContainer\nrolehop_session_tags = Team=payments\nrolehop_transitive_tag_keys = Team\n\n[profile audit]\nrole_arn = arn:aws:iam::999988887777:role/audit\nsource_profile = hub\n";
+        let text = td(
+            json!([{"name": "ROLEHOP_CONFIG_TEXT", "value": config}]),
+            json!([]),
+        );
+        let mut inputs = Inputs {
+            role_arn: Some("arn:aws:iam::999988887777:role/audit".into()),
+            ..Inputs::default()
+        };
+        let found = apply("td.json", &text, &mut inputs);
+        assert_eq!(
+            inputs.source_role_arn.as_deref(),
+            Some("arn:aws:iam::444455556666:role/hub"),
+            "{found:?}"
+        );
+        assert!(
+            inputs
+                .context
+                .contains(&("aws:PrincipalTag/Team".into(), "payments".into()))
+        );
+        assert!(found[0].message.contains("the flags given win: --role-arn"));
+    }
+
+    #[test]
+    fn a_definition_checked_alone_asks_about_no_assume_role() {
+        let text = r#"{"containerDefinitions": [{"name": "rolehop", "environment": [{"name": "ROLEHOP_ROLE_ARN", "value": "arn:aws:iam::555566667777:role/d"}]}]}"#;
+        let mut inputs = Inputs::default();
+        assert!(apply("td.json", text, &mut inputs).is_empty());
+        assert!(inputs.role_arn.is_none());
+    }
+}
