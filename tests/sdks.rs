@@ -1141,3 +1141,138 @@ async fn exec_with_a_token_file_serves_every_client_that_reads_full_uri() {
         "the 401 should name the cause: {err}"
     );
 }
+
+/// Runs tests/sdk-probe/botocore_probe.py with `args` in a network namespace of its own (the
+/// probe listens on port 80 of every probed host), with `release` (a directory of
+/// `.tools/releases`) first on the Python path, or the current botocore of `.tools/venv`.
+async fn botocore_probe(release: Option<&Path>, args: &[&str]) -> serde_json::Value {
+    let python = Client::tool("venv/bin/python3", "scripts/tools.sh");
+    let probe = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk-probe/botocore_probe.py");
+    let script = "ip link set lo up && ip addr add 169.254.170.2/32 dev lo && ip addr add 169.254.170.23/32 dev lo && ip addr add 192.0.2.10/32 dev lo && ip -6 addr add fd00:ec2::23/128 dev lo && exec \"$@\"";
+    let python = python.display().to_string();
+    let mut argv = vec!["-n", "sh", "-c", script, "sh", &python, probe];
+    argv.extend(args);
+    let mut env = vec![(
+        "PATH".to_owned(),
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+    )];
+    if let Some(dir) = release {
+        env.push(("PYTHONPATH".to_owned(), dir.display().to_string()));
+    }
+    let (code, out, err) = run_process(
+        &require_tool("unshare"),
+        &argv,
+        &env,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(code, 0, "the botocore probe failed (it needs root for unshare -n): {err}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("probe output {out:?}: {e}"))
+}
+
+/// A release of `package` installed by scripts/sdk-releases.sh; with `install`, installs it
+/// (through that script, so it is cached in .tools/releases like the rest).
+async fn release_dir(package: &str, version: &str, install: bool) -> PathBuf {
+    let dir = Path::new(TOOLS).join(format!("releases/{package}-{version}"));
+    if install && !dir.join(".installed").exists() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-releases.sh");
+        let (code, _, err) = run_process(
+            &require_tool("bash"),
+            &[
+                "-c",
+                "source \"$0\" && rolehop_sdk_release \"$1\" \"$2\"",
+                script,
+                package,
+                version,
+            ],
+            &[("PATH".to_owned(), "/usr/local/bin:/usr/bin:/bin".to_owned())],
+            Duration::from_secs(300),
+        )
+        .await;
+        assert_eq!(code, 0, "scripts/sdk-releases.sh could not install {package} {version}: {err}");
+    }
+    assert!(
+        dir.join(".installed").exists(),
+        "{} is missing: run `source scripts/sdk-tools.sh` first (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// The cells of `row` the botocore probe measures, in its words.
+fn probed_cells(row: &::rolehop::sdk::Sdk) -> serde_json::Value {
+    use ::rolehop::sdk::{EmptyRelative, Newline};
+    serde_json::json!({
+        "token_file": if row.token_file == Some(true) { "read" } else { "not read" },
+        "newline": match (row.token_file, row.newline) {
+            (Some(false), _) => "not read",
+            (_, Some(Newline::Refused)) => "refused",
+            (_, Some(Newline::Trimmed)) => "trimmed",
+            _ => "?",
+        },
+        "hosts": row.hosts.unwrap_or_default(),
+        "empty_relative": match row.empty_relative {
+            Some(EmptyRelative::CountsAsSet) => "relative",
+            Some(EmptyRelative::CountsAsUnset) => "full",
+            _ => "fails",
+        },
+    })
+}
+
+/// The release boundaries of the client table (`::rolehop::sdk::BOUNDARIES`) hold: the releases
+/// either side of botocore's measure as the rows before and after it say. The AWS CLI v1 pair
+/// (installed here on demand) only with `ROLEHOP_SDK_BOUNDARIES=all`.
+#[tokio::test]
+async fn release_boundaries_hold() {
+    let all = std::env::var("ROLEHOP_SDK_BOUNDARIES").is_ok_and(|v| v == "all");
+    let mut wrong = Vec::new();
+    for b in ::rolehop::sdk::BOUNDARIES {
+        if b.package != "botocore" && !all {
+            continue;
+        }
+        for (version, row_name) in [(b.last_before, b.before), (b.from, b.after)] {
+            let dir = release_dir(b.package, version, all).await;
+            let measured = botocore_probe(Some(&dir), &[]).await;
+            let row = ::rolehop::sdk::row(row_name).expect("a row the boundary names");
+            let expected = probed_cells(row);
+            if measured != expected {
+                wrong.push(format!(
+                    "{} {version}: measured {measured}, but the row {row_name} says {expected}",
+                    b.package
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "a release boundary of src/sdk.rs does not hold (bisect again with scripts/sdk-bisect.sh):\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// rolehop's IMDS floor (`::rolehop::sdk::IMDS_MIN_REMAINING`) is botocore's largest stretch plus
+/// the margin, measured against the installed botocore with its jitter pinned to the largest
+/// draw: a credential one second short of the stretch is stretched, one second past it is not,
+/// and the jitter's bounds are the ones the table holds.
+#[tokio::test]
+async fn imds_floor_outlasts_botocores_stretch() {
+    use ::rolehop::sdk::{
+        BOTOCORE_IMDS_JITTER_MAX_SECS, BOTOCORE_IMDS_REFRESH_WINDOW_SECS, IMDS_MARGIN_SECS,
+        IMDS_MIN_REMAINING,
+    };
+    let stretch = IMDS_MIN_REMAINING.as_secs() - IMDS_MARGIN_SECS;
+    assert_eq!(stretch, BOTOCORE_IMDS_REFRESH_WINDOW_SECS + BOTOCORE_IMDS_JITTER_MAX_SECS);
+    for (left, stretched) in [(stretch - 1, true), (stretch + 1, false)] {
+        let left = left.to_string();
+        let measured = botocore_probe(None, &["imds-stretch", &left]).await;
+        assert_eq!(
+            measured["stretched"], stretched,
+            "botocore with {left} s left: {measured}"
+        );
+        assert_eq!(
+            measured["jitter"],
+            serde_json::json!([120, BOTOCORE_IMDS_JITTER_MAX_SECS]),
+            "botocore's IMDS jitter bounds changed: {measured}"
+        );
+    }
+}

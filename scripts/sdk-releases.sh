@@ -1,0 +1,37 @@
+# Sourced by scripts/sdk-tools.sh and scripts/sdk-bisect.sh (after scripts/tools.sh, whose
+# .tools/venv it uses): installs one past release of a client into .tools/releases, once.
+#
+#   rolehop_sdk_release botocore VERSION   .tools/releases/botocore-VERSION (pip --target)
+#   rolehop_sdk_release awscli VERSION     .tools/releases/awscli-VERSION, with the botocore
+#                                          that release pins
+#
+# Each is a directory to put first on PYTHONPATH; tests/sdk-probe/botocore_probe.py measures it.
+# A release is installed once and kept (a release never changes), so CI pays for it only when
+# the cache of .tools is cold.
+
+rolehop_sdk_release() {
+    local root dir pip
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    dir="$root/.tools/releases/$1-$2"
+    [ -f "$dir/.installed" ] && return 0
+    pip="$root/.tools/venv/bin/pip"
+    [ -x "$pip" ] || {
+        echo "scripts/sdk-releases.sh: .tools/venv is missing; source scripts/tools.sh first" >&2
+        return 1
+    }
+    case "$1" in
+        botocore | awscli) ;;
+        *)
+            echo "scripts/sdk-releases.sh: unknown package $1 (botocore or awscli)" >&2
+            return 1
+            ;;
+    esac
+    echo "scripts/sdk-releases.sh: installing $1 $2 into .tools/releases/$1-$2" >&2
+    rm -rf "$dir"
+    "$pip" install --quiet --disable-pip-version-check --no-compile --no-warn-conflicts --target "$dir" "$1==$2" >/dev/null || {
+        echo "scripts/sdk-releases.sh: pip could not install $1 $2; check access to PyPI" >&2
+        rm -rf "$dir"
+        return 1
+    }
+    touch "$dir/.installed"
+}
