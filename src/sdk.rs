@@ -113,7 +113,8 @@ pub struct Sdk {
     /// The same through `[default]`, with `AWS_PROFILE` unset.
     pub default_profile_over_container: Option<bool>,
     /// Reads `AWS_CONFIG_FILE` (and so a profile's `credential_process`) only when this
-    /// variable is set to a true value.
+    /// variable is set to a true value; with it set, a named or `[default]` profile stands over
+    /// the container provider (the profile cells say what the client does without it).
     pub config_file_needs: Option<&'static str>,
     /// What it does with `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
     pub imds: Option<&'static str>,
@@ -1003,7 +1004,12 @@ pub fn predict(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Prediction {
     // 2. A profile, which every client measured uses over the container provider.
     match profile(sdk, env) {
         Ok(Some(found)) => {
-            let over = if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
+            // With the variable a client needs to read the config file set, its profiles stand
+            // over the container provider (measured in Debian 12's Go SDK v1); the profile cells
+            // say what it does without.
+            let over = if sdk.config_file_needs.is_some_and(|var| truthy(env(var))) {
+                Some(true)
+            } else if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
                 sdk.profile_over_container
             } else {
                 sdk.default_profile_over_container

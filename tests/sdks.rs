@@ -801,38 +801,7 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
     });
 
     // A profile's credential_process against the container provider.
-    let process = lab.path("credential-process");
-    let expiration = aws_smithy_types::DateTime::from_secs(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
-            + 3600,
-    )
-    .fmt(aws_smithy_types::date_time::Format::DateTime)
-    .unwrap();
-    std::fs::write(
-        &process,
-        format!(
-            "#!/bin/sh\nprintf '%s' '{{\"Version\":1,\"AccessKeyId\":\"ASIAPROCESS\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"{expiration}\"}}'\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &process,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let config = lab.path("config");
-    std::fs::write(
-        &config,
-        format!(
-            "[profile app]\nregion = {REGION}\ncredential_process = {}\n",
-            process.display()
-        ),
-    )
-    .unwrap();
-    let config_str = config.display().to_string();
+    let config_str = process_profile(&lab, "config", "profile app");
     let run = lab
         .run(
             client,
@@ -851,16 +820,7 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
 
     // The same through the `[default]` profile, with no AWS_PROFILE: a task definition then
     // needs only AWS_CONFIG_FILE.
-    let default_config = lab.path("config-default");
-    std::fs::write(
-        &default_config,
-        format!(
-            "[default]\nregion = {REGION}\ncredential_process = {}\n",
-            process.display()
-        ),
-    )
-    .unwrap();
-    let default_config = default_config.display().to_string();
+    let default_config = process_profile(&lab, "config-default", "default");
     let run = lab
         .run(
             client,
@@ -904,6 +864,43 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
     });
 
     (row, lab)
+}
+
+/// A config file `name` in the lab whose section `header` runs a `credential_process` that
+/// answers the key `ASIAPROCESS`; its path.
+fn process_profile(lab: &Lab, name: &str, header: &str) -> String {
+    let process = lab.path("credential-process");
+    let expiration = aws_smithy_types::DateTime::from_secs(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            + 3600,
+    )
+    .fmt(aws_smithy_types::date_time::Format::DateTime)
+    .unwrap();
+    std::fs::write(
+        &process,
+        format!(
+            "#!/bin/sh\nprintf '%s' '{{\"Version\":1,\"AccessKeyId\":\"ASIAPROCESS\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"{expiration}\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &process,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let config = lab.path(name);
+    std::fs::write(
+        &config,
+        format!(
+            "[{header}]\nregion = {REGION}\ncredential_process = {}\n",
+            process.display()
+        ),
+    )
+    .unwrap();
+    config.display().to_string()
 }
 
 /// The refresh column. A run must last about as long as the window it looks for, so the window
@@ -1275,4 +1272,44 @@ async fn imds_floor_outlasts_botocores_stretch() {
             "botocore's IMDS jitter bounds changed: {measured}"
         );
     }
+}
+
+/// Debian 12's Go SDK v1 reads `AWS_CONFIG_FILE` only with `AWS_SDK_LOAD_CONFIG` set to a true
+/// value (the row's `config_file_needs`): with it, a named and a `[default]` profile's
+/// `credential_process` win over RELATIVE_URI, as in the other clients; without it, the
+/// container provider does (the row's profile cells, measured by `every_client_matches_the_table`).
+/// Each run is checked against `::rolehop::sdk::predict` too.
+#[tokio::test]
+async fn go_v1_reads_profiles_with_sdk_load_config() {
+    let client = Client::GoV1;
+    let row = ::rolehop::sdk::row(client.name()).expect("a row");
+    let var = row.config_file_needs.expect("the Go v1 row names the variable");
+    let lab = Lab::start().await;
+    let named = process_profile(&lab, "config", "profile app");
+    let default = process_profile(&lab, "config-default", "default");
+    for (config, profile) in [(&named, Some("app")), (&default, None)] {
+        let run = lab
+            .run(
+                client,
+                &[
+                    (var, Some("1")),
+                    ("AWS_CONFIG_FILE", Some(config)),
+                    ("AWS_PROFILE", profile),
+                    ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", Some("/rel")),
+                ],
+            )
+            .await;
+        assert_eq!(
+            run.used().as_deref(),
+            Some("ASIAPROCESS"),
+            "Go SDK v1 with {var}=1 and profile {profile:?}: {}",
+            run.describe()
+        );
+    }
+    let mispredicted = std::mem::take(&mut *lab.mispredicted.lock().unwrap());
+    assert!(
+        mispredicted.is_empty(),
+        "::rolehop::sdk::predict got these runs wrong:\n  {}",
+        mispredicted.join("\n  ")
+    );
 }
