@@ -4,8 +4,13 @@
 #   rolehop_sdk_release botocore VERSION   .tools/releases/botocore-VERSION (pip --target)
 #   rolehop_sdk_release awscli VERSION     .tools/releases/awscli-VERSION, with the botocore
 #                                          that release pins
+#   rolehop_sdk_release credential-provider-node VERSION
+#                                          .tools/releases/credential-provider-node-VERSION:
+#                                          the JavaScript SDK v3's default chain (npm), with
+#                                          the dependencies that release pins
 #
-# Each is a directory to put first on PYTHONPATH; tests/sdk-probe/botocore_probe.py measures it.
+# A Python one is a directory to put first on PYTHONPATH (tests/sdk-probe/botocore_probe.py
+# measures it), a JavaScript one a directory to resolve from (tests/sdk-probe/js_probe.cjs).
 # A release is installed once and kept (a release never changes), so CI pays for it only when
 # the cache of .tools is cold.
 
@@ -19,17 +24,21 @@ rolehop_sdk_release() {
         echo "scripts/sdk-releases.sh: .tools/venv is missing; source scripts/tools.sh first" >&2
         return 1
     }
-    case "$1" in
-        botocore | awscli) ;;
-        *)
-            echo "scripts/sdk-releases.sh: unknown package $1 (botocore or awscli)" >&2
-            return 1
-            ;;
-    esac
     echo "scripts/sdk-releases.sh: installing $1 $2 into .tools/releases/$1-$2" >&2
     rm -rf "$dir"
-    "$pip" install --quiet --disable-pip-version-check --no-compile --no-warn-conflicts --target "$dir" "$1==$2" >/dev/null || {
-        echo "scripts/sdk-releases.sh: pip could not install $1 $2; check access to PyPI" >&2
+    case "$1" in
+        botocore | awscli)
+            "$pip" install --quiet --disable-pip-version-check --no-compile --no-warn-conflicts --target "$dir" "$1==$2" >/dev/null
+            ;;
+        credential-provider-node)
+            npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts --loglevel=error "@aws-sdk/$1@$2" >/dev/null
+            ;;
+        *)
+            echo "scripts/sdk-releases.sh: unknown package $1 (botocore, awscli or credential-provider-node)" >&2
+            false
+            ;;
+    esac || {
+        echo "scripts/sdk-releases.sh: could not install $1 $2; check access to PyPI or npm" >&2
         rm -rf "$dir"
         return 1
     }

@@ -23,6 +23,10 @@ pub enum Evidence {
     Measured,
     /// Read from these files of the SDK's source, not run.
     Read(&'static [&'static str]),
+    /// A release between measured ones, run only by `scripts/sdk-bisect.sh`'s probe
+    /// (tests/sdk-probe/): FULL_URI, the token file, a newline-ended file, the hosts and an empty
+    /// RELATIVE_URI. Its other cells were not measured and say "not read".
+    Probed,
 }
 
 /// Which container URI a client asks when both are set.
@@ -187,7 +191,15 @@ const UNREAD: Sdk = Sdk {
     refresh: None,
 };
 
-/// Every client, measured rows first (in docs/SDKS.md's order), then the rows read from source.
+/// The JavaScript SDK v3's default credential chain, whose release (not the client's: they part
+/// after 3.7xx) decides what a JavaScript app does.
+const JS_CHAIN: &str = "@aws-sdk/credential-provider-node";
+/// The first release of [`JS_CHAIN`] that takes IPv6 FULL_URI hosts (::1, fd00:ec2::23),
+/// found by `scripts/sdk-bisect.sh js`.
+const JS_IPV6_FROM: &str = "3.575.0";
+
+/// Every client, measured rows first (in docs/SDKS.md's order; the JavaScript SDK's probed row
+/// between its measured ones), then the rows read from source.
 pub const TABLE: &[Sdk] = &[
     Sdk {
         name: "AWS CLI v1",
@@ -237,10 +249,10 @@ pub const TABLE: &[Sdk] = &[
     },
     Sdk {
         name: "JavaScript SDK v3",
-        release: "@aws-sdk/client-sts 3.1177.0",
+        release: "@aws-sdk/client-sts 3.1177.0 (credential-provider-node 3.972.99)",
         package: Some(Release {
-            package: "@aws-sdk/client-sts",
-            from: "3.1177.0",
+            package: JS_CHAIN,
+            from: JS_IPV6_FROM,
         }),
         empty_relative: Some(EmptyRelative::CountsAsUnset),
         newline: Some(Newline::FallsBackToVariable),
@@ -249,9 +261,9 @@ pub const TABLE: &[Sdk] = &[
     },
     Sdk {
         name: "JavaScript SDK v3 (2023)",
-        release: "@aws-sdk/client-sts 3.350.0",
+        release: "@aws-sdk/client-sts 3.350.0 (credential-provider-node 3.350.0)",
         package: Some(Release {
-            package: "@aws-sdk/client-sts",
+            package: JS_CHAIN,
             from: "3.350.0",
         }),
         empty_relative: Some(EmptyRelative::CountsAsUnset),
@@ -261,6 +273,27 @@ pub const TABLE: &[Sdk] = &[
         hosts: Some(&["127.0.0.1", "localhost"]),
         refresh: Some(Refresh::Before(300, 300)),
         ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "JavaScript SDK v3 (from 3.503.1)",
+        release: "@aws-sdk/credential-provider-node 3.503.1–3.572.0",
+        package: Some(Release {
+            package: JS_CHAIN,
+            from: "3.503.1",
+        }),
+        evidence: Evidence::Probed,
+        full_uri: Some(true),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(true),
+        newline: Some(Newline::FallsBackToVariable),
+        hosts: Some(&[
+            "127.0.0.1",
+            "127.0.0.2",
+            "localhost",
+            "169.254.170.2",
+            "169.254.170.23",
+        ]),
+        ..UNREAD
     },
     Sdk {
         name: "Ruby SDK (Debian 12)",
@@ -571,7 +604,7 @@ pub struct Boundary {
     pub changed: &'static str,
 }
 
-/// Every boundary found. The AWS CLI v1 pins one botocore release (`awscli 1.30.0` requires
+/// Every boundary found (`scripts/sdk-bisect.sh botocore`, `js`). The AWS CLI v1 pins one botocore release (`awscli 1.30.0` requires
 /// `botocore==1.32.0`), so its boundary is botocore's, measured through the botocore it installs.
 pub const BOUNDARIES: &[Boundary] = &[
     Boundary {
@@ -589,6 +622,22 @@ pub const BOUNDARIES: &[Boundary] = &[
         before: "boto3 (2023)",
         after: "AWS CLI v1",
         changed: "the same, through the botocore each pins (1.31.85, 1.32.0)",
+    },
+    Boundary {
+        package: JS_CHAIN,
+        last_before: "3.503.0",
+        from: "3.503.1",
+        before: "JavaScript SDK v3 (2023)",
+        after: "JavaScript SDK v3 (from 3.503.1)",
+        changed: "the default chain tries fromHttp (the token file, else the variable) before fromContainerMetadata; plain-http FULL_URI takes 127.0.0.2 (all of loopback), 169.254.170.2 and 169.254.170.23",
+    },
+    Boundary {
+        package: JS_CHAIN,
+        last_before: "3.572.0",
+        from: JS_IPV6_FROM,
+        before: "JavaScript SDK v3 (from 3.503.1)",
+        after: "JavaScript SDK v3",
+        changed: "plain-http FULL_URI takes ::1 and fd00:ec2::23 too",
     },
 ];
 
@@ -762,6 +811,7 @@ impl Sdk {
     fn source_cell(&self) -> String {
         match self.evidence {
             Evidence::Measured => "measured by tests/sdks.rs".into(),
+            Evidence::Probed => "probed by scripts/sdk-bisect.sh (FULL_URI, token file, newline, hosts, empty RELATIVE_URI); \"not read\": not measured".into(),
             Evidence::Read(files) => format!(
                 "read, not run: {}",
                 files
@@ -1353,6 +1403,18 @@ mod tests {
         assert_eq!(name("botocore", "1.32.0"), Some(("boto3", true)));
         assert_eq!(name("botocore", "1.31.85"), Some(("boto3 (2023)", true)));
         assert_eq!(name("awscli", "1.30.0"), Some(("AWS CLI v1", true)));
+        let js = |v| name(JS_CHAIN, v);
+        assert_eq!(js("3.503.0"), Some(("JavaScript SDK v3 (2023)", true)));
+        assert_eq!(
+            js("3.503.1"),
+            Some(("JavaScript SDK v3 (from 3.503.1)", true))
+        );
+        assert_eq!(
+            js("3.572.0"),
+            Some(("JavaScript SDK v3 (from 3.503.1)", true))
+        );
+        assert_eq!(js("3.575.0"), Some(("JavaScript SDK v3", true)));
+        assert_eq!(js("3.972.99"), Some(("JavaScript SDK v3", true)));
         assert_eq!(name("botocore", "1.20.0"), Some(("boto3 (2023)", false)));
         assert_eq!(
             name("github.com/aws/aws-sdk-go-v2/config", "v1.27.34"),
@@ -1390,8 +1452,12 @@ mod tests {
                 "{} holds from the boundary",
                 b.after
             );
-            if b.package == "botocore" {
-                assert_eq!(row_for(b.package, b.last_before).map(|r| r.0.name), Some(b.before));
+            let before = row(b.before).and_then(|r| r.package).map(|p| p.package);
+            if before == Some(b.package) {
+                assert_eq!(
+                    row_for(b.package, b.last_before).map(|r| r.0.name),
+                    Some(b.before)
+                );
             }
         }
     }

@@ -253,10 +253,19 @@ impl Client {
                 format!("aws-config {version}")
             }
             Client::Js | Client::JsFrom2023 => {
-                let manifest = std::fs::read_to_string(self.js_module().join("package.json"))
-                    .expect("package.json");
-                let v: serde_json::Value = serde_json::from_str(&manifest).expect("json");
-                format!("@aws-sdk/client-sts {}", v["version"].as_str().unwrap_or("?"))
+                let version = |manifest: &Path| -> Option<String> {
+                    let text = std::fs::read_to_string(manifest).ok()?;
+                    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+                    v["version"].as_str().map(str::to_owned)
+                };
+                let module = self.js_module();
+                let client = version(&module.join("package.json")).expect("package.json");
+                // The default chain the client resolves: its own copy, else the hoisted one.
+                let chain = "node_modules/@aws-sdk/credential-provider-node/package.json";
+                let chain = version(&module.join(chain))
+                    .or_else(|| version(&module.join("../..").join(chain)))
+                    .expect("@aws-sdk/credential-provider-node beside the client");
+                format!("@aws-sdk/client-sts {client} (credential-provider-node {chain})")
             }
             Client::GoV1 | Client::GoV2 => {
                 // The release compiled in: Debian's sources under GOPATH, as scripts/sdk-tools.sh
@@ -1139,31 +1148,56 @@ async fn exec_with_a_token_file_serves_every_client_that_reads_full_uri() {
     );
 }
 
-/// Runs tests/sdk-probe/botocore_probe.py with `args` in a network namespace of its own (the
-/// probe listens on port 80 of every probed host), with `release` (a directory of
-/// `.tools/releases`) first on the Python path, or the current botocore of `.tools/venv`.
-async fn botocore_probe(release: Option<&Path>, args: &[&str]) -> serde_json::Value {
-    let python = Client::tool("venv/bin/python3", "scripts/tools.sh");
-    let probe = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk-probe/botocore_probe.py");
-    let script = "ip link set lo up && ip addr add 169.254.170.2/32 dev lo && ip addr add 169.254.170.23/32 dev lo && ip addr add 192.0.2.10/32 dev lo && ip -6 addr add fd00:ec2::23/128 dev lo && exec \"$@\"";
-    let python = python.display().to_string();
-    let mut argv = vec!["-n", "sh", "-c", script, "sh", &python, probe];
+/// Runs a probe of tests/sdk-probe/ in a network namespace of its own (it listens on port 80 of
+/// every probed host): `botocore_probe.py` with `args`, with `release` (a directory of
+/// `.tools/releases`) first on the Python path or else `.tools/venv`'s current botocore; or, for
+/// a release of the JavaScript SDK's default chain, `js_probe.cjs` against it.
+async fn probe(release: Option<&Path>, args: &[&str]) -> serde_json::Value {
+    let js = release.is_some_and(|r| {
+        r.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("credential-provider-node-"))
+    });
+    let (program, script) = if js {
+        (
+            require_tool("node").display().to_string(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk-probe/js_probe.cjs"),
+        )
+    } else {
+        (
+            Client::tool("venv/bin/python3", "scripts/tools.sh")
+                .display()
+                .to_string(),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/sdk-probe/botocore_probe.py"
+            ),
+        )
+    };
+    let setup = "ip link set lo up && ip addr add 169.254.170.2/32 dev lo && ip addr add 169.254.170.23/32 dev lo && ip addr add 192.0.2.10/32 dev lo && ip -6 addr add fd00:ec2::23/128 dev lo && exec \"$@\"";
+    let dir = release.map(|r| r.display().to_string());
+    let mut argv = vec!["-n", "sh", "-c", setup, "sh", &program, script];
+    if js {
+        argv.extend(dir.as_deref());
+    }
     argv.extend(args);
     let mut env = vec![(
         "PATH".to_owned(),
         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
     )];
-    if let Some(dir) = release {
-        env.push(("PYTHONPATH".to_owned(), dir.display().to_string()));
+    if let (false, Some(dir)) = (js, &dir) {
+        env.push(("PYTHONPATH".to_owned(), dir.clone()));
     }
     let (code, out, err) = run_process(
         &require_tool("unshare"),
         &argv,
         &env,
-        Duration::from_secs(60),
+        Duration::from_secs(120),
     )
     .await;
-    assert_eq!(code, 0, "the botocore probe failed (it needs root for unshare -n): {err}");
+    assert_eq!(
+        code, 0,
+        "the probe failed (it needs root for unshare -n): {err}"
+    );
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("probe output {out:?}: {e}"))
 }
 
@@ -1186,7 +1220,10 @@ async fn release_dir(package: &str, version: &str, install: bool) -> PathBuf {
             Duration::from_secs(300),
         )
         .await;
-        assert_eq!(code, 0, "scripts/sdk-releases.sh could not install {package} {version}: {err}");
+        assert_eq!(
+            code, 0,
+            "scripts/sdk-releases.sh could not install {package} {version}: {err}"
+        );
     }
     assert!(
         dir.join(".installed").exists(),
@@ -1205,6 +1242,7 @@ fn probed_cells(row: &::rolehop::sdk::Sdk) -> serde_json::Value {
             (Some(false), _) => "not read",
             (_, Some(Newline::Refused)) => "refused",
             (_, Some(Newline::Trimmed)) => "trimmed",
+            (_, Some(Newline::FallsBackToVariable)) => "falls back",
             _ => "?",
         },
         "hosts": row.hosts.unwrap_or_default(),
@@ -1217,8 +1255,9 @@ fn probed_cells(row: &::rolehop::sdk::Sdk) -> serde_json::Value {
 }
 
 /// The release boundaries of the client table (`::rolehop::sdk::BOUNDARIES`) hold: the releases
-/// either side of botocore's measure as the rows before and after it say. The AWS CLI v1 pair
-/// (installed here on demand) only with `ROLEHOP_SDK_BOUNDARIES=all`.
+/// either side of botocore's measure as the rows before and after it say. The AWS CLI v1 and
+/// JavaScript SDK pairs (installed here on demand through scripts/sdk-releases.sh, about a minute
+/// of npm when cold) only with `ROLEHOP_SDK_BOUNDARIES=all`.
 #[tokio::test]
 async fn release_boundaries_hold() {
     let all = std::env::var("ROLEHOP_SDK_BOUNDARIES").is_ok_and(|v| v == "all");
@@ -1228,8 +1267,9 @@ async fn release_boundaries_hold() {
             continue;
         }
         for (version, row_name) in [(b.last_before, b.before), (b.from, b.after)] {
-            let dir = release_dir(b.package, version, all).await;
-            let measured = botocore_probe(Some(&dir), &[]).await;
+            // scripts/sdk-releases.sh names an npm package without its scope.
+            let dir = release_dir(b.package.trim_start_matches("@aws-sdk/"), version, all).await;
+            let measured = probe(Some(&dir), &[]).await;
             let row = ::rolehop::sdk::row(row_name).expect("a row the boundary names");
             let expected = probed_cells(row);
             if measured != expected {
@@ -1258,10 +1298,13 @@ async fn imds_floor_outlasts_botocores_stretch() {
         IMDS_MIN_REMAINING,
     };
     let stretch = IMDS_MIN_REMAINING.as_secs() - IMDS_MARGIN_SECS;
-    assert_eq!(stretch, BOTOCORE_IMDS_REFRESH_WINDOW_SECS + BOTOCORE_IMDS_JITTER_MAX_SECS);
+    assert_eq!(
+        stretch,
+        BOTOCORE_IMDS_REFRESH_WINDOW_SECS + BOTOCORE_IMDS_JITTER_MAX_SECS
+    );
     for (left, stretched) in [(stretch - 1, true), (stretch + 1, false)] {
         let left = left.to_string();
-        let measured = botocore_probe(None, &["imds-stretch", &left]).await;
+        let measured = probe(None, &["imds-stretch", &left]).await;
         assert_eq!(
             measured["stretched"], stretched,
             "botocore with {left} s left: {measured}"
@@ -1283,7 +1326,9 @@ async fn imds_floor_outlasts_botocores_stretch() {
 async fn go_v1_reads_profiles_with_sdk_load_config() {
     let client = Client::GoV1;
     let row = ::rolehop::sdk::row(client.name()).expect("a row");
-    let var = row.config_file_needs.expect("the Go v1 row names the variable");
+    let var = row
+        .config_file_needs
+        .expect("the Go v1 row names the variable");
     let lab = Lab::start().await;
     let named = process_profile(&lab, "config", "profile app");
     let default = process_profile(&lab, "config-default", "default");
