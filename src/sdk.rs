@@ -1385,6 +1385,44 @@ mod tests {
         );
     }
 
+    /// The README and docs/SDKS.md name the table's boundaries and IMDS floor as the table has
+    /// them: a bisection or a new floor that changes the data fails here until the prose follows.
+    #[test]
+    fn prose_says_what_the_table_says() {
+        let readme = include_str!("../README.md");
+        let doc = include_str!("../docs/SDKS.md");
+        let minutes = IMDS_MIN_REMAINING.as_secs() / 60;
+        let floor = format!("{minutes} minutes or less left");
+        assert!(readme.contains(&floor), "README: {floor}");
+        assert!(
+            doc.contains(&format!("{minutes} minutes")),
+            "docs/SDKS.md: {minutes} minutes"
+        );
+        let from = |package: &str| {
+            BOUNDARIES
+                .iter()
+                .find(|b| b.package == package)
+                .map(|b| b.from)
+                .unwrap()
+        };
+        for said in [
+            format!("botocore before {}", from("botocore")),
+            format!("AWS CLI v1 before {}", from("awscli")),
+            format!("JavaScript SDK v3 before {}", from(JS_CHAIN)),
+        ] {
+            assert!(readme.contains(&said), "README should say {said:?}");
+        }
+        for b in BOUNDARIES {
+            assert!(
+                doc.contains(b.from) && doc.contains(b.last_before),
+                "docs/SDKS.md should name {} {} and {}",
+                b.package,
+                b.last_before,
+                b.from
+            );
+        }
+    }
+
     #[test]
     fn names_are_unique_and_read_rows_cite_files() {
         for (i, s) in TABLE.iter().enumerate() {

@@ -181,10 +181,24 @@ def imds_stretch(remaining):
     for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_PROFILE"):
         os.environ.pop(name, None)
     # The fetcher the default chain builds, with the refresh window the chain gives it.
+    # A stretch can rewrite the expiry to the same whole second it had, so it is known by the
+    # line botocore logs when it stretches ("Attempting credential expiration extension").
+    import logging
+
+    said = []
+
+    class Said(logging.Handler):
+        def emit(self, record):
+            said.append(record.getMessage())
+
+    logger = logging.getLogger("botocore.utils")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Said())
     resolver = create_credential_resolver(Session())
     fetcher = resolver.get_provider("iam-role")._role_fetcher
     creds = fetcher.retrieve_iam_role_credentials()
-    return {"stretched": creds["expiry_time"] != iso(EXPIRY["at"]), "jitter": bounds[0] if bounds else None}
+    stretched = any("expiration extension" in m for m in said) or creds["expiry_time"] != iso(EXPIRY["at"])
+    return {"stretched": stretched, "jitter": bounds[0] if bounds else None}
 
 
 def main():
