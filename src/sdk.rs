@@ -372,14 +372,18 @@ pub const TABLE: &[Sdk] = &[
             from: "3.188.0",
         }),
         evidence: Evidence::Read(&[
-            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (index copy with fetch_authorization_token_file): URIs, empty RELATIVE_URI (a path Net::HTTP refuses), token file and variable to either URI, stripping, hosts",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::Fails),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Trimmed),
+        // 127.0.0.0/8, ::1 and the ECS/EKS hosts, or a name all of whose addresses are those.
+        hosts: Some(CURRENT_HOSTS),
         ..UNREAD
     },
     Sdk {
