@@ -8,11 +8,18 @@
 #   .tools/sdk-go/v1, v2    tests/sdk-go/{v1,v2}/main.go compiled against Debian's Go SDKs
 #                           (golang-github-aws-aws-sdk-go-dev and -v2-dev, GOPATH mode, offline),
 #                           rebuilt when a source or the packages' version changes
+#   .tools/releases/botocore-1.31.85, -1.32.0
+#                           the two botocore releases either side of the boundary tests/sdks.rs
+#                           holds (src/sdk.rs, BOUNDARIES), through scripts/sdk-releases.sh
 # The current boto3 and the AWS CLI v1 come from scripts/tools.sh; the Rust SDK is aws-config.
+
+source "$(dirname "${BASH_SOURCE[0]}")/sdk-releases.sh"
 
 rolehop_sdk_tools() {
     rolehop_venv venv-boto3-2023 tests/requirements-boto3-2023.txt "boto3 from 2023" || return 1
     rolehop_npm sdk-js tests/sdk-js "the JavaScript SDK v3 (two releases)" || return 1
+    rolehop_sdk_release botocore 1.31.85 || return 1
+    rolehop_sdk_release botocore 1.32.0 || return 1
 
     if ! ruby -e 'require "aws-sdk-core"' >/dev/null 2>&1; then
         echo "scripts/sdk-tools.sh: installing Debian's ruby and ruby-aws-sdk-core (apt-get)" >&2

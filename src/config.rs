@@ -21,7 +21,8 @@ use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 600;
 /// Test-only: divides refresh timing so fault tests run many cycles of short credentials.
 pub const ENV_TEST_TIME_SCALE: &str = "ROLEHOP_TEST_TIME_SCALE";
-/// Sessions served over IMDS must outlast its 20-minute serving minimum by a refresh cycle.
+/// Sessions served over IMDS must outlast its serving minimum (`sdk::IMDS_MIN_REMAINING`, 26
+/// minutes) by a refresh cycle.
 pub const IMDS_MIN_DURATION_SECS: u32 = 3600;
 
 /// Where a role's caller credentials come from.
@@ -116,8 +117,8 @@ impl ServeConfig {
                 && role.duration_secs < IMDS_MIN_DURATION_SECS
             {
                 errors.push(format!(
-                    "the IMDS role {} has {}-second sessions; IMDS clients may use a credential past its expiry, so rolehop never serves one there with 20 minutes or less left, which needs sessions of at least {IMDS_MIN_DURATION_SECS} seconds",
-                    role.name, role.duration_secs
+                    "the IMDS role {} has {}-second sessions; IMDS clients may use a credential past its expiry, so rolehop never serves one there with {} minutes or less left, which needs sessions of at least {IMDS_MIN_DURATION_SECS} seconds",
+                    role.name, role.duration_secs, crate::sdk::IMDS_MIN_REMAINING.as_secs() / 60
                 ));
             }
             if !roles.iter().any(|r| r.name == args.imds_role) && !roles.is_empty() {

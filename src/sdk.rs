@@ -23,6 +23,10 @@ pub enum Evidence {
     Measured,
     /// Read from these files of the SDK's source, not run.
     Read(&'static [&'static str]),
+    /// A release between measured ones, run only by `scripts/sdk-bisect.sh`'s probe
+    /// (tests/sdk-probe/): FULL_URI, the token file, a newline-ended file, the hosts and an empty
+    /// RELATIVE_URI. Its other cells were not measured and say "not read".
+    Probed,
 }
 
 /// Which container URI a client asks when both are set.
@@ -113,12 +117,33 @@ pub struct Sdk {
     /// The same through `[default]`, with `AWS_PROFILE` unset.
     pub default_profile_over_container: Option<bool>,
     /// Reads `AWS_CONFIG_FILE` (and so a profile's `credential_process`) only when this
-    /// variable is set to a true value.
+    /// variable is set to a true value; with it set, a named or `[default]` profile stands over
+    /// the container provider (the profile cells say what the client does without it).
     pub config_file_needs: Option<&'static str>,
     /// What it does with `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
     pub imds: Option<&'static str>,
     pub refresh: Option<Refresh>,
 }
+
+/// botocore's IMDS credential fetcher (`botocore/utils.py`,
+/// `InstanceMetadataFetcher._evaluate_expiration`) rewrites a credential's expiry to
+/// now + (refresh window + jitter) whenever no more than that is left, so it may be used past its
+/// real expiry. The window is `ec2_credential_refresh_window`, which `create_credential_resolver`
+/// (`botocore/credentials.py`) sets to `_DEFAULT_ADVISORY_REFRESH_TIMEOUT`, 15 * 60 s (read in
+/// botocore 1.43.11 and in the AWS CLI v2's copy, aws-cli 2.36.7).
+pub const BOTOCORE_IMDS_REFRESH_WINDOW_SECS: u64 = 15 * 60;
+/// The largest jitter `_evaluate_expiration` adds to the window: `random.randint(120, 600)`
+/// (inclusive).
+pub const BOTOCORE_IMDS_JITTER_MAX_SECS: u64 = 600;
+/// What rolehop adds on top: a client clock up to a minute ahead of rolehop's, and the time the
+/// answer spends in flight.
+pub const IMDS_MARGIN_SECS: u64 = 60;
+/// The least time a credential must have left for rolehop to serve it over IMDS: with more than
+/// window + largest jitter left, `_evaluate_expiration` never stretches it, whatever jitter it
+/// draws; 900 + 600 + 60 = 1560 s (26 minutes).
+pub const IMDS_MIN_REMAINING: std::time::Duration = std::time::Duration::from_secs(
+    BOTOCORE_IMDS_REFRESH_WINDOW_SECS + BOTOCORE_IMDS_JITTER_MAX_SECS + IMDS_MARGIN_SECS,
+);
 
 /// The plain-http FULL_URI hosts tests/sdks.rs probes, in the table's order.
 pub const PROBED_HOSTS: [&str; 8] = [
@@ -166,14 +191,22 @@ const UNREAD: Sdk = Sdk {
     refresh: None,
 };
 
-/// Every client, measured rows first (in docs/SDKS.md's order), then the rows read from source.
+/// The JavaScript SDK v3's default credential chain, whose release (not the client's: they part
+/// after 3.7xx) decides what a JavaScript app does.
+const JS_CHAIN: &str = "@aws-sdk/credential-provider-node";
+/// The first release of [`JS_CHAIN`] that takes IPv6 FULL_URI hosts (::1, fd00:ec2::23),
+/// found by `scripts/sdk-bisect.sh js`.
+const JS_IPV6_FROM: &str = "3.575.0";
+
+/// Every client, measured rows first (in docs/SDKS.md's order; the JavaScript SDK's probed row
+/// between its measured ones), then the rows read from source.
 pub const TABLE: &[Sdk] = &[
     Sdk {
         name: "AWS CLI v1",
         release: "awscli 1.45.11 (botocore 1.43.11)",
         package: Some(Release {
             package: "awscli",
-            from: "1.45.11",
+            from: "1.30.0",
         }),
         evidence: Evidence::Measured,
         relative_uri: true,
@@ -197,7 +230,7 @@ pub const TABLE: &[Sdk] = &[
         release: "boto3 1.43.11 (botocore 1.43.11)",
         package: Some(Release {
             package: "botocore",
-            from: "1.43.11",
+            from: "1.32.0",
         }),
         refresh: Some(Refresh::Before(900, 900)),
         ..MEASURED_CURRENT
@@ -216,10 +249,10 @@ pub const TABLE: &[Sdk] = &[
     },
     Sdk {
         name: "JavaScript SDK v3",
-        release: "@aws-sdk/client-sts 3.1177.0",
+        release: "@aws-sdk/client-sts 3.1177.0 (credential-provider-node 3.972.99)",
         package: Some(Release {
-            package: "@aws-sdk/client-sts",
-            from: "3.1177.0",
+            package: JS_CHAIN,
+            from: JS_IPV6_FROM,
         }),
         empty_relative: Some(EmptyRelative::CountsAsUnset),
         newline: Some(Newline::FallsBackToVariable),
@@ -228,9 +261,9 @@ pub const TABLE: &[Sdk] = &[
     },
     Sdk {
         name: "JavaScript SDK v3 (2023)",
-        release: "@aws-sdk/client-sts 3.350.0",
+        release: "@aws-sdk/client-sts 3.350.0 (credential-provider-node 3.350.0)",
         package: Some(Release {
-            package: "@aws-sdk/client-sts",
+            package: JS_CHAIN,
             from: "3.350.0",
         }),
         empty_relative: Some(EmptyRelative::CountsAsUnset),
@@ -240,6 +273,27 @@ pub const TABLE: &[Sdk] = &[
         hosts: Some(&["127.0.0.1", "localhost"]),
         refresh: Some(Refresh::Before(300, 300)),
         ..MEASURED_CURRENT
+    },
+    Sdk {
+        name: "JavaScript SDK v3 (from 3.503.1)",
+        release: "@aws-sdk/credential-provider-node 3.503.1–3.572.0",
+        package: Some(Release {
+            package: JS_CHAIN,
+            from: "3.503.1",
+        }),
+        evidence: Evidence::Probed,
+        full_uri: Some(true),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_file: Some(true),
+        newline: Some(Newline::FallsBackToVariable),
+        hosts: Some(&[
+            "127.0.0.1",
+            "127.0.0.2",
+            "localhost",
+            "169.254.170.2",
+            "169.254.170.23",
+        ]),
+        ..UNREAD
     },
     Sdk {
         name: "Ruby SDK (Debian 12)",
@@ -302,11 +356,12 @@ pub const TABLE: &[Sdk] = &[
             from: "3.171.0",
         }),
         evidence: Evidence::Read(&[
-            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (commit 0001955): URIs, the token variable, sent to either URI",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        token_to_relative: Some(true),
         ..UNREAD
     },
     Sdk {
@@ -317,14 +372,18 @@ pub const TABLE: &[Sdk] = &[
             from: "3.188.0",
         }),
         evidence: Evidence::Read(&[
-            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (index copy with fetch_authorization_token_file): URIs, empty RELATIVE_URI (a path Net::HTTP refuses), token file and variable to either URI, stripping, hosts",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::Fails),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Trimmed),
+        // 127.0.0.0/8, ::1 and the ECS/EKS hosts, or a name all of whose addresses are those.
+        hosts: Some(CURRENT_HOSTS),
         ..UNREAD
     },
     Sdk {
@@ -385,11 +444,13 @@ pub const TABLE: &[Sdk] = &[
         }),
         evidence: Evidence::Read(&[
             "aws/aws-sdk-go-v2 config/CHANGELOG.md",
-            "aws/aws-sdk-go-v2 config/resolve_credentials.go",
+            "aws/aws-sdk-go-v2 config/resolve_credentials.go (and an index copy with the token file, FULL_URI first: the token to either URI, an empty RELATIVE_URI unset)",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Refused),
@@ -426,13 +487,27 @@ pub const TABLE: &[Sdk] = &[
         release: "aws-sdk-java-v2, current",
         package: None,
         evidence: Evidence::Read(&[
-            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ContainerCredentialsProvider.java",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ContainerCredentialsProvider.java (index copy with getTokenValue): URIs, token file and variable, hosts",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/DefaultCredentialsProvider.java (commit 0131c08): the profile provider before the container provider",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/ProfileCredentialsUtils.java (commit 09c61e2): a profile's credential_process",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::Variable),
+        // Loopback by resolution (every address), and the ECS/EKS IPv4 hosts in the default
+        // (IPv4) endpoint mode; fd00:ec2::23 only with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6.
+        hosts: Some(&[
+            "127.0.0.1",
+            "127.0.0.2",
+            "localhost",
+            "::1",
+            "169.254.170.2",
+            "169.254.170.23",
+        ]),
+        profile_over_container: Some(true),
         ..UNREAD
     },
     Sdk {
@@ -458,10 +533,14 @@ pub const TABLE: &[Sdk] = &[
         name: "PHP SDK",
         release: "aws-sdk-php, current",
         package: None,
-        evidence: Evidence::Read(&["aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php"]),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php (index copy, namespace Aws\\Credentials): URIs, empty RELATIVE_URI, token file and variable",
+        ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         ..UNREAD
@@ -471,21 +550,100 @@ pub const TABLE: &[Sdk] = &[
         release: "aws-sdk-cpp, current",
         package: None,
         evidence: Evidence::Read(&[
-            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/GeneralHTTPCredentialsProvider.cpp",
+            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/GeneralHTTPCredentialsProvider.cpp (commit 0eb8317): URIs, empty RELATIVE_URI, token file and variable, hosts",
+            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/AWSCredentialsProviderChain.cpp (commit 5f028bf): the profile and process providers before the container provider",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
+        // 127.0.0.x, ::1 and the ECS/EKS hosts literally; a name when every address it
+        // resolves to is one of those.
+        hosts: Some(CURRENT_HOSTS),
+        profile_over_container: Some(true),
         ..UNREAD
     },
     Sdk {
         name: "AWS CLI v2",
-        release: "aws-cli v2 (its own copy of botocore)",
+        release: "aws-cli 2.36.7 (v2 branch, commit 73fb33b; its own copy of botocore)",
         package: None,
-        evidence: Evidence::Read(&["aws/aws-cli (v2 branch) awscli/botocore/credentials.py"]),
+        evidence: Evidence::Read(&[
+            "aws/aws-cli (v2) awscli/botocore/credentials.py: the chain, URIs, empty RELATIVE_URI, token file and variable, newline, refresh",
+            "aws/aws-cli (v2) awscli/botocore/utils.py: hosts (ContainerMetadataFetcher), IMDS token TTL",
+        ]),
+        full_uri: Some(true),
+        token_variable: Some(true),
+        first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsSet),
+        token_to_relative: Some(true),
+        token_file: Some(true),
+        prefers: Some(Prefers::File),
+        newline: Some(Newline::Refused),
+        hosts: Some(CURRENT_HOSTS),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
+        refresh: Some(Refresh::Before(900, 900)),
         ..UNREAD
+    },
+];
+
+/// Where a package's releases changed what the table's rows say, found by measurement:
+/// `scripts/sdk-bisect.sh` bisects the published releases with tests/sdk-probe/botocore_probe.py
+/// and `tests/sdks.rs` (`release_boundaries_hold`) measures the two releases either side again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boundary {
+    /// The package whose releases were bisected, as installed (a Python distribution).
+    pub package: &'static str,
+    /// The last release that behaves as the `before` row says.
+    pub last_before: &'static str,
+    /// The first release that behaves as the `after` row says.
+    pub from: &'static str,
+    /// The row the releases up to `last_before` match (in the cells the probe measures).
+    pub before: &'static str,
+    /// The row the releases from `from` on match.
+    pub after: &'static str,
+    /// What changed there, in words.
+    pub changed: &'static str,
+}
+
+/// Every boundary found (`scripts/sdk-bisect.sh botocore`, `js`). The AWS CLI v1 pins one botocore release (`awscli 1.30.0` requires
+/// `botocore==1.32.0`), so its boundary is botocore's, measured through the botocore it installs.
+pub const BOUNDARIES: &[Boundary] = &[
+    Boundary {
+        package: "botocore",
+        last_before: "1.31.85",
+        from: "1.32.0",
+        before: "boto3 (2023)",
+        after: "boto3",
+        changed: "the token file is read (and refused when it ends in a newline); plain-http FULL_URI takes all of loopback, ::1, 169.254.170.23 and fd00:ec2::23",
+    },
+    Boundary {
+        package: "awscli",
+        last_before: "1.29.85",
+        from: "1.30.0",
+        before: "boto3 (2023)",
+        after: "AWS CLI v1",
+        changed: "the same, through the botocore each pins (1.31.85, 1.32.0)",
+    },
+    Boundary {
+        package: JS_CHAIN,
+        last_before: "3.503.0",
+        from: "3.503.1",
+        before: "JavaScript SDK v3 (2023)",
+        after: "JavaScript SDK v3 (from 3.503.1)",
+        changed: "the default chain tries fromHttp (the token file, else the variable) before fromContainerMetadata; plain-http FULL_URI takes 127.0.0.2 (all of loopback), 169.254.170.2 and 169.254.170.23",
+    },
+    Boundary {
+        package: JS_CHAIN,
+        last_before: "3.572.0",
+        from: JS_IPV6_FROM,
+        before: "JavaScript SDK v3 (from 3.503.1)",
+        after: "JavaScript SDK v3",
+        changed: "plain-http FULL_URI takes ::1 and fd00:ec2::23 too",
     },
 ];
 
@@ -538,7 +696,7 @@ pub fn row(name: &str) -> Option<&'static Sdk> {
 // The table as docs/SDKS.md shows it.
 
 /// The columns after the name, as docs/SDKS.md heads them.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "Release",
     "RELATIVE_URI",
     "FULL_URI",
@@ -554,6 +712,7 @@ pub const COLUMNS: [&str; 16] = [
     "`[default]` profile, no AWS_PROFILE, and RELATIVE_URI: uses",
     "`AWS_EC2_METADATA_SERVICE_ENDPOINT`",
     "Refreshes a container credential",
+    "Releases bisected",
     "Source",
 ];
 
@@ -564,8 +723,8 @@ fn yes_no(b: bool) -> String {
 }
 
 impl Sdk {
-    /// The cells after the name, in [`COLUMNS`]' order, without the last (Source) one: what
-    /// tests/sdks.rs measures.
+    /// The cells after the name, in [`COLUMNS`]' order, without the last two (the releases
+    /// bisected and the source): what tests/sdks.rs measures.
     pub fn cells(&self) -> Vec<String> {
         let read = |cell: Option<String>| cell.unwrap_or_else(|| NOT_READ.into());
         // A client that ignores FULL_URI has nothing to say about its token.
@@ -637,9 +796,28 @@ impl Sdk {
         ]
     }
 
+    /// The releases [`BOUNDARIES`] say the row holds for; "-" for a row no bisection touched.
+    fn releases_cell(&self) -> String {
+        let mut said = Vec::new();
+        for b in BOUNDARIES {
+            if b.after == self.name {
+                said.push(format!("from {} {}", b.package, b.from));
+            }
+            if b.before == self.name {
+                said.push(format!("through {} {}", b.package, b.last_before));
+            }
+        }
+        if said.is_empty() {
+            "-".into()
+        } else {
+            said.join("; ")
+        }
+    }
+
     fn source_cell(&self) -> String {
         match self.evidence {
             Evidence::Measured => "measured by tests/sdks.rs".into(),
+            Evidence::Probed => "probed by scripts/sdk-bisect.sh (FULL_URI, token file, newline, hosts, empty RELATIVE_URI); \"not read\": not measured".into(),
             Evidence::Read(files) => format!(
                 "read, not run: {}",
                 files
@@ -658,6 +836,7 @@ pub fn markdown() -> String {
     out.push_str(&format!("|---|{}\n", "---|".repeat(COLUMNS.len())));
     for sdk in TABLE {
         let mut cells = sdk.cells();
+        cells.push(sdk.releases_cell());
         cells.push(sdk.source_cell());
         out.push_str(&format!("| {} | {} |\n", sdk.name, cells.join(" | ")));
     }
@@ -881,7 +1060,12 @@ pub fn predict(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Prediction {
     // 2. A profile, which every client measured uses over the container provider.
     match profile(sdk, env) {
         Ok(Some(found)) => {
-            let over = if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
+            // With the variable a client needs to read the config file set, its profiles stand
+            // over the container provider (measured in Debian 12's Go SDK v1); the profile cells
+            // say what it does without.
+            let over = if sdk.config_file_needs.is_some_and(|var| truthy(env(var))) {
+                Some(true)
+            } else if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
                 sdk.profile_over_container
             } else {
                 sdk.default_profile_over_container
@@ -1207,6 +1391,44 @@ mod tests {
         );
     }
 
+    /// The README and docs/SDKS.md name the table's boundaries and IMDS floor as the table has
+    /// them: a bisection or a new floor that changes the data fails here until the prose follows.
+    #[test]
+    fn prose_says_what_the_table_says() {
+        let readme = include_str!("../README.md");
+        let doc = include_str!("../docs/SDKS.md");
+        let minutes = IMDS_MIN_REMAINING.as_secs() / 60;
+        let floor = format!("{minutes} minutes or less left");
+        assert!(readme.contains(&floor), "README: {floor}");
+        assert!(
+            doc.contains(&format!("{minutes} minutes")),
+            "docs/SDKS.md: {minutes} minutes"
+        );
+        let from = |package: &str| {
+            BOUNDARIES
+                .iter()
+                .find(|b| b.package == package)
+                .map(|b| b.from)
+                .unwrap()
+        };
+        for said in [
+            format!("botocore before {}", from("botocore")),
+            format!("AWS CLI v1 before {}", from("awscli")),
+            format!("JavaScript SDK v3 before {}", from(JS_CHAIN)),
+        ] {
+            assert!(readme.contains(&said), "README should say {said:?}");
+        }
+        for b in BOUNDARIES {
+            assert!(
+                doc.contains(b.from) && doc.contains(b.last_before),
+                "docs/SDKS.md should name {} {} and {}",
+                b.package,
+                b.last_before,
+                b.from
+            );
+        }
+    }
+
     #[test]
     fn names_are_unique_and_read_rows_cite_files() {
         for (i, s) in TABLE.iter().enumerate() {
@@ -1221,7 +1443,22 @@ mod tests {
     fn installed_releases_find_their_rows() {
         let name = |p, v| row_for(p, v).map(|(s, within)| (s.name, within));
         assert_eq!(name("botocore", "1.43.11"), Some(("boto3", true)));
-        assert_eq!(name("botocore", "1.35.0"), Some(("boto3 (2023)", true)));
+        assert_eq!(name("botocore", "1.35.0"), Some(("boto3", true)));
+        assert_eq!(name("botocore", "1.32.0"), Some(("boto3", true)));
+        assert_eq!(name("botocore", "1.31.85"), Some(("boto3 (2023)", true)));
+        assert_eq!(name("awscli", "1.30.0"), Some(("AWS CLI v1", true)));
+        let js = |v| name(JS_CHAIN, v);
+        assert_eq!(js("3.503.0"), Some(("JavaScript SDK v3 (2023)", true)));
+        assert_eq!(
+            js("3.503.1"),
+            Some(("JavaScript SDK v3 (from 3.503.1)", true))
+        );
+        assert_eq!(
+            js("3.572.0"),
+            Some(("JavaScript SDK v3 (from 3.503.1)", true))
+        );
+        assert_eq!(js("3.575.0"), Some(("JavaScript SDK v3", true)));
+        assert_eq!(js("3.972.99"), Some(("JavaScript SDK v3", true)));
         assert_eq!(name("botocore", "1.20.0"), Some(("boto3 (2023)", false)));
         assert_eq!(
             name("github.com/aws/aws-sdk-go-v2/config", "v1.27.34"),
@@ -1244,6 +1481,36 @@ mod tests {
         assert!(m.contains("JavaScript SDK v3 (2023)"), "{m}");
         assert!(m.contains("Go SDK v2 (early)"), "{m}");
         assert!(!m.contains("Ruby SDK (Debian 12)"), "{m}");
+    }
+
+    /// Each boundary names two rows of its package that it separates, at a release each holds.
+    #[test]
+    fn boundaries_separate_their_rows() {
+        for b in BOUNDARIES {
+            assert!(version_at_least(b.from, b.last_before) && b.from != b.last_before);
+            let after = row(b.after).unwrap_or_else(|| panic!("no row {}", b.after));
+            assert!(row(b.before).is_some(), "no row {}", b.before);
+            assert_eq!(
+                after.package.map(|p| (p.package, p.from)),
+                Some((b.package, b.from)),
+                "{} holds from the boundary",
+                b.after
+            );
+            let before = row(b.before).and_then(|r| r.package).map(|p| p.package);
+            if before == Some(b.package) {
+                assert_eq!(
+                    row_for(b.package, b.last_before).map(|r| r.0.name),
+                    Some(b.before)
+                );
+            }
+        }
+    }
+
+    /// The IMDS floor is botocore's largest stretch plus rolehop's margin: 26 minutes.
+    #[test]
+    fn the_imds_floor_outlasts_botocores_stretch() {
+        assert_eq!(IMDS_MIN_REMAINING.as_secs(), 900 + 600 + 60);
+        assert_eq!(crate::serve::imds::MIN_REMAINING, IMDS_MIN_REMAINING);
     }
 
     #[test]

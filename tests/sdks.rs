@@ -253,10 +253,19 @@ impl Client {
                 format!("aws-config {version}")
             }
             Client::Js | Client::JsFrom2023 => {
-                let manifest = std::fs::read_to_string(self.js_module().join("package.json"))
-                    .expect("package.json");
-                let v: serde_json::Value = serde_json::from_str(&manifest).expect("json");
-                format!("@aws-sdk/client-sts {}", v["version"].as_str().unwrap_or("?"))
+                let version = |manifest: &Path| -> Option<String> {
+                    let text = std::fs::read_to_string(manifest).ok()?;
+                    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+                    v["version"].as_str().map(str::to_owned)
+                };
+                let module = self.js_module();
+                let client = version(&module.join("package.json")).expect("package.json");
+                // The default chain the client resolves: its own copy, else the hoisted one.
+                let chain = "node_modules/@aws-sdk/credential-provider-node/package.json";
+                let chain = version(&module.join(chain))
+                    .or_else(|| version(&module.join("../..").join(chain)))
+                    .expect("@aws-sdk/credential-provider-node beside the client");
+                format!("@aws-sdk/client-sts {client} (credential-provider-node {chain})")
             }
             Client::GoV1 | Client::GoV2 => {
                 // The release compiled in: Debian's sources under GOPATH, as scripts/sdk-tools.sh
@@ -801,38 +810,7 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
     });
 
     // A profile's credential_process against the container provider.
-    let process = lab.path("credential-process");
-    let expiration = aws_smithy_types::DateTime::from_secs(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
-            + 3600,
-    )
-    .fmt(aws_smithy_types::date_time::Format::DateTime)
-    .unwrap();
-    std::fs::write(
-        &process,
-        format!(
-            "#!/bin/sh\nprintf '%s' '{{\"Version\":1,\"AccessKeyId\":\"ASIAPROCESS\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"{expiration}\"}}'\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &process,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let config = lab.path("config");
-    std::fs::write(
-        &config,
-        format!(
-            "[profile app]\nregion = {REGION}\ncredential_process = {}\n",
-            process.display()
-        ),
-    )
-    .unwrap();
-    let config_str = config.display().to_string();
+    let config_str = process_profile(&lab, "config", "profile app");
     let run = lab
         .run(
             client,
@@ -851,16 +829,7 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
 
     // The same through the `[default]` profile, with no AWS_PROFILE: a task definition then
     // needs only AWS_CONFIG_FILE.
-    let default_config = lab.path("config-default");
-    std::fs::write(
-        &default_config,
-        format!(
-            "[default]\nregion = {REGION}\ncredential_process = {}\n",
-            process.display()
-        ),
-    )
-    .unwrap();
-    let default_config = default_config.display().to_string();
+    let default_config = process_profile(&lab, "config-default", "default");
     let run = lab
         .run(
             client,
@@ -904,6 +873,43 @@ async fn measure(client: Client) -> (Vec<String>, Lab) {
     });
 
     (row, lab)
+}
+
+/// A config file `name` in the lab whose section `header` runs a `credential_process` that
+/// answers the key `ASIAPROCESS`; its path.
+fn process_profile(lab: &Lab, name: &str, header: &str) -> String {
+    let process = lab.path("credential-process");
+    let expiration = aws_smithy_types::DateTime::from_secs(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            + 3600,
+    )
+    .fmt(aws_smithy_types::date_time::Format::DateTime)
+    .unwrap();
+    std::fs::write(
+        &process,
+        format!(
+            "#!/bin/sh\nprintf '%s' '{{\"Version\":1,\"AccessKeyId\":\"ASIAPROCESS\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"{expiration}\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &process,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let config = lab.path(name);
+    std::fs::write(
+        &config,
+        format!(
+            "[{header}]\nregion = {REGION}\ncredential_process = {}\n",
+            process.display()
+        ),
+    )
+    .unwrap();
+    config.display().to_string()
 }
 
 /// The refresh column. A run must last about as long as the window it looks for, so the window
@@ -1139,5 +1145,216 @@ async fn exec_with_a_token_file_serves_every_client_that_reads_full_uri() {
             && err.contains("reads only AWS_CONTAINER_AUTHORIZATION_TOKEN (")
             && err.contains("boto3 (2023)"),
         "the 401 should name the cause: {err}"
+    );
+}
+
+/// Runs a probe of tests/sdk-probe/ in a network namespace of its own (it listens on port 80 of
+/// every probed host): `botocore_probe.py` with `args`, with `release` (a directory of
+/// `.tools/releases`) first on the Python path or else `.tools/venv`'s current botocore; or, for
+/// a release of the JavaScript SDK's default chain, `js_probe.cjs` against it.
+async fn probe(release: Option<&Path>, args: &[&str]) -> serde_json::Value {
+    let js = release.is_some_and(|r| {
+        r.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("credential-provider-node-"))
+    });
+    let (program, script) = if js {
+        (
+            require_tool("node").display().to_string(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk-probe/js_probe.cjs"),
+        )
+    } else {
+        (
+            Client::tool("venv/bin/python3", "scripts/tools.sh")
+                .display()
+                .to_string(),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/sdk-probe/botocore_probe.py"
+            ),
+        )
+    };
+    let setup = "ip link set lo up && ip addr add 169.254.170.2/32 dev lo && ip addr add 169.254.170.23/32 dev lo && ip addr add 192.0.2.10/32 dev lo && ip -6 addr add fd00:ec2::23/128 dev lo && exec \"$@\"";
+    let dir = release.map(|r| r.display().to_string());
+    let mut argv = vec!["-n", "sh", "-c", setup, "sh", &program, script];
+    if js {
+        argv.extend(dir.as_deref());
+    }
+    argv.extend(args);
+    let mut env = vec![(
+        "PATH".to_owned(),
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+    )];
+    if let (false, Some(dir)) = (js, &dir) {
+        env.push(("PYTHONPATH".to_owned(), dir.clone()));
+    }
+    let (code, out, err) = run_process(
+        &require_tool("unshare"),
+        &argv,
+        &env,
+        Duration::from_secs(120),
+    )
+    .await;
+    assert_eq!(
+        code, 0,
+        "the probe failed (it needs root for unshare -n): {err}"
+    );
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("probe output {out:?}: {e}"))
+}
+
+/// A release of `package` installed by scripts/sdk-releases.sh; with `install`, installs it
+/// (through that script, so it is cached in .tools/releases like the rest).
+async fn release_dir(package: &str, version: &str, install: bool) -> PathBuf {
+    let dir = Path::new(TOOLS).join(format!("releases/{package}-{version}"));
+    if install && !dir.join(".installed").exists() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-releases.sh");
+        let (code, _, err) = run_process(
+            &require_tool("bash"),
+            &[
+                "-c",
+                "source \"$0\" && rolehop_sdk_release \"$1\" \"$2\"",
+                script,
+                package,
+                version,
+            ],
+            &[("PATH".to_owned(), "/usr/local/bin:/usr/bin:/bin".to_owned())],
+            Duration::from_secs(300),
+        )
+        .await;
+        assert_eq!(
+            code, 0,
+            "scripts/sdk-releases.sh could not install {package} {version}: {err}"
+        );
+    }
+    assert!(
+        dir.join(".installed").exists(),
+        "{} is missing: run `source scripts/sdk-tools.sh` first (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// The cells of `row` the botocore probe measures, in its words.
+fn probed_cells(row: &::rolehop::sdk::Sdk) -> serde_json::Value {
+    use ::rolehop::sdk::{EmptyRelative, Newline};
+    serde_json::json!({
+        "token_file": if row.token_file == Some(true) { "read" } else { "not read" },
+        "newline": match (row.token_file, row.newline) {
+            (Some(false), _) => "not read",
+            (_, Some(Newline::Refused)) => "refused",
+            (_, Some(Newline::Trimmed)) => "trimmed",
+            (_, Some(Newline::FallsBackToVariable)) => "falls back",
+            _ => "?",
+        },
+        "hosts": row.hosts.unwrap_or_default(),
+        "empty_relative": match row.empty_relative {
+            Some(EmptyRelative::CountsAsSet) => "relative",
+            Some(EmptyRelative::CountsAsUnset) => "full",
+            _ => "fails",
+        },
+    })
+}
+
+/// The release boundaries of the client table (`::rolehop::sdk::BOUNDARIES`) hold: the releases
+/// either side of botocore's measure as the rows before and after it say. The AWS CLI v1 and
+/// JavaScript SDK pairs (installed here on demand through scripts/sdk-releases.sh, about a minute
+/// of npm when cold) only with `ROLEHOP_SDK_BOUNDARIES=all`.
+#[tokio::test]
+async fn release_boundaries_hold() {
+    let all = std::env::var("ROLEHOP_SDK_BOUNDARIES").is_ok_and(|v| v == "all");
+    let mut wrong = Vec::new();
+    for b in ::rolehop::sdk::BOUNDARIES {
+        if b.package != "botocore" && !all {
+            continue;
+        }
+        for (version, row_name) in [(b.last_before, b.before), (b.from, b.after)] {
+            // scripts/sdk-releases.sh names an npm package without its scope.
+            let dir = release_dir(b.package.trim_start_matches("@aws-sdk/"), version, all).await;
+            let measured = probe(Some(&dir), &[]).await;
+            let row = ::rolehop::sdk::row(row_name).expect("a row the boundary names");
+            let expected = probed_cells(row);
+            if measured != expected {
+                wrong.push(format!(
+                    "{} {version}: measured {measured}, but the row {row_name} says {expected}",
+                    b.package
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "a release boundary of src/sdk.rs does not hold (bisect again with scripts/sdk-bisect.sh):\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// rolehop's IMDS floor (`::rolehop::sdk::IMDS_MIN_REMAINING`) is botocore's largest stretch plus
+/// the margin, measured against the installed botocore with its jitter pinned to the largest
+/// draw: a credential one second short of the stretch is stretched, one second past it is not,
+/// and the jitter's bounds are the ones the table holds.
+#[tokio::test]
+async fn imds_floor_outlasts_botocores_stretch() {
+    use ::rolehop::sdk::{
+        BOTOCORE_IMDS_JITTER_MAX_SECS, BOTOCORE_IMDS_REFRESH_WINDOW_SECS, IMDS_MARGIN_SECS,
+        IMDS_MIN_REMAINING,
+    };
+    let stretch = IMDS_MIN_REMAINING.as_secs() - IMDS_MARGIN_SECS;
+    assert_eq!(
+        stretch,
+        BOTOCORE_IMDS_REFRESH_WINDOW_SECS + BOTOCORE_IMDS_JITTER_MAX_SECS
+    );
+    for (left, stretched) in [(stretch - 1, true), (stretch + 1, false)] {
+        let left = left.to_string();
+        let measured = probe(None, &["imds-stretch", &left]).await;
+        assert_eq!(
+            measured["stretched"], stretched,
+            "botocore with {left} s left: {measured}"
+        );
+        assert_eq!(
+            measured["jitter"],
+            serde_json::json!([120, BOTOCORE_IMDS_JITTER_MAX_SECS]),
+            "botocore's IMDS jitter bounds changed: {measured}"
+        );
+    }
+}
+
+/// Debian 12's Go SDK v1 reads `AWS_CONFIG_FILE` only with `AWS_SDK_LOAD_CONFIG` set to a true
+/// value (the row's `config_file_needs`): with it, a named and a `[default]` profile's
+/// `credential_process` win over RELATIVE_URI, as in the other clients; without it, the
+/// container provider does (the row's profile cells, measured by `every_client_matches_the_table`).
+/// Each run is checked against `::rolehop::sdk::predict` too.
+#[tokio::test]
+async fn go_v1_reads_profiles_with_sdk_load_config() {
+    let client = Client::GoV1;
+    let row = ::rolehop::sdk::row(client.name()).expect("a row");
+    let var = row
+        .config_file_needs
+        .expect("the Go v1 row names the variable");
+    let lab = Lab::start().await;
+    let named = process_profile(&lab, "config", "profile app");
+    let default = process_profile(&lab, "config-default", "default");
+    for (config, profile) in [(&named, Some("app")), (&default, None)] {
+        let run = lab
+            .run(
+                client,
+                &[
+                    (var, Some("1")),
+                    ("AWS_CONFIG_FILE", Some(config)),
+                    ("AWS_PROFILE", profile),
+                    ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", Some("/rel")),
+                ],
+            )
+            .await;
+        assert_eq!(
+            run.used().as_deref(),
+            Some("ASIAPROCESS"),
+            "Go SDK v1 with {var}=1 and profile {profile:?}: {}",
+            run.describe()
+        );
+    }
+    let mispredicted = std::mem::take(&mut *lab.mispredicted.lock().unwrap());
+    assert!(
+        mispredicted.is_empty(),
+        "::rolehop::sdk::predict got these runs wrong:\n  {}",
+        mispredicted.join("\n  ")
     );
 }

@@ -58,7 +58,8 @@ async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
     let base = Timing::default().scaled(scale);
     let imds_min = crate::serve::imds::MIN_REMAINING / scale;
     let imds_role = config.imds.as_ref().map(|c| c.role.clone());
-    // The IMDS role is never served with 20 minutes or less left, so it is refreshed by then.
+    // The IMDS role is never served with `sdk::IMDS_MIN_REMAINING` or less left, so it is
+    // refreshed by then.
     let timing_of = |cell: &str| Timing {
         min_remaining: if imds_role.as_deref() == Some(cell) {
             imds_min

@@ -132,7 +132,7 @@ pub fn answer(env: &dyn Fn(&str) -> Option<String>, apps: &[PathBuf]) -> Answer 
         clients.push(json!({
             "client": row.name,
             "release": row.release,
-            "evidence": match row.evidence { sdk::Evidence::Measured => "measured", sdk::Evidence::Read(_) => "read" },
+            "evidence": match row.evidence { sdk::Evidence::Measured => "measured", sdk::Evidence::Read(_) => "read", sdk::Evidence::Probed => "probed" },
             "source": p.source.as_str(),
             "url": p.url,
             "sends": p.sends,
@@ -455,16 +455,27 @@ fn python_in(place: &Path, out: &mut Vec<Installed>) {
     }
 }
 
-/// The JavaScript SDK v3's clients in `dir/node_modules` (directly, or aliased): every
-/// `@aws-sdk/client-*` of a release shares its version, so each counts as the table's.
+/// The JavaScript SDK v3's default credential chain in `dir/node_modules`: every
+/// `@aws-sdk/credential-provider-node` there, hoisted (`node_modules/@aws-sdk/...`) or nested
+/// under a package (`node_modules/PKG/node_modules/@aws-sdk/...`, as an aliased client has it).
+/// Its release, not the client's (they part after 3.7xx), decides the table's row.
 fn node_in(dir: &Path, out: &mut Vec<Installed>) {
+    const CHAIN: &str = "@aws-sdk/credential-provider-node";
     let modules = dir.join("node_modules");
-    let mut manifests: Vec<PathBuf> = Vec::new();
+    let mut manifests = vec![modules.join(CHAIN).join("package.json")];
     for entry in read_dir(&modules) {
-        if entry.file_name().is_some_and(|n| n == "@aws-sdk") {
-            manifests.extend(read_dir(&entry).into_iter().map(|p| p.join("package.json")));
+        let packages = if entry.file_name().is_some_and(|n| n == "@aws-sdk") {
+            read_dir(&entry)
         } else {
-            manifests.push(entry.join("package.json"));
+            vec![entry]
+        };
+        for package in packages {
+            manifests.push(
+                package
+                    .join("node_modules")
+                    .join(CHAIN)
+                    .join("package.json"),
+            );
         }
     }
     for manifest in manifests {
@@ -474,16 +485,14 @@ fn node_in(dir: &Path, out: &mut Vec<Installed>) {
         let Ok(v) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        let (Some(name), Some(version)) = (v["name"].as_str(), v["version"].as_str()) else {
+        let (Some(CHAIN), Some(version)) = (v["name"].as_str(), v["version"].as_str()) else {
             continue;
         };
-        if name.starts_with("@aws-sdk/client-") {
-            out.push(Installed {
-                package: "@aws-sdk/client-sts".into(),
-                version: version.into(),
-                at: manifest.parent().unwrap_or(&manifest).display().to_string(),
-            });
-        }
+        out.push(Installed {
+            package: CHAIN.into(),
+            version: version.into(),
+            at: manifest.parent().unwrap_or(&manifest).display().to_string(),
+        });
     }
 }
 
@@ -532,6 +541,50 @@ mod tests {
             [
                 ("github.com/aws/aws-sdk-go", "v1.55.5"),
                 ("github.com/aws/aws-sdk-go-v2/config", "v1.27.34")
+            ]
+        );
+    }
+
+    #[test]
+    fn node_modules_name_the_default_chains_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, name: &str, version: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(&path).unwrap();
+            std::fs::write(
+                path.join("package.json"),
+                format!(r#"{{"name": "{name}", "version": "{version}"}}"#),
+            )
+            .unwrap();
+        };
+        write(
+            "node_modules/@aws-sdk/credential-provider-node",
+            "@aws-sdk/credential-provider-node",
+            "3.503.1",
+        );
+        write(
+            "node_modules/@aws-sdk/client-sts",
+            "@aws-sdk/client-sts",
+            "3.1177.0",
+        );
+        // An aliased client with its own copy of the chain.
+        write(
+            "node_modules/sts-current/node_modules/@aws-sdk/credential-provider-node",
+            "@aws-sdk/credential-provider-node",
+            "3.972.99",
+        );
+        let mut out = Vec::new();
+        node_in(dir.path(), &mut out);
+        let mut found: Vec<(&str, &str)> = out
+            .iter()
+            .map(|i| (i.package.as_str(), i.version.as_str()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("@aws-sdk/credential-provider-node", "3.503.1"),
+                ("@aws-sdk/credential-provider-node", "3.972.99")
             ]
         );
     }

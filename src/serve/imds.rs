@@ -13,8 +13,10 @@
 //!   absolute-form target's host is held to the same rule. So is a request from beyond
 //!   loopback, whatever `--allow-remote` says. Token-less IMDSv1 reads get 401 unless
 //!   `--imds-allow-v1`.
-//! - A credential with 20 minutes or less left is never served here (503): botocore's IMDS
-//!   provider stretches short-lived credentials past their real expiry (REFERENCE 5).
+//! - A credential with [`crate::sdk::IMDS_MIN_REMAINING`] (26 minutes) or less left is never
+//!   served here (503): botocore's IMDS provider stretches one with less than its refresh window
+//!   plus jitter left past its real expiry (REFERENCE 5; the derivation is in `crate::sdk` and
+//!   docs/SDKS.md).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, UNIX_EPOCH};
@@ -32,8 +34,15 @@ pub const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/"
 pub const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 pub const MAX_TOKEN_TTL_SECS: u64 = 21_600;
-/// Never hand out less than this through IMDS.
-pub const MIN_REMAINING: Duration = Duration::from_secs(20 * 60);
+/// Never hand out less than this through IMDS: the client table's floor.
+pub const MIN_REMAINING: Duration = crate::sdk::IMDS_MIN_REMAINING;
+/// The 503 body for a credential too close to its expiry to serve.
+static MIN_REMAINING_REFUSAL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "the credential held has {} minutes or less left, and IMDS clients may use one past its expiry; see rolehop's log for why it is not refreshed",
+        MIN_REMAINING.as_secs() / 60
+    )
+});
 /// aws-config's IMDS client times out after 1 s: answer before it does.
 const CLIENT_WAIT: Duration = Duration::from_millis(800);
 
@@ -283,7 +292,7 @@ pub async fn handle<B>(app: &App, imds: &Imds, req: &Request<B>) -> Response<Bod
     if !creds.valid_for(now, imds.min_remaining) {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the credential held has 20 minutes or less left, and IMDS clients may use one past its expiry; see rolehop's log for why it is not refreshed",
+            MIN_REMAINING_REFUSAL.as_str(),
         );
     }
     let mut response = super::json(StatusCode::OK, creds.to_imds_json(now));
