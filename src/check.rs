@@ -34,6 +34,7 @@ pub mod operator;
 pub mod platform;
 pub mod policy;
 pub mod published;
+pub mod role_policies;
 pub mod report;
 pub mod service_role;
 pub mod tri;

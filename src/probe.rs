@@ -17,6 +17,7 @@ mod environment;
 mod iam;
 pub mod in_app;
 mod organizations;
+pub mod task_roles;
 
 use std::collections::BTreeMap;
 

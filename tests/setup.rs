@@ -1740,7 +1740,8 @@ async fn the_known_regions_are_botocores() {
 /// setup's CloudFormation templates (one per account) pass cfn-lint and deploy into moto's
 /// CloudFormation with each account's profile; what the stacks created is what the JSON files
 /// say (roles, inline and managed policies, a 64-hex-digit token secret, the task definition),
-/// and `rolehop check` online, in the stand-in task, passes against it.
+/// and `rolehop check` online, in the stand-in task, passes against it. They are the templates
+/// of `examples/cloudformation/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_online() {
     let (stack, cli_env) =
@@ -1758,8 +1759,8 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
             TASK_ROLE_ARN,
             "--role-arn",
             DESTINATION_ROLE_ARN,
-            "--external-id",
-            "Partner-7",
+            "--region",
+            "us-east-1",
             "--ecs-roles",
         ],
     )
@@ -1768,6 +1769,21 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
         (a.clone(), dir.join("cloudformation-111122223333.json")),
         (b.clone(), dir.join("cloudformation-555566667777.json")),
     ];
+    // These are examples/cloudformation/'s templates (its regenerate.sh runs this setup).
+    for ((_, template), example) in templates
+        .iter()
+        .zip(["source-account.json", "destination-account.json"])
+    {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/cloudformation")
+            .join(example);
+        assert_eq!(
+            std::fs::read_to_string(template).unwrap(),
+            std::fs::read_to_string(&example).unwrap(),
+            "{} is not what rolehop setup writes: run examples/cloudformation/regenerate.sh",
+            example.display()
+        );
+    }
     let lint: Vec<String> = templates
         .iter()
         .map(|(_, t)| t.display().to_string())
@@ -1933,8 +1949,6 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
             "check",
             "--role-arn",
             DESTINATION_ROLE_ARN,
-            "--external-id",
-            "Partner-7",
         ],
         &env,
     )

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::eval::{self, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Kind, Policy};
+use super::role_policies::RolePolicies;
 
 /// (log driver, option, value that needs it, action, source).
 pub const NEEDS: &[(&str, &str, &str, &str, &str)] = &[(
@@ -64,11 +65,12 @@ fn allowed(policies: &[&Policy], action: &str, resources: &[String]) -> Tri {
 }
 
 /// One finding per container whose log configuration needs a permission: PASS when the
-/// execution role's `policies` grant it, FAIL when they do not, UNKNOWN when none were given.
+/// execution role's `policies` (given, or read from IAM) grant it, FAIL when they do not,
+/// UNKNOWN when they were not read.
 pub fn execution_role_permissions(
     file: &str,
     text: &str,
-    policies: &[(String, String)],
+    policies: &RolePolicies,
 ) -> Vec<Finding> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Vec::new(); // ecs::task_definition reports the broken JSON.
@@ -81,7 +83,9 @@ pub fn execution_role_permissions(
     let partition = execution_role.split(':').nth(1).unwrap_or("aws");
     let account = eval::account_of(execution_role);
     let mut out = Vec::new();
+    let origin = policies.origin();
     let parsed: Vec<Policy> = policies
+        .files()
         .iter()
         .filter_map(|(name, text)| {
             let (p, findings) = policy::parse(text, name, Kind::Identity);
@@ -108,24 +112,26 @@ pub fn execution_role_permissions(
             let why = format!(
                 "{file}: container {container} sets {option}: {value}, so its execution role {execution_role} needs {action} on {arn} ({source})"
             );
-            let (status, message) = if policies.is_empty() {
+            let (status, message) = if let Some(unread) = policies.unread() {
+                (Status::Unknown, format!("{why}; {unread}"))
+            } else if parsed.len() < policies.files().len() {
                 (
                     Status::Unknown,
-                    format!("{why}; give its policies with --execution-role-policy to decide it"),
+                    format!("{why}; not every one of {origin} is a policy rolehop can read"),
                 )
             } else {
                 match allowed(&refs, action, &[arn.clone(), format!("{arn}:*")]) {
-                    Tri::True => (Status::Pass, format!("{why}, and its policies allow it")),
+                    Tri::True => (Status::Pass, format!("{why}, and {origin} allow it")),
                     Tri::Unknown => (
                         Status::Unknown,
                         format!(
-                            "{why}; its policies allow it only under conditions rolehop cannot decide offline"
+                            "{why}; {origin} allow it only under conditions rolehop cannot decide offline"
                         ),
                     ),
                     Tri::False => (
                         Status::Fail,
                         format!(
-                            "{why}, and the policies given do not allow it; add an Allow of {action} on {arn} to the execution role (rolehop setup writes it as execution-role-logs-policy.json), or create the log group first and drop {option}"
+                            "{why}, and {origin} do not allow it; add an Allow of {action} on {arn} to the execution role (rolehop setup writes it as execution-role-logs-policy.json), or create the log group first and drop {option}"
                         ),
                     ),
                 }
@@ -151,6 +157,7 @@ mod tests {
             .enumerate()
             .map(|(i, p)| (format!("p{i}.json"), (*p).to_owned()))
             .collect();
+        let given = RolePolicies::given("--execution-role-policy", given);
         execution_role_permissions("td.json", TD, &given)
             .iter()
             .filter(|f| f.id == FindingId::EcsLogPermissions)

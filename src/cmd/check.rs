@@ -5,6 +5,7 @@
 use super::CmdError;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::check::report::Report;
+use crate::check::role_policies::RolePolicies;
 use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, denial, ecs, explain_message};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
@@ -115,15 +116,29 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             command: args.exec_command.as_deref(),
             container: args.exec_container.as_deref(),
         };
+        let mut task_role = RolePolicies::given("--identity-policy", inputs.identity_policies.clone());
+        let mut execution_role = RolePolicies::given(
+            "--execution-role-policy",
+            read_all(&args.execution_role_policy, "--execution-role-policy")?,
+        );
+        // Online, what was not given is read from IAM.
+        if args.online && (task_role.unread().is_some() || execution_role.unread().is_some()) {
+            let (task, execution) =
+                super::runtime()?.block_on(probe::task_roles::read(text, &env));
+            if task_role.unread().is_some() {
+                task_role = task.unwrap_or(task_role);
+            }
+            if execution_role.unread().is_some() {
+                execution_role = execution.unwrap_or(execution_role);
+            }
+        }
         findings.extend(check::ecs_exec::task_definition(
+            file, text, &task_role, &asked,
+        ));
+        findings.extend(check::logs::execution_role_permissions(
             file,
             text,
-            &inputs.identity_policies,
-            &asked,
-        ));
-        let execution = read_all(&args.execution_role_policy, "--execution-role-policy")?;
-        findings.extend(check::logs::execution_role_permissions(
-            file, text, &execution,
+            &execution_role,
         ));
         findings.extend(check::platform::task_definition(file, text));
     }
