@@ -34,8 +34,8 @@ pub mod operator;
 pub mod platform;
 pub mod policy;
 pub mod published;
-pub mod role_policies;
 pub mod report;
+pub mod role_policies;
 pub mod service_role;
 pub mod tri;
 

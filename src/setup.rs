@@ -24,8 +24,8 @@ pub mod task;
 
 use crate::arn::RoleArn;
 use crate::check::findings::{Finding, FindingId, Status};
-use crate::check::service_role::ServiceRoleKind;
 use crate::check::role_policies::RolePolicies;
+use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, ecs};
 use crate::cli::{AppWiring, SetupArgs};
 use crate::session::{self, SessionOptions, Tag};

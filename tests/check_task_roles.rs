@@ -133,7 +133,11 @@ async fn online_the_task_definitions_roles_are_read_from_iam() {
         .unwrap();
     let exec = check(&stack, &td, &["--online"], "ecs-exec.task-role").await;
     assert_eq!(statuses(&exec), ["pass"], "{exec:?}");
-    assert!(exec[0].1.contains(&format!("managed policy {arn}")), "{}", exec[0].1);
+    assert!(
+        exec[0].1.contains(&format!("managed policy {arn}")),
+        "{}",
+        exec[0].1
+    );
     let logs = check(&stack, &td, &["--online"], "ecs.log-permissions").await;
     assert_eq!(statuses(&logs), ["pass"; 3], "{logs:?}");
 
@@ -154,7 +158,9 @@ async fn online_the_task_definitions_roles_are_read_from_iam() {
     .await;
     assert_eq!(statuses(&exec), ["fail"], "{exec:?}");
     assert!(
-        exec[0].1.contains("the policies given with --identity-policy"),
+        exec[0]
+            .1
+            .contains("the policies given with --identity-policy"),
         "{}",
         exec[0].1
     );
@@ -170,8 +176,10 @@ async fn online_the_task_definitions_roles_are_read_from_iam() {
     let exec = check(&stack, &other_file, &["--online"], "ecs-exec.task-role").await;
     assert_eq!(statuses(&exec), ["unknown"], "{exec:?}");
     assert!(
-        exec[0].1.contains(&format!("act as arn:aws:sts::111122223333:assumed-role/{}", TASK_ROLE_ARN.rsplit('/').next().unwrap()))
-            && exec[0].1.contains("not 555566667777's"),
+        exec[0].1.contains(&format!(
+            "act as arn:aws:sts::111122223333:assumed-role/{}",
+            TASK_ROLE_ARN.rsplit('/').next().unwrap()
+        )) && exec[0].1.contains("not 555566667777's"),
         "{}",
         exec[0].1
     );

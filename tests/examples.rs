@@ -207,7 +207,10 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
     // task-definitions/README.md documents it): with it the definition passes, without it fails.
     let logs = inline_policy(execution_role, "rolehop-create-log-group").to_string();
     let template_group = "/ecs/rolehop-cross-account";
-    assert!(logs.contains(&format!("log-group:{template_group}\"")), "{logs}");
+    assert!(
+        logs.contains(&format!("log-group:{template_group}\"")),
+        "{logs}"
+    );
     let other = write(
         "execution-other.json",
         &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -218,11 +221,11 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
         if td.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let group = load(&td)["containerDefinitions"][0]["logConfiguration"]["options"]
-            ["awslogs-group"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let group =
+            load(&td)["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
+                .as_str()
+                .unwrap()
+                .to_owned();
         let logs = write(
             "execution-logs.json",
             &serde_json::from_str(&logs.replace(template_group, &group)).unwrap(),

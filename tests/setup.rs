@@ -1944,15 +1944,8 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
     // rolehop check online, as the task would run it, against the roles the stacks created.
     let mut env = stack.rolehop_env();
     env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let (code, stdout, stderr) = Rolehop::run(
-        &[
-            "check",
-            "--role-arn",
-            DESTINATION_ROLE_ARN,
-        ],
-        &env,
-    )
-    .await;
+    let (code, stdout, stderr) =
+        Rolehop::run(&["check", "--role-arn", DESTINATION_ROLE_ARN], &env).await;
     // The real AssumeRole into the stack's destination role works, and its trust policy (read
     // from IAM) allows the stack's task role. The one failure rolehop reports is moto's: the
     // task role's inline policy as its CloudFormation stored it (Python's repr, see
@@ -1969,6 +1962,36 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
         "{stdout}"
     );
     assert!(code == 0 || failures.len() == 1, "{stdout}\n{stderr}");
+
+    // check --online --task-definition reads the stack's task and execution roles from IAM.
+    // What it cannot decide is moto's alone: each inline policy its CloudFormation stored as
+    // Python's repr fails policy.json, and nothing else fails.
+    let td_path = file("task-definition.json").display().to_string();
+    let (_, stdout, stderr) =
+        Rolehop::run(&["check", "--online", "--task-definition", &td_path], &env).await;
+    let repr_failures: Vec<String> = [
+        (
+            "my-ECS-task-role",
+            "rolehop-assume-destination-account-role",
+        ),
+        ("ecsTaskExecutionRole", "rolehop-read-token"),
+        ("ecsTaskExecutionRole", "rolehop-create-log-group"),
+    ]
+    .iter()
+    .map(|(role, policy)| format!("inline policy {policy} of {role} is not valid JSON"))
+    .collect();
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        !failures.is_empty()
+            && failures.iter().all(|l| l.starts_with("FAIL policy.json")
+                && repr_failures.iter().any(|r| l.contains(r.as_str()))),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("PASS ecs-exec.target")
+            && stdout.contains("the policies IAM shows on ecsTaskExecutionRole (inline policy rolehop-read-token of ecsTaskExecutionRole, inline policy rolehop-create-log-group of ecsTaskExecutionRole)"),
+        "{stdout}"
+    );
 }
 
 /// A role's inline policy as a stack created it. moto 5.2.1's CloudFormation stores an inline

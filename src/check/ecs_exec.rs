@@ -17,10 +17,10 @@
 
 use serde_json::{Value, json};
 
+use super::arns;
 use super::eval::{self, AssumeRole, Caller, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Fix, Status};
 use super::policy::{self, Kind};
-use super::arns;
 use super::role_policies::RolePolicies;
 use crate::ecs_exec::{self as rules, split_command};
 
@@ -718,21 +718,37 @@ mod tests {
         };
         let r = role(&task_definition("td.json", TD, &read, &Asked::default()));
         assert_eq!(r[0].0, Status::Pass);
-        assert!(r[0].1.contains("the policies IAM shows on my-ECS-task-role (p.json)"), "{}", r[0].1);
+        assert!(
+            r[0].1
+                .contains("the policies IAM shows on my-ECS-task-role (p.json)"),
+            "{}",
+            r[0].1
+        );
         let broken = RolePolicies::FromIam {
             role: "my-ECS-task-role".into(),
-            files: vec![("inline policy x of my-ECS-task-role".into(), "{'Version': '2012-10-17'}".into())],
+            files: vec![(
+                "inline policy x of my-ECS-task-role".into(),
+                "{'Version': '2012-10-17'}".into(),
+            )],
         };
         let f = task_definition("td.json", TD, &broken, &Asked::default());
         assert!(
-            f.iter().any(|f| f.id == FindingId::PolicyJson && f.status == Status::Fail),
+            f.iter()
+                .any(|f| f.id == FindingId::PolicyJson && f.status == Status::Fail),
             "{f:#?}"
         );
         assert!(role(&f).is_empty(), "{f:#?}");
-        let not_read = role(&task_definition("td.json", TD, &unread(), &Asked::default()));
+        let not_read = role(&task_definition(
+            "td.json",
+            TD,
+            &unread(),
+            &Asked::default(),
+        ));
         assert_eq!(not_read[0].0, Status::Unknown);
         assert!(
-            not_read[0].1.contains("--identity-policy, or run with --online"),
+            not_read[0]
+                .1
+                .contains("--identity-policy, or run with --online"),
             "{}",
             not_read[0].1
         );

@@ -67,11 +67,7 @@ fn allowed(policies: &[&Policy], action: &str, resources: &[String]) -> Tri {
 /// One finding per container whose log configuration needs a permission: PASS when the
 /// execution role's `policies` (given, or read from IAM) grant it, FAIL when they do not,
 /// UNKNOWN when they were not read.
-pub fn execution_role_permissions(
-    file: &str,
-    text: &str,
-    policies: &RolePolicies,
-) -> Vec<Finding> {
+pub fn execution_role_permissions(file: &str, text: &str, policies: &RolePolicies) -> Vec<Finding> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Vec::new(); // ecs::task_definition reports the broken JSON.
     };

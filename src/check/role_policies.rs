@@ -11,7 +11,10 @@ use super::File;
 #[derive(Debug, Clone)]
 pub enum RolePolicies {
     /// Given on the command line: the files, and the flag that gave them.
-    Given { flag: &'static str, files: Vec<File> },
+    Given {
+        flag: &'static str,
+        files: Vec<File>,
+    },
     /// Read from IAM: the role's inline and attached managed policies (none is a real answer:
     /// the role has no policy).
     FromIam { role: String, files: Vec<File> },
@@ -97,7 +100,10 @@ mod tests {
             role: "my-ECS-task-role".into(),
             files: vec![file],
         };
-        assert_eq!(read.origin(), "the policies IAM shows on my-ECS-task-role (p.json)");
+        assert_eq!(
+            read.origin(),
+            "the policies IAM shows on my-ECS-task-role (p.json)"
+        );
         assert!(read.from_iam() && read.unread().is_none());
         let empty = RolePolicies::FromIam {
             role: "r".into(),

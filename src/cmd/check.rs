@@ -116,15 +116,15 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             command: args.exec_command.as_deref(),
             container: args.exec_container.as_deref(),
         };
-        let mut task_role = RolePolicies::given("--identity-policy", inputs.identity_policies.clone());
+        let mut task_role =
+            RolePolicies::given("--identity-policy", inputs.identity_policies.clone());
         let mut execution_role = RolePolicies::given(
             "--execution-role-policy",
             read_all(&args.execution_role_policy, "--execution-role-policy")?,
         );
         // Online, what was not given is read from IAM.
         if args.online && (task_role.unread().is_some() || execution_role.unread().is_some()) {
-            let (task, execution) =
-                super::runtime()?.block_on(probe::task_roles::read(text, &env));
+            let (task, execution) = super::runtime()?.block_on(probe::task_roles::read(text, &env));
             if task_role.unread().is_some() {
                 task_role = task.unwrap_or(task_role);
             }

@@ -96,8 +96,7 @@ impl Reader {
                 self.who
             ));
         }
-        if let Err(why) = read_role(&self.sdk, name, &[("this environment's", &self.creds)]).await
-        {
+        if let Err(why) = read_role(&self.sdk, name, &[("this environment's", &self.creds)]).await {
             return unread(why);
         }
         match read_identity_policies(&self.sdk, &self.creds, name).await {

@@ -94,4 +94,3 @@ pub async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
         .build();
     aws_sdk_iam::Client::from_conf(config)
 }
-
