@@ -554,7 +554,8 @@ async fn the_shipped_per_container_task_definition_is_what_setup_writes() {
 /// the app container with exactly the environment the definition gives it (the RELATIVE_URI ECS
 /// injects, the published profile on the task volume, the token from its secret; no
 /// `ROLEHOP_*` role setting), names the destination role the sidecar serves this container; with
-/// STS denying the AssumeRole, it fails with rolehop's reason.
+/// STS denying the AssumeRole, it fails with rolehop's reason and explains STS's refusal as
+/// `check` does in rolehop's container.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
     let stack = Stack::start().await;
@@ -647,6 +648,15 @@ async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
             assert_eq!(code, 1, "{stdout}{stderr}");
             assert!(stdout.contains("FAIL app.identity"), "{stdout}");
             assert!(stdout.contains("AccessDenied"), "{stdout}");
+            // STS's refusal, relayed by rolehop, is explained as rolehop's own probe explains
+            // it in rolehop's container: who was denied what, where that lives, the fix.
+            assert!(
+                stdout.lines().any(|l| l.starts_with("FAIL")
+                    && l.contains("aws.denied")
+                    && l.contains("my-ECS-task-role")
+                    && l.contains(DESTINATION_ROLE_ARN)),
+                "{stdout}"
+            );
         } else {
             assert_eq!(code, 0, "{stdout}{stderr}");
             assert!(stdout.contains("PASS app.wiring"), "{stdout}");

@@ -29,7 +29,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         path.as_deref().map(|p| read(p, flag)).transpose()
     };
     // AWS's own message first: one that says nothing AWS documents is a usage error.
-    let aws = args
+    let mut aws = args
         .explain
         .as_deref()
         .map(|message| {
@@ -40,7 +40,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             })
         })
         .transpose()?;
-    let caller_role = aws
+    let mut caller_role = aws
         .as_ref()
         .and_then(explain_message::call_of)
         .and_then(|(caller, _, _)| probe::role_of_session(caller));
@@ -160,9 +160,18 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         .then(|| probe::in_app::wiring(&env))
         .flatten();
     if let Some(wiring) = &in_app {
-        let (found, verdict) = probe::in_app::run(wiring, &env);
-        findings.extend(found);
-        decision = Some(verdict);
+        let here = probe::in_app::run(wiring, &env);
+        findings.extend(here.findings);
+        decision = Some(here.decision);
+        // STS's refusal that rolehop relays is explained as rolehop's own probe explains it.
+        if let Some(refusal) = here.refusal {
+            if let Some((caller, _, role)) = explain_message::call_of(&refusal) {
+                caller_role = probe::role_of_session(caller);
+                inputs.role_arn = role.map(str::to_owned);
+                inputs.source_role_arn = caller_role.clone();
+            }
+            aws = Some(refusal);
+        }
     }
     if !offline_given && !roles_given && in_app.is_none() && clients.is_none() && aws.is_none() {
         return Err(CmdError::usage(
