@@ -176,5 +176,27 @@ mod tests {
         assert_eq!(statuses(&[scoped, denied]), [Status::Fail]);
         let other_group = scoped.replace("/ecs/x", "/ecs/y");
         assert_eq!(statuses(&[&other_group]), [Status::Fail]);
+        // A policy rolehop cannot read (IAM's document as moto's CloudFormation stores it)
+        // leaves the decision open rather than failing on the others alone.
+        assert_eq!(
+            statuses(&[read_only, "{'Version': '2012-10-17'}"]),
+            [Status::Unknown]
+        );
+    }
+
+    #[test]
+    fn the_message_says_where_the_policies_came_from() {
+        let read = RolePolicies::FromIam {
+            role: "ecsTaskExecutionRole".into(),
+            files: Vec::new(),
+        };
+        let f = execution_role_permissions("td.json", TD, &read);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message
+                .contains("the policies IAM shows on ecsTaskExecutionRole (none) do not allow it"),
+            "{}",
+            f[0].message
+        );
     }
 }
