@@ -39,6 +39,7 @@ pub mod policy;
 pub mod published;
 pub mod report;
 pub mod self_assume;
+pub mod role_policies;
 pub mod service_role;
 mod swapped;
 pub mod task_request;

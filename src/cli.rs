@@ -492,6 +492,7 @@ pub struct CheckArgs {
 
     /// A policy of the task definition's execution role (repeat): whether it grants what the
     /// task definition's log configuration needs (logs:CreateLogGroup for awslogs-create-group).
+    /// Without it, --online reads the execution role's policies from IAM.
     #[arg(long, value_name = "FILE", requires = "task_definition")]
     pub execution_role_policy: Vec<PathBuf>,
 
@@ -512,6 +513,8 @@ pub struct CheckArgs {
 
     /// Also probe AWS from here: the source identity, a real AssumeRole (900 s) per role and hop,
     /// and the policies IAM lets it read. Implied when no file or managed policy ARN is given.
+    /// With --task-definition: the task role's and the execution role's policies, read from IAM
+    /// where --identity-policy / --execution-role-policy give none.
     #[arg(long)]
     pub online: bool,
 

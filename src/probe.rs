@@ -18,6 +18,7 @@ mod hop_context;
 mod iam;
 pub mod in_app;
 mod organizations;
+pub mod task_roles;
 
 use std::collections::BTreeMap;
 

@@ -24,6 +24,7 @@ pub mod task;
 
 use crate::arn::RoleArn;
 use crate::check::findings::{Finding, FindingId, Status};
+use crate::check::role_policies::RolePolicies;
 use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, ecs};
 use crate::cli::{AppWiring, SetupArgs};
@@ -704,13 +705,16 @@ pub fn findings(setup: &Setup, files: &[File]) -> Vec<Finding> {
     out.extend(check::ecs_exec::task_definition(
         task::TASK_DEFINITION_FILE,
         text(files, task::TASK_DEFINITION_FILE),
-        &task_role_policies,
+        &RolePolicies::given("--identity-policy", task_role_policies),
         &check::ecs_exec::Asked::default(),
     ));
     out.extend(check::logs::execution_role_permissions(
         task::TASK_DEFINITION_FILE,
         text(files, task::TASK_DEFINITION_FILE),
-        &execution_files.map(|f| named(f.to_owned())),
+        &RolePolicies::given(
+            "--execution-role-policy",
+            execution_files.map(|f| named(f.to_owned())).to_vec(),
+        ),
     ));
     out
 }

@@ -2,53 +2,12 @@
 //! the passing paths (moto enforces no trust, so the proxy plays STS's refusals with STS's real
 //! error bodies), and on fixture task definitions and service-role trust policies.
 
-use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+use aws_sdk_sts::config::{BehaviorVersion, Region};
 
+use crate::support::moto::{act_in, iam_in};
 use crate::support::rolehop::Rolehop;
 use crate::support::sts_proxy::Faults;
 use crate::support::{DESTINATION_ROLE_ARN, REGION, Stack, TASK_ROLE_ARN};
-
-/// Credentials that act in `account` in moto (any keys may assume any role there).
-async fn act_in(moto: &str, account: &str) -> SdkCredentials {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(moto)
-        .credentials_provider(SdkCredentials::new(
-            "AKIDSETUP0000000000",
-            "setup",
-            None,
-            None,
-            "setup",
-        ))
-        .build();
-    let c = aws_sdk_sts::Client::from_conf(config)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/setup-admin"))
-        .role_session_name("setup")
-        .send()
-        .await
-        .unwrap()
-        .credentials
-        .unwrap();
-    SdkCredentials::new(
-        c.access_key_id,
-        c.secret_access_key,
-        Some(c.session_token),
-        None,
-        "setup",
-    )
-}
-
-pub(crate) async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(moto)
-        .credentials_provider(act_in(moto, account).await)
-        .build();
-    aws_sdk_iam::Client::from_conf(config)
-}
 
 /// The walkthrough's two roles in moto; `trusted` is the principal the destination trusts.
 pub(crate) async fn create_roles(moto: &str, trusted: &str) {

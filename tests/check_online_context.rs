@@ -4,7 +4,8 @@
 //! the hops before it (`chain.inherited`). Against moto, which enforces no policy: the model's
 //! decision is what these tests read (`hops[].model`).
 
-use crate::check_online::{create_roles, finding, iam_in, organizations_in};
+use crate::check_online::{create_roles, finding, organizations_in};
+use crate::support::moto::iam_in;
 use crate::support::rolehop::Rolehop;
 use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
 

@@ -83,37 +83,51 @@ async fn the_example_policies_pass_check() {
     assert!(report.contains("trust.external-id"), "{report}");
 }
 
-/// Resolves `{"Ref": ...}` with the parameters' defaults and the stack's account, and
-/// `{"Fn::Sub": ...}` of the pseudo parameters (partition aws, region us-east-1).
-fn resolve(value: &Value, template: &Value, account: &str) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("Fn::Sub") => Value::from(
-            map["Fn::Sub"]
-                .as_str()
-                .unwrap()
-                .replace("${AWS::Partition}", "aws")
-                .replace("${AWS::Region}", "us-east-1")
-                .replace("${AWS::AccountId}", account),
-        ),
-        Value::Object(map) if map.len() == 1 && map.contains_key("Ref") => {
-            let name = map["Ref"].as_str().unwrap();
-            if name == "AWS::AccountId" {
-                return Value::from(account);
-            }
-            template["Parameters"][name]["Default"].clone()
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), resolve(v, template, account)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| resolve(v, template, account))
-                .collect(),
-        ),
-        other => other.clone(),
+/// The `AWS::IAM::Role` of `template` named `name`.
+fn role<'a>(template: &'a Value, name: &str) -> &'a Value {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::IAM::Role" && r["Properties"]["RoleName"] == name)
+        .unwrap_or_else(|| panic!("no role {name} in {template}"))
+}
+
+/// The document of `role`'s inline policy `name`.
+fn inline_policy<'a>(role: &'a Value, name: &str) -> &'a Value {
+    &role["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["PolicyName"] == name)
+        .unwrap_or_else(|| panic!("no inline policy {name} in {role}"))["PolicyDocument"]
+}
+
+/// `examples/cloudformation/` is what `rolehop setup` writes (its regenerate.sh, run into a
+/// scratch directory with this build's binary, reproduces both files byte for byte).
+#[tokio::test]
+async fn the_cloudformation_examples_are_what_setup_writes() {
+    let work = Workdir::new();
+    let mut env = base_env(work.dir.path());
+    env.push(("ROLEHOP".into(), crate::support::rolehop::BIN.into()));
+    let out = work.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let (code, stdout, stderr) = crate::support::run_process(
+        &repo("examples/cloudformation/regenerate.sh"),
+        &[&out.display().to_string()],
+        &env,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(code, 0, "regenerate.sh:\n{stdout}\n{stderr}");
+    for name in ["source-account.json", "destination-account.json"] {
+        let shipped = repo(&format!("examples/cloudformation/{name}"));
+        assert!(
+            std::fs::read_to_string(out.join(name)).unwrap()
+                == std::fs::read_to_string(&shipped).unwrap(),
+            "{} is not what rolehop setup writes: run examples/cloudformation/regenerate.sh",
+            shipped.display()
+        );
     }
 }
 
@@ -133,12 +147,13 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
         String::from_utf8_lossy(&lint.stdout)
     );
 
-    let load = |path: &Path, account: &str| {
-        let t: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        resolve(&t, &t, account)
+    let load = |path: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     };
-    let src = load(&source, "111122223333");
-    let dst = load(&destination, "555566667777");
+    let src = load(&source);
+    let dst = load(&destination);
+    let task_role = role(&src, "my-ECS-task-role");
+    let execution_role = role(&src, "ecsTaskExecutionRole");
     let work = Workdir::new();
     let write = |name: &str, doc: &Value| {
         let path = work.path(name);
@@ -147,21 +162,21 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
     };
     let identity = write(
         "identity.json",
-        &src["Resources"]["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+        inline_policy(task_role, "rolehop-assume-destination-account-role"),
     );
     let trust = write(
         "trust.json",
-        &dst["Resources"]["DestinationRole"]["Properties"]["AssumeRolePolicyDocument"],
+        &role(&dst, "destination-account-role")["Properties"]["AssumeRolePolicyDocument"],
     );
     let task_trust = write(
         "task-trust.json",
-        &src["Resources"]["TaskRole"]["Properties"]["AssumeRolePolicyDocument"],
+        &task_role["Properties"]["AssumeRolePolicyDocument"],
     );
     let execution_trust = write(
         "execution-trust.json",
-        &src["Resources"]["ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"],
+        &execution_role["Properties"]["AssumeRolePolicyDocument"],
     );
-    let managed = src["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"][0]
+    let managed = execution_role["Properties"]["ManagedPolicyArns"][0]
         .as_str()
         .unwrap()
         .to_owned();
@@ -188,11 +203,13 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
         "{report}"
     );
 
-    // The execution role it documents may create the shipped definitions' log groups
-    // (awslogs-create-group); without that policy check fails them.
-    let logs = write(
-        "execution-logs.json",
-        &src["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+    // The execution role's log-group policy, for each shipped definition's group (as
+    // task-definitions/README.md documents it): with it the definition passes, without it fails.
+    let logs = inline_policy(execution_role, "rolehop-create-log-group").to_string();
+    let template_group = "/ecs/rolehop-cross-account";
+    assert!(
+        logs.contains(&format!("log-group:{template_group}\"")),
+        "{logs}"
     );
     let other = write(
         "execution-other.json",
@@ -204,6 +221,15 @@ async fn the_cloudformation_templates_lint_clean_and_their_policies_pass_check()
         if td.extension().is_none_or(|e| e != "json") {
             continue;
         }
+        let group =
+            load(&td)["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let logs = write(
+            "execution-logs.json",
+            &serde_json::from_str(&logs.replace(template_group, &group)).unwrap(),
+        );
         let td = td.display().to_string();
         for (policy, want) in [(&logs, 0), (&other, 1)] {
             let (code, report) =

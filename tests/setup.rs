@@ -772,7 +772,8 @@ async fn the_shipped_per_container_task_definition_is_what_setup_writes() {
 /// the app container with exactly the environment the definition gives it (the RELATIVE_URI ECS
 /// injects, the published profile on the task volume, the token from its secret; no
 /// `ROLEHOP_*` role setting), names the destination role the sidecar serves this container; with
-/// STS denying the AssumeRole, it fails with rolehop's reason.
+/// STS denying the AssumeRole, it fails with rolehop's reason and explains STS's refusal as
+/// `check` does in rolehop's container.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
     let stack = Stack::start().await;
@@ -865,6 +866,15 @@ async fn check_in_the_app_container_diagnoses_with_only_its_environment() {
             assert_eq!(code, 1, "{stdout}{stderr}");
             assert!(stdout.contains("FAIL app.identity"), "{stdout}");
             assert!(stdout.contains("AccessDenied"), "{stdout}");
+            // STS's refusal, relayed by rolehop, is explained as rolehop's own probe explains
+            // it in rolehop's container: who was denied what, where that lives, the fix.
+            assert!(
+                stdout.lines().any(|l| l.starts_with("FAIL")
+                    && l.contains("aws.denied")
+                    && l.contains("my-ECS-task-role")
+                    && l.contains(DESTINATION_ROLE_ARN)),
+                "{stdout}"
+            );
         } else {
             assert_eq!(code, 0, "{stdout}{stderr}");
             assert!(stdout.contains("PASS app.wiring"), "{stdout}");
@@ -1958,7 +1968,8 @@ async fn the_known_regions_are_botocores() {
 /// setup's CloudFormation templates (one per account) pass cfn-lint and deploy into moto's
 /// CloudFormation with each account's profile; what the stacks created is what the JSON files
 /// say (roles, inline and managed policies, a 64-hex-digit token secret, the task definition),
-/// and `rolehop check` online, in the stand-in task, passes against it.
+/// and `rolehop check` online, in the stand-in task, passes against it. They are the templates
+/// of `examples/cloudformation/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_online() {
     let (stack, cli_env) =
@@ -1976,8 +1987,8 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
             TASK_ROLE_ARN,
             "--role-arn",
             DESTINATION_ROLE_ARN,
-            "--external-id",
-            "Partner-7",
+            "--region",
+            "us-east-1",
             "--ecs-roles",
         ],
     )
@@ -1986,6 +1997,21 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
         (a.clone(), dir.join("cloudformation-111122223333.json")),
         (b.clone(), dir.join("cloudformation-555566667777.json")),
     ];
+    // These are examples/cloudformation/'s templates (its regenerate.sh runs this setup).
+    for ((_, template), example) in templates
+        .iter()
+        .zip(["source-account.json", "destination-account.json"])
+    {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/cloudformation")
+            .join(example);
+        assert_eq!(
+            std::fs::read_to_string(template).unwrap(),
+            std::fs::read_to_string(&example).unwrap(),
+            "{} is not what rolehop setup writes: run examples/cloudformation/regenerate.sh",
+            example.display()
+        );
+    }
     let lint: Vec<String> = templates
         .iter()
         .map(|(_, t)| t.display().to_string())
@@ -2146,17 +2172,8 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
     // rolehop check online, as the task would run it, against the roles the stacks created.
     let mut env = stack.rolehop_env();
     env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let (code, stdout, stderr) = Rolehop::run(
-        &[
-            "check",
-            "--role-arn",
-            DESTINATION_ROLE_ARN,
-            "--external-id",
-            "Partner-7",
-        ],
-        &env,
-    )
-    .await;
+    let (code, stdout, stderr) =
+        Rolehop::run(&["check", "--role-arn", DESTINATION_ROLE_ARN], &env).await;
     // The real AssumeRole into the stack's destination role works, and its trust policy (read
     // from IAM) allows the stack's task role. The one failure rolehop reports is moto's: the
     // task role's inline policy as its CloudFormation stored it (Python's repr, see
@@ -2173,6 +2190,36 @@ async fn the_cloudformation_templates_lint_deploy_into_moto_and_check_passes_onl
         "{stdout}"
     );
     assert!(code == 0 || failures.len() == 1, "{stdout}\n{stderr}");
+
+    // check --online --task-definition reads the stack's task and execution roles from IAM.
+    // What it cannot decide is moto's alone: each inline policy its CloudFormation stored as
+    // Python's repr fails policy.json, and nothing else fails.
+    let td_path = file("task-definition.json").display().to_string();
+    let (_, stdout, stderr) =
+        Rolehop::run(&["check", "--online", "--task-definition", &td_path], &env).await;
+    let repr_failures: Vec<String> = [
+        (
+            "my-ECS-task-role",
+            "rolehop-assume-destination-account-role",
+        ),
+        ("ecsTaskExecutionRole", "rolehop-read-token"),
+        ("ecsTaskExecutionRole", "rolehop-create-log-group"),
+    ]
+    .iter()
+    .map(|(role, policy)| format!("inline policy {policy} of {role} is not valid JSON"))
+    .collect();
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        !failures.is_empty()
+            && failures.iter().all(|l| l.starts_with("FAIL policy.json")
+                && repr_failures.iter().any(|r| l.contains(r.as_str()))),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("PASS ecs-exec.target")
+            && stdout.contains("the policies IAM shows on ecsTaskExecutionRole (inline policy rolehop-read-token of ecsTaskExecutionRole, inline policy rolehop-create-log-group of ecsTaskExecutionRole)"),
+        "{stdout}"
+    );
 }
 
 /// A role's inline policy as a stack created it. moto 5.2.1's CloudFormation stores an inline

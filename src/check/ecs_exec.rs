@@ -17,10 +17,11 @@
 
 use serde_json::{Value, json};
 
+use super::arns;
 use super::eval::{self, AssumeRole, Caller, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Fix, Status};
 use super::policy::{self, Kind};
-use super::{File, arns};
+use super::role_policies::RolePolicies;
 use crate::ecs_exec::{self as rules, split_command};
 
 /// The inline policy name `check` proposes for the ECS Exec statement.
@@ -298,13 +299,18 @@ fn container_findings(file: &str, c: &Value, out: &mut Vec<Finding>) -> bool {
 /// Does the task role's policy set allow every ECS Exec action? The missing ones.
 fn missing_actions(
     task_role: &str,
-    policies: &[File],
+    policies: &RolePolicies,
     out: &mut Vec<Finding>,
 ) -> Option<Vec<&'static str>> {
     let mut parsed = Vec::new();
-    for (name, text) in policies {
-        let (p, _) = policy::parse(text, name, Kind::Identity);
-        parsed.push(p?); // a policy that does not parse is reported by the main check
+    for (name, text) in policies.files() {
+        let (p, findings) = policy::parse(text, name, Kind::Identity);
+        // A given policy that does not parse is reported by the main check; one read from
+        // IAM is seen by no other check.
+        if policies.from_iam() {
+            out.extend(findings);
+        }
+        parsed.push(p?);
     }
     let refs: Vec<&policy::Policy> = parsed.iter().collect();
     let caller = Caller::of_role(task_role);
@@ -348,7 +354,7 @@ fn missing_actions(
     Some(missing)
 }
 
-fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<Finding>) {
+fn task_role_findings(file: &str, td: &Value, policies: &RolePolicies, out: &mut Vec<Finding>) {
     let Some(task_role) = td["taskRoleArn"].as_str() else {
         out.push(Finding::new(
             FindingId::EcsExecTaskRole,
@@ -360,17 +366,18 @@ fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<F
     if arns::role_arn_problem(task_role).is_some() {
         return; // ecs.task-definition says why
     }
-    if policies.is_empty() {
+    if let Some(why) = policies.unread() {
         out.push(Finding::new(
             FindingId::EcsExecTaskRole,
             Status::Unknown,
             format!(
-                "whether the task role allows {}: give its policies with --identity-policy",
+                "whether the task role {task_role} allows {}: {why}",
                 rules::TASK_ROLE_ACTIONS.join(", ")
             ),
         ));
         return;
     }
+    let origin = policies.origin();
     let Some(missing) = missing_actions(task_role, policies, out) else {
         return;
     };
@@ -380,7 +387,7 @@ fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<F
             FindingId::EcsExecTaskRole,
             Status::Pass,
             format!(
-                "the task role's policies allow {} on *, which an ECS Exec session needs",
+                "the task role's policies ({origin}) allow {} on *, which an ECS Exec session needs",
                 rules::TASK_ROLE_ACTIONS.join(", ")
             ),
         ));
@@ -390,7 +397,7 @@ fn task_role_findings(file: &str, td: &Value, policies: &[File], out: &mut Vec<F
             Finding::new(
                 FindingId::EcsExecTaskRole,
                 Status::Fail,
-                format!("the task role's policies do not allow {} on *, so an ECS Exec session into this task cannot connect ({}); put the statement below on {role_name}", missing.join(", "), rules::GUIDE),
+                format!("the task role's policies ({origin}) do not allow {} on *, so an ECS Exec session into this task cannot connect ({}); put the statement below on {role_name}", missing.join(", "), rules::GUIDE),
             )
             .with_fix(Some(Fix {
                 statement: statement.clone(),
@@ -438,11 +445,11 @@ pub fn diagnosis(td: &Value) -> Option<(String, String)> {
 }
 
 /// Every ECS Exec finding for a task definition's text. `task_role_policies` are the task
-/// role's policies (`--identity-policy`), if given.
+/// role's policies (`--identity-policy`, or read from IAM online), or why they are not known.
 pub fn task_definition(
     file: &str,
     text: &str,
-    task_role_policies: &[File],
+    task_role_policies: &RolePolicies,
     asked: &Asked,
 ) -> Vec<Finding> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
@@ -549,6 +556,10 @@ mod tests {
         findings.iter().map(|f| (f.id, f.status)).collect()
     }
 
+    fn unread() -> RolePolicies {
+        RolePolicies::given("--identity-policy", Vec::new())
+    }
+
     fn with_app(change: impl Fn(&mut Value)) -> String {
         let mut td: Value = serde_json::from_str(TD).unwrap();
         for c in td["containerDefinitions"].as_array_mut().unwrap() {
@@ -561,7 +572,7 @@ mod tests {
 
     #[test]
     fn the_published_app_is_the_target_and_rolehop_is_not() {
-        let f = task_definition("td.json", TD, &[], &Asked::default());
+        let f = task_definition("td.json", TD, &unread(), &Asked::default());
         assert_eq!(
             ids(&f),
             [
@@ -594,7 +605,7 @@ mod tests {
                 .unwrap()
                 .push(json!({"name": rules::AGENT_OVERRIDE_VARIABLE, "value": "http://127.0.0.1:9911/v1/credentials"}));
         });
-        let f = task_definition("td.json", &full, &[], &Asked::default());
+        let f = task_definition("td.json", &full, &unread(), &Asked::default());
         assert!(
             ids(&f).contains(&(FindingId::EcsExecCredentials, Status::Fail)),
             "{f:#?}"
@@ -610,14 +621,14 @@ mod tests {
                 .unwrap()
                 .push(json!({"name": "AWS_ACCESS_KEY_ID", "valueFrom": "arn:x"}));
         });
-        let f = task_definition("td.json", &keys, &[], &Asked::default());
+        let f = task_definition("td.json", &keys, &unread(), &Asked::default());
         assert!(
             ids(&f).contains(&(FindingId::EcsExecStaticKeys, Status::Warn)),
             "{f:#?}"
         );
 
         let ro = with_app(|c| c["readonlyRootFilesystem"] = json!(true));
-        let f = task_definition("td.json", &ro, &[], &Asked::default());
+        let f = task_definition("td.json", &ro, &unread(), &Asked::default());
         let fail = f
             .iter()
             .find(|f| f.id == FindingId::EcsExecReadOnlyRoot)
@@ -632,14 +643,14 @@ mod tests {
                 mounts.push(json!({"sourceVolume": "v", "containerPath": p}));
             }
         });
-        let f = task_definition("td.json", &covered, &[], &Asked::default());
+        let f = task_definition("td.json", &covered, &unread(), &Asked::default());
         assert!(
             !f.iter().any(|f| f.id == FindingId::EcsExecReadOnlyRoot),
             "{f:#?}"
         );
 
         let no_init = with_app(|c| c["linuxParameters"] = json!({}));
-        let f = task_definition("td.json", &no_init, &[], &Asked::default());
+        let f = task_definition("td.json", &no_init, &unread(), &Asked::default());
         assert!(
             ids(&f).contains(&(FindingId::EcsExecInitProcess, Status::Warn)),
             "{f:#?}"
@@ -648,11 +659,14 @@ mod tests {
 
     #[test]
     fn the_task_role_needs_every_channel_action() {
-        let policy = |statements: Value| -> Vec<File> {
-            vec![(
-                "p.json".into(),
-                json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
-            )]
+        let policy = |statements: Value| {
+            RolePolicies::given(
+                "--identity-policy",
+                vec![(
+                    "p.json".into(),
+                    json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+                )],
+            )
         };
         let role = |f: &[Finding]| {
             f.iter()
@@ -698,12 +712,55 @@ mod tests {
             r[0].1
         );
 
+        // Read from IAM: the message says so, and a document that does not parse (no other
+        // check saw it) is reported here and leaves the decision open.
+        let read = RolePolicies::FromIam {
+            role: "my-ECS-task-role".into(),
+            files: glob.files().to_vec(),
+        };
+        let r = role(&task_definition("td.json", TD, &read, &Asked::default()));
+        assert_eq!(r[0].0, Status::Pass);
+        assert!(
+            r[0].1
+                .contains("the policies IAM shows on my-ECS-task-role (p.json)"),
+            "{}",
+            r[0].1
+        );
+        let broken = RolePolicies::FromIam {
+            role: "my-ECS-task-role".into(),
+            files: vec![(
+                "inline policy x of my-ECS-task-role".into(),
+                "{'Version': '2012-10-17'}".into(),
+            )],
+        };
+        let f = task_definition("td.json", TD, &broken, &Asked::default());
+        assert!(
+            f.iter()
+                .any(|f| f.id == FindingId::PolicyJson && f.status == Status::Fail),
+            "{f:#?}"
+        );
+        assert!(role(&f).is_empty(), "{f:#?}");
+        let not_read = role(&task_definition(
+            "td.json",
+            TD,
+            &unread(),
+            &Asked::default(),
+        ));
+        assert_eq!(not_read[0].0, Status::Unknown);
+        assert!(
+            not_read[0]
+                .1
+                .contains("--identity-policy, or run with --online"),
+            "{}",
+            not_read[0].1
+        );
+
         let no_role = TD.replace("\"taskRoleArn\"", "\"unusedRoleArn\"");
         assert_eq!(
             role(&task_definition(
                 "td.json",
                 &no_role,
-                &[],
+                &unread(),
                 &Asked::default()
             ))[0]
                 .0,
@@ -750,7 +807,7 @@ mod tests {
             command: Some("rolehop check"),
             container: Some("rolehop"),
         };
-        let f = task_definition("td.json", TD, &[], &asked);
+        let f = task_definition("td.json", TD, &unread(), &asked);
         let command: Vec<_> = f
             .iter()
             .filter(|f| f.id == FindingId::EcsExecCommand)

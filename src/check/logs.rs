@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::eval::{self, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Kind, Policy};
+use super::role_policies::RolePolicies;
 
 /// (log driver, option, value that needs it, action, source).
 pub const NEEDS: &[(&str, &str, &str, &str, &str)] = &[(
@@ -64,12 +65,9 @@ fn allowed(policies: &[&Policy], action: &str, resources: &[String]) -> Tri {
 }
 
 /// One finding per container whose log configuration needs a permission: PASS when the
-/// execution role's `policies` grant it, FAIL when they do not, UNKNOWN when none were given.
-pub fn execution_role_permissions(
-    file: &str,
-    text: &str,
-    policies: &[(String, String)],
-) -> Vec<Finding> {
+/// execution role's `policies` (given, or read from IAM) grant it, FAIL when they do not,
+/// UNKNOWN when they were not read.
+pub fn execution_role_permissions(file: &str, text: &str, policies: &RolePolicies) -> Vec<Finding> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Vec::new(); // ecs::task_definition reports the broken JSON.
     };
@@ -81,7 +79,9 @@ pub fn execution_role_permissions(
     let partition = execution_role.split(':').nth(1).unwrap_or("aws");
     let account = eval::account_of(execution_role);
     let mut out = Vec::new();
+    let origin = policies.origin();
     let parsed: Vec<Policy> = policies
+        .files()
         .iter()
         .filter_map(|(name, text)| {
             let (p, findings) = policy::parse(text, name, Kind::Identity);
@@ -108,24 +108,26 @@ pub fn execution_role_permissions(
             let why = format!(
                 "{file}: container {container} sets {option}: {value}, so its execution role {execution_role} needs {action} on {arn} ({source})"
             );
-            let (status, message) = if policies.is_empty() {
+            let (status, message) = if let Some(unread) = policies.unread() {
+                (Status::Unknown, format!("{why}; {unread}"))
+            } else if parsed.len() < policies.files().len() {
                 (
                     Status::Unknown,
-                    format!("{why}; give its policies with --execution-role-policy to decide it"),
+                    format!("{why}; not every one of {origin} is a policy rolehop can read"),
                 )
             } else {
                 match allowed(&refs, action, &[arn.clone(), format!("{arn}:*")]) {
-                    Tri::True => (Status::Pass, format!("{why}, and its policies allow it")),
+                    Tri::True => (Status::Pass, format!("{why}, and {origin} allow it")),
                     Tri::Unknown => (
                         Status::Unknown,
                         format!(
-                            "{why}; its policies allow it only under conditions rolehop cannot decide offline"
+                            "{why}; {origin} allow it only under conditions rolehop cannot decide offline"
                         ),
                     ),
                     Tri::False => (
                         Status::Fail,
                         format!(
-                            "{why}, and the policies given do not allow it; add an Allow of {action} on {arn} to the execution role (rolehop setup writes it as execution-role-logs-policy.json), or create the log group first and drop {option}"
+                            "{why}, and {origin} do not allow it; add an Allow of {action} on {arn} to the execution role (rolehop setup writes it as execution-role-logs-policy.json), or create the log group first and drop {option}"
                         ),
                     ),
                 }
@@ -151,6 +153,7 @@ mod tests {
             .enumerate()
             .map(|(i, p)| (format!("p{i}.json"), (*p).to_owned()))
             .collect();
+        let given = RolePolicies::given("--execution-role-policy", given);
         execution_role_permissions("td.json", TD, &given)
             .iter()
             .filter(|f| f.id == FindingId::EcsLogPermissions)
@@ -173,5 +176,27 @@ mod tests {
         assert_eq!(statuses(&[scoped, denied]), [Status::Fail]);
         let other_group = scoped.replace("/ecs/x", "/ecs/y");
         assert_eq!(statuses(&[&other_group]), [Status::Fail]);
+        // A policy rolehop cannot read (IAM's document as moto's CloudFormation stores it)
+        // leaves the decision open rather than failing on the others alone.
+        assert_eq!(
+            statuses(&[read_only, "{'Version': '2012-10-17'}"]),
+            [Status::Unknown]
+        );
+    }
+
+    #[test]
+    fn the_message_says_where_the_policies_came_from() {
+        let read = RolePolicies::FromIam {
+            role: "ecsTaskExecutionRole".into(),
+            files: Vec::new(),
+        };
+        let f = execution_role_permissions("td.json", TD, &read);
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(
+            f[0].message
+                .contains("the policies IAM shows on ecsTaskExecutionRole (none) do not allow it"),
+            "{}",
+            f[0].message
+        );
     }
 }

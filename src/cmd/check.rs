@@ -5,6 +5,7 @@
 use super::CmdError;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::check::report::Report;
+use crate::check::role_policies::RolePolicies;
 use crate::check::service_role::ServiceRoleKind;
 use crate::check::{self, Inputs, denial, ecs, explain_message};
 use crate::cli::{CheckArgs, ReportFormat, RoleArgs};
@@ -28,7 +29,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         path.as_deref().map(|p| read(p, flag)).transpose()
     };
     // AWS's own message first: one that says nothing AWS documents is a usage error.
-    let aws = args
+    let mut aws = args
         .explain
         .as_deref()
         .map(|message| {
@@ -39,7 +40,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             })
         })
         .transpose()?;
-    let caller_role = aws
+    let mut caller_role = aws
         .as_ref()
         .and_then(explain_message::call_of)
         .and_then(|(caller, _, _)| probe::role_of_session(caller));
@@ -131,15 +132,29 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
             command: args.exec_command.as_deref(),
             container: args.exec_container.as_deref(),
         };
+        let mut task_role =
+            RolePolicies::given("--identity-policy", inputs.identity_policies.clone());
+        let mut execution_role = RolePolicies::given(
+            "--execution-role-policy",
+            read_all(&args.execution_role_policy, "--execution-role-policy")?,
+        );
+        // Online, what was not given is read from IAM.
+        if args.online && (task_role.unread().is_some() || execution_role.unread().is_some()) {
+            let (task, execution) = super::runtime()?.block_on(probe::task_roles::read(text, &env));
+            if task_role.unread().is_some() {
+                task_role = task.unwrap_or(task_role);
+            }
+            if execution_role.unread().is_some() {
+                execution_role = execution.unwrap_or(execution_role);
+            }
+        }
         findings.extend(check::ecs_exec::task_definition(
+            file, text, &task_role, &asked,
+        ));
+        findings.extend(check::logs::execution_role_permissions(
             file,
             text,
-            &inputs.identity_policies,
-            &asked,
-        ));
-        let execution = read_all(&args.execution_role_policy, "--execution-role-policy")?;
-        findings.extend(check::logs::execution_role_permissions(
-            file, text, &execution,
+            &execution_role,
         ));
         findings.extend(check::platform::task_definition(file, text));
     }
@@ -161,9 +176,18 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
         .then(|| probe::in_app::wiring(&env))
         .flatten();
     if let Some(wiring) = &in_app {
-        let (found, verdict) = probe::in_app::run(wiring, &env);
-        findings.extend(found);
-        decision = Some(verdict);
+        let here = probe::in_app::run(wiring, &env);
+        findings.extend(here.findings);
+        decision = Some(here.decision);
+        // STS's refusal that rolehop relays is explained as rolehop's own probe explains it.
+        if let Some(refusal) = here.refusal {
+            if let Some((caller, _, role)) = explain_message::call_of(&refusal) {
+                caller_role = probe::role_of_session(caller);
+                inputs.role_arn = role.map(str::to_owned);
+                inputs.source_role_arn = caller_role.clone();
+            }
+            aws = Some(refusal);
+        }
     }
     if !offline_given && !roles_given && in_app.is_none() && clients.is_none() && aws.is_none() {
         return Err(CmdError::usage(

@@ -6,10 +6,12 @@
 //! or `--token-file`. From that environment alone it checks what this container's SDKs will do:
 //! the profile and the binary it names, the environment traps, then asks the sidecar for the
 //! role exactly as the profile does and reports the identity it got, or rolehop's own account
-//! of why it has none (STS's error with its likely causes, a refused token, no listener).
+//! of why it has none (STS's error with its likely causes, a refused token, no listener), with
+//! STS's refusal, when rolehop relays one, for `check` to explain (`check::explain_message`).
 
 use std::path::{Path, PathBuf};
 
+use crate::check::denial::Denial;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::check::report::Verdict;
 use crate::cli::ClientArgs;
@@ -90,8 +92,30 @@ fn executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// What `rolehop check` found in an app container.
+pub struct InApp {
+    pub findings: Vec<Finding>,
+    /// Allowed when rolehop served this container a role.
+    pub decision: Verdict,
+    /// STS's refusal, when rolehop's answer relays one: `check` explains it as it explains the
+    /// refusal its own probe meets in rolehop's container (`check::explain_message`).
+    pub refusal: Option<Denial>,
+}
+
 /// The findings of this container's wiring, and the decision (allowed when rolehop served it).
-pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Finding>, Verdict) {
+pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> InApp {
+    let (findings, decision, refusal) = run_parts(wiring, env);
+    InApp {
+        findings,
+        decision,
+        refusal,
+    }
+}
+
+fn run_parts(
+    wiring: &Wiring,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Vec<Finding>, Verdict, Option<Denial>) {
     let mut out = super::environment_traps(env);
     let place = &wiring.place;
     if let Some(binary) = wiring.command.first().map(Path::new)
@@ -103,7 +127,7 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
             Status::Fail,
             format!("{place} runs {}, which is not an executable file here; did the rolehop publish container exit 0 (dependsOn SUCCESS) and is its volume mounted at the same path?", binary.display()),
         ));
-        return (out, Verdict::Unknown);
+        return (out, Verdict::Unknown, None);
     }
     let args = ClientArgs {
         endpoint: flag(&wiring.command, "--endpoint").or_else(|| env("ROLEHOP_ENDPOINT")),
@@ -124,7 +148,7 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
                     format!("{place}: {p}"),
                 ));
             }
-            return (out, Verdict::Unknown);
+            return (out, Verdict::Unknown, None);
         }
     };
     out.push(Finding::new(
@@ -159,7 +183,7 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
                 Status::Pass,
                 format!("this container's SDKs get {who} (account {account}) from rolehop{left}"),
             ));
-            (out, Verdict::Allowed)
+            (out, Verdict::Allowed, None)
         }
         Err(why) => {
             out.push(Finding::new(
@@ -167,7 +191,7 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
                 Status::Fail,
                 format!("this container's SDKs get no credentials: {why}"),
             ));
-            (out, Verdict::Unknown)
+            (out, Verdict::Unknown, crate::check::denial::parse(&why))
         }
     }
 }

@@ -3,6 +3,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+
 pub struct Moto {
     child: Child,
     pub url: String,
@@ -48,4 +50,47 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Credentials that act in `account` in moto (any keys may assume any role there).
+pub async fn act_in(moto: &str, account: &str) -> SdkCredentials {
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(super::REGION))
+        .endpoint_url(moto)
+        .credentials_provider(SdkCredentials::new(
+            "AKIDSETUP0000000000",
+            "setup",
+            None,
+            None,
+            "setup",
+        ))
+        .build();
+    let c = aws_sdk_sts::Client::from_conf(config)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/setup-admin"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    SdkCredentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        Some(c.session_token),
+        None,
+        "setup",
+    )
+}
+
+/// moto's IAM as `account`.
+pub async fn iam_in(moto: &str, account: &str) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(super::REGION))
+        .endpoint_url(moto)
+        .credentials_provider(act_in(moto, account).await)
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
 }
