@@ -37,6 +37,7 @@ pub mod published;
 pub mod report;
 pub mod service_role;
 pub mod tri;
+pub mod verdict;
 
 use std::collections::HashSet;
 

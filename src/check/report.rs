@@ -11,36 +11,9 @@ use super::action::StsAction;
 use super::denial::Denial;
 use super::eval::Part;
 use super::findings::{Finding, Status};
+
+pub use super::verdict::Verdict;
 use super::tri::Tri;
-
-/// The AssumeRole's overall decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Allowed,
-    Denied,
-    Unknown,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Allowed => "allowed",
-            Verdict::Denied => "denied",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<Tri> for Verdict {
-    fn from(t: Tri) -> Self {
-        match t {
-            Tri::True => Verdict::Allowed,
-            Tri::False => Verdict::Denied,
-            Tri::Unknown => Verdict::Unknown,
-        }
-    }
-}
 
 /// One hop: the session that calls AssumeRole, the role, and each action's decision.
 #[derive(Debug, Clone, Serialize)]
