@@ -33,6 +33,7 @@
 //! - [`files`]: files holding secrets, written whole and private.
 //! - [`suggest`]: "did you mean" for misspelt keys and policy words.
 //! - [`logging`]: tracing to stderr, JSON or text.
+//! - [`readable`]: an error as a person reads it: its sentence, then its causes, never `Debug`.
 //!
 //! Configuration and commands:
 //! - [`cli`]: the flags, each with its `ROLEHOP_*` twin.
@@ -69,6 +70,7 @@ pub mod logging;
 pub mod metrics;
 pub mod platform;
 pub mod probe;
+pub mod readable;
 pub mod regions;
 pub mod role_name;
 pub mod roles;

@@ -8,6 +8,7 @@ mod check_clients;
 mod check_differential;
 mod check_explain;
 mod check_online;
+mod check_report_schema;
 mod cli;
 mod client_commands;
 mod clients_roles;

@@ -11,9 +11,9 @@ use super::action::StsAction;
 use super::denial::Denial;
 use super::eval::Part;
 use super::findings::{Finding, Status};
+use super::tri::Tri;
 
 pub use super::verdict::Verdict;
-use super::tri::Tri;
 
 /// One hop: the session that calls AssumeRole, the role, and each action's decision.
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +55,8 @@ pub struct ActionReport {
 /// What decided an action.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decisive {
+    /// Flat in JSON: `"part": "scp", "level": 1`.
+    #[serde(flatten)]
     pub part: Part,
     pub effect: DecisiveEffect,
     /// The policy (file) of the statement, or the part's files for an implicit deny.
@@ -73,7 +75,11 @@ pub enum DecisiveEffect {
 /// One part's verdict on an action.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartVerdict {
+    /// Flat in JSON: `"part": "scp", "level": 1`.
+    #[serde(flatten)]
     pub part: Part,
+    /// `true`, `false`, or `null` when unknown.
+    #[serde(serialize_with = "Tri::serialize_as_bool")]
     pub passes: Tri,
     pub not_needed: bool,
 }
