@@ -66,7 +66,7 @@ pub fn main(args: &CredentialProcessArgs) -> Result<(), CmdError> {
             code: crate::cli::exit::USAGE,
             messages: errors,
         })?;
-        client.fetch().map_err(CmdError::failure)?
+        client.fetch().map_err(|e| CmdError::failure_of(&e))?
     };
     print(&creds)
 }

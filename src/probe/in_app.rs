@@ -165,7 +165,10 @@ pub fn run(wiring: &Wiring, env: &dyn Fn(&str) -> Option<String>) -> (Vec<Findin
             out.push(Finding::new(
                 FindingId::AppIdentity,
                 Status::Fail,
-                format!("this container's SDKs get no credentials: {why}"),
+                format!(
+                    "this container's SDKs get no credentials: {}",
+                    crate::readable::sentence(&why)
+                ),
             ));
             (out, Verdict::Unknown)
         }
