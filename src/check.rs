@@ -15,7 +15,7 @@
 
 pub mod action;
 pub mod arns;
-pub mod clients;
+pub mod client_roles;
 pub mod denial;
 pub mod ecs;
 pub mod ecs_exec;

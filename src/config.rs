@@ -14,7 +14,7 @@ use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
 use crate::session::{SessionName, SessionOptions};
 use crate::source::SourceKind;
-use crate::token::clients::{ClientConfig, ClientTokenSource};
+use crate::token::client_tokens::{ClientConfig, ClientTokenSource};
 use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError, TokenSource};
 use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 

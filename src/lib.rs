@@ -24,7 +24,7 @@
 //! - [`arn`]: role and managed-policy ARNs.
 //! - [`role_name`]: the names roles are served under.
 //! - [`token`]: the clients' auth token, and the choice between its file and its variable;
-//!   per-container clients, each with its own token and profiles (`token::clients`).
+//!   per-container clients, each with its own token and profiles (`token::client_tokens`).
 //! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).

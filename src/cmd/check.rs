@@ -109,7 +109,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
-        findings.extend(check::clients::task_definition(file, text));
+        findings.extend(check::client_roles::task_definition(file, text));
         findings.extend(check::published::task_definition(file, text));
         let asked = check::ecs_exec::Asked {
             command: args.exec_command.as_deref(),

@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ENV_TEST_TIME_SCALE, ServeConfig};
 use crate::roles::Roles;
 use crate::serve::{self, App, Imds};
-use crate::token::clients::Clients;
+use crate::token::client_tokens::Clients;
 use crate::token::{Auth, AuthToken, ENV_ROLEHOP_TOKEN};
 
 pub fn main(args: &ServeArgs) -> Result<(), CmdError> {

@@ -31,12 +31,12 @@ use super::{RoleConfig, RoleSource};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
-use crate::token::clients::ClientConfig;
+use crate::token::client_tokens::ClientConfig;
 use ini::sections;
 use keys::*;
 
-mod clients;
-pub use clients::ClientSection;
+mod client_sections;
+pub use client_sections::ClientSection;
 mod ini;
 mod keys;
 
@@ -79,9 +79,9 @@ pub fn client_sections(text: &str) -> Option<Vec<ClientSection>> {
     let sections = sections(text).ok()?;
     let named: Vec<(String, ini::Section)> = sections
         .into_iter()
-        .filter_map(|s| Some((clients::client_header(&s.header)?.to_owned(), s)))
+        .filter_map(|s| Some((client_sections::client_header(&s.header)?.to_owned(), s)))
         .collect();
-    Some(clients::as_written(&named))
+    Some(client_sections::as_written(&named))
 }
 
 /// The `key = value` lines of section `[header]` of an AWS config or credentials file `text`,
@@ -146,7 +146,7 @@ pub fn parse_file(
     let mut profiles: Vec<Profile> = Vec::new();
     let mut client_sections = Vec::new();
     for section in sections {
-        if let Some(name) = clients::client_header(&section.header) {
+        if let Some(name) = client_sections::client_header(&section.header) {
             client_sections.push((name.to_owned(), section));
             continue;
         }
@@ -227,7 +227,7 @@ pub fn parse_file(
         }
     }
     chain_problems(&served, &mut |line, msg| errors.push((line, msg)));
-    let clients = clients::clients(
+    let clients = client_sections::clients(
         &client_sections,
         &|name| served.contains_key(name),
         &mut |line, msg| errors.push((line, msg)),
@@ -706,7 +706,7 @@ region = us-east-1
 #[cfg(test)]
 mod client_tests {
     use super::*;
-    use crate::token::clients::{ClientTokenSource, Grant};
+    use crate::token::client_tokens::{ClientTokenSource, Grant};
 
     const PROFILES: &str = "\
 [profile orders]

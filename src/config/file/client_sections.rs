@@ -19,7 +19,7 @@ use super::ini::Section;
 use super::role_name;
 use super::split_list;
 use crate::suggest::edit_distance;
-use crate::token::clients::{ClientConfig, ClientTokenSource, Grant, MAX_CLIENTS};
+use crate::token::client_tokens::{ClientConfig, ClientTokenSource, Grant, MAX_CLIENTS};
 
 pub(super) const TOKEN_ENV: &str = "token_env";
 pub(super) const TOKEN_FILE: &str = "token_file";
