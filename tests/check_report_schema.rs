@@ -1,7 +1,8 @@
 //! `check --format json` against its schema, `docs/check-report.schema.json`: every report the
 //! fixture corpus, the `--explain` cases and the online probe produce is validated there
-//! (`check_cases`, `check_explain`, `check_online` call [`violations`]); here the validator itself is shown to refuse the
-//! report's old shapes, and docs/CHECK.md to describe every field the schema has.
+//! (`check_cases`, `check_explain` and `check_online` call [`violations`]); here the validator
+//! itself is shown to refuse the report's old shapes, and docs/CHECK.md to describe every field
+//! the schema has.
 //!
 //! No JSON Schema crate is in the dependency tree, so this reads the subset the schema uses:
 //! `type` (one or a list), `enum`, `properties`, `required`, `additionalProperties: false`,
