@@ -112,7 +112,10 @@ impl Cell {
     }
 
     /// Starts the background refresher; it runs until the runtime stops.
+    /// Starts refreshing. What the cell fetches is logged here, once: the refresh lines that
+    /// follow name only the cell.
     pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tracing::info!(role = %self.name, fetched = %self.fetcher.describe(), "refreshing");
         tokio::spawn(Arc::clone(self).run())
     }
 
@@ -307,7 +310,6 @@ impl Cell {
                             .refresh_delay(now, creds.expiration, rand::rng().random());
                     tracing::info!(
                         role = %self.name,
-                        fetched = %self.fetcher.describe(),
                         expiration = %creds.expiration.map(format_utc).unwrap_or_else(|| "never".into()),
                         next_refresh_in_secs = delay.as_secs(),
                         "credentials refreshed"
@@ -332,7 +334,6 @@ impl Cell {
                     let still_serving = self.is_ready();
                     tracing::warn!(
                         role = %self.name,
-                        fetched = %self.fetcher.describe(),
                         error = %error,
                         reason = error.kind.label(),
                         code = error.code.as_deref(),

@@ -10,13 +10,13 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::arn::RoleArn;
 use crate::cache::Cell;
 use crate::credentials::{Credentials, Secret};
 use crate::fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
 use crate::metrics::AssumeRoleTimes;
+use crate::readable;
 use crate::session::{CHAINED_MAX_DURATION_SECS, SessionName, SessionOptions, Tag};
 
 /// Timeouts for one STS call; the cache retries with backoff.
@@ -281,14 +281,13 @@ pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String 
             "STS did not answer AssumeRole into {role} within {}s; check that this task can reach STS (security groups, NAT or a VPC endpoint, AWS_ENDPOINT_URL_STS)",
             STS_ATTEMPT_TIMEOUT.as_secs()
         ),
-        SdkError::DispatchFailure(_) => format!(
-            "cannot reach STS for AssumeRole into {role}: {}; check that this task can reach STS (security groups, NAT or a VPC endpoint, AWS_ENDPOINT_URL_STS)",
-            DisplayErrorContext(err)
+        SdkError::DispatchFailure(_) => readable::with_causes(
+            &format!(
+                "cannot reach STS for AssumeRole into {role}; check that this task can reach STS (security groups, NAT or a VPC endpoint, AWS_ENDPOINT_URL_STS)"
+            ),
+            Some(err),
         ),
-        _ => format!(
-            "AssumeRole into {role} failed: {}",
-            DisplayErrorContext(err)
-        ),
+        _ => readable::with_causes(&format!("AssumeRole into {role} failed"), Some(err)),
     }
 }
 

@@ -17,7 +17,7 @@
 
 pub mod action;
 pub mod arns;
-pub mod clients;
+pub mod client_roles;
 pub mod denial;
 pub mod ecs;
 pub mod ecs_exec;
@@ -38,12 +38,13 @@ pub mod platform;
 pub mod policy;
 pub mod published;
 pub mod report;
-pub mod self_assume;
 pub mod role_policies;
+pub mod self_assume;
 pub mod service_role;
 mod swapped;
 pub mod task_request;
 pub mod tri;
+pub mod verdict;
 
 use std::collections::HashSet;
 

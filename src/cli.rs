@@ -103,6 +103,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    /// Human-readable lines on a terminal, JSON lines otherwise (a container's log driver).
+    Auto,
     /// One JSON object per line (for container log drivers).
     Json,
     /// Human-readable lines.
@@ -322,7 +324,7 @@ pub struct ServeArgs {
     pub shutdown_grace: u64,
 
     /// Log format on stderr. The level is set with ROLEHOP_LOG (e.g. `debug`).
-    #[arg(long, env = "ROLEHOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    #[arg(long, env = "ROLEHOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
 }
 

@@ -89,31 +89,90 @@ impl ClientConfig {
     }
 
     /// The token's value, read now (the file may be rewritten by a restarted rolehop).
-    pub fn token_value(&self) -> Result<Secret, String> {
+    pub fn token_value(&self) -> Result<Secret, ClientError> {
         match &self.token {
             ClientToken::Value(v) => Ok(v.clone()),
-            ClientToken::File(path) => std::fs::read_to_string(path)
-                .map(Secret::new)
-                .map_err(|e| format!("cannot read token file {}: {e}; check --token-file and that rolehop has started", path.display())),
+            ClientToken::File(path) => {
+                std::fs::read_to_string(path)
+                    .map(Secret::new)
+                    .map_err(|source| ClientError::TokenFile {
+                        path: path.clone(),
+                        source,
+                    })
+            }
         }
     }
 
     /// Fetches the role's credentials from the running rolehop.
-    pub fn fetch(&self) -> Result<Credentials, String> {
+    pub fn fetch(&self) -> Result<Credentials, ClientError> {
         let token = self.token_value()?;
         let url = self.credentials_url();
         let (status, body) = self.endpoint.get(&self.credentials_path(), Some(&token))?;
         if !(200..300).contains(&status) {
             let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            return Err(format!(
-                "rolehop at {url} answered {status} {}: {}",
-                detail["code"].as_str().unwrap_or("Error"),
-                detail["message"].as_str().unwrap_or("(no message)")
-            ));
+            return Err(ClientError::Refused {
+                url,
+                status,
+                code: detail["code"].as_str().unwrap_or("Error").to_owned(),
+                message: detail["message"]
+                    .as_str()
+                    .unwrap_or("(no message)")
+                    .to_owned(),
+            });
         }
-        Credentials::from_json(&body)
-            .map_err(|e| format!("rolehop at {url} sent unusable credentials: {e}"))
+        Credentials::from_json(&body).map_err(|reason| ClientError::Unusable { url, reason })
     }
+}
+
+/// Why a helper command got no answer it can use from a running rolehop: the kind, and the I/O
+/// error beneath it as `source()`.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "cannot read token file {}; check --token-file and that rolehop has started",
+        path.display()
+    )]
+    TokenFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the token contains characters that cannot travel in an HTTP header; check the token file"
+    )]
+    TokenNotAHeader,
+    #[error("cannot reach rolehop at {base}; check that it runs and --endpoint")]
+    Unreachable {
+        base: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("rolehop at {base} did not answer within {}s", TIMEOUT.as_secs())]
+    TimedOut { base: String },
+    #[error("rolehop at {base} broke off its answer")]
+    BrokeOff {
+        base: String,
+        #[source]
+        source: Option<std::io::Error>,
+    },
+    #[error("rolehop at {base} sent an answer larger than {} KiB", MAX_BODY / 1024)]
+    TooLarge { base: String },
+    /// rolehop answered, but not with a credential: its code and sentence.
+    #[error("rolehop at {url} answered {status} {code}: {message}")]
+    Refused {
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("rolehop at {url} sent unusable credentials: {reason}")]
+    Unusable { url: String, reason: String },
+    #[error("rolehop at {base} is not ready ({status}): {body}")]
+    NotReady {
+        base: String,
+        status: u16,
+        body: String,
+    },
 }
 
 /// A running rolehop's base URL, checked against the client rule: plain http on loopback.
@@ -181,7 +240,7 @@ impl Endpoint {
     }
 
     /// `GET {base}{path}`, with `Authorization: token` when given: the answer's status and body.
-    fn get(&self, path: &str, token: Option<&Secret>) -> Result<(u16, Vec<u8>), String> {
+    fn get(&self, path: &str, token: Option<&Secret>) -> Result<(u16, Vec<u8>), ClientError> {
         let mut request = format!(
             "GET {}{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             self.path, self.authority
@@ -190,7 +249,7 @@ impl Endpoint {
             let value = token.expose();
             // What hyper's HeaderValue accepts: no control character but tab.
             if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-                return Err("the token contains characters that cannot travel in an HTTP header; check the token file".to_owned());
+                return Err(ClientError::TokenNotAHeader);
             }
             request.push_str("Authorization: ");
             request.push_str(value);
@@ -198,13 +257,8 @@ impl Endpoint {
         }
         request.push_str("\r\n");
         let deadline = Instant::now() + TIMEOUT;
-        let timed_out = || {
-            format!(
-                "rolehop at {} did not answer within {}s",
-                self.base,
-                TIMEOUT.as_secs()
-            )
-        };
+        let base = || self.base.clone();
+        let timed_out = || ClientError::TimedOut { base: base() };
         let is_timeout = |e: &std::io::Error| {
             matches!(
                 e.kind(),
@@ -215,17 +269,20 @@ impl Endpoint {
             if is_timeout(&e) {
                 timed_out()
             } else {
-                format!(
-                    "cannot reach rolehop at {} ({e}); check that it runs and --endpoint",
-                    self.base
-                )
+                ClientError::Unreachable {
+                    base: base(),
+                    source: e,
+                }
             }
         })?;
         let broke_off = |e: std::io::Error| {
             if is_timeout(&e) {
                 timed_out()
             } else {
-                format!("rolehop at {} broke off its answer ({e})", self.base)
+                ClientError::BrokeOff {
+                    base: base(),
+                    source: Some(e),
+                }
             }
         };
         let left = |deadline: Instant| {
@@ -249,11 +306,7 @@ impl Endpoint {
             }
             answer.extend_from_slice(&chunk[..n]);
             if answer.len() > MAX_HEAD + MAX_BODY {
-                return Err(format!(
-                    "rolehop at {} sent an answer larger than {} KiB",
-                    self.base,
-                    MAX_BODY / 1024
-                ));
+                return Err(ClientError::TooLarge { base: base() });
             }
             if let Some((status, body)) = parse_answer(&answer, false) {
                 return Ok((status, body));
@@ -261,10 +314,10 @@ impl Endpoint {
         }
         match parse_answer(&answer, true) {
             Some((status, body)) => Ok((status, body)),
-            _ => Err(format!(
-                "rolehop at {} broke off its answer (not a whole HTTP response)",
-                self.base
-            )),
+            _ => Err(ClientError::BrokeOff {
+                base: base(),
+                source: None,
+            }),
         }
     }
 
@@ -288,16 +341,16 @@ impl Endpoint {
     }
 
     /// `GET {base}/readyz`: Ok when ready, else why not (one sentence).
-    pub fn readiness(&self) -> Result<(), String> {
+    pub fn readiness(&self) -> Result<(), ClientError> {
         let (status, body) = self.get("/readyz", None)?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
-            Err(format!(
-                "rolehop at {} is not ready ({status}): {}",
-                self.base,
-                String::from_utf8_lossy(&body)
-            ))
+            Err(ClientError::NotReady {
+                base: self.base.clone(),
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
         }
     }
 }
@@ -370,6 +423,40 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The failures a helper command tells apart are kinds with their cause, not prefixes.
+    #[test]
+    fn failures_keep_their_kind_and_cause() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let client = ClientConfig {
+            endpoint: endpoint.clone(),
+            role: "default".into(),
+            token: ClientToken::File("/nonexistent/rolehop-token".into()),
+        };
+        let err = client.fetch().unwrap_err();
+        assert!(
+            matches!(&err, ClientError::TokenFile { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{err:?}"
+        );
+        let shown = crate::readable::sentence(&err);
+        assert!(
+            shown.starts_with("cannot read token file /nonexistent/rolehop-token; check")
+                && shown.contains("(cause: "),
+            "{shown}"
+        );
+
+        let err = endpoint.readiness().unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Unreachable { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{err:?}"
+        );
+        let bad = Secret::new("line\nbreak".to_owned());
+        let err = endpoint.get("/readyz", Some(&bad)).unwrap_err();
+        assert!(matches!(err, ClientError::TokenNotAHeader), "{err:?}");
+    }
 
     #[test]
     fn endpoints_are_plain_http_on_loopback() {

@@ -34,6 +34,11 @@ impl CmdError {
             messages: vec![message.into()],
         }
     }
+
+    /// A failure whose message is `err`'s sentence, then its causes (`crate::readable`).
+    pub fn failure_of(err: &(dyn std::error::Error + 'static)) -> Self {
+        Self::failure(crate::readable::sentence(err))
+    }
 }
 
 /// The async runtime every command runs on.

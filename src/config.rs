@@ -14,7 +14,7 @@ use crate::credentials::Secret;
 use crate::role_name::DEFAULT_ROLE;
 use crate::session::{SessionName, SessionOptions};
 use crate::source::SourceKind;
-use crate::token::clients::{ClientConfig, ClientTokenSource};
+use crate::token::client_tokens::{ClientConfig, ClientTokenSource};
 use crate::token::{self, ENV_ROLEHOP_TOKEN, TokenChoice, TokenChoiceError, TokenSource};
 use role::{Field, Origin, PolicyInput, RawRole, RoleOrigin};
 
@@ -109,46 +109,7 @@ impl ServeConfig {
         let listen = parse_listen("--listen", &args.listen)
             .map_err(|e| errors.push(e))
             .ok();
-        let imds = args.imds_listen.as_deref().and_then(|raw| {
-            let listen = parse_listen("--imds-listen", raw)
-                .map_err(|e| errors.push(e))
-                .ok()?;
-            if let Some(role) = roles.iter().find(|r| r.name == args.imds_role)
-                && role.duration_secs < IMDS_MIN_DURATION_SECS
-            {
-                errors.push(format!(
-                    "the IMDS role {} has {}-second sessions; IMDS clients may use a credential past its expiry, so rolehop never serves one there with {} minutes or less left, which needs sessions of at least {IMDS_MIN_DURATION_SECS} seconds",
-                    role.name, role.duration_secs, crate::sdk::IMDS_MIN_REMAINING.as_secs() / 60
-                ));
-            }
-            if !roles.iter().any(|r| r.name == args.imds_role) && !roles.is_empty() {
-                let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
-                errors.push(format!(
-                    "--imds-role {} is not a configured role; choose one of: {}",
-                    args.imds_role,
-                    names.join(", ")
-                ));
-            }
-            let granted: Vec<&str> = clients
-                .iter()
-                .filter(|c| c.grant.allows(&args.imds_role))
-                .map(|c| c.name.as_str())
-                .collect();
-            if !granted.is_empty() && !file.imds_shared.contains(&args.imds_role) {
-                errors.push(format!(
-                    "the IMDS listener would serve profile {} to every local process without a token, but it is granted to {} {}; give --imds-role a profile no client is granted, or add rolehop_imds_shared = true to [profile {}] to share it on purpose",
-                    args.imds_role,
-                    if granted.len() == 1 { "client" } else { "clients" },
-                    granted.join(", "),
-                    args.imds_role
-                ));
-            }
-            Some(ImdsConfig {
-                listen,
-                role: args.imds_role.clone(),
-                allow_v1: args.imds_allow_v1,
-            })
-        });
+        let imds = imds_config(args, &roles, &clients, &file.imds_shared, &mut errors);
         errors.extend(grants::problems(
             &roles,
             &clients,
@@ -165,54 +126,9 @@ impl ServeConfig {
             ("--imds-listen", imds.as_ref().map(|i| i.listen)),
             ("--metrics-listen", metrics_listen),
         ];
-        for (i, (flag, addr)) in taken.iter().enumerate() {
-            for (other, other_addr) in &taken[..i] {
-                if let (Some(a), Some(b)) = (addr, other_addr)
-                    && a == b
-                    && a.port() != 0
-                {
-                    errors.push(format!(
-                        "{flag} and {other} are both {a}; give each listener its own port"
-                    ));
-                }
-            }
-        }
+        shared_addresses(&taken, &mut errors);
 
-        // Variables are read here, so their problems join the rest; files are read at start.
-        for client in &clients {
-            if let ClientTokenSource::Env(name) = &client.token
-                && let Err(e) = token::AuthToken::from_env_var(name, env(name))
-            {
-                errors.push(format!("client {}: {e}", client.name));
-            }
-        }
-        // A client may read its token from ROLEHOP_TOKEN itself; that is not the single token.
-        let single_env = env(ENV_ROLEHOP_TOKEN).filter(|_| {
-            !clients
-                .iter()
-                .any(|c| c.token == ClientTokenSource::Env(ENV_ROLEHOP_TOKEN.into()))
-        });
-        let token = match token::choose(args.token_file.as_deref(), single_env) {
-            Ok(choice) if !clients.is_empty() => {
-                let given = match choice {
-                    TokenChoice::File(_) => "--token-file (ROLEHOP_TOKEN_FILE)",
-                    TokenChoice::Env(_) => ENV_ROLEHOP_TOKEN,
-                };
-                errors.push(format!("{given} is set, but the config file has [client] sections and only their tokens are accepted; remove {given}, or grant its holder a [client] section"));
-                None
-            }
-            Err(TokenChoiceError::Neither) if !clients.is_empty() => None,
-            Ok(TokenChoice::File(path)) => Some(TokenSource::File(path)),
-            Ok(TokenChoice::Env(_)) => Some(TokenSource::Env),
-            Err(TokenChoiceError::Both) => {
-                errors.push(TokenChoiceError::Both.to_string());
-                None
-            }
-            Err(TokenChoiceError::Neither) => {
-                errors.push(format!("rolehop needs a token for its clients: pass --token-file PATH (created if missing) or set {ENV_ROLEHOP_TOKEN}"));
-                None
-            }
-        };
+        let token = serve_token(args, &clients, env, &mut errors);
         if args.shutdown_grace > MAX_SHUTDOWN_GRACE_SECS {
             errors.push(format!(
                 "--shutdown-grace {} is over {MAX_SHUTDOWN_GRACE_SECS} seconds; ECS stops a container after its stopTimeout (at most 120 s) anyway",
@@ -220,16 +136,7 @@ impl ServeConfig {
             ));
         }
 
-        let test_time_scale = match env(ENV_TEST_TIME_SCALE) {
-            None => Some(1),
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(n) if (1..=3600).contains(&n) => Some(n),
-                _ => {
-                    errors.push(format!("{ENV_TEST_TIME_SCALE} `{raw}` is not a whole number from 1 to 3600; unset it outside tests"));
-                    None
-                }
-            },
-        };
+        let test_time_scale = test_time_scale(env, &mut errors);
         match (listen, token.is_some() || !clients.is_empty()) {
             (Some(listen), true) if errors.is_empty() => Ok(Self {
                 roles,
@@ -245,6 +152,131 @@ impl ServeConfig {
             }),
             _ => Err(ConfigErrors(errors)),
         }
+    }
+}
+
+/// `--imds-listen` with its role: a role with sessions long enough for IMDS, configured, and
+/// granted to no client unless shared on purpose.
+fn imds_config(
+    args: &ServeArgs,
+    roles: &[RoleConfig],
+    clients: &[ClientConfig],
+    imds_shared: &[String],
+    errors: &mut Vec<String>,
+) -> Option<ImdsConfig> {
+    let raw = args.imds_listen.as_deref()?;
+    let listen = parse_listen("--imds-listen", raw)
+        .map_err(|e| errors.push(e))
+        .ok()?;
+    if let Some(role) = roles.iter().find(|r| r.name == args.imds_role)
+        && role.duration_secs < IMDS_MIN_DURATION_SECS
+    {
+        errors.push(format!(
+            "the IMDS role {} has {}-second sessions; IMDS clients may use a credential past its expiry, so rolehop never serves one there with {} minutes or less left, which needs sessions of at least {IMDS_MIN_DURATION_SECS} seconds",
+            role.name, role.duration_secs, crate::sdk::IMDS_MIN_REMAINING.as_secs() / 60
+        ));
+    }
+    if !roles.iter().any(|r| r.name == args.imds_role) && !roles.is_empty() {
+        let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        errors.push(format!(
+            "--imds-role {} is not a configured role; choose one of: {}",
+            args.imds_role,
+            names.join(", ")
+        ));
+    }
+    let granted: Vec<&str> = clients
+        .iter()
+        .filter(|c| c.grant.allows(&args.imds_role))
+        .map(|c| c.name.as_str())
+        .collect();
+    if !granted.is_empty() && !imds_shared.contains(&args.imds_role) {
+        errors.push(format!(
+            "the IMDS listener would serve profile {} to every local process without a token, but it is granted to {} {}; give --imds-role a profile no client is granted, or add rolehop_imds_shared = true to [profile {}] to share it on purpose",
+            args.imds_role,
+            if granted.len() == 1 { "client" } else { "clients" },
+            granted.join(", "),
+            args.imds_role
+        ));
+    }
+    Some(ImdsConfig {
+        listen,
+        role: args.imds_role.clone(),
+        allow_v1: args.imds_allow_v1,
+    })
+}
+
+/// Two listeners on one address (port 0 excepted: each gets its own).
+fn shared_addresses(taken: &[(&str, Option<SocketAddr>)], errors: &mut Vec<String>) {
+    for (i, (flag, addr)) in taken.iter().enumerate() {
+        for (other, other_addr) in &taken[..i] {
+            if let (Some(a), Some(b)) = (addr, other_addr)
+                && a == b
+                && a.port() != 0
+            {
+                errors.push(format!(
+                    "{flag} and {other} are both {a}; give each listener its own port"
+                ));
+            }
+        }
+    }
+}
+
+/// The single token's source, or `None` with [client] sections (whose tokens, read from
+/// variables here, replace it).
+fn serve_token(
+    args: &ServeArgs,
+    clients: &[ClientConfig],
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> Option<TokenSource> {
+    // Variables are read here, so their problems join the rest; files are read at start.
+    for client in clients {
+        if let ClientTokenSource::Env(name) = &client.token
+            && let Err(e) = token::AuthToken::from_env_var(name, env(name))
+        {
+            errors.push(format!("client {}: {e}", client.name));
+        }
+    }
+    // A client may read its token from ROLEHOP_TOKEN itself; that is not the single token.
+    let single_env = env(ENV_ROLEHOP_TOKEN).filter(|_| {
+        !clients
+            .iter()
+            .any(|c| c.token == ClientTokenSource::Env(ENV_ROLEHOP_TOKEN.into()))
+    });
+    match token::choose(args.token_file.as_deref(), single_env) {
+        Ok(choice) if !clients.is_empty() => {
+            let given = match choice {
+                TokenChoice::File(_) => "--token-file (ROLEHOP_TOKEN_FILE)",
+                TokenChoice::Env(_) => ENV_ROLEHOP_TOKEN,
+            };
+            errors.push(format!("{given} is set, but the config file has [client] sections and only their tokens are accepted; remove {given}, or grant its holder a [client] section"));
+            None
+        }
+        Err(TokenChoiceError::Neither) if !clients.is_empty() => None,
+        Ok(TokenChoice::File(path)) => Some(TokenSource::File(path)),
+        Ok(TokenChoice::Env(_)) => Some(TokenSource::Env),
+        Err(TokenChoiceError::Both) => {
+            errors.push(TokenChoiceError::Both.to_string());
+            None
+        }
+        Err(TokenChoiceError::Neither) => {
+            errors.push(format!("rolehop needs a token for its clients: pass --token-file PATH (created if missing) or set {ENV_ROLEHOP_TOKEN}"));
+            None
+        }
+    }
+}
+
+/// `ROLEHOP_TEST_TIME_SCALE`: 1 unless a test compresses time.
+fn test_time_scale(env: &dyn Fn(&str) -> Option<String>, errors: &mut Vec<String>) -> Option<u32> {
+    match env(ENV_TEST_TIME_SCALE) {
+        None => Some(1),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=3600).contains(&n) => Some(n),
+            _ => {
+                errors.push(format!("{ENV_TEST_TIME_SCALE} `{raw}` is not a whole number from 1 to 3600; unset it outside tests"));
+                None
+            }
+        },
     }
 }
 

@@ -24,7 +24,7 @@
 //! - [`arn`]: role and managed-policy ARNs.
 //! - [`role_name`]: the names roles are served under.
 //! - [`token`]: the clients' auth token, and the choice between its file and its variable;
-//!   per-container clients, each with its own token and profiles (`token::clients`).
+//!   per-container clients, each with its own token and profiles (`token::client_tokens`).
 //! - [`clock`]: wall time through one seam, so expiry is tested without sleeping.
 //! - [`metrics`]: the Prometheus exposition of `/metrics`.
 //! - [`task_metadata`]: the ECS task metadata endpoint (the task id that names sessions).
@@ -33,6 +33,7 @@
 //! - [`files`]: files holding secrets, written whole and private.
 //! - [`suggest`]: "did you mean" for misspelt keys and policy words.
 //! - [`logging`]: tracing to stderr, JSON or text.
+//! - [`readable`]: an error as a person reads it: its sentence, then its causes, never `Debug`.
 //!
 //! Configuration and commands:
 //! - [`cli`]: the flags, each with its `ROLEHOP_*` twin.
@@ -69,6 +70,7 @@ pub mod logging;
 pub mod metrics;
 pub mod platform;
 pub mod probe;
+pub mod readable;
 pub mod regions;
 pub mod role_name;
 pub mod roles;

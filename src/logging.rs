@@ -1,5 +1,5 @@
-//! Logs go to stderr through `tracing`: JSON lines by default (container log drivers), text on
-//! request. `ROLEHOP_LOG` sets the filter (default: rolehop at info, every dependency at warn).
+//! Logs go to stderr through `tracing`: human lines on a terminal, JSON lines otherwise (container
+//! log drivers), or either by `--log-format`. `ROLEHOP_LOG` sets the filter (default: rolehop at info, every dependency at warn).
 //! Nothing logged anywhere in rolehop carries a secret key, session token or auth token.
 //!
 //! Whatever `ROLEHOP_LOG` says, a dependency never logs above warn: the AWS SDK's debug lines
@@ -28,6 +28,16 @@ fn is_rolehop(target: &str) -> bool {
     target == "rolehop" || target.starts_with("rolehop::")
 }
 
+/// The format `format` means when stderr is (or is not) a terminal: `auto` is text for a person
+/// at a terminal, JSON for a log driver.
+pub fn resolve(format: LogFormat, terminal: bool) -> LogFormat {
+    match format {
+        LogFormat::Auto if terminal => LogFormat::Text,
+        LogFormat::Auto => LogFormat::Json,
+        chosen => chosen,
+    }
+}
+
 pub fn init(format: LogFormat) {
     let filter = std::env::var(ENV_LOG)
         .ok()
@@ -37,9 +47,9 @@ pub fn init(format: LogFormat) {
     let filter = filter.and(cap);
     let ansi = std::io::stderr().is_terminal();
     let layer = fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
-    let layer = match format {
-        LogFormat::Json => layer.json().flatten_event(true).with_filter(filter).boxed(),
+    let layer = match resolve(format, ansi) {
         LogFormat::Text => layer.with_filter(filter).boxed(),
+        _ => layer.json().flatten_event(true).with_filter(filter).boxed(),
     };
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }
@@ -55,5 +65,13 @@ mod tests {
         assert!(!is_rolehop("rolehop_fake::x"));
         assert!(!is_rolehop("aws_smithy_runtime::client"));
         assert!(Level::DEBUG > DEPENDENCY_CEILING && Level::ERROR < DEPENDENCY_CEILING);
+    }
+
+    #[test]
+    fn auto_is_text_on_a_terminal_and_json_otherwise_and_a_choice_is_kept() {
+        assert_eq!(resolve(LogFormat::Auto, true), LogFormat::Text);
+        assert_eq!(resolve(LogFormat::Auto, false), LogFormat::Json);
+        assert_eq!(resolve(LogFormat::Json, true), LogFormat::Json);
+        assert_eq!(resolve(LogFormat::Text, false), LogFormat::Text);
     }
 }

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::cache::{Cell, FetchErrorKind};
-use crate::token::clients::Clients;
+use crate::token::client_tokens::Clients;
 
 /// Upper bounds of the latency buckets, in seconds (`+Inf` is implicit).
 const BOUNDS_SECS: [f64; 12] = [

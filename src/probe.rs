@@ -557,7 +557,7 @@ async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> 
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+        .map_err(|e| crate::readable::sentence(&e))
         .map(|o| o.arn.unwrap_or_default())
 }
 

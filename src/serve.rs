@@ -366,15 +366,13 @@ pub async fn run(
         let Some(place) = table.admit() else {
             continue;
         };
-        tokio::spawn(serve_connection(
-            stream,
-            peer,
-            Arc::clone(&app),
+        let listening = Listening {
+            app: Arc::clone(&app),
             kind,
-            http.clone(),
-            place,
-            stop.clone(),
-        ));
+            http: http.clone(),
+            stop: stop.clone(),
+        };
+        tokio::spawn(serve_connection(listening, stream, peer, place));
     }
     drop(listener);
     tracing::info!(
@@ -388,17 +386,29 @@ pub async fn run(
     }
 }
 
-/// Serves one admitted connection until it ends, is evicted, outlives its lifetime (see
-/// [`connections`]) or the listener stops (gracefully: the request in hand is answered first).
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
+/// What every connection of one listener shares: the app, the listener's kind, its HTTP/1
+/// settings and the signal that it stops.
+struct Listening {
     app: Arc<App>,
     kind: Kind,
     http: hyper::server::conn::http1::Builder,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Serves one admitted connection until it ends, is evicted, outlives its lifetime (see
+/// [`connections`]) or the listener stops (gracefully: the request in hand is answered first).
+async fn serve_connection(
+    listening: Listening,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
     place: connections::Place,
-    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let Listening {
+        app,
+        kind,
+        http,
+        mut stop,
+    } = listening;
     let conn = Arc::clone(&place.conn);
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let (app, conn) = (Arc::clone(&app), Arc::clone(&conn));

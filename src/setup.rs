@@ -20,6 +20,7 @@ pub mod logs;
 pub mod merge;
 pub mod policies;
 pub mod preflight;
+pub mod shell;
 pub mod task;
 
 use crate::arn::RoleArn;
@@ -167,7 +168,7 @@ fn container_flags(args: &SetupArgs, errors: &mut Vec<String>) -> Vec<(String, S
             errors.push(format!("--container `{raw}`: `{name}` is not a container name; use 1 to 255 letters, digits, _ and -"));
         } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             errors.push(format!("--container `{raw}`: `{name}` does not start with a letter, and commands.sh names a shell function after it; start it with a letter"));
-        } else if let Some(word) = commands::reserved_section(name) {
+        } else if let Some(word) = shell::reserved_section(name) {
             errors.push(format!("--container `{raw}`: `{name}` is commands.sh's own `{word}` section; name the app container something else"));
         } else if name == task::SIDECAR {
             errors.push(format!("--container `{raw}`: {name} is the sidecar's own name; name the app container something else"));

@@ -14,10 +14,10 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::credentials::Credentials;
 use crate::fetch::{Fetch, FetchError, FetchErrorKind, FetchFuture};
+use crate::readable;
 
 pub const ENV_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
@@ -242,11 +242,13 @@ impl Fetch for Source {
                 Ok(creds) => Ok(Credentials::from_sdk(&creds)),
                 Err(err) => Err(FetchError::new(
                     failure_kind(&err),
-                    format!(
-                        "cannot get the task's own credentials from {}: {}; {}",
-                        self.kind.describe(),
-                        DisplayErrorContext(&err),
-                        self.hint()
+                    readable::with_causes(
+                        &format!(
+                            "cannot get the task's own credentials from {}; {}",
+                            self.kind.describe(),
+                            self.hint()
+                        ),
+                        Some(&err),
                     ),
                 )),
             }

@@ -20,7 +20,7 @@ use subtle::ConstantTimeEq;
 use crate::credentials::Secret;
 use crate::files::{self, Untrusted};
 
-pub mod clients;
+pub mod client_tokens;
 
 pub const ENV_ROLEHOP_TOKEN: &str = "ROLEHOP_TOKEN";
 /// Shortest token accepted from a user; generated tokens are 64 hex characters.
@@ -36,7 +36,7 @@ pub struct AuthToken(Secret);
 #[derive(Debug)]
 pub enum Auth {
     Token(AuthToken),
-    Clients(std::sync::Arc<clients::Clients>),
+    Clients(std::sync::Arc<client_tokens::Clients>),
 }
 
 impl From<AuthToken> for Auth {

@@ -93,6 +93,11 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
                 continue;
             }
         };
+        mismatches.extend(
+            crate::check_report_schema::violations(&report)
+                .into_iter()
+                .map(|v| format!("{name}: against docs/check-report.schema.json: {v}")),
+        );
         mismatches.extend(findings_differ(&name, &report, &case, |f| {
             f["status"] != "pass"
         }));

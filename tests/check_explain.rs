@@ -113,6 +113,11 @@ async fn every_message_is_explained_as_its_case_expects() {
                 continue;
             }
         };
+        mismatches.extend(
+            crate::check_report_schema::violations(&report)
+                .into_iter()
+                .map(|v| format!("{name}: against docs/check-report.schema.json: {v}")),
+        );
         if report["decision"] != "denied" {
             mismatches.push(format!("{name}: decision {}", report["decision"]));
         }

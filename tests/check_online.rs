@@ -63,6 +63,11 @@ async fn check_online(stack: &Stack, extra_env: &[(&str, &str)]) -> (i32, serde_
     .await;
     let report = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    let off_schema = crate::check_report_schema::violations(&report);
+    assert!(
+        off_schema.is_empty(),
+        "against docs/check-report.schema.json: {off_schema:#?}"
+    );
     (code, report)
 }
 

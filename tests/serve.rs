@@ -63,19 +63,31 @@ async fn aws_cli_boto3_and_rust_sdk_reach_the_destination_account_through_roleho
         .iter()
         .find(|e| e["role"] == "default")
         .expect("refresh logged");
+    // What a cell fetches is static: logged once when it starts, not on every refresh line.
+    assert!(role_refresh.get("fetched").is_none(), "{role_refresh}");
+    let starts = rolehop.log_events("refreshing");
+    let role_start = starts
+        .iter()
+        .find(|e| e["role"] == "default")
+        .expect("what the role fetches is logged once");
+    assert_eq!(
+        starts.iter().filter(|e| e["role"] == "default").count(),
+        1,
+        "{starts:?}"
+    );
     assert!(
-        role_refresh["fetched"]
+        role_start["fetched"]
             .as_str()
             .unwrap()
             .contains(DESTINATION_ROLE_ARN),
-        "{role_refresh}"
+        "{role_start}"
     );
     assert!(
-        role_refresh["fetched"]
+        role_start["fetched"]
             .as_str()
             .unwrap()
             .contains("EcsContainer"),
-        "{role_refresh}"
+        "{role_start}"
     );
     assert!(
         role_refresh["expiration"].as_str().unwrap().ends_with('Z'),
@@ -270,6 +282,64 @@ async fn routes_answer_with_the_right_status_and_ecs_style_json() {
                 .contains(creds["SecretAccessKey"].as_str().unwrap())
         );
     }
+}
+
+/// Rust's `Debug` form, as the SDK's error context used to print it: never in what a person
+/// reads.
+fn holds_debug_dump(text: &str) -> bool {
+    ["DispatchFailure(", "ConnectorError", " { ", "Some("]
+        .iter()
+        .any(|m| text.contains(m))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_unreachable_is_one_readable_sentence_in_the_log_and_the_503() {
+    let stack = Stack::start().await;
+    stack.proxy.set_faults(Faults {
+        refuse_connections: true,
+        ..Faults::default()
+    });
+    let rolehop = stack.serve(&[]).await;
+    let token = stack.token();
+    let url = format!("{}/v1/credentials", rolehop.base);
+    let message = crate::support::wait_for_async(
+        "the unreachable STS to be reported",
+        Duration::from_secs(20),
+        || async {
+            let reply = http::get(&url, &[("Authorization", &token)]).await;
+            assert_eq!(reply.status, 503, "{}", reply.body);
+            let message = reply.json()["message"].as_str().unwrap().to_owned();
+            message.contains("attempt failed").then_some(message)
+        },
+    )
+    .await;
+    assert!(
+        message.starts_with("no valid credential for `default` yet; the last attempt failed: cannot reach STS for AssumeRole into"),
+        "{message}"
+    );
+    assert!(!holds_debug_dump(&message), "{message}");
+    assert!(message.contains("(cause: "), "the cause follows: {message}");
+    assert!(
+        message.len() < 600,
+        "short: {} chars: {message}",
+        message.len()
+    );
+
+    let failures = rolehop.log_events("credential refresh failed");
+    let failure = failures
+        .iter()
+        .find(|e| e["role"] == "default")
+        .expect("the failure is logged");
+    let error = failure["error"].as_str().unwrap();
+    assert!(error.starts_with("cannot reach STS"), "{error}");
+    assert!(!holds_debug_dump(error), "{error}");
+    let logs = rolehop.logs();
+    let warn = logs
+        .lines()
+        .find(|l| l.contains("credential refresh failed"))
+        .unwrap();
+    assert!(!holds_debug_dump(warn), "{warn}");
+    assert!(warn.len() < 700, "{} chars: {warn}", warn.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

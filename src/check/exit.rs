@@ -13,7 +13,7 @@
 //! exits by its findings alone; its `unknown` findings are listed, not counted.
 
 use super::findings::Status;
-use super::report::Verdict;
+use super::verdict::Verdict;
 
 /// Allowed, or no decision asked, and nothing failed or warned.
 pub const CLEAN: u8 = 0;

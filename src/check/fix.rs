@@ -392,8 +392,9 @@ pub(super) fn trust_fix(
     let file = fixed_file(&policy.file, "trust-policy");
     let mut doc = draft.doc;
     let hidden = hide_external_ids(&mut doc);
-    let mut command =
-        format!("aws iam update-assume-role-policy --role-name {name} --policy-document file://{file}");
+    let mut command = format!(
+        "aws iam update-assume-role-policy --role-name {name} --policy-document file://{file}"
+    );
     if hidden || external_id.is_some() {
         command.push_str(&format!(
             "   (first put each external id where {EXTERNAL_ID_SHOWN} stands: check never prints one)"

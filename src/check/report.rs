@@ -13,34 +13,7 @@ use super::eval::Part;
 use super::findings::{Finding, Status};
 use super::tri::Tri;
 
-/// The AssumeRole's overall decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Allowed,
-    Denied,
-    Unknown,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Allowed => "allowed",
-            Verdict::Denied => "denied",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<Tri> for Verdict {
-    fn from(t: Tri) -> Self {
-        match t {
-            Tri::True => Verdict::Allowed,
-            Tri::False => Verdict::Denied,
-            Tri::Unknown => Verdict::Unknown,
-        }
-    }
-}
+pub use super::verdict::Verdict;
 
 /// One hop: the session that calls AssumeRole, the role, and each action's decision.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +55,8 @@ pub struct ActionReport {
 /// What decided an action.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decisive {
+    /// Flat in JSON: `"part": "scp", "level": 1`.
+    #[serde(flatten)]
     pub part: Part,
     pub effect: DecisiveEffect,
     /// The policy (file) of the statement, or the part's files for an implicit deny.
@@ -100,7 +75,11 @@ pub enum DecisiveEffect {
 /// One part's verdict on an action.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartVerdict {
+    /// Flat in JSON: `"part": "scp", "level": 1`.
+    #[serde(flatten)]
     pub part: Part,
+    /// `true`, `false`, or `null` when unknown.
+    #[serde(serialize_with = "Tri::serialize_as_bool")]
     pub passes: Tri,
     pub not_needed: bool,
 }

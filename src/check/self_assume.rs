@@ -60,20 +60,17 @@ pub(super) fn finding(
     };
     let fix = (status == Status::Fail)
         .then(|| {
-            parsed
-                .trust
-                .as_ref()
-                .map(|t| {
-                    trust_fix(
-                        t,
-                        inputs.external_id.as_ref().map(|s| s.expose()),
-                        me,
-                        Some(role_arn),
-                        vec![StsAction::AssumeRole],
-                        // The statement added names the role itself: nothing to verify it against.
-                        &|_| true,
-                    )
-                })
+            parsed.trust.as_ref().map(|t| {
+                trust_fix(
+                    t,
+                    inputs.external_id.as_ref().map(|s| s.expose()),
+                    me,
+                    Some(role_arn),
+                    vec![StsAction::AssumeRole],
+                    // The statement added names the role itself: nothing to verify it against.
+                    &|_| true,
+                )
+            })
         })
         .flatten();
     Some(Finding::new(FindingId::TrustSelfAssume, status, message).with_fix(fix))

@@ -13,6 +13,20 @@ pub enum Tri {
 }
 
 impl Tri {
+    /// `Some(true)`, `Some(false)`, or `None` for unknown.
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            Tri::True => Some(true),
+            Tri::False => Some(false),
+            Tri::Unknown => None,
+        }
+    }
+
+    /// Serialises as a JSON boolean, or `null` for unknown (the report's `passes`).
+    pub fn serialize_as_bool<S: serde::Serializer>(t: &Tri, s: S) -> Result<S::Ok, S::Error> {
+        t.as_bool().serialize(s)
+    }
+
     pub fn and(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::False, _) | (_, Tri::False) => Tri::False,

@@ -116,7 +116,7 @@ pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
     }
     if let Some((file, text)) = &task_definition {
         findings.extend(ecs::task_definition(file, text));
-        findings.extend(check::clients::task_definition(file, text));
+        findings.extend(check::client_roles::task_definition(file, text));
         // The trust policy given is the role's of --role-arn.
         let trusts: Vec<(String, check::File)> = inputs
             .role_arn

@@ -66,7 +66,7 @@ pub fn main(args: &CredentialProcessArgs) -> Result<(), CmdError> {
             code: crate::cli::exit::USAGE,
             messages: errors,
         })?;
-        client.fetch().map_err(CmdError::failure)?
+        client.fetch().map_err(|e| CmdError::failure_of(&e))?
     };
     print(&creds)
 }
@@ -131,7 +131,7 @@ async fn standalone_credentials(
     let creds = cells.roles[target]
         .get_within(STANDALONE_LIMIT)
         .await
-        .map_err(|e| CmdError::failure(e.to_string()))?;
+        .map_err(|e| CmdError::failure_of(&e))?;
     if let Some((file, dir)) = cache_file.as_ref().and_then(|f| Some((f, f.parent()?))) {
         // A cache that cannot be written costs speed, not correctness. The directory is checked
         // again once it exists: another user may have made it first.

@@ -7,7 +7,7 @@ use crate::cli::HealthcheckArgs;
 
 pub fn main(args: &HealthcheckArgs) -> Result<(), CmdError> {
     let endpoint = crate::client::Endpoint::parse(&args.endpoint).map_err(CmdError::usage)?;
-    endpoint.readiness().map_err(CmdError::failure)?;
+    endpoint.readiness().map_err(|e| CmdError::failure_of(&e))?;
     println!("ready");
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{ENV_TEST_TIME_SCALE, ServeConfig};
 use crate::roles::Roles;
 use crate::serve::{self, App, Imds};
-use crate::token::clients::Clients;
+use crate::token::client_tokens::Clients;
 use crate::token::{Auth, AuthToken, ENV_ROLEHOP_TOKEN};
 
 pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
@@ -81,16 +81,12 @@ async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
         None => None,
     };
     if let Some(l) = &metrics_listener {
-        let addr = l
-            .local_addr()
-            .map_err(|e| CmdError::failure(e.to_string()))?;
+        let addr = l.local_addr().map_err(|e| CmdError::failure_of(&e))?;
         tracing::info!(addr = %addr, "metrics listening");
     }
     // The IMDS address is logged first: `listening` is the line that says rolehop is up.
     if let (Some(imds), Some(l)) = (&config.imds, &imds_listener) {
-        let addr = l
-            .local_addr()
-            .map_err(|e| CmdError::failure(e.to_string()))?;
+        let addr = l.local_addr().map_err(|e| CmdError::failure_of(&e))?;
         tracing::info!(addr = %addr, role = %imds.role, allow_v1 = imds.allow_v1, "imds listening");
         tracing::warn!(
             addr = %addr,
@@ -100,7 +96,7 @@ async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
     }
     let local = listener
         .local_addr()
-        .map_err(|e| CmdError::failure(e.to_string()))?;
+        .map_err(|e| CmdError::failure_of(&e))?;
     tracing::info!(addr = %local, source = %cells.describe_sources(), roles = config.roles.len(), "listening");
     cells.spawn();
     if let Auth::Clients(clients) = &token {

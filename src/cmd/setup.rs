@@ -83,7 +83,7 @@ pub fn main(args: &SetupArgs) -> Result<(), CmdError> {
         setup.source_role.account_id()
     )];
     for (i, hop) in setup.hops.iter().enumerate() {
-        let (_, _, var) = setup::commands::hop_section(&setup, i);
+        let (_, _, var) = setup::shell::hop_section(&setup, i);
         profiles.push(format!("{var} (account {})", hop.account_id()));
     }
     report.push_str(&format!(

@@ -32,12 +32,12 @@ use super::{RoleConfig, RoleSource};
 use crate::credentials::Secret;
 use crate::role_name;
 use crate::source::SourceKind;
-use crate::token::clients::ClientConfig;
-use ini::sections;
+use crate::token::client_tokens::ClientConfig;
+use ini::{Section, sections};
 use keys::*;
 
-mod clients;
-pub use clients::ClientSection;
+mod client_sections;
+pub use client_sections::ClientSection;
 mod ini;
 mod keys;
 
@@ -78,11 +78,11 @@ impl Profile {
 /// reading any token; `None` when the text is not valid config syntax.
 pub fn client_sections(text: &str) -> Option<Vec<ClientSection>> {
     let sections = sections(text).ok()?;
-    let named: Vec<(String, ini::Section)> = sections
+    let named: Vec<(String, Section)> = sections
         .into_iter()
-        .filter_map(|s| Some((clients::client_header(&s.header)?.to_owned(), s)))
+        .filter_map(|s| Some((client_sections::client_header(&s.header)?.to_owned(), s)))
         .collect();
-    Some(clients::as_written(&named))
+    Some(client_sections::as_written(&named))
 }
 
 /// The `key = value` lines of section `[header]` of an AWS config or credentials file `text`,
@@ -166,10 +166,73 @@ pub fn parse_file(
     let sections =
         sections(text).map_err(|e| e.into_iter().map(|(l, m)| at(l, m)).collect::<Vec<_>>())?;
 
+    let (profiles, client_sections) = profiles_and_clients(sections, &mut errors);
+
+    // Profiles without role_arn are not rolehop's (a region-only [default], an SSO profile)
+    // unless they carry role keys, or a served profile chains from them.
+    let served: HashMap<&str, &Profile> = profiles
+        .iter()
+        .filter(|p| p.get(ROLE_ARN).is_some())
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    for p in profiles.iter().filter(|p| p.get(ROLE_ARN).is_none()) {
+        if let Some(key) = p.keys.keys().next() {
+            errors.push((
+                p.line_of(key),
+                format!(
+                    "profile {} sets {key} but has no role_arn; add the role_arn to assume",
+                    p.name
+                ),
+            ));
+        }
+    }
+
+    let mut roles = BTreeMap::new();
+    for p in served.values() {
+        if let Some(role) = profile_role(p, path, env, &served, &mut |line, msg| {
+            errors.push((line, msg))
+        }) {
+            roles.insert(p.name.clone(), role);
+        }
+    }
+    chain_problems(&served, &mut |line, msg| errors.push((line, msg)));
+    let clients = client_sections::clients(
+        &client_sections,
+        &|name| served.contains_key(name),
+        &mut |line, msg| errors.push((line, msg)),
+    );
+    let imds_shared = imds_shared(&served, &mut errors);
+    if served.is_empty() && errors.is_empty() {
+        errors.push((usize::MAX, "no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source".into()));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|(line, _)| *line);
+        errors.dedup();
+        return Err(errors
+            .into_iter()
+            .map(|(line, msg)| match line {
+                usize::MAX => format!("{}: {msg}", path.display()),
+                line => at(line, msg),
+            })
+            .collect());
+    }
+    Ok(FileConfig {
+        roles: in_chain_order(roles),
+        clients,
+        imds_shared,
+    })
+}
+
+/// The file's sections as profiles (keys read, each once) and `[client NAME]` sections, with
+/// the problems of each.
+fn profiles_and_clients(
+    sections: Vec<Section>,
+    errors: &mut Vec<(usize, String)>,
+) -> (Vec<Profile>, Vec<(String, Section)>) {
     let mut profiles: Vec<Profile> = Vec::new();
     let mut client_sections = Vec::new();
     for section in sections {
-        if let Some(name) = clients::client_header(&section.header) {
+        if let Some(name) = client_sections::client_header(&section.header) {
             client_sections.push((name.to_owned(), section));
             continue;
         }
@@ -221,40 +284,11 @@ pub fn parse_file(
             keys,
         });
     }
+    (profiles, client_sections)
+}
 
-    // Profiles without role_arn are not rolehop's (a region-only [default], an SSO profile)
-    // unless they carry role keys, or a served profile chains from them.
-    let served: HashMap<&str, &Profile> = profiles
-        .iter()
-        .filter(|p| p.get(ROLE_ARN).is_some())
-        .map(|p| (p.name.as_str(), p))
-        .collect();
-    for p in profiles.iter().filter(|p| p.get(ROLE_ARN).is_none()) {
-        if let Some(key) = p.keys.keys().next() {
-            errors.push((
-                p.line_of(key),
-                format!(
-                    "profile {} sets {key} but has no role_arn; add the role_arn to assume",
-                    p.name
-                ),
-            ));
-        }
-    }
-
-    let mut roles = BTreeMap::new();
-    for p in served.values() {
-        if let Some(role) = profile_role(p, path, env, &served, &mut |line, msg| {
-            errors.push((line, msg))
-        }) {
-            roles.insert(p.name.clone(), role);
-        }
-    }
-    chain_problems(&served, &mut |line, msg| errors.push((line, msg)));
-    let clients = clients::clients(
-        &client_sections,
-        &|name| served.contains_key(name),
-        &mut |line, msg| errors.push((line, msg)),
-    );
+/// The served profiles marked `rolehop_imds_shared = true`, sorted.
+fn imds_shared(served: &HashMap<&str, &Profile>, errors: &mut Vec<(usize, String)>) -> Vec<String> {
     let mut imds_shared = Vec::new();
     for p in served.values() {
         match p.get(IMDS_SHARED) {
@@ -269,26 +303,8 @@ pub fn parse_file(
             )),
         }
     }
-    if served.is_empty() && errors.is_empty() {
-        errors.push((usize::MAX, "no profile has a role_arn; add a [profile NAME] section with role_arn and credential_source".into()));
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|(line, _)| *line);
-        errors.dedup();
-        return Err(errors
-            .into_iter()
-            .map(|(line, msg)| match line {
-                usize::MAX => format!("{}: {msg}", path.display()),
-                line => at(line, msg),
-            })
-            .collect());
-    }
     imds_shared.sort();
-    Ok(FileConfig {
-        roles: in_chain_order(roles),
-        clients,
-        imds_shared,
-    })
+    imds_shared
 }
 
 /// One profile's role, or `None` after reporting its problems.
@@ -828,7 +844,7 @@ region = us-east-1
 #[cfg(test)]
 mod client_tests {
     use super::*;
-    use crate::token::clients::{ClientTokenSource, Grant};
+    use crate::token::client_tokens::{ClientTokenSource, Grant};
 
     const PROFILES: &str = "\
 [profile orders]

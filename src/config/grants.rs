@@ -8,7 +8,7 @@
 //! marked `rolehop_imds_shared = true` counts as granted to every local process.
 
 use super::{RoleConfig, RoleSource};
-use crate::token::clients::ClientConfig;
+use crate::token::client_tokens::ClientConfig;
 
 /// The profiles reachable from `held` through chains a source profile's credentials alone can
 /// follow (no `external_id`), `held` excluded, in the roles' order.
@@ -66,7 +66,7 @@ pub fn problems(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::clients::{ClientTokenSource, Grant};
+    use crate::token::client_tokens::{ClientTokenSource, Grant};
 
     fn role(name: &str, source: Option<&str>, external_id: bool) -> RoleConfig {
         RoleConfig {

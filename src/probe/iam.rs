@@ -51,7 +51,7 @@ fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
 #[cfg(feature = "iam")]
 pub(super) fn sdk_error<
     E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 >(
     e: &aws_sdk_iam::error::SdkError<E, R>,
 ) -> String {
@@ -60,7 +60,7 @@ pub(super) fn sdk_error<
             let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(s.err());
             meta.code().unwrap_or("Error").to_owned()
         }
-        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+        other => crate::readable::sentence(other),
     }
 }
 

@@ -186,6 +186,7 @@ fn run_parts(
             (out, Verdict::Allowed, None)
         }
         Err(why) => {
+            let why = crate::readable::sentence(&why);
             out.push(Finding::new(
                 FindingId::AppIdentity,
                 Status::Fail,

@@ -16,7 +16,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::{App, Body, error, json, method_not_allowed};
 use crate::role_name::{DEFAULT_ROLE, is_servable};
 use crate::token::Auth;
-use crate::token::clients::Client;
+use crate::token::client_tokens::Client;
 
 /// The 401's message, built once from the client table: which clients send no token when.
 static MISSING_TOKEN: std::sync::LazyLock<String> =

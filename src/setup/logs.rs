@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::Setup;
-use super::commands::quote;
+use super::shell::quote;
 use crate::check::logs::log_group_arn;
 
 pub const LOGS_POLICY_FILE: &str = "execution-role-logs-policy.json";

@@ -19,7 +19,7 @@
 //! - **Sections one process each.** `all` runs each section as its own `sh` (so `set -e` holds in
 //!   it) and, when one fails, says which sections are done, which stopped and which did not run.
 
-use super::commands::{hop_section, quote};
+use super::shell::{hop_section, quote};
 use super::{Setup, TokenSecret};
 
 /// The variables and shell functions of this part of the script.

@@ -43,25 +43,32 @@ pub struct Request<'a> {
     pub context: &'a Context,
 }
 
+/// How a statement's patterns meet the request's value.
+#[derive(Debug, Clone, Copy)]
+enum Matching {
+    /// An action: a case-insensitive glob.
+    Action,
+    /// A resource ARN, field by field (`ArnLike`), with the policy variables `${...}`
+    /// resolved from the request first when the policy's version has them.
+    Resource { variables: bool },
+}
+
 fn patterns_match(
     patterns: &Patterns,
     value: &str,
-    arn: bool,
-    variables: bool,
+    matching: Matching,
     context: &Context,
     unknown: &mut Vec<String>,
 ) -> Tri {
     let mut any = Tri::False;
     for p in &patterns.items {
-        let hit = if arn && !variables {
-            Tri::from(arn_like(p, value))
-        } else if arn {
-            match substitute(p, context, unknown) {
+        let hit = match matching {
+            Matching::Action => Tri::from(glob(p, value, true)),
+            Matching::Resource { variables: false } => Tri::from(arn_like(p, value)),
+            Matching::Resource { variables: true } => match substitute(p, context, unknown) {
                 Ok(p) => Tri::from(arn_like(&p, value)),
                 Err(t) => t,
-            }
-        } else {
-            Tri::from(glob(p, value, true))
+            },
         };
         any = any.or(hit);
     }
@@ -78,8 +85,7 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
     if patterns_match(
         actions,
         request.action,
-        false,
-        false,
+        Matching::Action,
         request.context,
         &mut unknown,
     ) == Tri::False
@@ -91,8 +97,9 @@ pub fn applies(statement: &Statement, request: &Request) -> Applies {
         match patterns_match(
             resources,
             request.resource,
-            true,
-            statement.variables,
+            Matching::Resource {
+                variables: statement.variables,
+            },
             request.context,
             &mut unknown,
         ) {

@@ -50,7 +50,7 @@ fn label(status: Status) -> &'static str {
         Status::Pass => "PASS",
         Status::Fail => "FAIL",
         Status::Warn => "WARN",
-        Status::Unknown => "????",
+        Status::Unknown => "UNKNOWN",
     }
 }
 
@@ -95,4 +95,22 @@ fn indent(text: &str, by: usize) -> String {
     text.lines()
         .map(|l| format!("{}{l}\n", " ".repeat(by)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::findings::{Finding, FindingId, Status};
+    use crate::check::report::Report;
+
+    #[test]
+    fn an_unknown_finding_says_unknown() {
+        let report = Report::of_findings(vec![Finding::new(
+            FindingId::OnlineAssume,
+            Status::Unknown,
+            "not known".into(),
+        )]);
+        let text = report.to_text();
+        assert!(text.contains("\nUNKNOWN online.assume"), "{text}");
+        assert!(!text.contains('?'), "{text}");
+    }
 }

@@ -19,7 +19,7 @@ use super::ini::Section;
 use super::role_name;
 use super::split_list;
 use crate::suggest::edit_distance;
-use crate::token::clients::{ClientConfig, ClientTokenSource, Grant, MAX_CLIENTS};
+use crate::token::client_tokens::{ClientConfig, ClientTokenSource, Grant, MAX_CLIENTS};
 
 pub(super) const TOKEN_ENV: &str = "token_env";
 pub(super) const TOKEN_FILE: &str = "token_file";
@@ -133,6 +133,12 @@ fn declared_source(section: &Section) -> Option<ClientTokenSource> {
     })
 }
 
+/// Reports a problem at a line of the file.
+type Fail<'a> = dyn FnMut(usize, String) + 'a;
+
+/// A key's value as written (comment cut) and its line.
+type Value<'s> = Option<(&'s str, usize)>;
+
 /// One section as a client, or `None` after reporting its problems.
 fn client(
     name: &str,
@@ -145,6 +151,37 @@ fn client(
         ok = false;
         report(line, msg);
     };
+    let keys = known_keys(name, section, &mut fail);
+    let get = |key: &str| {
+        keys.iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, v, l)| (*v, *l))
+    };
+    let token = token_source(
+        name,
+        section.line,
+        get(TOKEN_ENV),
+        get(TOKEN_FILE),
+        &mut fail,
+    );
+    let grant = granted(name, section.line, get(PROFILES), served, &mut fail);
+    match (token, grant) {
+        (Some(token), Some(grant)) if ok => Some(ClientConfig {
+            name: name.to_owned(),
+            token,
+            grant,
+        }),
+        _ => None,
+    }
+}
+
+/// The section's client keys with their values and lines; a key set twice, a key that looks
+/// like a token, and an unknown key are reported.
+fn known_keys<'s>(
+    name: &str,
+    section: &'s Section,
+    fail: &mut Fail<'_>,
+) -> Vec<(&'static str, &'s str, usize)> {
     let mut keys: Vec<(&'static str, &str, usize)> = Vec::new();
     for entry in &section.entries {
         let key = entry.key.as_str();
@@ -184,12 +221,19 @@ fn client(
             );
         }
     }
-    let get = |key: &str| {
-        keys.iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, v, l)| (*v, *l))
-    };
-    let token = match (get(TOKEN_ENV), get(TOKEN_FILE)) {
+    keys
+}
+
+/// The client's token source: exactly one of `token_env` (a variable name) and `token_file`
+/// (an absolute path).
+fn token_source(
+    name: &str,
+    section_line: usize,
+    env: Value<'_>,
+    file: Value<'_>,
+    fail: &mut Fail<'_>,
+) -> Option<ClientTokenSource> {
+    match (env, file) {
         (Some(_), Some((_, line))) => {
             fail(
                 line,
@@ -199,7 +243,7 @@ fn client(
         }
         (None, None) => {
             fail(
-                section.line,
+                section_line,
                 format!(
                     "client {name} has no token source; add token_env = VARIABLE or token_file = /absolute/path"
                 ),
@@ -239,11 +283,21 @@ fn client(
                 None
             }
         }
-    };
-    let grant = match get(PROFILES) {
+    }
+}
+
+/// The profiles `profiles` grants: `*` alone, or names each served by this file, once.
+fn granted(
+    name: &str,
+    section_line: usize,
+    profiles: Value<'_>,
+    served: &dyn Fn(&str) -> bool,
+    fail: &mut Fail<'_>,
+) -> Option<Grant> {
+    match profiles {
         None => {
             fail(
-                section.line,
+                section_line,
                 format!(
                     "client {name} has no profiles; add profiles = NAME, NAME2 (or * for every profile)"
                 ),
@@ -289,14 +343,6 @@ fn client(
                 Some(Grant::Profiles(names))
             }
         }
-    };
-    match (token, grant) {
-        (Some(token), Some(grant)) if ok => Some(ClientConfig {
-            name: name.to_owned(),
-            token,
-            grant,
-        }),
-        _ => None,
     }
 }
 
