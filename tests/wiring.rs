@@ -122,7 +122,7 @@ async fn an_unmodified_app_gets_the_destination_role_from_the_published_profile(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_names_each_containers_roles_and_fails_a_borrowed_token() {
     let work = crate::support::rolehop::Workdir::new();
-    let config = "[profile orders]\nrole_arn = arn:aws:iam::555566667777:role/orders\n\n[profile reports]\nrole_arn = arn:aws:iam::555566667777:role/reports\n\n[client web]\ntoken_env = ROLEHOP_TOKEN_WEB\nprofiles = orders\n\n[client batch]\ntoken_env = ROLEHOP_TOKEN_BATCH\nprofiles = reports\n";
+    let config = "[profile orders]\nrole_arn = arn:aws:iam::555566667777:role/orders\nrolehop_external_id_env = ROLEHOP_EXTERNAL_ID_ORDERS\n\n[profile reports]\nrole_arn = arn:aws:iam::555566667777:role/reports\nrolehop_external_id_env = ROLEHOP_EXTERNAL_ID_REPORTS\n\n[client web]\ntoken_env = ROLEHOP_TOKEN_WEB\nprofiles = orders\n\n[client batch]\ntoken_env = ROLEHOP_TOKEN_BATCH\nprofiles = reports\n";
     let definition = |batch_secret: &str| {
         serde_json::json!({
             "family": "per-container",
@@ -132,7 +132,11 @@ async fn check_names_each_containers_roles_and_fails_a_borrowed_token() {
                  "environment": [{"name": "ROLEHOP_CONFIG_TEXT", "value": config}],
                  "secrets": [
                      {"name": "ROLEHOP_TOKEN_WEB", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web"},
-                     {"name": "ROLEHOP_TOKEN_BATCH", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/batch"}]},
+                     {"name": "ROLEHOP_TOKEN_BATCH", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/batch"},
+                     // Per-container roles hold against an app container only with an external
+                     // id that rolehop's container alone receives (ecs.container-isolation).
+                     {"name": "ROLEHOP_EXTERNAL_ID_ORDERS", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web-external-id"},
+                     {"name": "ROLEHOP_EXTERNAL_ID_REPORTS", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/batch-external-id"}]},
                 {"name": "web", "linuxParameters": {"initProcessEnabled": true},
                  "secrets": [{"name": "ROLEHOP_TOKEN", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:rolehop/web"}]},
                 {"name": "batch", "linuxParameters": {"initProcessEnabled": true},
