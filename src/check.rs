@@ -18,6 +18,7 @@
 pub mod action;
 pub mod arns;
 pub mod client_roles;
+mod container_def;
 pub mod denial;
 pub mod ecs;
 pub mod ecs_exec;

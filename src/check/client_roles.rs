@@ -14,28 +14,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::container_def::{plain_env, secrets};
 use super::findings::{Finding, FindingId, Status};
 use crate::config::file::{ClientSection as Client, client_sections};
 
 const ID: FindingId = FindingId::EcsClientRoles;
-
-/// `(name, valueFrom)` of a container's `secrets`.
-fn secrets(container: &Value) -> Vec<(&str, &str)> {
-    container["secrets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| Some((s["name"].as_str()?, s["valueFrom"].as_str()?)))
-        .collect()
-}
-
-fn plain_env<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
-    container["environment"]
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == name)?["value"]
-        .as_str()
-}
 
 fn granted(client: &Client) -> String {
     match client.profiles.as_slice() {

@@ -18,6 +18,7 @@
 use serde_json::{Value, json};
 
 use super::arns;
+use super::container_def::{plain_env, variables};
 use super::eval::{self, AssumeRole, Caller, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Fix, Status};
 use super::policy::{self, Kind};
@@ -47,24 +48,6 @@ fn strings(v: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Variable names a container gets from its definition (`environment` and `secrets`).
-fn variables(c: &Value) -> Vec<&str> {
-    ["environment", "secrets"]
-        .iter()
-        .flat_map(|list| c[*list].as_array().into_iter().flatten())
-        .filter_map(|e| e["name"].as_str())
-        .collect()
-}
-
-fn plain(c: &Value, name: &str) -> Option<String> {
-    c["environment"]
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == name)?["value"]
-        .as_str()
-        .map(str::to_owned)
-}
-
 fn name(c: &Value) -> &str {
     c["name"].as_str().unwrap_or("(unnamed)")
 }
@@ -76,7 +59,7 @@ pub fn is_rolehops_own(c: &Value) -> bool {
         c["entryPoint"].is_null() && matches!(c["command"][0].as_str(), Some("serve" | "publish"));
     let serves = ["ROLEHOP_ROLE_ARN", "ROLEHOP_CONFIG_TEXT", "ROLEHOP_CONFIG"]
         .iter()
-        .any(|v| plain(c, v).is_some());
+        .any(|v| plain_env(c, v).is_some());
     runs_rolehop || serves
 }
 
@@ -121,8 +104,8 @@ fn first_word(c: &Value) -> Option<&str> {
 
 /// Directories of the container's `PATH` (its definition's, else Docker's default).
 fn path_dirs(c: &Value) -> Vec<String> {
-    plain(c, "PATH")
-        .unwrap_or_else(|| rules::DEFAULT_PATH.to_owned())
+    plain_env(c, "PATH")
+        .unwrap_or(rules::DEFAULT_PATH)
         .split(':')
         .map(str::to_owned)
         .collect()

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::container_def::{plain_env, secrets};
 use super::findings::{Finding, FindingId, Status};
 use super::report::Verdict;
 use super::{File, Inputs};
@@ -49,24 +50,6 @@ enum Guard {
     Open { why: String },
     /// An external id everyone who can read the task definition knows.
     Plain { why: String },
-}
-
-/// `(name, valueFrom)` of a container's `secrets`.
-fn secrets(container: &Value) -> Vec<(&str, &str)> {
-    container["secrets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| Some((s["name"].as_str()?, s["valueFrom"].as_str()?)))
-        .collect()
-}
-
-fn plain_env<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
-    container["environment"]
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == name)?["value"]
-        .as_str()
 }
 
 /// A policy allowing every `sts:` action on `role`: the question is the trust policy's alone,

@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use super::container_def::{plain_env, secrets, variables};
 use super::findings::{Finding, FindingId, Status};
 use super::inputs::Inputs;
 use crate::cli::RoleArgs;
@@ -24,24 +25,6 @@ const EXTERNAL_ID: &str = "ROLEHOP_EXTERNAL_ID";
 /// What `from_vars` is handed for a variable whose value is a secret (a valid external id, so
 /// validation passes; never evaluated as a value).
 const SECRET_PLACEHOLDER: &str = "value-from-a-secret";
-
-fn names<'a>(c: &'a Value, list: &str) -> Vec<&'a str> {
-    c[list]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["name"].as_str())
-        .collect()
-}
-
-fn plain(c: &Value, name: &str) -> Option<String> {
-    c["environment"]
-        .as_array()?
-        .iter()
-        .find(|e| e["name"] == name)?["value"]
-        .as_str()
-        .map(str::to_owned)
-}
 
 fn info(message: String) -> Finding {
     Finding::new(FindingId::EcsRequest, Status::Pass, message)
@@ -63,19 +46,20 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
         .into_iter()
         .flatten()
         .find(|c| {
-            let mut all = names(c, "environment");
-            all.extend(names(c, "secrets"));
+            let all = variables(c);
             ROLE_VARIABLES.iter().any(|v| all.contains(v))
         })
     else {
         return Vec::new();
     };
     let container = rolehop["name"].as_str().unwrap_or("rolehop");
-    let secrets = names(rolehop, "secrets");
+    let secrets: Vec<&str> = secrets(rolehop).into_iter().map(|(name, _)| name).collect();
     let at = format!("{file}: container {container}");
     if let Some(var) = ["ROLEHOP_CONFIG_TEXT", "ROLEHOP_CONFIG"]
         .into_iter()
-        .find(|v| secrets.contains(v) || (*v == "ROLEHOP_CONFIG" && plain(rolehop, v).is_some()))
+        .find(|v| {
+            secrets.contains(v) || (*v == "ROLEHOP_CONFIG" && plain_env(rolehop, v).is_some())
+        })
     {
         return vec![Finding::new(
             FindingId::EcsRequest,
@@ -89,7 +73,7 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     // The container's environment as ECS gives it: its variables, its secrets (values unknown)
     // and the agent's credentials endpoint when the task has a role.
     let var = |name: &str| -> Option<String> {
-        plain(rolehop, name).or_else(|| {
+        plain_env(rolehop, name).map(str::to_owned).or_else(|| {
             secrets
                 .contains(&name)
                 .then(|| SECRET_PLACEHOLDER.to_owned())
