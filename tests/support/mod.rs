@@ -43,7 +43,10 @@ pub fn record_secret(secret: &str) {
         .append(true)
         .open(path)
     {
-        let _ = writeln!(f, "{secret}");
+        // One write per line: `writeln!` on a bare File is two writes (the value, then the
+        // newline), and tests running at once interleave them into a merged line and an
+        // empty one, and an empty pattern matches every log.
+        let _ = f.write_all(format!("{secret}\n").as_bytes());
     }
 }
 
