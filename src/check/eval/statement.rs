@@ -185,9 +185,12 @@ pub struct GroupResult {
 /// it grants and denies nothing, as a statement without `Effect` does (the `policy.element`
 /// FAILs say what to change). SCPs and RCPs keep Organizations' own grammar.
 fn refused_by_iam(s: &Statement, kind: Kind) -> Option<Miss> {
-    if kind == Kind::Trust && s.principal.is_none() {
-        Some(Miss::Principal)
-    } else if kind.needs_resource() && s.principal.is_some() {
+    let principal_refused = if kind == Kind::Trust {
+        s.principal.is_none()
+    } else {
+        kind.needs_resource() && s.principal.is_some()
+    };
+    if principal_refused {
         Some(Miss::Principal)
     } else if kind.needs_resource() && s.resources.is_none() {
         Some(Miss::Resource)
