@@ -165,6 +165,12 @@ async fn every_fix_of_the_corpus_is_a_policy_check_allows() {
                 _ => continue,
             };
             let policy = &fix["policy"];
+            if let Ok(text) = std::fs::read_to_string(dir.join(&original))
+                && let Ok(before) = serde_json::from_str::<Value>(&text)
+                && let Some(widened) = widens_past_a_condition(&before, policy, kind)
+            {
+                problems.push(format!("{name}: the fixed {original} {widened}"));
+            }
             if let Some(why) = iam_refuses(policy, kind) {
                 problems.push(format!(
                     "{name}: IAM would refuse the fixed {original}: {why}"
@@ -225,6 +231,58 @@ async fn every_fix_of_the_corpus_is_a_policy_check_allows() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+/// A statement the fix adds that allows, without conditions, a principal (trust) or resource
+/// (identity) that a conditioned Allow of the original document names: the fix would let
+/// through what the owner's condition (an external id, an organization, a tag) keeps out.
+fn widens_past_a_condition(
+    before: &Value,
+    after: &Value,
+    kind: rolehop::check::policy::Kind,
+) -> Option<String> {
+    use rolehop::check::policy::Kind;
+    let statements = |doc: &Value| -> Vec<Value> {
+        match &doc["Statement"] {
+            Value::Array(items) => items.clone(),
+            one @ Value::Object(_) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let names = |s: &Value| -> Vec<String> {
+        let element = match kind {
+            Kind::Trust => &s["Principal"]["AWS"],
+            _ => &s["Resource"],
+        };
+        match element {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(many) => many
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let without_sid = |s: &Value| {
+        let mut s = s.clone();
+        if let Some(o) = s.as_object_mut() {
+            o.remove("Sid");
+        }
+        s
+    };
+    let original = statements(before);
+    let guarded: Vec<String> = original
+        .iter()
+        .filter(|s| s["Effect"] == "Allow" && s.get("Condition").is_some())
+        .flat_map(names)
+        .collect();
+    statements(after)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow" && s.get("Condition").is_none())
+        .filter(|s| !original.iter().any(|o| without_sid(o) == without_sid(s)))
+        .flat_map(names)
+        .find(|name| guarded.contains(name))
+        .map(|name| format!("adds an unconditioned Allow for {name}, which the original allows only under a condition"))
 }
 
 /// `--fix` writes each corrected document beside the file checked and prints the command

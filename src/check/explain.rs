@@ -26,6 +26,22 @@ pub(super) struct Explain<'a> {
     pub context: &'a Context,
 }
 
+/// The Allow statements that named the caller, the action and the resource and missed only on
+/// a condition, with the condition's key: a fix must not add a statement without the
+/// condition (it would let through what the owner's condition keeps out, an external id, an
+/// organization, a tag); what the request carries is what changes.
+fn guarded_by_conditions(
+    misses: &[(eval::StatementRef, Miss)],
+) -> Vec<(eval::StatementRef, String)> {
+    misses
+        .iter()
+        .filter_map(|(at, miss)| match miss {
+            Miss::Condition { condition, .. } => Some((at.clone(), condition.key.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 fn part_id(part: &Part, action: StsAction) -> FindingId {
     use StsAction::*;
     match (part, action) {
@@ -180,21 +196,38 @@ impl Explain<'_> {
                 ));
             }
             Tri::False => {
+                let guarded = guarded_by_conditions(&g.misses);
+                let remedy = if guarded.is_empty() {
+                    self.remedy(&p.part, action)
+                } else {
+                    let mut keys: Vec<String> =
+                        guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
+                    keys.dedup();
+                    let mut at: Vec<String> =
+                        guarded.iter().map(|(at, _)| at.to_string()).collect();
+                    at.dedup();
+                    format!(
+                        "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
+                        list(at),
+                        list(keys),
+                    )
+                };
                 let mut finding = Finding::new(
                     id,
                     Status::Fail,
                     format!(
-                        "{} of {files} allows {who} {action} on {role}{}; {}",
+                        "{} of {files} allows {who} {action} on {role}{}; {remedy}",
                         if files.contains(", ") {
                             "no policy"
                         } else {
                             "no statement"
                         },
                         self.misses_hint(&p.part, &g.misses),
-                        self.remedy(&p.part, action),
                     ),
                 );
-                finding.fix = self.fix(&p.part);
+                if guarded.is_empty() {
+                    finding.fix = self.fix(&p.part);
+                }
                 out.push(finding);
                 if p.part == Part::Trust {
                     out.extend(self.trust_condition_causes(&g.misses));
