@@ -141,26 +141,41 @@ fn holder_finding(
             let shared: Vec<&str> = apps
                 .iter()
                 .filter(|other| other["name"] != app["name"])
-                .filter(|other| held_by(other, source_of).iter().any(|c| c.name == client.name))
+                .filter(|other| {
+                    held_by(other, source_of)
+                        .iter()
+                        .any(|c| c.name == client.name)
+                })
                 .filter_map(|other| other["name"].as_str())
                 .collect();
             if named_for_other {
                 Finding::new(
                     ID,
                     Status::Fail,
-                    format!("{file}: container {name} is given client {}'s token, not its own client {name}'s; give it the secret of token_env for client {name}", client.name),
+                    format!(
+                        "{file}: container {name} is given client {}'s token, not its own client {name}'s; give it the secret of token_env for client {name}",
+                        client.name
+                    ),
                 )
             } else if !shared.is_empty() && client.name != name {
                 Finding::new(
                     ID,
                     Status::Fail,
-                    format!("{file}: container {name} is given client {}'s token, which container {} also holds; give each container its own client and secret", client.name, shared.join(", ")),
+                    format!(
+                        "{file}: container {name} is given client {}'s token, which container {} also holds; give each container its own client and secret",
+                        client.name,
+                        shared.join(", ")
+                    ),
                 )
             } else {
                 Finding::new(
                     ID,
                     Status::Pass,
-                    format!("{file}: container {name} can get {} (client {})", granted(client), client.name),
+                    format!(
+                        "{file}: container {name} can get {} (client {})",
+                        granted(client),
+                        client.name
+                    ),
                 )
             }
         }
@@ -169,7 +184,11 @@ fn holder_finding(
             Status::Fail,
             format!(
                 "{file}: container {name} holds the tokens of clients {}, so it can get all their roles; give it only its own client's secret",
-                several.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" and ")
+                several
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
         ),
     }

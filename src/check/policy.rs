@@ -272,7 +272,10 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
     let variables = top.get("Version").and_then(Value::as_str) == Some("2012-10-17");
     let mut statements = Vec::new();
     let mut sids = std::collections::HashSet::new();
-    for (index, raw) in raw_statements(&top, file, &mut fail).into_iter().enumerate() {
+    for (index, raw) in raw_statements(&top, file, &mut fail)
+        .into_iter()
+        .enumerate()
+    {
         let number = index + 1;
         let Some(obj) = raw.as_object() else {
             fail(
@@ -644,12 +647,7 @@ fn principal(
 }
 
 /// A statement's `Condition`: one condition per operator and key, the operator parsed.
-fn conditions(
-    cond: &Value,
-    file: &str,
-    label: &str,
-    fail: Fail,
-) -> Vec<Condition> {
+fn conditions(cond: &Value, file: &str, label: &str, fail: Fail) -> Vec<Condition> {
     let mut out = Vec::new();
     match cond.as_object() {
         Some(ops) => {

@@ -9,7 +9,6 @@
 //! `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` for it), or for a chained hop the role before.
 //! Flags given on the command line win; `ecs.request` says which field came from where.
 
-
 use super::container_def::{self, plain_env, secrets, variables};
 use super::findings::{Finding, FindingId, Status};
 use super::inputs::Inputs;
@@ -387,7 +386,7 @@ fn add_context(inputs: &mut Inputs, pairs: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn td(environment: Value, secrets: Value) -> String {
         json!({"taskRoleArn": "arn:aws:iam::111122223333:role/my-ECS-task-role",
