@@ -4,22 +4,17 @@
 //! the hops before it (`chain.inherited`). Against moto, which enforces no policy: the model's
 //! decision is what these tests read (`hops[].model`).
 
-use crate::check_online::{create_roles, finding, organizations_in};
+use crate::support::check_online::{
+    check_chain, check_json, create_chain, create_roles, finding, organizations_in,
+};
 use crate::support::moto::iam_in;
-use crate::support::rolehop::Rolehop;
 use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
 
 /// `rolehop check --role-arn DEST ARGS --format json` in the stand-in task: (exit, report).
 async fn check_with(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let mut argv = vec!["check", "--role-arn", DESTINATION_ROLE_ARN];
+    let mut argv = vec!["--role-arn", DESTINATION_ROLE_ARN];
     argv.extend(args);
-    argv.extend(["--format", "json"]);
-    let (code, stdout, stderr) = Rolehop::run(&argv, &env).await;
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
-    (code, report)
+    check_json(stack, &argv, &[]).await
 }
 
 /// The destination trusts the task role only when it carries the tag team=platform, and only
@@ -147,66 +142,13 @@ async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
 async fn a_later_hop_inherits_transitive_tags_and_the_source_identity() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    let hub_arn = "arn:aws:iam::444455556666:role/hub";
-    let audit_arn = "arn:aws:iam::999988887777:role/audit";
-    let trusting = |principal: &str, actions: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":{actions}}}]}}"#
-        )
-    };
-    let allowing = |resource: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"{resource}"}}]}}"#
-        )
-    };
-    let a = iam_in(&stack.moto.url, "111122223333").await;
-    a.put_role_policy()
-        .role_name("my-ECS-task-role")
-        .policy_name("assume-hub")
-        .policy_document(allowing(hub_arn))
-        .send()
-        .await
-        .unwrap();
-    let hub = iam_in(&stack.moto.url, "444455556666").await;
-    hub.create_role()
-        .role_name("hub")
-        .assume_role_policy_document(trusting(
-            TASK_ROLE_ARN,
-            r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#,
-        ))
-        .send()
-        .await
-        .unwrap();
-    hub.put_role_policy()
-        .role_name("hub")
-        .policy_name("assume-audit")
-        .policy_document(allowing(audit_arn))
-        .send()
-        .await
-        .unwrap();
-    iam_in(&stack.moto.url, "999988887777")
-        .await
-        .create_role()
-        .role_name("audit")
-        .assume_role_policy_document(trusting(hub_arn, r#""sts:AssumeRole""#))
-        .send()
-        .await
-        .unwrap();
-    let config = stack.work.path("chain.config");
-    std::fs::write(
-        &config,
-        format!(
-            "[profile hub]\nrole_arn = {hub_arn}\ncredential_source = EcsContainer\nrolehop_session_tags = Project=blue, Team=data\nrolehop_transitive_tag_keys = Project\nrolehop_source_identity = alice\n\n[profile audit]\nrole_arn = {audit_arn}\nsource_profile = hub\n"
-        ),
+    let all = r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#;
+    create_chain(&stack.moto.url, all, all).await;
+    let (_, report) = check_chain(
+        &stack,
+        "rolehop_session_tags = Project=blue, Team=data\nrolehop_transitive_tag_keys = Project\nrolehop_source_identity = alice\n",
     )
-    .unwrap();
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let config = config.display().to_string();
-    let (_, stdout, stderr) =
-        Rolehop::run(&["check", "--config", &config, "--format", "json"], &env).await;
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    .await;
     let hops = report["hops"].as_array().unwrap();
     assert_eq!(hops.len(), 2, "{report:#}");
     assert_eq!(hops[0]["model"], "allowed", "{report:#}");
