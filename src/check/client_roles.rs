@@ -41,7 +41,7 @@ fn unparsable(file: &str, rolehop_name: &str) -> Finding {
 
 /// The per-container findings for a task definition's text (already known to be JSON or not).
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
-    let Some(td) = container_def::parse(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
     let containers = container_def::containers(&td);

@@ -4,11 +4,11 @@
 use serde_json::Value;
 
 /// The task definition in a file's text: the document itself, or the `taskDefinition` that
-/// `aws ecs describe-task-definition` wraps it in. `None` for text that is not JSON
-/// (`ecs::task_definition` reports it).
-pub(super) fn parse(text: &str) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(text).ok()?;
-    Some(match value.get_mut("taskDefinition") {
+/// `aws ecs describe-task-definition` wraps it in. Text that is not JSON is
+/// `ecs::task_definition`'s finding; the other checks read nothing from it.
+pub(super) fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    let mut value: Value = serde_json::from_str(text)?;
+    Ok(match value.get_mut("taskDefinition") {
         Some(td) => td.take(),
         None => value,
     })

@@ -511,6 +511,24 @@ mod tests {
             .unwrap()
     }
 
+    /// The fix of trust policy `text` for [`SOURCE`] and `actions`; `passes` is whether a
+    /// statement corrected in place would pass.
+    fn fix_trust(text: &str, actions: &[StsAction], passes: bool) -> Fix {
+        trust_fix(&trust(text), None, SOURCE, None, actions.to_vec(), &|_| {
+            passes
+        })
+    }
+
+    /// IAM would save the fixed document.
+    fn assert_iam_accepts(fix: &Fix) {
+        assert_eq!(
+            policy::iam_refuses(&fix.policy, Kind::Trust),
+            None,
+            "{:#}",
+            fix.policy
+        );
+    }
+
     #[test]
     fn the_file_is_written_beside_the_input() {
         assert_eq!(
@@ -529,13 +547,12 @@ mod tests {
 
     #[test]
     fn a_typo_in_the_principal_is_corrected_in_place() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-taks-role"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            true,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            true
-        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1, "{:#}", fix.policy);
         assert_eq!(statements[0]["Principal"]["AWS"], SOURCE);
@@ -545,17 +562,17 @@ mod tests {
             "{}",
             fix.command
         );
-        assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
+        assert_iam_accepts(&fix);
     }
 
     #[test]
     fn a_missing_action_goes_into_the_statement_that_needs_it() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-task-role"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole, StsAction::TagSession],
+            true,
         );
-        let actions = vec![StsAction::AssumeRole, StsAction::TagSession];
-        let fix = trust_fix(&p, None, SOURCE, None, actions, &|_| true);
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
         assert_eq!(
@@ -571,13 +588,12 @@ mod tests {
 
     #[test]
     fn an_unrelated_principal_is_kept_and_a_statement_with_a_new_sid_added() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::999988887777:role/other"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            false,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 2);
         assert_eq!(
@@ -585,25 +601,19 @@ mod tests {
             "arn:aws:iam::999988887777:role/other"
         );
         assert_eq!(statements[1]["Sid"], "RolehopTrustSourceRole2");
-        assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
+        assert_iam_accepts(&fix);
     }
 
     #[test]
     fn a_statement_iam_refuses_whatever_its_values_is_removed() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [
                 {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
                 {"Sid": "Other", "Effect": "Allow", "NotPrincipal": {"AWS": "x"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            false,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
-        assert_eq!(
-            policy::iam_refuses(&fix.policy, Kind::Trust),
-            None,
-            "{:#}",
-            fix.policy
-        );
+        assert_iam_accepts(&fix);
         assert_eq!(fix.policy["Statement"].as_array().unwrap().len(), 1);
         assert!(
             fix.changes
@@ -616,20 +626,10 @@ mod tests {
 
     #[test]
     fn what_iam_refuses_is_repaired() {
-        let p = trust(
-            r#"{"Version": "2012-10-18", "Statment": [], "Statement": [
+        let text = r#"{"Version": "2012-10-18", "Statment": [], "Statement": [
                 {"Sid": "a-b", "Effect": "allow", "Principal": {"AWS": "x"}, "Action": "sts-AssumeRole", "Resource": "*"},
-                {"Sid": "ab", "Effect": "Allow", "Principal": {"AWS": "y"}, "Action": "sts:AssumeRole"}]}"#,
-        );
-        assert!(policy::iam_refuses(&p.document, Kind::Trust).is_some());
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
-        assert_eq!(
-            policy::iam_refuses(&fix.policy, Kind::Trust),
-            None,
-            "{:#}",
-            fix.policy
-        );
+                {"Sid": "ab", "Effect": "Allow", "Principal": {"AWS": "y"}, "Action": "sts:AssumeRole"}]}"#;
+        assert!(policy::iam_refuses(&trust(text).document, Kind::Trust).is_some());
+        assert_iam_accepts(&fix_trust(text, &[StsAction::AssumeRole], false));
     }
 }

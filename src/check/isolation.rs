@@ -72,7 +72,7 @@ pub fn task_definition(
     trusts: &[(String, File)],
     setup_files: bool,
 ) -> Vec<Finding> {
-    let Some(td) = container_def::parse(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
     let containers = container_def::containers(&td);

@@ -35,7 +35,7 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     if inputs.trust_policy.is_none() && inputs.role_arn.is_none() {
         return Vec::new();
     }
-    let Some(td) = container_def::parse(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
     let Some(rolehop) = container_def::containers(&td).into_iter().find(|c| {
