@@ -4,7 +4,7 @@
 
 use crate::support::check_online::{
     AUDIT_ARN, HUB_ARN, check_chain, check_json, create_chain, create_roles, finding,
-    organizations_in,
+    organizations_in, refuse_describe_organization,
 };
 use crate::support::moto::iam_in;
 use crate::support::rolehop::Rolehop;
@@ -482,15 +482,7 @@ async fn no_organization_means_no_scp_and_a_refusal_stays_unknown() {
     );
     assert!(finding(&report, "online.scp", "unknown").is_empty());
 
-    stack.proxy.set_faults(Faults {
-        fail_actions: vec![(
-            "DescribeOrganization".to_owned(),
-            400,
-            "AccessDeniedException".to_owned(),
-            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
-        )],
-        ..Faults::default()
-    });
+    refuse_describe_organization(&stack);
     let (_, report) = check_online(&stack, &[]).await;
     let unknown = finding(&report, "online.scp", "unknown");
     assert!(

@@ -6,6 +6,7 @@
 
 use crate::support::check_online::{
     check_chain, check_json, create_chain, create_roles, finding, organizations_in,
+    refuse_describe_organization,
 };
 use crate::support::moto::iam_in;
 use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
@@ -28,6 +29,16 @@ fn conditional_trust(org: Option<&str>) -> String {
     )
 }
 
+/// Replaces the destination role's trust policy (`b` acts in its account).
+async fn trust_destination(b: &aws_sdk_iam::Client, policy: String) {
+    b.update_assume_role_policy()
+        .role_name("destination-account-role")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() {
     let stack = Stack::start().await;
@@ -46,12 +57,7 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
         .await
         .unwrap();
     let b = iam_in(&stack.moto.url, "555566667777").await;
-    b.update_assume_role_policy()
-        .role_name("destination-account-role")
-        .policy_document(conditional_trust(None))
-        .send()
-        .await
-        .unwrap();
+    trust_destination(&b, conditional_trust(None)).await;
 
     // The tag read from IAM decides the trust policy; the untagged `exempt` is absent.
     let (_, report) = check_with(&stack, &[]).await;
@@ -87,12 +93,7 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
         .unwrap()
         .id
         .unwrap();
-    b.update_assume_role_policy()
-        .role_name("destination-account-role")
-        .policy_document(conditional_trust(Some(&id)))
-        .send()
-        .await
-        .unwrap();
+    trust_destination(&b, conditional_trust(Some(&id))).await;
     let (_, report) = check_with(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
@@ -104,18 +105,9 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
-    use crate::support::sts_proxy::Faults;
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    stack.proxy.set_faults(Faults {
-        fail_actions: vec![(
-            "DescribeOrganization".to_owned(),
-            400,
-            "AccessDeniedException".to_owned(),
-            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
-        )],
-        ..Faults::default()
-    });
+    refuse_describe_organization(&stack);
     let (_, report) = check_with(&stack, &[]).await;
     // The fault proxy answers in STS's XML, which the Organizations client cannot parse, so
     // the message names the call that failed rather than AWS's error code.

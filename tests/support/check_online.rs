@@ -6,6 +6,7 @@ use aws_sdk_sts::config::{BehaviorVersion, Region};
 
 use super::moto::{act_in, iam_in};
 use super::rolehop::Rolehop;
+use super::sts_proxy::Faults;
 use super::{DESTINATION_ROLE_ARN, REGION, Stack, TASK_ROLE_ARN};
 
 /// The chain's first hop, assumed with the task role's credentials.
@@ -128,6 +129,19 @@ pub async fn check_chain(stack: &Stack, hub_lines: &str) -> (i32, serde_json::Va
     .unwrap();
     let config = config.display().to_string();
     check_json(stack, &["--config", &config], &[]).await
+}
+
+/// From now on the proxy answers Organizations' DescribeOrganization with AccessDenied.
+pub fn refuse_describe_organization(stack: &Stack) {
+    stack.proxy.set_faults(Faults {
+        fail_actions: vec![(
+            "DescribeOrganization".to_owned(),
+            400,
+            "AccessDeniedException".to_owned(),
+            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
+        )],
+        ..Faults::default()
+    });
 }
 
 /// The messages of the report's findings with `id` and `status`.
