@@ -115,68 +115,105 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
         let what = format!("statement {}", i + 1);
         let s = statement.as_object_mut().expect("objects only");
         repair_elements(s, policy::statement_elements(), &what, &mut changes);
-        if let Some(Value::String(effect)) = s.get_mut("Effect") {
-            for right in ["Allow", "Deny"] {
-                if effect.eq_ignore_ascii_case(right) && effect != right {
-                    changes.push(format!("{what}: Effect `{effect}` written `{right}`"));
-                    *effect = right.to_owned();
-                }
+        repair_effect(s, &what, &mut changes);
+        repair_actions(s, &what, &mut changes);
+        remove_prohibited(s, kind, &what, &mut changes);
+        repair_sid(s, &what, &mut seen, &mut changes);
+    }
+    remove_refused(&mut statements, kind, &mut changes);
+    doc.insert("Statement".into(), Value::Array(statements));
+    Draft {
+        doc: Value::Object(doc),
+        changes,
+    }
+}
+
+/// `Effect` in the case IAM requires (`allow` → `Allow`).
+fn repair_effect(s: &mut Map<String, Value>, what: &str, changes: &mut Vec<String>) {
+    if let Some(Value::String(effect)) = s.get_mut("Effect") {
+        for right in ["Allow", "Deny"] {
+            if effect.eq_ignore_ascii_case(right) && effect != right {
+                changes.push(format!("{what}: Effect `{effect}` written `{right}`"));
+                *effect = right.to_owned();
             }
-        }
-        for element in ["Action", "NotAction"] {
-            let Some(value) = s.get_mut(element) else {
-                continue;
-            };
-            let mut items: Vec<&mut Value> = match value {
-                Value::Array(items) => items.iter_mut().collect(),
-                one => vec![one],
-            };
-            for item in items.iter_mut() {
-                let Some(text) = item.as_str() else { continue };
-                if policy::is_action_text(text) {
-                    continue;
-                }
-                let right = text.replacen(['-', '.', '/'], ":", 1);
-                if policy::is_action_text(&right) {
-                    changes.push(format!("{what}: action `{text}` written `{right}`"));
-                    **item = json!(right);
-                }
-            }
-        }
-        let prohibited: &[&str] = match kind {
-            Kind::Trust if s.contains_key("Principal") => {
-                &["Resource", "NotResource", "NotPrincipal"]
-            }
-            Kind::Trust => &["Resource", "NotResource"],
-            Kind::Identity | Kind::Boundary | Kind::Session => &["Principal", "NotPrincipal"],
-            Kind::Scp | Kind::Rcp => &[],
-        };
-        for element in prohibited {
-            if s.remove(*element).is_some() {
-                changes.push(format!(
-                    "{what}: {element} removed (IAM refuses it in this kind of policy)"
-                ));
-            }
-        }
-        if let Some(Value::String(sid)) = s.get("Sid").cloned() {
-            let mut right: String = sid.chars().filter(char::is_ascii_alphanumeric).collect();
-            if right.is_empty() {
-                right = "Statement".into();
-            }
-            let base = right.clone();
-            let mut n = 1;
-            while seen.contains(&right) {
-                n += 1;
-                right = format!("{base}{n}");
-            }
-            if right != sid {
-                changes.push(format!("{what}: Sid `{sid}` renamed `{right}` (IAM requires unique Sids of letters and digits)"));
-                s.insert("Sid".into(), json!(right));
-            }
-            seen.push(right);
         }
     }
-    // Statements IAM refuses whatever their values, which no edit of a value can save.
+}
+
+/// Actions written with another separator (`sts-AssumeRole` → `sts:AssumeRole`).
+fn repair_actions(s: &mut Map<String, Value>, what: &str, changes: &mut Vec<String>) {
+    for element in ["Action", "NotAction"] {
+        let Some(value) = s.get_mut(element) else {
+            continue;
+        };
+        let mut items: Vec<&mut Value> = match value {
+            Value::Array(items) => items.iter_mut().collect(),
+            one => vec![one],
+        };
+        for item in items.iter_mut() {
+            let Some(text) = item.as_str() else { continue };
+            if policy::is_action_text(text) {
+                continue;
+            }
+            let right = text.replacen(['-', '.', '/'], ":", 1);
+            if policy::is_action_text(&right) {
+                changes.push(format!("{what}: action `{text}` written `{right}`"));
+                **item = json!(right);
+            }
+        }
+    }
+}
+
+/// The elements IAM refuses in this kind of policy.
+fn remove_prohibited(
+    s: &mut Map<String, Value>,
+    kind: Kind,
+    what: &str,
+    changes: &mut Vec<String>,
+) {
+    let prohibited: &[&str] = match kind {
+        Kind::Trust if s.contains_key("Principal") => &["Resource", "NotResource", "NotPrincipal"],
+        Kind::Trust => &["Resource", "NotResource"],
+        Kind::Identity | Kind::Boundary | Kind::Session => &["Principal", "NotPrincipal"],
+        Kind::Scp | Kind::Rcp => &[],
+    };
+    for element in prohibited {
+        if s.remove(*element).is_some() {
+            changes.push(format!(
+                "{what}: {element} removed (IAM refuses it in this kind of policy)"
+            ));
+        }
+    }
+}
+
+/// A Sid of letters and digits only, unique among the Sids `seen` before it.
+fn repair_sid(
+    s: &mut Map<String, Value>,
+    what: &str,
+    seen: &mut Vec<String>,
+    changes: &mut Vec<String>,
+) {
+    if let Some(Value::String(sid)) = s.get("Sid").cloned() {
+        let mut right: String = sid.chars().filter(char::is_ascii_alphanumeric).collect();
+        if right.is_empty() {
+            right = "Statement".into();
+        }
+        let base = right.clone();
+        let mut n = 1;
+        while seen.contains(&right) {
+            n += 1;
+            right = format!("{base}{n}");
+        }
+        if right != sid {
+            changes.push(format!("{what}: Sid `{sid}` renamed `{right}` (IAM requires unique Sids of letters and digits)"));
+            s.insert("Sid".into(), json!(right));
+        }
+        seen.push(right);
+    }
+}
+
+/// Drops the statements IAM refuses whatever their values, which no edit of a value can save.
+fn remove_refused(statements: &mut Vec<Value>, kind: Kind, changes: &mut Vec<String>) {
     let mut number = 0;
     statements.retain(|s| {
         number += 1;
@@ -197,11 +234,6 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
         }
         why.is_none()
     });
-    doc.insert("Statement".into(), Value::Array(statements));
-    Draft {
-        doc: Value::Object(doc),
-        changes,
-    }
 }
 
 fn strings_of(value: &Value) -> Vec<String> {

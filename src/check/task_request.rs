@@ -9,6 +9,8 @@
 //! `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` for it), or for a chained hop the role before.
 //! Flags given on the command line win; `ecs.request` says which field came from where.
 
+use serde_json::Value;
+
 use super::container_def::{self, plain_env, secrets, variables};
 use super::findings::{Finding, FindingId, Status};
 use super::inputs::Inputs;
@@ -62,47 +64,10 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
         )];
     }
     let task_role = td["taskRoleArn"].as_str();
-    // The container's environment as ECS gives it: its variables, its secrets (values unknown)
-    // and the agent's credentials endpoint when the task has a role.
-    let var = |name: &str| -> Option<String> {
-        plain_env(rolehop, name).map(str::to_owned).or_else(|| {
-            secrets
-                .contains(&name)
-                .then(|| SECRET_PLACEHOLDER.to_owned())
-        })
+    let (roles, from_text) = match serve_roles(rolehop, &secrets, task_role, &at) {
+        Ok(read) => read,
+        Err(refused) => return vec![refused],
     };
-    let env = |name: &str| -> Option<String> {
-        var(name).or_else(|| {
-            (name == ENV_RELATIVE_URI && task_role.is_some())
-                .then(|| "/v2/credentials/task-role".to_owned())
-        })
-    };
-    let args = match RoleArgs::from_vars(&var) {
-        Ok(args) => args,
-        Err(e) => {
-            return vec![Finding::new(
-                FindingId::EcsRequest,
-                Status::Fail,
-                format!(
-                    "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
-                    e.render().to_string().lines().next().unwrap_or_default()
-                ),
-            )];
-        }
-    };
-    let mut errors = Vec::new();
-    let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
-    if !errors.is_empty() {
-        return vec![Finding::new(
-            FindingId::EcsRequest,
-            Status::Fail,
-            format!(
-                "{at}: rolehop serve would not start with this configuration: {}",
-                errors.join("; ")
-            ),
-        )];
-    }
-    let from_text = args.config_text.is_some();
     let hop = match (&inputs.role_arn, roles.as_slice()) {
         (Some(arn), _) => match roles.iter().find(|r| r.role_arn.as_str() == arn) {
             Some(r) => r,
@@ -133,6 +98,58 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     vec![info(fill(
         inputs, hop, &roles, task_role, &at, from_text, &secrets,
     ))]
+}
+
+/// The roles `serve` would read in rolehop's container (through its own flag definitions and
+/// config reader), and whether they come from `ROLEHOP_CONFIG_TEXT`; or the FAIL saying why
+/// `serve` would refuse them.
+fn serve_roles(
+    rolehop: &Value,
+    secrets: &[&str],
+    task_role: Option<&str>,
+    at: &str,
+) -> Result<(Vec<RoleConfig>, bool), Finding> {
+    // The container's environment as ECS gives it: its variables, its secrets (values unknown)
+    // and the agent's credentials endpoint when the task has a role.
+    let var = |name: &str| -> Option<String> {
+        plain_env(rolehop, name).map(str::to_owned).or_else(|| {
+            secrets
+                .contains(&name)
+                .then(|| SECRET_PLACEHOLDER.to_owned())
+        })
+    };
+    let env = |name: &str| -> Option<String> {
+        var(name).or_else(|| {
+            (name == ENV_RELATIVE_URI && task_role.is_some())
+                .then(|| "/v2/credentials/task-role".to_owned())
+        })
+    };
+    let args = match RoleArgs::from_vars(&var) {
+        Ok(args) => args,
+        Err(e) => {
+            return Err(Finding::new(
+                FindingId::EcsRequest,
+                Status::Fail,
+                format!(
+                    "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
+                    e.render().to_string().lines().next().unwrap_or_default()
+                ),
+            ));
+        }
+    };
+    let mut errors = Vec::new();
+    let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
+    if !errors.is_empty() {
+        return Err(Finding::new(
+            FindingId::EcsRequest,
+            Status::Fail,
+            format!(
+                "{at}: rolehop serve would not start with this configuration: {}",
+                errors.join("; ")
+            ),
+        ));
+    }
+    Ok((roles, args.config_text.is_some()))
 }
 
 fn list_roles(roles: &[RoleConfig]) -> String {
@@ -386,7 +403,7 @@ fn add_context(inputs: &mut Inputs, pairs: Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     fn td(environment: Value, secrets: Value) -> String {
         json!({"taskRoleArn": "arn:aws:iam::111122223333:role/my-ECS-task-role",
