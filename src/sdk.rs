@@ -1110,8 +1110,8 @@ fn profile_source(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Option<Pre
     Some(p)
 }
 
-/// 3. The container provider: RELATIVE_URI or FULL_URI, in this client's order. `unread` is
-/// set when the answer rests on a cell nobody read.
+/// 3. The container provider: RELATIVE_URI or FULL_URI, in this client's order. Sets
+///    `unread` when the answer rests on a cell nobody read.
 fn container_provider(
     sdk: &Sdk,
     env: &dyn Fn(&str) -> Option<String>,

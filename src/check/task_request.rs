@@ -66,7 +66,7 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     let task_role = td["taskRoleArn"].as_str();
     let (roles, from_text) = match serve_roles(rolehop, &secrets, task_role, &at) {
         Ok(read) => read,
-        Err(refused) => return vec![refused],
+        Err(refused) => return vec![*refused],
     };
     let hop = match (&inputs.role_arn, roles.as_slice()) {
         (Some(arn), _) => match roles.iter().find(|r| r.role_arn.as_str() == arn) {
@@ -108,7 +108,7 @@ fn serve_roles(
     secrets: &[&str],
     task_role: Option<&str>,
     at: &str,
-) -> Result<(Vec<RoleConfig>, bool), Finding> {
+) -> Result<(Vec<RoleConfig>, bool), Box<Finding>> {
     // The container's environment as ECS gives it: its variables, its secrets (values unknown)
     // and the agent's credentials endpoint when the task has a role.
     let var = |name: &str| -> Option<String> {
@@ -127,27 +127,27 @@ fn serve_roles(
     let args = match RoleArgs::from_vars(&var) {
         Ok(args) => args,
         Err(e) => {
-            return Err(Finding::new(
+            return Err(Box::new(Finding::new(
                 FindingId::EcsRequest,
                 Status::Fail,
                 format!(
                     "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
                     e.render().to_string().lines().next().unwrap_or_default()
                 ),
-            ));
+            )));
         }
     };
     let mut errors = Vec::new();
     let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
     if !errors.is_empty() {
-        return Err(Finding::new(
+        return Err(Box::new(Finding::new(
             FindingId::EcsRequest,
             Status::Fail,
             format!(
                 "{at}: rolehop serve would not start with this configuration: {}",
                 errors.join("; ")
             ),
-        ));
+        )));
     }
     Ok((roles, args.config_text.is_some()))
 }
@@ -185,7 +185,7 @@ fn fill(
     filling.role();
     filling.source(previous, task_role);
     if let Some(previous) = previous {
-        filling.from_previous_hop(previous);
+        filling.inherited_from(previous);
     }
     filling.external_id(secrets);
     filling.session_name();
@@ -250,7 +250,7 @@ impl Filling<'_> {
 
     /// What the session of the hop before carries into this call: its transitive tags and
     /// its session policy.
-    fn from_previous_hop(&mut self, previous: &RoleConfig) {
+    fn inherited_from(&mut self, previous: &RoleConfig) {
         let inherited = previous.options.inherited_context();
         if !inherited.is_empty() {
             let keys: Vec<&str> = inherited.iter().map(|(k, _)| k.as_str()).collect();
