@@ -57,11 +57,7 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     let source_of = token_sources(file, rolehop, rolehop_name, &clients, &mut out);
-    let apps: Vec<&Value> = containers
-        .iter()
-        .copied()
-        .filter(|c| c["name"] != rolehop["name"])
-        .collect();
+    let apps = container_def::apps(&containers, rolehop);
     for app in &apps {
         out.push(holder_finding(file, app, &apps, &clients, &source_of));
     }

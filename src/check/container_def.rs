@@ -31,6 +31,15 @@ pub(super) fn rolehop_with_config<'a>(containers: &[&'a Value]) -> Option<(&'a V
         .find_map(|c| Some((*c, plain_env(c, "ROLEHOP_CONFIG_TEXT")?)))
 }
 
+/// The app containers: every container but rolehop's.
+pub(super) fn apps<'a>(containers: &[&'a Value], rolehop: &Value) -> Vec<&'a Value> {
+    containers
+        .iter()
+        .copied()
+        .filter(|c| c["name"] != rolehop["name"])
+        .collect()
+}
+
 /// `(name, valueFrom)` of a container's `secrets`.
 pub(super) fn secrets(container: &Value) -> Vec<(&str, &str)> {
     container["secrets"]

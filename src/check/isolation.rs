@@ -102,11 +102,7 @@ pub fn task_definition(
         rolehop,
         rolehop_name: rolehop["name"].as_str().unwrap_or("rolehop"),
         rolehop_secrets: secrets(rolehop).into_iter().collect(),
-        apps: containers
-            .iter()
-            .copied()
-            .filter(|c| c["name"] != rolehop["name"])
-            .collect(),
+        apps: container_def::apps(&containers, rolehop),
         profiles: profiles
             .iter()
             .map(|(name, kv)| {
