@@ -4,7 +4,7 @@
 
 use crate::support::check_online::{
     AUDIT_ARN, HUB_ARN, check_chain, check_json, create_chain, create_roles, finding,
-    organizations_in, refuse_describe_organization,
+    organizations_in, refuse_organizations, task_account_in_an_ou,
 };
 use crate::support::moto::iam_in;
 use crate::support::rolehop::Rolehop;
@@ -386,29 +386,7 @@ async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outr
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
     let org = organizations_in(&stack.moto.url, "111122223333").await;
-    org.create_organization().send().await.unwrap();
-    let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
-        .id
-        .clone()
-        .unwrap();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("workloads")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit
-        .unwrap()
-        .id
-        .unwrap();
-    org.move_account()
-        .account_id("111122223333")
-        .source_parent_id(&root)
-        .destination_parent_id(&ou)
-        .send()
-        .await
-        .unwrap();
+    let (_, _, ou) = task_account_in_an_ou(&org).await;
     let deny = org
         .create_policy()
         .name("deny-assume-role")
@@ -482,7 +460,7 @@ async fn no_organization_means_no_scp_and_a_refusal_stays_unknown() {
     );
     assert!(finding(&report, "online.scp", "unknown").is_empty());
 
-    refuse_describe_organization(&stack);
+    refuse_organizations(&stack, "DescribeOrganization");
     let (_, report) = check_online(&stack, &[]).await;
     let unknown = finding(&report, "online.scp", "unknown");
     assert!(

@@ -5,18 +5,11 @@
 //! decision is what these tests read (`hops[].model`).
 
 use crate::support::check_online::{
-    check_chain, check_json, create_chain, create_roles, finding, organizations_in,
-    refuse_describe_organization,
+    check_chain, check_destination, create_chain, create_roles, finding, organizations_in,
+    refuse_organizations, trust_destination,
 };
 use crate::support::moto::iam_in;
-use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
-
-/// `rolehop check --role-arn DEST ARGS --format json` in the stand-in task: (exit, report).
-async fn check_with(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut argv = vec!["--role-arn", DESTINATION_ROLE_ARN];
-    argv.extend(args);
-    check_json(stack, &argv, &[]).await
-}
+use crate::support::{Stack, TASK_ROLE_ARN};
 
 /// The destination trusts the task role only when it carries the tag team=platform, and only
 /// from inside organization `org` (`None`: the condition on the organization is left out).
@@ -27,16 +20,6 @@ fn conditional_trust(org: Option<&str>) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{TASK_ROLE_ARN}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"aws:PrincipalTag/team":"platform"{org}}},"Null":{{"aws:PrincipalTag/exempt":"true"}}}}}}]}}"#
     )
-}
-
-/// Replaces the destination role's trust policy (`b` acts in its account).
-async fn trust_destination(b: &aws_sdk_iam::Client, policy: String) {
-    b.update_assume_role_policy()
-        .role_name("destination-account-role")
-        .policy_document(policy)
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,11 +39,10 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
         .send()
         .await
         .unwrap();
-    let b = iam_in(&stack.moto.url, "555566667777").await;
-    trust_destination(&b, conditional_trust(None)).await;
+    trust_destination(&stack.moto.url, conditional_trust(None)).await;
 
     // The tag read from IAM decides the trust policy; the untagged `exempt` is absent.
-    let (_, report) = check_with(&stack, &[]).await;
+    let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -74,7 +56,7 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
     assert!(stack.proxy.count("ListRoleTags") >= 1);
 
     // The operator's value replaces what was read, and the model follows it.
-    let (_, report) = check_with(&stack, &["--context", "aws:PrincipalTag/team=data"]).await;
+    let (_, report) = check_destination(&stack, &["--context", "aws:PrincipalTag/team=data"]).await;
     assert_eq!(report["hops"][0]["model"], "denied", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -93,8 +75,8 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
         .unwrap()
         .id
         .unwrap();
-    trust_destination(&b, conditional_trust(Some(&id))).await;
-    let (_, report) = check_with(&stack, &[]).await;
+    trust_destination(&stack.moto.url, conditional_trust(Some(&id))).await;
+    let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -107,8 +89,8 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
 async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    refuse_describe_organization(&stack);
-    let (_, report) = check_with(&stack, &[]).await;
+    refuse_organizations(&stack, "DescribeOrganization");
+    let (_, report) = check_destination(&stack, &[]).await;
     // The fault proxy answers in STS's XML, which the Organizations client cannot parse, so
     // the message names the call that failed rather than AWS's error code.
     let unknown = finding(&report, "online.context", "unknown");
@@ -120,7 +102,7 @@ async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
         "{report:#}"
     );
     // Stated by the operator, it is no longer unknown.
-    let (_, report) = check_with(&stack, &["--absent", "aws:PrincipalOrgID"]).await;
+    let (_, report) = check_destination(&stack, &["--absent", "aws:PrincipalOrgID"]).await;
     assert!(
         finding(&report, "online.context", "unknown").is_empty(),
         "{report:#}"

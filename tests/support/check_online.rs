@@ -116,6 +116,25 @@ pub async fn check_json(
     (code, report)
 }
 
+/// `rolehop check --role-arn DEST ARGS --format json` in the stand-in task: (exit, report).
+pub async fn check_destination(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut argv = vec!["--role-arn", DESTINATION_ROLE_ARN];
+    argv.extend(args);
+    check_json(stack, &argv, &[]).await
+}
+
+/// Replaces the destination role's trust policy.
+pub async fn trust_destination(moto: &str, policy: String) {
+    iam_in(moto, "555566667777")
+        .await
+        .update_assume_role_policy()
+        .role_name("destination-account-role")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// [`check_json`] on the chain's config: profile hub (from the task role, with `hub_lines`
 /// added) and profile audit (from hub).
 pub async fn check_chain(stack: &Stack, hub_lines: &str) -> (i32, serde_json::Value) {
@@ -131,14 +150,15 @@ pub async fn check_chain(stack: &Stack, hub_lines: &str) -> (i32, serde_json::Va
     check_json(stack, &["--config", &config], &[]).await
 }
 
-/// From now on the proxy answers Organizations' DescribeOrganization with AccessDenied.
-pub fn refuse_describe_organization(stack: &Stack) {
+/// From now on the proxy refuses Organizations' `action` (`DescribeOrganization`, say) with
+/// AccessDenied, as Organizations refuses a member account.
+pub fn refuse_organizations(stack: &Stack, action: &str) {
     stack.proxy.set_faults(Faults {
         fail_actions: vec![(
-            "DescribeOrganization".to_owned(),
+            action.to_owned(),
             400,
             "AccessDeniedException".to_owned(),
-            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
+            format!("not authorized to perform: organizations:{action}"),
         )],
         ..Faults::default()
     });
@@ -153,6 +173,45 @@ pub fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec
         .filter(|f| f["id"] == id && f["status"] == status)
         .map(|f| f["message"].as_str().unwrap())
         .collect()
+}
+
+/// An organization managed from the task role's account, that account moved into OU
+/// `workloads` under the root: (organization id, root id, OU id).
+pub async fn task_account_in_an_ou(
+    org: &aws_sdk_organizations::Client,
+) -> (String, String, String) {
+    let org_id = org
+        .create_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization
+        .unwrap()
+        .id
+        .unwrap();
+    let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
+        .id
+        .clone()
+        .unwrap();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("workloads")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit
+        .unwrap()
+        .id
+        .unwrap();
+    org.move_account()
+        .account_id("111122223333")
+        .source_parent_id(&root)
+        .destination_parent_id(&ou)
+        .send()
+        .await
+        .unwrap();
+    (org_id, root, ou)
 }
 
 /// Organizations in moto acting as `account` (which becomes the management account of the
