@@ -5,8 +5,8 @@
 //! decision is what these tests read (`hops[].model`).
 
 use crate::support::check_online::{
-    check_chain, check_destination, create_chain, create_roles, finding, organizations_in,
-    refuse_organizations, trust_destination,
+    check_chain, check_destination, create_chain, create_organization, create_roles, finding,
+    organizations_in, refuse_organizations, trust_destination,
 };
 use crate::support::moto::iam_in;
 use crate::support::{Stack, TASK_ROLE_ARN};
@@ -66,15 +66,7 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
 
     // In an organization its id is read and decides a trust policy that names it.
     let org = organizations_in(&stack.moto.url, "111122223333").await;
-    let id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization
-        .unwrap()
-        .id
-        .unwrap();
+    let id = create_organization(&org).await;
     trust_destination(&stack.moto.url, conditional_trust(Some(&id))).await;
     let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");

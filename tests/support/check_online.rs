@@ -175,20 +175,24 @@ pub fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec
         .collect()
 }
 
-/// An organization managed from the task role's account, that account moved into OU
-/// `workloads` under the root: (organization id, root id, OU id).
-pub async fn task_account_in_an_ou(
-    org: &aws_sdk_organizations::Client,
-) -> (String, String, String) {
-    let org_id = org
-        .create_organization()
+/// A new organization managed from the account `org` acts in: its id.
+pub async fn create_organization(org: &aws_sdk_organizations::Client) -> String {
+    org.create_organization()
         .send()
         .await
         .unwrap()
         .organization
         .unwrap()
         .id
-        .unwrap();
+        .unwrap()
+}
+
+/// An organization managed from the task role's account, that account moved into OU
+/// `workloads` under the root: (organization id, root id, OU id).
+pub async fn task_account_in_an_ou(
+    org: &aws_sdk_organizations::Client,
+) -> (String, String, String) {
+    let org_id = create_organization(org).await;
     let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
         .id
         .clone()
