@@ -4,7 +4,7 @@
 
 use crate::support::check_online::{
     AUDIT_ARN, HUB_ARN, check_chain, check_json, create_chain, create_roles, finding,
-    organizations_in, refuse_organizations, task_account_in_an_ou,
+    organization_with_an_ou, refuse_organizations,
 };
 use crate::support::moto::iam_in;
 use crate::support::rolehop::Rolehop;
@@ -385,8 +385,7 @@ async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outr
     use aws_sdk_organizations::types::PolicyType;
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    let org = organizations_in(&stack.moto.url, "111122223333").await;
-    let (_, _, ou) = task_account_in_an_ou(&org).await;
+    let (org, _, _, ou) = organization_with_an_ou(&stack.moto.url).await;
     let deny = org
         .create_policy()
         .name("deny-assume-role")

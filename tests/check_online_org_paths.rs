@@ -4,8 +4,8 @@
 //! decision is what these tests read (`hops[].model`).
 
 use crate::support::check_online::{
-    check_destination, create_roles, finding, organizations_in, refuse_organizations,
-    task_account_in_an_ou, trust_destination,
+    check_destination, create_roles, finding, organization_with_an_ou, refuse_organizations,
+    trust_destination,
 };
 use crate::support::{Stack, TASK_ROLE_ARN};
 
@@ -22,8 +22,7 @@ async fn the_callers_ou_path_is_read_and_decides_a_trust_policy_on_it() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
     // The task's account, in an OU under the root.
-    let org = organizations_in(&stack.moto.url, "111122223333").await;
-    let (org_id, root, ou) = task_account_in_an_ou(&org).await;
+    let (_, org_id, root, ou) = organization_with_an_ou(&stack.moto.url).await;
     let path = format!("{org_id}/{root}/{ou}/");
     // The path read decides a trust policy that names the OU, and one that names another.
     trust_destination(&stack.moto.url, trust_from_ou(&path)).await;

@@ -187,12 +187,13 @@ pub async fn create_organization(org: &aws_sdk_organizations::Client) -> String 
         .unwrap()
 }
 
-/// An organization managed from the task role's account, that account moved into OU
-/// `workloads` under the root: (organization id, root id, OU id).
-pub async fn task_account_in_an_ou(
-    org: &aws_sdk_organizations::Client,
-) -> (String, String, String) {
-    let org_id = create_organization(org).await;
+/// An organization made by account 111122223333, which is moved from the root into a new OU
+/// `workloads`: (its Organizations client, the organization id, the root id, the OU id).
+pub async fn organization_with_an_ou(
+    moto: &str,
+) -> (aws_sdk_organizations::Client, String, String, String) {
+    let org = organizations_in(moto, "111122223333").await;
+    let org_id = create_organization(&org).await;
     let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
         .id
         .clone()
@@ -215,7 +216,7 @@ pub async fn task_account_in_an_ou(
         .send()
         .await
         .unwrap();
-    (org_id, root, ou)
+    (org, org_id, root, ou)
 }
 
 /// Organizations in moto acting as `account` (which becomes the management account of the
