@@ -318,47 +318,68 @@ mod tests {
         assert!(shown.contains("2026-11-22T16:04:05Z"));
     }
 
+    /// The secret every value below holds; no `Debug` of them may show it.
+    const LEAK_MARKER: &str = "debug-leak-marker-7f3a";
+
+    /// What was shown: (which type, its text).
+    type Shown = Vec<(&'static str, String)>;
+
+    /// `value` printed with `{:?}` and `{:#?}`.
+    fn debug_forms(what: &'static str, value: &impl fmt::Debug) -> Shown {
+        vec![(what, format!("{value:?}")), (what, format!("{value:#?}"))]
+    }
+
+    /// A config file whose profile passes the marker as its external id.
+    fn config_with_marker() -> String {
+        format!(
+            "[default]\nrole_arn = arn:aws:iam::555566667777:role/r\ncredential_source = EcsContainer\nexternal_id = {LEAK_MARKER}\n"
+        )
+    }
+
     /// Every type that holds a secret key, session token, auth token, IMDS key or external id,
     /// built the way rolehop builds it, printed with `{:?}` and `{:#?}`.
     #[test]
     fn every_type_holding_a_secret_debugs_redacted() {
-        use clap::Parser;
-        const MARKER: &str = "debug-leak-marker-7f3a";
-        let env = |name: &str| (name == crate::token::ENV_ROLEHOP_TOKEN).then(|| MARKER.to_owned());
-        let mut shown: Vec<(&str, String)> = Vec::new();
-        let mut show = |what: &'static str, debug: String, pretty: String| {
-            shown.push((what, debug));
-            shown.push((what, pretty));
-        };
-        macro_rules! show_debug {
-            ($what:expr, $value:expr) => {{
-                let value = $value;
-                show($what, format!("{value:?}"), format!("{value:#?}"))
-            }};
+        let shown = [
+            secret_and_credentials(),
+            tokens_and_server(),
+            role_configs(),
+            parsed_flags(),
+        ]
+        .concat();
+        for (what, text) in &shown {
+            assert!(!text.contains(LEAK_MARKER), "{what} shows a secret: {text}");
         }
+        assert_eq!(shown.len(), 28, "every type was shown");
+    }
 
-        let secret = Secret::new(MARKER);
-        show_debug!("Secret", &secret);
-        show(
-            "Secret (Display)",
-            secret.to_string(),
-            format!("{secret:>40}"),
-        );
+    fn secret_and_credentials() -> Shown {
+        let secret = Secret::new(LEAK_MARKER);
+        let mut shown = debug_forms("Secret", &secret);
+        shown.push(("Secret (Display)", secret.to_string()));
+        shown.push(("Secret (Display)", format!("{secret:>40}")));
         // The access key id is not a secret (the SDK's own Debug shows it); rolehop's hides it
         // anyway (`debug_never_shows_secrets`).
         let creds = Credentials {
-            secret_access_key: Secret::new(MARKER),
-            session_token: Some(Secret::new(MARKER)),
+            secret_access_key: Secret::new(LEAK_MARKER),
+            session_token: Some(Secret::new(LEAK_MARKER)),
             ..sample()
         };
-        show_debug!("Credentials", &creds);
-        show_debug!("aws_credential_types::Credentials", &creds.to_sdk("test"));
+        shown.extend(debug_forms("Credentials", &creds));
+        shown.extend(debug_forms(
+            "aws_credential_types::Credentials",
+            &creds.to_sdk("test"),
+        ));
+        shown
+    }
+
+    fn tokens_and_server() -> Shown {
         let token = crate::token::AuthToken::load(
             &crate::token::TokenSource::Env,
-            Some(format!("{MARKER}-long-enough")),
+            Some(format!("{LEAK_MARKER}-long-enough")),
         )
         .unwrap();
-        show_debug!("AuthToken", &token);
+        let mut shown = debug_forms("AuthToken", &token);
         let imds = crate::serve::Imds::new(
             "default".into(),
             false,
@@ -367,94 +388,97 @@ mod tests {
         );
         let key = imds.key_hex();
         assert!(!format!("{imds:?} {imds:#?}").contains(&key), "Imds key");
-        show_debug!(
-            "App",
-            &crate::serve::App {
-                roles: Default::default(),
-                token: token.clone().into(),
-                allow_remote: false,
-                imds: Some(imds),
-                sources: Vec::new(),
-                requests: Default::default(),
-            }
-        );
+        let app = crate::serve::App {
+            roles: Default::default(),
+            token: token.clone().into(),
+            allow_remote: false,
+            imds: Some(imds),
+            sources: Vec::new(),
+            requests: Default::default(),
+        };
+        shown.extend(debug_forms("App", &app));
+        shown
+    }
 
-        let config = format!(
-            "[default]\nrole_arn = arn:aws:iam::555566667777:role/r\ncredential_source = EcsContainer\nexternal_id = {MARKER}\n"
-        );
+    fn role_configs() -> Shown {
         let in_a_task = |name: &str| {
             (name == crate::source::ENV_RELATIVE_URI).then(|| "/v2/credentials/x".to_owned())
         };
-        let roles = crate::config::file::parse(&config, std::path::Path::new("c"), &in_a_task)
-            .expect("a valid config");
-        show_debug!("RoleConfig", &roles);
+        let roles = crate::config::file::parse(
+            &config_with_marker(),
+            std::path::Path::new("c"),
+            &in_a_task,
+        )
+        .expect("a valid config");
         let session = crate::session::SessionName::parse("s1").unwrap();
-        show_debug!("Hop", &roles[0].hop(&session));
+        [
+            debug_forms("RoleConfig", &roles),
+            debug_forms("Hop", &roles[0].hop(&session)),
+        ]
+        .concat()
+    }
 
-        let serve = crate::cli::Cli::try_parse_from([
+    fn parsed_flags() -> Shown {
+        use clap::Parser;
+        let parse = |args: &[&str]| crate::cli::Cli::try_parse_from(args).unwrap();
+        const ROLE: &str = "arn:aws:iam::555566667777:role/r";
+        let serve = parse(&[
             "rolehop",
             "serve",
             "--role-arn",
-            "arn:aws:iam::555566667777:role/r",
+            ROLE,
             "--external-id",
-            MARKER,
+            LEAK_MARKER,
             "--token-file",
             "/t",
-        ])
-        .unwrap();
-        show_debug!("Cli (serve --external-id)", &serve);
+        ]);
+        let mut shown = debug_forms("Cli (serve --external-id)", &serve);
         let crate::cli::Command::Serve(args) = &serve.command else {
             panic!("serve parses as serve")
         };
-        show_debug!(
+        shown.extend(debug_forms(
             "ServeConfig",
-            &crate::config::ServeConfig::from_args(args, &|_| None).unwrap()
-        );
-        let with_text = crate::cli::Cli::try_parse_from([
+            &crate::config::ServeConfig::from_args(args, &|_| None).unwrap(),
+        ));
+        let config = config_with_marker();
+        let with_text = parse(&[
             "rolehop",
             "serve",
             "--config-text",
             &config,
             "--token-file",
             "/t",
-        ])
-        .unwrap();
-        show_debug!("Cli (serve --config-text)", &with_text);
-        let check = crate::cli::Cli::try_parse_from([
+        ]);
+        shown.extend(debug_forms("Cli (serve --config-text)", &with_text));
+        let check = parse(&[
             "rolehop",
             "check",
             "--role-arn",
-            "arn:aws:iam::555566667777:role/r",
+            ROLE,
             "--external-id",
-            MARKER,
-        ])
-        .unwrap();
-        show_debug!("Cli (check --external-id)", &check);
-        show_debug!(
-            "check::Inputs",
-            &crate::check::Inputs {
-                external_id: Some(Secret::new(MARKER)),
-                ..Default::default()
-            }
-        );
-        let client = crate::cli::Cli::try_parse_from([
+            LEAK_MARKER,
+        ]);
+        shown.extend(debug_forms("Cli (check --external-id)", &check));
+        let inputs = crate::check::Inputs {
+            external_id: Some(Secret::new(LEAK_MARKER)),
+            ..Default::default()
+        };
+        shown.extend(debug_forms("check::Inputs", &inputs));
+        let client = parse(&[
             "rolehop",
             "credential-process",
             "--endpoint",
             "http://127.0.0.1:9911",
-        ])
-        .unwrap();
+        ]);
         let crate::cli::Command::CredentialProcess(args) = &client.command else {
             panic!("credential-process parses as credential-process")
         };
+        let env =
+            |name: &str| (name == crate::token::ENV_ROLEHOP_TOKEN).then(|| LEAK_MARKER.to_owned());
         let client = crate::client::ClientConfig::from_args(&args.client, &env).unwrap();
         assert!(matches!(client.token, crate::client::ClientToken::Value(_)));
-        show_debug!("ClientConfig (ROLEHOP_TOKEN)", &client);
-
-        for (what, text) in &shown {
-            assert!(!text.contains(MARKER), "{what} shows a secret: {text}");
-        }
-        assert_eq!(shown.len(), 28, "every type was shown");
+        shown.extend(debug_forms("ClientConfig (ROLEHOP_TOKEN)", &client));
+        shown
     }
 
     #[test]

@@ -208,22 +208,8 @@ pub const TABLE: &[Sdk] = &[
             package: "awscli",
             from: "1.30.0",
         }),
-        evidence: Evidence::Measured,
-        relative_uri: true,
-        full_uri: Some(true),
-        token_variable: Some(true),
-        first: Some(First::Relative),
-        empty_relative: Some(EmptyRelative::CountsAsSet),
-        token_to_relative: Some(true),
-        token_file: Some(true),
-        prefers: Some(Prefers::File),
-        newline: Some(Newline::Refused),
-        hosts: Some(CURRENT_HOSTS),
-        profile_over_container: Some(true),
-        default_profile_over_container: Some(true),
-        config_file_needs: None,
-        imds: Some(IMDS_V2),
         refresh: Some(Refresh::EveryProcess),
+        ..MEASURED_CURRENT
     },
     Sdk {
         name: "boto3",
@@ -1024,157 +1010,176 @@ fn accepts(sdk: &Sdk, url: &str) -> Option<bool> {
     Some(hosts.contains(&host.as_str()) || loopback_block)
 }
 
-/// What `sdk` would do in the environment `env` gives (files named there are read from disk).
+/// What `sdk` would do in the environment `env` gives (files named there are read from disk):
+/// the first source of its chain that gives credentials.
 pub fn predict(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Prediction {
+    if let Some(p) = static_keys_or_web_identity(env) {
+        return p;
+    }
+    if let Some(p) = profile_source(sdk, env) {
+        return p;
+    }
     let mut unread = false;
-    let done = |source, sends, url, why: String, unread| Prediction {
-        source,
-        sends,
-        url,
-        why,
-        unread,
-        profile_process: None,
-    };
-    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(p) = container_provider(sdk, env, &mut unread) {
+        return p;
+    }
+    instance_metadata(sdk, env, unread)
+}
 
-    // 1. Static keys and web identity, which every chain tries first.
+impl Prediction {
+    /// A source that asks no container endpoint.
+    fn of(source: Source, why: String, unread: bool) -> Self {
+        Prediction {
+            source,
+            sends: None,
+            url: None,
+            why,
+            unread,
+            profile_process: None,
+        }
+    }
+}
+
+/// `name`'s value, unless unset or empty.
+fn non_empty(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.is_empty())
+}
+
+/// 1. Static keys and web identity, which every chain tries first.
+fn static_keys_or_web_identity(env: &dyn Fn(&str) -> Option<String>) -> Option<Prediction> {
+    let set = |name: &str| non_empty(env, name);
     if set(ENV_ACCESS_KEY_ID).is_some() && set(ENV_SECRET_ACCESS_KEY).is_some() {
-        return done(
+        return Some(Prediction::of(
             Source::Environment,
-            None,
-            None,
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set: static keys come first in every chain".into(),
             false,
-        );
+        ));
     }
     if set(ENV_ROLE_ARN).is_some() && set(ENV_WEB_IDENTITY_TOKEN_FILE).is_some() {
-        return done(
+        return Some(Prediction::of(
             Source::Environment,
-            None,
-            None,
             "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set: web identity comes before profiles and containers".into(),
             false,
-        );
+        ));
     }
+    None
+}
 
-    // 2. A profile, which every client measured uses over the container provider.
-    match profile(sdk, env) {
-        Ok(Some(found)) => {
-            // With the variable a client needs to read the config file set, its profiles stand
-            // over the container provider (measured in Debian 12's Go SDK v1); the profile cells
-            // say what it does without.
-            let over = if sdk.config_file_needs.is_some_and(|var| truthy(env(var))) {
-                Some(true)
-            } else if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
-                sdk.profile_over_container
-            } else {
-                sdk.default_profile_over_container
-            };
-            if over != Some(false) {
-                let mut p = done(
-                    Source::Profile,
-                    None,
-                    None,
-                    format!(
-                        "profile {} in {} gives credentials{}",
-                        found.name,
-                        found.file,
-                        if over.is_none() {
-                            " (where profiles stand in this client's chain was not read)"
-                        } else {
-                            ""
-                        }
-                    ),
-                    over.is_none(),
-                );
-                p.profile_process = found.credential_process;
-                return p;
-            }
-        }
-        Ok(None) => {}
+/// 2. A profile, which every client measured uses over the container provider.
+fn profile_source(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Option<Prediction> {
+    let found = match profile(sdk, env) {
+        Ok(found) => found?,
         Err(name) => {
-            return done(
+            return Some(Prediction::of(
                 Source::None,
-                None,
-                None,
                 format!(
                     "AWS_PROFILE names profile {name}, which no config or credentials file here has: the client fails"
                 ),
                 false,
-            );
+            ));
         }
+    };
+    // With the variable a client needs to read the config file set, its profiles stand
+    // over the container provider (measured in Debian 12's Go SDK v1); the profile cells
+    // say what it does without.
+    let over = if sdk.config_file_needs.is_some_and(|var| truthy(env(var))) {
+        Some(true)
+    } else if env(ENV_PROFILE).is_some_and(|p| !p.is_empty()) {
+        sdk.profile_over_container
+    } else {
+        sdk.default_profile_over_container
+    };
+    if over == Some(false) {
+        return None;
     }
+    let mut p = Prediction::of(
+        Source::Profile,
+        format!(
+            "profile {} in {} gives credentials{}",
+            found.name,
+            found.file,
+            if over.is_none() {
+                " (where profiles stand in this client's chain was not read)"
+            } else {
+                ""
+            }
+        ),
+        over.is_none(),
+    );
+    p.profile_process = found.credential_process;
+    Some(p)
+}
 
-    // 3. The container provider.
+/// 3. The container provider: RELATIVE_URI or FULL_URI, in this client's order. Sets
+///    `unread` when the answer rests on a cell nobody read.
+fn container_provider(
+    sdk: &Sdk,
+    env: &dyn Fn(&str) -> Option<String>,
+    unread: &mut bool,
+) -> Option<Prediction> {
+    let set = |name: &str| non_empty(env, name);
     let relative = env(ENV_RELATIVE_URI);
     let full = set(ENV_FULL_URI).filter(|_| sdk.full_uri != Some(false));
     if sdk.full_uri.is_none() && set(ENV_FULL_URI).is_some() {
-        unread = true;
+        *unread = true;
     }
     let first = sdk.first.unwrap_or_else(|| {
-        unread = true;
+        *unread = true;
         First::Relative
     });
     let ask_relative = |rel: String, unread| {
-        done(
+        let mut p = Prediction::of(
             Source::ContainerRelative,
-            Some(
-                if set(ENV_AUTHORIZATION_TOKEN).is_some() && sdk.token_to_relative == Some(true) {
-                    Sends::TokenVariable
-                } else {
-                    Sends::NoToken
-                },
-            ),
-            Some(format!("{ECS_AGENT}{rel}")),
             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set, and this client asks it before any FULL_URI"
                 .into(),
             unread || sdk.token_to_relative.is_none(),
-        )
+        );
+        p.sends = Some(
+            if set(ENV_AUTHORIZATION_TOKEN).is_some() && sdk.token_to_relative == Some(true) {
+                Sends::TokenVariable
+            } else {
+                Sends::NoToken
+            },
+        );
+        p.url = Some(format!("{ECS_AGENT}{rel}"));
+        p
     };
     match (relative, full) {
         (Some(rel), Some(_)) if first == First::Relative && !rel.is_empty() => {
-            return ask_relative(rel, unread);
+            Some(ask_relative(rel, *unread))
         }
         (Some(rel), full) if rel.is_empty() && (full.is_none() || first == First::Relative) => {
             match sdk.empty_relative {
-                Some(EmptyRelative::CountsAsSet) => return ask_relative(rel, unread),
-                Some(EmptyRelative::Fails) => {
-                    return done(
-                        Source::None,
-                        None,
-                        None,
-                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set but empty, which this client refuses: it gets no credentials".into(),
-                        unread,
-                    );
-                }
+                Some(EmptyRelative::CountsAsSet) => Some(ask_relative(rel, *unread)),
+                Some(EmptyRelative::Fails) => Some(Prediction::of(
+                    Source::None,
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set but empty, which this client refuses: it gets no credentials".into(),
+                    *unread,
+                )),
                 Some(EmptyRelative::CountsAsUnset) | None => {
-                    unread |= sdk.empty_relative.is_none();
-                    if let Some(url) = full {
-                        return ask_full(sdk, env, url, unread);
-                    }
+                    *unread |= sdk.empty_relative.is_none();
+                    full.map(|url| ask_full(sdk, env, url, *unread))
                 }
             }
         }
-        (Some(rel), None) => return ask_relative(rel, unread),
-        (_, Some(url)) => return ask_full(sdk, env, url, unread),
-        (None, None) => {}
+        (Some(rel), None) => Some(ask_relative(rel, *unread)),
+        (_, Some(url)) => Some(ask_full(sdk, env, url, *unread)),
+        (None, None) => None,
     }
+}
 
-    // 4. IMDS.
+/// 4. IMDS, where the chain ends.
+fn instance_metadata(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>, unread: bool) -> Prediction {
     if truthy(env(ENV_METADATA_DISABLED)) {
-        done(
+        Prediction::of(
             Source::None,
-            None,
-            None,
             "no source in the chain gives credentials (AWS_EC2_METADATA_DISABLED turns IMDS off)"
                 .into(),
             unread,
         )
     } else {
-        done(
+        Prediction::of(
             Source::Imds,
-            None,
-            None,
             "no key, profile or container variable: the chain ends at the instance metadata service".into(),
             unread || sdk.imds.is_none(),
         )
@@ -1188,14 +1193,7 @@ fn ask_full(
     url: String,
     mut unread: bool,
 ) -> Prediction {
-    let fail = |why: String, unread| Prediction {
-        source: Source::None,
-        sends: None,
-        url: None,
-        why,
-        unread,
-        profile_process: None,
-    };
+    let fail = |why: String, unread| Prediction::of(Source::None, why, unread);
     match accepts(sdk, &url) {
         Some(false) => {
             return fail(
@@ -1206,9 +1204,9 @@ fn ask_full(
         Some(true) => {}
         None => unread = true,
     }
-    let var = env(ENV_AUTHORIZATION_TOKEN).filter(|v| !v.is_empty());
+    let var = non_empty(env, ENV_AUTHORIZATION_TOKEN);
     let sends_var = var.is_some() && sdk.token_variable != Some(false);
-    let file = env(ENV_AUTHORIZATION_TOKEN_FILE).filter(|v| !v.is_empty());
+    let file = non_empty(env, ENV_AUTHORIZATION_TOKEN_FILE);
     let via = |sends: Sends, why: &str, unread| Prediction {
         source: Source::ContainerFull,
         sends: Some(sends),

@@ -2,83 +2,24 @@
 //! the passing paths (moto enforces no trust, so the proxy plays STS's refusals with STS's real
 //! error bodies), and on fixture task definitions and service-role trust policies.
 
-use aws_sdk_sts::config::{BehaviorVersion, Region};
-
-use crate::support::moto::{act_in, iam_in};
+use crate::support::check_online::{
+    AUDIT_ARN, HUB_ARN, check_chain, check_json, create_chain, create_roles, finding,
+    organization_with_an_ou, refuse_organizations,
+};
+use crate::support::moto::iam_in;
 use crate::support::rolehop::Rolehop;
 use crate::support::sts_proxy::Faults;
-use crate::support::{DESTINATION_ROLE_ARN, REGION, Stack, TASK_ROLE_ARN};
-
-/// The walkthrough's two roles in moto; `trusted` is the principal the destination trusts.
-pub(crate) async fn create_roles(moto: &str, trusted: &str) {
-    let a = iam_in(moto, "111122223333").await;
-    let task_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    a.create_role()
-        .role_name("my-ECS-task-role")
-        .assume_role_policy_document(task_trust)
-        .send()
-        .await
-        .unwrap();
-    let identity = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{DESTINATION_ROLE_ARN}"}}]}}"#
-    );
-    a.put_role_policy()
-        .role_name("my-ECS-task-role")
-        .policy_name("assume-destination")
-        .policy_document(identity)
-        .send()
-        .await
-        .unwrap();
-    let b = iam_in(moto, "555566667777").await;
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{trusted}"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    b.create_role()
-        .role_name("destination-account-role")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap();
-}
+use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
 
 /// `rolehop check --role-arn DEST --format json` in the stand-in task: (exit, report).
 async fn check_online(stack: &Stack, extra_env: &[(&str, &str)]) -> (i32, serde_json::Value) {
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    env.extend(
-        extra_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    let (code, stdout, stderr) = Rolehop::run(
-        &[
-            "check",
-            "--role-arn",
-            DESTINATION_ROLE_ARN,
-            "--format",
-            "json",
-        ],
-        &env,
-    )
-    .await;
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    let (code, report) = check_json(stack, &["--role-arn", DESTINATION_ROLE_ARN], extra_env).await;
     let off_schema = crate::check_report_schema::violations(&report);
     assert!(
         off_schema.is_empty(),
         "against docs/check-report.schema.json: {off_schema:#?}"
     );
     (code, report)
-}
-
-pub(crate) fn finding<'a>(report: &'a serde_json::Value, id: &str, status: &str) -> Vec<&'a str> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["id"] == id && f["status"] == status)
-        .map(|f| f["message"].as_str().unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,12 +83,10 @@ async fn access_denied_is_traced_to_the_trust_policy_with_its_fix() {
     // With the trust policy its owner sent, the same command names the cause and the fix.
     let trust_file = stack.work.path("trust.json");
     std::fs::write(&trust_file, format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{typo}"}},"Action":"sts:AssumeRole"}}]}}"#)).unwrap();
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
     let trust_arg = trust_file.display().to_string();
-    let (code, stdout, _) = Rolehop::run(
+    let (code, report) = check_json(
+        &stack,
         &[
-            "check",
             "--online",
             "--role-arn",
             DESTINATION_ROLE_ARN,
@@ -155,14 +94,11 @@ async fn access_denied_is_traced_to_the_trust_policy_with_its_fix() {
             TASK_ROLE_ARN,
             "--trust-policy",
             &trust_arg,
-            "--format",
-            "json",
         ],
-        &env,
+        &[],
     )
     .await;
     assert_eq!(code, 1);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let trust = report["findings"]
         .as_array()
         .unwrap()
@@ -405,63 +341,17 @@ async fn an_observed_success_outranks_a_model_that_says_denied() {
 async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    let hub_arn = "arn:aws:iam::444455556666:role/hub";
-    let audit_arn = "arn:aws:iam::999988887777:role/audit";
-    let trusting = |principal: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
-        )
-    };
-    let allowing = |resource: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}]}}"#
-        )
-    };
-    let a = iam_in(&stack.moto.url, "111122223333").await;
-    a.put_role_policy()
-        .role_name("my-ECS-task-role")
-        .policy_name("assume-hub")
-        .policy_document(allowing(hub_arn))
-        .send()
-        .await
-        .unwrap();
-    let hub = iam_in(&stack.moto.url, "444455556666").await;
-    hub.create_role()
-        .role_name("hub")
-        .assume_role_policy_document(trusting(TASK_ROLE_ARN))
-        .send()
-        .await
-        .unwrap();
-    hub.put_role_policy()
-        .role_name("hub")
-        .policy_name("assume-audit")
-        .policy_document(allowing(audit_arn))
-        .send()
-        .await
-        .unwrap();
-    iam_in(&stack.moto.url, "999988887777")
-        .await
-        .create_role()
-        .role_name("audit")
-        .assume_role_policy_document(trusting(hub_arn))
-        .send()
-        .await
-        .unwrap();
-    let config = stack.work.path("chain.config");
-    std::fs::write(
-        &config,
-        format!(
-            "[profile hub]\nrole_arn = {hub_arn}\ncredential_source = EcsContainer\nrolehop_policy = {{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}}]}}\n\n[profile audit]\nrole_arn = {audit_arn}\nsource_profile = hub\n"
-        ),
+    create_chain(
+        &stack.moto.url,
+        r#""sts:AssumeRole""#,
+        r#""sts:AssumeRole""#,
     )
-    .unwrap();
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let config = config.display().to_string();
-    let (code, stdout, stderr) =
-        Rolehop::run(&["check", "--config", &config, "--format", "json"], &env).await;
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    .await;
+    let (code, report) = check_chain(
+        &stack,
+        "rolehop_policy = {\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}\n",
+    )
+    .await;
     assert_ne!(code, 1, "{report:#}");
     assert_eq!(
         finding(&report, "online.assume", "pass").len(),
@@ -472,8 +362,8 @@ async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
     assert_eq!(hops.len(), 2, "{report:#}");
     assert_eq!(hops[0]["principal"], TASK_ROLE_ARN);
     assert_eq!(hops[0]["model"], "allowed", "{report:#}");
-    assert_eq!(hops[1]["principal"], hub_arn);
-    assert_eq!(hops[1]["role_arn"], audit_arn);
+    assert_eq!(hops[1]["principal"], HUB_ARN);
+    assert_eq!(hops[1]["role_arn"], AUDIT_ARN);
     assert_eq!(hops[1]["model"], "denied", "{report:#}");
     assert_eq!(hops[1]["observed"], "allowed");
     assert_eq!(report["decision"], "allowed");
@@ -484,58 +374,6 @@ async fn each_hop_of_a_chain_is_evaluated_from_the_session_before_it() {
             && session[0].contains("the session policy of the hub session"),
         "{session:?}"
     );
-}
-
-/// Organizations in moto acting as `account` (which becomes the management account of the
-/// organization it creates).
-pub(crate) async fn organizations_in(moto: &str, account: &str) -> aws_sdk_organizations::Client {
-    let config = aws_sdk_organizations::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(moto)
-        .credentials_provider(act_in(moto, account).await)
-        .build();
-    aws_sdk_organizations::Client::from_conf(config)
-}
-
-/// An organization made by account 111122223333, which is moved from the root into a new OU
-/// `workloads`: (its Organizations client, the organization id, the root id, the OU id).
-pub async fn organization_with_an_ou(
-    moto: &str,
-) -> (aws_sdk_organizations::Client, String, String, String) {
-    let org = organizations_in(moto, "111122223333").await;
-    let org_id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization
-        .unwrap()
-        .id
-        .unwrap();
-    let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
-        .id
-        .clone()
-        .unwrap();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("workloads")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit
-        .unwrap()
-        .id
-        .unwrap();
-    org.move_account()
-        .account_id("111122223333")
-        .source_parent_id(&root)
-        .destination_parent_id(&ou)
-        .send()
-        .await
-        .unwrap();
-    (org, org_id, root, ou)
 }
 
 /// The task role's account is the management account of an organization whose OU above it
@@ -621,15 +459,7 @@ async fn no_organization_means_no_scp_and_a_refusal_stays_unknown() {
     );
     assert!(finding(&report, "online.scp", "unknown").is_empty());
 
-    stack.proxy.set_faults(Faults {
-        fail_actions: vec![(
-            "DescribeOrganization".to_owned(),
-            400,
-            "AccessDeniedException".to_owned(),
-            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
-        )],
-        ..Faults::default()
-    });
+    refuse_organizations(&stack, "DescribeOrganization");
     let (_, report) = check_online(&stack, &[]).await;
     let unknown = finding(&report, "online.scp", "unknown");
     assert!(

@@ -4,23 +4,12 @@
 //! the hops before it (`chain.inherited`). Against moto, which enforces no policy: the model's
 //! decision is what these tests read (`hops[].model`).
 
-use crate::check_online::{create_roles, finding, organizations_in};
+use crate::support::check_online::{
+    check_chain, check_destination, create_chain, create_organization, create_roles, finding,
+    organizations_in, refuse_organizations, trust_destination,
+};
 use crate::support::moto::iam_in;
-use crate::support::rolehop::Rolehop;
-use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
-
-/// `rolehop check --role-arn DEST ARGS --format json` in the stand-in task: (exit, report).
-pub(crate) async fn check_with(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let mut argv = vec!["check", "--role-arn", DESTINATION_ROLE_ARN];
-    argv.extend(args);
-    argv.extend(["--format", "json"]);
-    let (code, stdout, stderr) = Rolehop::run(&argv, &env).await;
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
-    (code, report)
-}
+use crate::support::{Stack, TASK_ROLE_ARN};
 
 /// The destination trusts the task role only when it carries the tag team=platform, and only
 /// from inside organization `org` (`None`: the condition on the organization is left out).
@@ -50,16 +39,10 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
         .send()
         .await
         .unwrap();
-    let b = iam_in(&stack.moto.url, "555566667777").await;
-    b.update_assume_role_policy()
-        .role_name("destination-account-role")
-        .policy_document(conditional_trust(None))
-        .send()
-        .await
-        .unwrap();
+    trust_destination(&stack.moto.url, conditional_trust(None)).await;
 
     // The tag read from IAM decides the trust policy; the untagged `exempt` is absent.
-    let (_, report) = check_with(&stack, &[]).await;
+    let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -73,7 +56,7 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
     assert!(stack.proxy.count("ListRoleTags") >= 1);
 
     // The operator's value replaces what was read, and the model follows it.
-    let (_, report) = check_with(&stack, &["--context", "aws:PrincipalTag/team=data"]).await;
+    let (_, report) = check_destination(&stack, &["--context", "aws:PrincipalTag/team=data"]).await;
     assert_eq!(report["hops"][0]["model"], "denied", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -83,22 +66,9 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
 
     // In an organization its id is read and decides a trust policy that names it.
     let org = organizations_in(&stack.moto.url, "111122223333").await;
-    let id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization
-        .unwrap()
-        .id
-        .unwrap();
-    b.update_assume_role_policy()
-        .role_name("destination-account-role")
-        .policy_document(conditional_trust(Some(&id)))
-        .send()
-        .await
-        .unwrap();
-    let (_, report) = check_with(&stack, &[]).await;
+    let id = create_organization(&org).await;
+    trust_destination(&stack.moto.url, conditional_trust(Some(&id))).await;
+    let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "allowed", "{report:#}");
     let filled = finding(&report, "online.context", "pass");
     assert!(
@@ -109,19 +79,10 @@ async fn the_callers_tags_and_organization_are_read_and_context_replaces_them() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
-    use crate::support::sts_proxy::Faults;
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    stack.proxy.set_faults(Faults {
-        fail_actions: vec![(
-            "DescribeOrganization".to_owned(),
-            400,
-            "AccessDeniedException".to_owned(),
-            "not authorized to perform: organizations:DescribeOrganization".to_owned(),
-        )],
-        ..Faults::default()
-    });
-    let (_, report) = check_with(&stack, &[]).await;
+    refuse_organizations(&stack, "DescribeOrganization");
+    let (_, report) = check_destination(&stack, &[]).await;
     // The fault proxy answers in STS's XML, which the Organizations client cannot parse, so
     // the message names the call that failed rather than AWS's error code.
     let unknown = finding(&report, "online.context", "unknown");
@@ -133,7 +94,7 @@ async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
         "{report:#}"
     );
     // Stated by the operator, it is no longer unknown.
-    let (_, report) = check_with(&stack, &["--absent", "aws:PrincipalOrgID"]).await;
+    let (_, report) = check_destination(&stack, &["--absent", "aws:PrincipalOrgID"]).await;
     assert!(
         finding(&report, "online.context", "unknown").is_empty(),
         "{report:#}"
@@ -147,66 +108,13 @@ async fn an_unreadable_organization_stays_unknown_and_names_the_flag() {
 async fn a_later_hop_inherits_transitive_tags_and_the_source_identity() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    let hub_arn = "arn:aws:iam::444455556666:role/hub";
-    let audit_arn = "arn:aws:iam::999988887777:role/audit";
-    let trusting = |principal: &str, actions: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":{actions}}}]}}"#
-        )
-    };
-    let allowing = |resource: &str| {
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"{resource}"}}]}}"#
-        )
-    };
-    let a = iam_in(&stack.moto.url, "111122223333").await;
-    a.put_role_policy()
-        .role_name("my-ECS-task-role")
-        .policy_name("assume-hub")
-        .policy_document(allowing(hub_arn))
-        .send()
-        .await
-        .unwrap();
-    let hub = iam_in(&stack.moto.url, "444455556666").await;
-    hub.create_role()
-        .role_name("hub")
-        .assume_role_policy_document(trusting(
-            TASK_ROLE_ARN,
-            r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#,
-        ))
-        .send()
-        .await
-        .unwrap();
-    hub.put_role_policy()
-        .role_name("hub")
-        .policy_name("assume-audit")
-        .policy_document(allowing(audit_arn))
-        .send()
-        .await
-        .unwrap();
-    iam_in(&stack.moto.url, "999988887777")
-        .await
-        .create_role()
-        .role_name("audit")
-        .assume_role_policy_document(trusting(hub_arn, r#""sts:AssumeRole""#))
-        .send()
-        .await
-        .unwrap();
-    let config = stack.work.path("chain.config");
-    std::fs::write(
-        &config,
-        format!(
-            "[profile hub]\nrole_arn = {hub_arn}\ncredential_source = EcsContainer\nrolehop_session_tags = Project=blue, Team=data\nrolehop_transitive_tag_keys = Project\nrolehop_source_identity = alice\n\n[profile audit]\nrole_arn = {audit_arn}\nsource_profile = hub\n"
-        ),
+    let all = r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#;
+    create_chain(&stack.moto.url, all, all).await;
+    let (_, report) = check_chain(
+        &stack,
+        "rolehop_session_tags = Project=blue, Team=data\nrolehop_transitive_tag_keys = Project\nrolehop_source_identity = alice\n",
     )
-    .unwrap();
-    let mut env = stack.rolehop_env();
-    env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
-    let config = config.display().to_string();
-    let (_, stdout, stderr) =
-        Rolehop::run(&["check", "--config", &config, "--format", "json"], &env).await;
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}): {stdout}\n{stderr}"));
+    .await;
     let hops = report["hops"].as_array().unwrap();
     assert_eq!(hops.len(), 2, "{report:#}");
     assert_eq!(hops[0]["model"], "allowed", "{report:#}");

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::container_def::{plain_env, secrets};
+use super::container_def::{self, plain_env, secrets};
 use super::findings::{Finding, FindingId, Status};
 use crate::config::file::{ClientSection as Client, client_sections};
 
@@ -41,39 +41,44 @@ fn unparsable(file: &str, rolehop_name: &str) -> Finding {
 
 /// The per-container findings for a task definition's text (already known to be JSON or not).
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
-    let containers: Vec<&Value> = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let Some(rolehop) = containers
-        .iter()
-        .find(|c| plain_env(c, "ROLEHOP_CONFIG_TEXT").is_some())
-    else {
+    let containers = container_def::containers(&td);
+    let Some((rolehop, config)) = container_def::rolehop_with_config(&containers) else {
         return Vec::new();
     };
     let rolehop_name = rolehop["name"].as_str().unwrap_or("rolehop");
-    let Some(clients) =
-        client_sections(plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default())
-    else {
+    let Some(clients) = client_sections(config) else {
         return vec![unparsable(file, rolehop_name)];
     };
     if clients.is_empty() {
         return Vec::new();
     }
-    let rolehop_secrets: BTreeMap<&str, &str> = secrets(rolehop).into_iter().collect();
     let mut out = Vec::new();
+    let source_of = token_sources(file, rolehop, rolehop_name, &clients, &mut out);
+    let apps = container_def::apps(&containers, rolehop);
+    for app in &apps {
+        out.push(holder_finding(file, app, &apps, &clients, &source_of));
+    }
+    out
+}
 
-    // Each client's token as the Secrets Manager value rolehop reads it from.
-    let mut source_of: Vec<(&Client, &str)> = Vec::new();
-    for client in &clients {
+/// Each client's token as the Secrets Manager value rolehop reads it from; a client whose token
+/// comes from nowhere an app container's secret can match is a finding in `out`.
+fn token_sources<'a>(
+    file: &str,
+    rolehop: &'a Value,
+    rolehop_name: &str,
+    clients: &'a [Client],
+    out: &mut Vec<Finding>,
+) -> Vec<(&'a Client, &'a str)> {
+    let rolehop_secrets: BTreeMap<&str, &str> = secrets(rolehop).into_iter().collect();
+    let mut source_of = Vec::new();
+    for client in clients {
         match (&client.token_env, &client.token_file) {
             (Some(var), _) => match rolehop_secrets.get(var.as_str()) {
-                Some(source) => source_of.push((client, source)),
+                Some(source) => source_of.push((client, *source)),
                 None if plain_env(rolehop, var).is_some() => out.push(Finding::new(
                     ID,
                     Status::Fail,
@@ -97,71 +102,92 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
             )),
         }
     }
+    source_of
+}
 
-    // Which app containers hold which client's token.
-    let apps: Vec<&Value> = containers
+/// The clients whose token `app` holds: one of its secrets reads the client's source.
+fn held_by<'a>(app: &Value, source_of: &[(&'a Client, &str)]) -> Vec<&'a Client> {
+    let theirs = secrets(app);
+    source_of
         .iter()
-        .copied()
-        .filter(|c| c["name"] != rolehop["name"])
-        .collect();
-    let holds = |app: &Value| -> Vec<&Client> {
-        let theirs = secrets(app);
-        source_of
-            .iter()
-            .filter(|(_, source)| theirs.iter().any(|(_, from)| from == source))
-            .map(|(client, _)| *client)
-            .collect()
-    };
-    for app in &apps {
-        let name = app["name"].as_str().unwrap_or("?");
-        let held = holds(app);
-        match held.as_slice() {
-            [] => out.push(Finding::new(
-                ID,
-                Status::Pass,
-                format!("{file}: container {name} holds no client token and gets no role from rolehop"),
-            )),
-            [client] => {
-                let named_for_other = clients
-                    .iter()
-                    .any(|c| c.name == name && c.name != client.name);
-                let shared: Vec<&str> = apps
-                    .iter()
-                    .filter(|other| other["name"] != app["name"])
-                    .filter(|other| holds(other).iter().any(|c| c.name == client.name))
-                    .filter_map(|other| other["name"].as_str())
-                    .collect();
-                if named_for_other {
-                    out.push(Finding::new(
-                        ID,
-                        Status::Fail,
-                        format!("{file}: container {name} is given client {}'s token, not its own client {name}'s; give it the secret of token_env for client {name}", client.name),
-                    ));
-                } else if !shared.is_empty() && client.name != name {
-                    out.push(Finding::new(
-                        ID,
-                        Status::Fail,
-                        format!("{file}: container {name} is given client {}'s token, which container {} also holds; give each container its own client and secret", client.name, shared.join(", ")),
-                    ));
-                } else {
-                    out.push(Finding::new(
-                        ID,
-                        Status::Pass,
-                        format!("{file}: container {name} can get {} (client {})", granted(client), client.name),
-                    ));
-                }
+        .filter(|(_, source)| theirs.iter().any(|(_, from)| from == source))
+        .map(|(client, _)| *client)
+        .collect()
+}
+
+/// Which client's token app container `app` holds, and whether that is its own alone.
+fn holder_finding(
+    file: &str,
+    app: &Value,
+    apps: &[&Value],
+    clients: &[Client],
+    source_of: &[(&Client, &str)],
+) -> Finding {
+    let name = app["name"].as_str().unwrap_or("?");
+    match held_by(app, source_of).as_slice() {
+        [] => Finding::new(
+            ID,
+            Status::Pass,
+            format!("{file}: container {name} holds no client token and gets no role from rolehop"),
+        ),
+        [client] => {
+            let named_for_other = clients
+                .iter()
+                .any(|c| c.name == name && c.name != client.name);
+            let shared: Vec<&str> = apps
+                .iter()
+                .filter(|other| other["name"] != app["name"])
+                .filter(|other| {
+                    held_by(other, source_of)
+                        .iter()
+                        .any(|c| c.name == client.name)
+                })
+                .filter_map(|other| other["name"].as_str())
+                .collect();
+            if named_for_other {
+                Finding::new(
+                    ID,
+                    Status::Fail,
+                    format!(
+                        "{file}: container {name} is given client {}'s token, not its own client {name}'s; give it the secret of token_env for client {name}",
+                        client.name
+                    ),
+                )
+            } else if !shared.is_empty() && client.name != name {
+                Finding::new(
+                    ID,
+                    Status::Fail,
+                    format!(
+                        "{file}: container {name} is given client {}'s token, which container {} also holds; give each container its own client and secret",
+                        client.name,
+                        shared.join(", ")
+                    ),
+                )
+            } else {
+                Finding::new(
+                    ID,
+                    Status::Pass,
+                    format!(
+                        "{file}: container {name} can get {} (client {})",
+                        granted(client),
+                        client.name
+                    ),
+                )
             }
-            several => out.push(Finding::new(
-                ID,
-                Status::Fail,
-                format!(
-                    "{file}: container {name} holds the tokens of clients {}, so it can get all their roles; give it only its own client's secret",
-                    several.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" and ")
-                ),
-            )),
         }
+        several => Finding::new(
+            ID,
+            Status::Fail,
+            format!(
+                "{file}: container {name} holds the tokens of clients {}, so it can get all their roles; give it only its own client's secret",
+                several
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ),
     }
-    out
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::arns;
+use super::container_def;
 use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Effect, Kind, Principal};
 use super::service_role::ServiceRoleKind;
@@ -73,8 +74,8 @@ pub fn service_role_trust(kind: ServiceRoleKind, file: &str, text: &str) -> Vec<
 
 /// Lints the role ARNs a registered-form task definition names.
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
+    let td = match container_def::parse(text) {
+        Ok(td) => td,
         Err(e) => {
             return vec![Finding::new(
                 FindingId::PolicyJson,
@@ -83,8 +84,6 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
             )];
         }
     };
-    // `aws ecs describe-task-definition` wraps it in "taskDefinition".
-    let td = value.get("taskDefinition").unwrap_or(&value);
     let mut out = Vec::new();
     for field in ["taskRoleArn", "executionRoleArn"] {
         match td.get(field).and_then(Value::as_str) {

@@ -18,7 +18,7 @@
 use serde_json::{Value, json};
 
 use super::arns;
-use super::container_def::{plain_env, variables};
+use super::container_def::{self, plain_env, variables};
 use super::eval::{self, AssumeRole, Caller, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Fix, Status};
 use super::policy::{self, Kind};
@@ -413,11 +413,7 @@ fn pick<'a>(targets: &[&'a Value], published: &[(String, String)]) -> Option<(&'
 /// The container a diagnosis runs in and the `--command` that runs it there, for a task
 /// definition that passes the ECS Exec rules (the one `ecs-exec.target` names).
 pub fn diagnosis(td: &Value) -> Option<(String, String)> {
-    let containers: Vec<&Value> = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+    let containers = container_def::containers(td);
     let published = published_volumes(&containers);
     let targets: Vec<&Value> = containers
         .iter()
@@ -435,18 +431,13 @@ pub fn task_definition(
     task_role_policies: &RolePolicies,
     asked: &Asked,
 ) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
-    let containers: Vec<&Value> = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+    let containers = container_def::containers(&td);
     let published = published_volumes(&containers);
     let mut out = Vec::new();
-    task_role_findings(file, td, task_role_policies, &mut out);
+    task_role_findings(file, &td, task_role_policies, &mut out);
 
     let own: Vec<&str> = containers
         .iter()

@@ -115,68 +115,105 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
         let what = format!("statement {}", i + 1);
         let s = statement.as_object_mut().expect("objects only");
         repair_elements(s, policy::statement_elements(), &what, &mut changes);
-        if let Some(Value::String(effect)) = s.get_mut("Effect") {
-            for right in ["Allow", "Deny"] {
-                if effect.eq_ignore_ascii_case(right) && effect != right {
-                    changes.push(format!("{what}: Effect `{effect}` written `{right}`"));
-                    *effect = right.to_owned();
-                }
+        repair_effect(s, &what, &mut changes);
+        repair_actions(s, &what, &mut changes);
+        remove_prohibited(s, kind, &what, &mut changes);
+        repair_sid(s, &what, &mut seen, &mut changes);
+    }
+    remove_refused(&mut statements, kind, &mut changes);
+    doc.insert("Statement".into(), Value::Array(statements));
+    Draft {
+        doc: Value::Object(doc),
+        changes,
+    }
+}
+
+/// `Effect` in the case IAM requires (`allow` → `Allow`).
+fn repair_effect(s: &mut Map<String, Value>, what: &str, changes: &mut Vec<String>) {
+    if let Some(Value::String(effect)) = s.get_mut("Effect") {
+        for right in ["Allow", "Deny"] {
+            if effect.eq_ignore_ascii_case(right) && effect != right {
+                changes.push(format!("{what}: Effect `{effect}` written `{right}`"));
+                *effect = right.to_owned();
             }
-        }
-        for element in ["Action", "NotAction"] {
-            let Some(value) = s.get_mut(element) else {
-                continue;
-            };
-            let mut items: Vec<&mut Value> = match value {
-                Value::Array(items) => items.iter_mut().collect(),
-                one => vec![one],
-            };
-            for item in items.iter_mut() {
-                let Some(text) = item.as_str() else { continue };
-                if policy::is_action_text(text) {
-                    continue;
-                }
-                let right = text.replacen(['-', '.', '/'], ":", 1);
-                if policy::is_action_text(&right) {
-                    changes.push(format!("{what}: action `{text}` written `{right}`"));
-                    **item = json!(right);
-                }
-            }
-        }
-        let prohibited: &[&str] = match kind {
-            Kind::Trust if s.contains_key("Principal") => {
-                &["Resource", "NotResource", "NotPrincipal"]
-            }
-            Kind::Trust => &["Resource", "NotResource"],
-            Kind::Identity | Kind::Boundary | Kind::Session => &["Principal", "NotPrincipal"],
-            Kind::Scp | Kind::Rcp => &[],
-        };
-        for element in prohibited {
-            if s.remove(*element).is_some() {
-                changes.push(format!(
-                    "{what}: {element} removed (IAM refuses it in this kind of policy)"
-                ));
-            }
-        }
-        if let Some(Value::String(sid)) = s.get("Sid").cloned() {
-            let mut right: String = sid.chars().filter(char::is_ascii_alphanumeric).collect();
-            if right.is_empty() {
-                right = "Statement".into();
-            }
-            let base = right.clone();
-            let mut n = 1;
-            while seen.contains(&right) {
-                n += 1;
-                right = format!("{base}{n}");
-            }
-            if right != sid {
-                changes.push(format!("{what}: Sid `{sid}` renamed `{right}` (IAM requires unique Sids of letters and digits)"));
-                s.insert("Sid".into(), json!(right));
-            }
-            seen.push(right);
         }
     }
-    // Statements IAM refuses whatever their values, which no edit of a value can save.
+}
+
+/// Actions written with another separator (`sts-AssumeRole` → `sts:AssumeRole`).
+fn repair_actions(s: &mut Map<String, Value>, what: &str, changes: &mut Vec<String>) {
+    for element in ["Action", "NotAction"] {
+        let Some(value) = s.get_mut(element) else {
+            continue;
+        };
+        let mut items: Vec<&mut Value> = match value {
+            Value::Array(items) => items.iter_mut().collect(),
+            one => vec![one],
+        };
+        for item in items.iter_mut() {
+            let Some(text) = item.as_str() else { continue };
+            if policy::is_action_text(text) {
+                continue;
+            }
+            let right = text.replacen(['-', '.', '/'], ":", 1);
+            if policy::is_action_text(&right) {
+                changes.push(format!("{what}: action `{text}` written `{right}`"));
+                **item = json!(right);
+            }
+        }
+    }
+}
+
+/// The elements IAM refuses in this kind of policy.
+fn remove_prohibited(
+    s: &mut Map<String, Value>,
+    kind: Kind,
+    what: &str,
+    changes: &mut Vec<String>,
+) {
+    let prohibited: &[&str] = match kind {
+        Kind::Trust if s.contains_key("Principal") => &["Resource", "NotResource", "NotPrincipal"],
+        Kind::Trust => &["Resource", "NotResource"],
+        Kind::Identity | Kind::Boundary | Kind::Session => &["Principal", "NotPrincipal"],
+        Kind::Scp | Kind::Rcp => &[],
+    };
+    for element in prohibited {
+        if s.remove(*element).is_some() {
+            changes.push(format!(
+                "{what}: {element} removed (IAM refuses it in this kind of policy)"
+            ));
+        }
+    }
+}
+
+/// A Sid of letters and digits only, unique among the Sids `seen` before it.
+fn repair_sid(
+    s: &mut Map<String, Value>,
+    what: &str,
+    seen: &mut Vec<String>,
+    changes: &mut Vec<String>,
+) {
+    if let Some(Value::String(sid)) = s.get("Sid").cloned() {
+        let mut right: String = sid.chars().filter(char::is_ascii_alphanumeric).collect();
+        if right.is_empty() {
+            right = "Statement".into();
+        }
+        let base = right.clone();
+        let mut n = 1;
+        while seen.contains(&right) {
+            n += 1;
+            right = format!("{base}{n}");
+        }
+        if right != sid {
+            changes.push(format!("{what}: Sid `{sid}` renamed `{right}` (IAM requires unique Sids of letters and digits)"));
+            s.insert("Sid".into(), json!(right));
+        }
+        seen.push(right);
+    }
+}
+
+/// Drops the statements IAM refuses whatever their values, which no edit of a value can save.
+fn remove_refused(statements: &mut Vec<Value>, kind: Kind, changes: &mut Vec<String>) {
     let mut number = 0;
     statements.retain(|s| {
         number += 1;
@@ -197,11 +234,6 @@ fn repaired(document: &Value, kind: Kind) -> Draft {
         }
         why.is_none()
     });
-    doc.insert("Statement".into(), Value::Array(statements));
-    Draft {
-        doc: Value::Object(doc),
-        changes,
-    }
 }
 
 fn strings_of(value: &Value) -> Vec<String> {
@@ -511,6 +543,24 @@ mod tests {
             .unwrap()
     }
 
+    /// The fix of trust policy `text` for [`SOURCE`] and `actions`; `passes` is whether a
+    /// statement corrected in place would pass.
+    fn fix_trust(text: &str, actions: &[StsAction], passes: bool) -> Fix {
+        trust_fix(&trust(text), None, SOURCE, None, actions.to_vec(), &|_| {
+            passes
+        })
+    }
+
+    /// IAM would save the fixed document.
+    fn assert_iam_accepts(fix: &Fix) {
+        assert_eq!(
+            policy::iam_refuses(&fix.policy, Kind::Trust),
+            None,
+            "{:#}",
+            fix.policy
+        );
+    }
+
     #[test]
     fn the_file_is_written_beside_the_input() {
         assert_eq!(
@@ -529,13 +579,12 @@ mod tests {
 
     #[test]
     fn a_typo_in_the_principal_is_corrected_in_place() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-taks-role"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            true,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            true
-        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1, "{:#}", fix.policy);
         assert_eq!(statements[0]["Principal"]["AWS"], SOURCE);
@@ -545,17 +594,17 @@ mod tests {
             "{}",
             fix.command
         );
-        assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
+        assert_iam_accepts(&fix);
     }
 
     #[test]
     fn a_missing_action_goes_into_the_statement_that_needs_it() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-ECS-task-role"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole, StsAction::TagSession],
+            true,
         );
-        let actions = vec![StsAction::AssumeRole, StsAction::TagSession];
-        let fix = trust_fix(&p, None, SOURCE, None, actions, &|_| true);
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
         assert_eq!(
@@ -571,13 +620,12 @@ mod tests {
 
     #[test]
     fn an_unrelated_principal_is_kept_and_a_statement_with_a_new_sid_added() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [{"Sid": "RolehopTrustSourceRole", "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::999988887777:role/other"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            false,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
         let statements = fix.policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 2);
         assert_eq!(
@@ -585,25 +633,19 @@ mod tests {
             "arn:aws:iam::999988887777:role/other"
         );
         assert_eq!(statements[1]["Sid"], "RolehopTrustSourceRole2");
-        assert_eq!(policy::iam_refuses(&fix.policy, Kind::Trust), None);
+        assert_iam_accepts(&fix);
     }
 
     #[test]
     fn a_statement_iam_refuses_whatever_its_values_is_removed() {
-        let p = trust(
+        let fix = fix_trust(
             r#"{"Version": "2012-10-17", "Statement": [
                 {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
                 {"Sid": "Other", "Effect": "Allow", "NotPrincipal": {"AWS": "x"}, "Action": "sts:AssumeRole"}]}"#,
+            &[StsAction::AssumeRole],
+            false,
         );
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
-        assert_eq!(
-            policy::iam_refuses(&fix.policy, Kind::Trust),
-            None,
-            "{:#}",
-            fix.policy
-        );
+        assert_iam_accepts(&fix);
         assert_eq!(fix.policy["Statement"].as_array().unwrap().len(), 1);
         assert!(
             fix.changes
@@ -616,20 +658,10 @@ mod tests {
 
     #[test]
     fn what_iam_refuses_is_repaired() {
-        let p = trust(
-            r#"{"Version": "2012-10-18", "Statment": [], "Statement": [
+        let text = r#"{"Version": "2012-10-18", "Statment": [], "Statement": [
                 {"Sid": "a-b", "Effect": "allow", "Principal": {"AWS": "x"}, "Action": "sts-AssumeRole", "Resource": "*"},
-                {"Sid": "ab", "Effect": "Allow", "Principal": {"AWS": "y"}, "Action": "sts:AssumeRole"}]}"#,
-        );
-        assert!(policy::iam_refuses(&p.document, Kind::Trust).is_some());
-        let fix = trust_fix(&p, None, SOURCE, None, vec![StsAction::AssumeRole], &|_| {
-            false
-        });
-        assert_eq!(
-            policy::iam_refuses(&fix.policy, Kind::Trust),
-            None,
-            "{:#}",
-            fix.policy
-        );
+                {"Sid": "ab", "Effect": "Allow", "Principal": {"AWS": "y"}, "Action": "sts:AssumeRole"}]}"#;
+        assert!(policy::iam_refuses(&trust(text).document, Kind::Trust).is_some());
+        assert_iam_accepts(&fix_trust(text, &[StsAction::AssumeRole], false));
     }
 }

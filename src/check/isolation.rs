@@ -22,11 +22,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::container_def::{plain_env, secrets};
+use super::container_def::{self, plain_env, secrets};
 use super::findings::{Finding, FindingId, Status};
 use super::report::Verdict;
 use super::{File, Inputs};
-use crate::config::file::{client_sections, profile_sections};
+use crate::config::file::{ClientSection, client_sections, profile_sections};
 
 const ID: FindingId = FindingId::EcsContainerIsolation;
 
@@ -72,23 +72,13 @@ pub fn task_definition(
     trusts: &[(String, File)],
     setup_files: bool,
 ) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
-    let containers: Vec<&Value> = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let Some(rolehop) = containers
-        .iter()
-        .copied()
-        .find(|c| plain_env(c, "ROLEHOP_CONFIG_TEXT").is_some())
-    else {
+    let containers = container_def::containers(&td);
+    let Some((rolehop, config)) = container_def::rolehop_with_config(&containers) else {
         return Vec::new();
     };
-    let config = plain_env(rolehop, "ROLEHOP_CONFIG_TEXT").unwrap_or_default();
     // A text that does not parse is clients.rs' FAIL; without clients there is no per-container
     // boundary to check.
     let (Some(clients), Some(profiles)) = (client_sections(config), profile_sections(config))
@@ -107,37 +97,82 @@ pub fn task_definition(
             ),
         )];
     };
-    let rolehop_name = rolehop["name"].as_str().unwrap_or("rolehop");
-    let rolehop_secrets: BTreeMap<&str, &str> = secrets(rolehop).into_iter().collect();
-    let apps: Vec<&Value> = containers
+    let task = Task {
+        file,
+        rolehop,
+        rolehop_name: rolehop["name"].as_str().unwrap_or("rolehop"),
+        rolehop_secrets: secrets(rolehop).into_iter().collect(),
+        apps: container_def::apps(&containers, rolehop),
+        profiles: profiles
+            .iter()
+            .map(|(name, kv)| {
+                (
+                    name.as_str(),
+                    kv.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+                )
+            })
+            .collect(),
+        clients: &clients,
+    };
+    let guards = task.guards(task_role, trusts, setup_files);
+    guards
         .iter()
-        .copied()
-        .filter(|c| c["name"] != rolehop["name"])
-        .collect();
-    let keys: BTreeMap<&str, BTreeMap<&str, &str>> = profiles
-        .iter()
-        .map(|(name, kv)| {
-            (
-                name.as_str(),
-                kv.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-            )
-        })
-        .collect();
-    let role_of = |name: &str| keys.get(name).and_then(|k| k.get("role_arn").copied());
+        .map(|(name, guard)| task.finding(name, guard, &guards))
+        .collect()
+}
 
-    // Each profile's own guard (its config, then its trust policy when given).
-    let mut guards: BTreeMap<&str, Guard> = BTreeMap::new();
-    for (name, kv) in &keys {
-        let Some(role) = kv.get("role_arn").copied() else {
-            continue;
-        };
-        let caller = match kv.get("source_profile") {
-            Some(source) => role_of(source).unwrap_or(task_role),
-            None => task_role,
-        };
-        let mut guard = match (kv.get(EXTERNAL_ID_ENV), kv.get("external_id")) {
-            (Some(var), _) => match rolehop_secrets.get(var) {
-                Some(from) => match apps.iter().find(|app| secrets(app).iter().any(|(_, f)| f == from)) {
+/// What the checks of one task read: its rolehop container and config, and its app containers.
+struct Task<'a> {
+    file: &'a str,
+    rolehop: &'a Value,
+    rolehop_name: &'a str,
+    /// rolehop's `secrets`: variable name → `valueFrom`.
+    rolehop_secrets: BTreeMap<&'a str, &'a str>,
+    /// Every container but rolehop's.
+    apps: Vec<&'a Value>,
+    /// The config's profiles: name → key → value.
+    profiles: BTreeMap<&'a str, BTreeMap<&'a str, &'a str>>,
+    clients: &'a [ClientSection],
+}
+
+impl<'a> Task<'a> {
+    fn role_of(&self, profile: &str) -> Option<&'a str> {
+        self.profiles
+            .get(profile)
+            .and_then(|k| k.get("role_arn").copied())
+    }
+
+    /// Each profile's own guard: its config, then its trust policy when given.
+    fn guards(
+        &self,
+        task_role: &'a str,
+        trusts: &[(String, File)],
+        setup_files: bool,
+    ) -> BTreeMap<&'a str, Guard> {
+        let mut guards = BTreeMap::new();
+        for (name, kv) in &self.profiles {
+            let Some(role) = kv.get("role_arn").copied() else {
+                continue;
+            };
+            let caller = match kv.get("source_profile") {
+                Some(source) => self.role_of(source).unwrap_or(task_role),
+                None => task_role,
+            };
+            let mut guard = self.config_guard(kv);
+            if let Some((_, trust)) = trusts.iter().find(|(arn, _)| arn == role) {
+                guard = trust_guard(guard, role, caller, trust, setup_files);
+            }
+            guards.insert(*name, guard);
+        }
+        guards
+    }
+
+    /// The guard a profile's config gives it: the external id it passes, and where from.
+    fn config_guard(&self, profile: &BTreeMap<&str, &str>) -> Guard {
+        let rolehop_name = self.rolehop_name;
+        match (profile.get(EXTERNAL_ID_ENV), profile.get("external_id")) {
+            (Some(var), _) => match self.rolehop_secrets.get(var) {
+                Some(from) => match self.apps.iter().find(|app| secrets(app).iter().any(|(_, f)| f == from)) {
                     Some(app) => Guard::Open {
                         why: format!(
                             "its external id ({var}, secret {from}) is also given to container {}",
@@ -146,7 +181,7 @@ pub fn task_definition(
                     },
                     None => Guard::Secret { var: (*var).to_owned() },
                 },
-                None if plain_env(rolehop, var).is_some() => Guard::Plain {
+                None if plain_env(self.rolehop, var).is_some() => Guard::Plain {
                     why: format!("its external id {var} is in {rolehop_name}'s plain environment, in the task definition's text"),
                 },
                 None => Guard::Open {
@@ -159,61 +194,36 @@ pub fn task_definition(
             (None, None) => Guard::Open {
                 why: "its profile passes no external id".into(),
             },
-        };
-        if let Some((_, (trust_file, trust_text))) = trusts.iter().find(|(arn, _)| arn == role) {
-            let placeholder = trust_text.contains(EXTERNAL_ID_PLACEHOLDER);
-            let inputs = Inputs {
-                trust_policy: Some((trust_file.clone(), trust_text.clone())),
-                identity_policies: vec![worst_case_identity(role)],
-                role_arn: Some(role.to_owned()),
-                source_role_arn: Some(caller.to_owned()),
-                ..Inputs::default()
-            };
-            guard = match super::run(&inputs).decision {
-                Some(Verdict::Allowed) => Guard::Open {
-                    why: format!(
-                        "its trust policy {trust_file} lets {caller} assume it without an external id"
-                    ),
-                },
-                Some(Verdict::Denied) if placeholder && !setup_files => Guard::Open {
-                    why: format!(
-                        "its trust policy {trust_file} requires rolehop setup's placeholder as the external id, which anybody can read (put the policy on the role with commands.sh, which fills in the secret's value)"
-                    ),
-                },
-                Some(Verdict::Denied) => match guard {
-                    Guard::Open { .. } => Guard::TrustOnly,
-                    other => other,
-                },
-                _ => Guard::Plain {
-                    why: format!(
-                        "whether its trust policy {trust_file} lets {caller} assume it without an external id is unknown; check it with rolehop check --trust-policy"
-                    ),
-                },
-            };
         }
-        guards.insert(name, guard);
     }
 
-    // Reachable with the task role's credentials: along a chain until a guarded profile.
-    let open_path = |name: &str| -> Option<Vec<String>> {
+    /// The profiles reachable with the task role's credentials on the way to `name`: along a
+    /// chain until a guarded profile (`None` when one guards it).
+    fn open_path(&self, guards: &BTreeMap<&str, Guard>, name: &str) -> Option<Vec<String>> {
         let mut path = Vec::new();
         let mut current = name;
         loop {
-            if path.len() > keys.len() {
+            if path.len() > self.profiles.len() {
                 return None; // a cycle: config.valid reports it.
             }
             match guards.get(current)? {
                 Guard::Open { .. } | Guard::Plain { .. } => path.push(current.to_owned()),
                 _ => return None,
             }
-            match keys.get(current).and_then(|k| k.get("source_profile")) {
+            match self
+                .profiles
+                .get(current)
+                .and_then(|k| k.get("source_profile"))
+            {
                 Some(source) => current = source,
                 None => return Some(path),
             }
         }
-    };
-    let granted_to = |profile: &str| -> String {
-        let names: Vec<&str> = clients
+    }
+
+    fn granted_to(&self, profile: &str) -> String {
+        let names: Vec<&str> = self
+            .clients
             .iter()
             .filter(|c| c.profiles.iter().any(|p| p == profile || p == "*"))
             .map(|c| c.name.as_str())
@@ -223,16 +233,17 @@ pub fn task_definition(
         } else {
             format!("client {}", names.join(", client "))
         }
-    };
+    }
 
-    let mut out = Vec::new();
-    for (name, guard) in &guards {
-        let role = role_of(name).unwrap_or("?");
+    /// The finding for profile `name`, whose own guard is `guard`.
+    fn finding(&self, name: &str, guard: &Guard, guards: &BTreeMap<&str, Guard>) -> Finding {
+        let (file, rolehop_name) = (self.file, self.rolehop_name);
+        let role = self.role_of(name).unwrap_or("?");
         let who = format!(
             "{file}: profile {name} ({role}, granted to {})",
-            granted_to(name)
+            self.granted_to(name)
         );
-        let finding = match (open_path(name), guard) {
+        match (self.open_path(guards, name), guard) {
             (Some(path), Guard::Open { why } | Guard::Plain { why }) => {
                 let reach = if path.len() > 1 {
                     format!(
@@ -276,10 +287,48 @@ pub fn task_definition(
                     "{who}: no app container can assume it itself: it chains from a profile whose role requires an external id only {rolehop_name} receives"
                 ),
             ),
-        };
-        out.push(finding);
+        }
     }
-    out
+}
+
+/// The guard once the role's trust policy is read: [`super::run`] on it decides whether
+/// `caller` can assume `role` without an external id.
+fn trust_guard(
+    guard: Guard,
+    role: &str,
+    caller: &str,
+    (trust_file, trust_text): &File,
+    setup_files: bool,
+) -> Guard {
+    let placeholder = trust_text.contains(EXTERNAL_ID_PLACEHOLDER);
+    let inputs = Inputs {
+        trust_policy: Some((trust_file.clone(), trust_text.clone())),
+        identity_policies: vec![worst_case_identity(role)],
+        role_arn: Some(role.to_owned()),
+        source_role_arn: Some(caller.to_owned()),
+        ..Inputs::default()
+    };
+    match super::run(&inputs).decision {
+        Some(Verdict::Allowed) => Guard::Open {
+            why: format!(
+                "its trust policy {trust_file} lets {caller} assume it without an external id"
+            ),
+        },
+        Some(Verdict::Denied) if placeholder && !setup_files => Guard::Open {
+            why: format!(
+                "its trust policy {trust_file} requires rolehop setup's placeholder as the external id, which anybody can read (put the policy on the role with commands.sh, which fills in the secret's value)"
+            ),
+        },
+        Some(Verdict::Denied) => match guard {
+            Guard::Open { .. } => Guard::TrustOnly,
+            other => other,
+        },
+        _ => Guard::Plain {
+            why: format!(
+                "whether its trust policy {trust_file} lets {caller} assume it without an external id is unknown; check it with rolehop check --trust-policy"
+            ),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use super::container_def;
 use super::eval::{self, Context, Request, Tri};
 use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Kind, Policy};
@@ -31,10 +32,8 @@ pub fn log_group_arn(partition: &str, region: &str, account: &str, group: &str) 
 
 /// (container name, log driver, options) of every container with a log configuration.
 fn log_configurations(td: &Value) -> Vec<(String, String, Value)> {
-    td.get("containerDefinitions")
-        .and_then(Value::as_array)
+    container_def::containers(td)
         .into_iter()
-        .flatten()
         .filter_map(|c| {
             let config = c.get("logConfiguration")?;
             Some((
@@ -68,10 +67,9 @@ fn allowed(policies: &[&Policy], action: &str, resources: &[String]) -> Tri {
 /// execution role's `policies` (given, or read from IAM) grant it, FAIL when they do not,
 /// UNKNOWN when they were not read.
 pub fn execution_role_permissions(file: &str, text: &str, policies: &RolePolicies) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports the broken JSON.
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
     let execution_role = td
         .get("executionRoleArn")
         .and_then(Value::as_str)
@@ -90,7 +88,7 @@ pub fn execution_role_permissions(file: &str, text: &str, policies: &RolePolicie
         })
         .collect();
     let refs: Vec<&Policy> = parsed.iter().collect();
-    for (container, driver, options) in log_configurations(td) {
+    for (container, driver, options) in log_configurations(&td) {
         for (need_driver, option, value, action, source) in NEEDS {
             if driver != *need_driver || options.get(option).and_then(Value::as_str) != Some(value)
             {

@@ -3,18 +3,16 @@
 //! image lacks never starts its rolehop container ("exec format error", or no matching
 //! manifest), so every app waiting for it to be `HEALTHY` waits forever.
 
-use serde_json::Value;
-
+use super::container_def;
 use super::findings::{Finding, FindingId, Status};
 use crate::platform::{self, Arch};
 
 /// One finding per container that runs rolehop's own image: PASS when the image is built for
 /// the definition's platform, WARN when it is not. Containers of other images are not judged.
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
     let field = |name: &str| td["runtimePlatform"][name].as_str();
     let arch = field("cpuArchitecture").unwrap_or(platform::DEFAULT_ARCH.ecs_name());
     let os = field("operatingSystemFamily").unwrap_or(platform::DEFAULT_OS_FAMILY);
@@ -24,10 +22,8 @@ pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
         .map(|a| a.ecs_name())
         .collect::<Vec<_>>()
         .join(" and ");
-    td["containerDefinitions"]
-        .as_array()
+    container_def::containers(&td)
         .into_iter()
-        .flatten()
         .filter_map(|c| Some((c["name"].as_str()?, c["image"].as_str()?)))
         .filter(|(_, image)| platform::is_rolehop_image(image))
         .map(|(name, image)| match built {

@@ -248,11 +248,65 @@ fn is_action(action: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
 }
 
+/// Reports a grammar problem IAM refuses.
+type Fail<'a> = &'a mut dyn FnMut(FindingId, String);
+
 /// Parses `text`; returns the policy (unless the JSON itself is broken) and the grammar findings.
 pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut fail =
         |id: FindingId, message: String| findings.push(Finding::new(id, Status::Fail, message));
+    let Some(top) = document(text, file, &mut fail) else {
+        return (None, findings);
+    };
+    for key in top.keys().filter(|k| !TOP_ELEMENTS.contains(&k.as_str())) {
+        fail(
+            FindingId::PolicyElement,
+            format!(
+                "{file} has an unknown element `{key}`{}",
+                suggestion(key, &TOP_ELEMENTS)
+            ),
+        );
+    }
+    let warn_version = version(&top, file, &mut fail);
+    let variables = top.get("Version").and_then(Value::as_str) == Some("2012-10-17");
+    let mut statements = Vec::new();
+    let mut sids = std::collections::HashSet::new();
+    for (index, raw) in raw_statements(&top, file, &mut fail)
+        .into_iter()
+        .enumerate()
+    {
+        let number = index + 1;
+        let Some(obj) = raw.as_object() else {
+            fail(
+                FindingId::PolicyElement,
+                format!("{file}: statement {number} is not an object"),
+            );
+            continue;
+        };
+        if kind.iam_grammar() {
+            check_sid(obj.get("Sid"), number, &mut sids, file, &mut fail);
+        }
+        statements.push(statement(obj, number, variables, file, kind, &mut fail));
+    }
+    if let Some(message) = warn_version {
+        findings.push(Finding::new(
+            FindingId::PolicyVersion,
+            Status::Warn,
+            message,
+        ));
+    }
+    let policy = Policy {
+        kind,
+        file: file.to_owned(),
+        statements,
+        document: Value::Object(top),
+    };
+    (Some(policy), findings)
+}
+
+/// The document's top level, when it is a JSON object (what a policy is).
+fn document(text: &str, file: &str, fail: Fail) -> Option<serde_json::Map<String, Value>> {
     let document: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -265,50 +319,60 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
                     e.column()
                 ),
             );
-            return (None, findings);
+            return None;
         }
     };
-    let Some(top) = document.as_object() else {
-        fail(
-            FindingId::PolicyJson,
-            format!(
-                "{file} is JSON but not an object; a policy is {{\"Version\": ..., \"Statement\": [...]}}"
-            ),
-        );
-        return (None, findings);
-    };
-    for key in top.keys().filter(|k| !TOP_ELEMENTS.contains(&k.as_str())) {
-        fail(
-            FindingId::PolicyElement,
-            format!(
-                "{file} has an unknown element `{key}`{}",
-                suggestion(key, &TOP_ELEMENTS)
-            ),
-        );
+    match document {
+        Value::Object(top) => Some(top),
+        _ => {
+            fail(
+                FindingId::PolicyJson,
+                format!(
+                    "{file} is JSON but not an object; a policy is {{\"Version\": ..., \"Statement\": [...]}}"
+                ),
+            );
+            None
+        }
     }
-    let mut warn_version = None;
+}
+
+/// The `Version` element: a wrong one fails; an old or missing one is the warning returned
+/// (reported after the statements' problems).
+fn version(top: &serde_json::Map<String, Value>, file: &str, fail: Fail) -> Option<String> {
     match top.get("Version").and_then(Value::as_str) {
-        Some("2012-10-17") => {}
-        Some("2008-10-17") => {
-            warn_version = Some(format!(
-                "{file} uses Version 2008-10-17, which turns policy variables off; use 2012-10-17"
-            ))
+        Some("2012-10-17") => None,
+        Some("2008-10-17") => Some(format!(
+            "{file} uses Version 2008-10-17, which turns policy variables off; use 2012-10-17"
+        )),
+        Some(other) => {
+            fail(
+                FindingId::PolicyVersion,
+                format!("{file} has Version `{other}`; the only current version is 2012-10-17"),
+            );
+            None
         }
-        Some(other) => fail(
-            FindingId::PolicyVersion,
-            format!("{file} has Version `{other}`; the only current version is 2012-10-17"),
-        ),
-        None if top.contains_key("Version") => fail(
-            FindingId::PolicyVersion,
-            format!("{file} has a Version that is not a string; write \"Version\": \"2012-10-17\""),
-        ),
-        None => {
-            warn_version = Some(format!(
-                "{file} has no Version, so IAM treats it as 2008-10-17 (no policy variables); add \"Version\": \"2012-10-17\""
-            ))
+        None if top.contains_key("Version") => {
+            fail(
+                FindingId::PolicyVersion,
+                format!(
+                    "{file} has a Version that is not a string; write \"Version\": \"2012-10-17\""
+                ),
+            );
+            None
         }
+        None => Some(format!(
+            "{file} has no Version, so IAM treats it as 2008-10-17 (no policy variables); add \"Version\": \"2012-10-17\""
+        )),
     }
-    let raw_statements: Vec<&Value> = match top.get("Statement") {
+}
+
+/// The `Statement` element as a list (one object stands for a list of one).
+fn raw_statements<'a>(
+    top: &'a serde_json::Map<String, Value>,
+    file: &str,
+    fail: Fail,
+) -> Vec<&'a Value> {
+    match top.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(item @ Value::Object(_)) => vec![item],
         Some(_) => {
@@ -325,62 +389,40 @@ pub fn parse(text: &str, file: &str, kind: Kind) -> (Option<Policy>, Vec<Finding
             }
             Vec::new()
         }
-    };
-    let mut statements = Vec::new();
-    let mut sids = std::collections::HashSet::new();
-    for (index, raw) in raw_statements.into_iter().enumerate() {
-        let number = index + 1;
-        let Some(obj) = raw.as_object() else {
-            fail(
-                FindingId::PolicyElement,
-                format!("{file}: statement {number} is not an object"),
-            );
-            continue;
-        };
-        let variables = top.get("Version").and_then(Value::as_str) == Some("2012-10-17");
-        // IAM User Guide, "IAM JSON policy elements: Sid": unique within a policy, letters and
-        // digits only. (SCPs and RCPs follow Organizations' own rules; left to it.)
-        match obj.get("Sid") {
-            Some(_) if !kind.iam_grammar() => {}
-            Some(Value::String(sid)) if !sid_is_valid(sid) => fail(
-                FindingId::PolicySid,
-                format!(
-                    "{file}: statement {number} has Sid `{sid}`, which IAM refuses: a Sid holds only ASCII letters and digits (e.g. `{}`)",
-                    sid.chars()
-                        .filter(char::is_ascii_alphanumeric)
-                        .collect::<String>()
-                ),
-            ),
-            Some(Value::String(sid)) if !sids.insert(sid.clone()) => fail(
-                FindingId::PolicySid,
-                format!(
-                    "{file}: statement {number} repeats Sid `{sid}`; IAM refuses a policy whose Sids are not unique, so rename one"
-                ),
-            ),
-            Some(Value::String(_)) | None => {}
-            Some(_) => fail(
-                FindingId::PolicySid,
-                format!("{file}: statement {number} has a Sid that is not a string"),
-            ),
-        }
-        statements.push(statement(obj, number, variables, file, kind, &mut fail));
     }
-    if let Some(message) = warn_version {
-        findings.push(Finding::new(
-            FindingId::PolicyVersion,
-            Status::Warn,
-            message,
-        ));
+}
+
+/// IAM User Guide, "IAM JSON policy elements: Sid": unique within a policy, letters and
+/// digits only. (SCPs and RCPs follow Organizations' own rules; left to it.)
+fn check_sid(
+    sid: Option<&Value>,
+    number: usize,
+    seen: &mut std::collections::HashSet<String>,
+    file: &str,
+    fail: Fail,
+) {
+    match sid {
+        Some(Value::String(sid)) if !sid_is_valid(sid) => fail(
+            FindingId::PolicySid,
+            format!(
+                "{file}: statement {number} has Sid `{sid}`, which IAM refuses: a Sid holds only ASCII letters and digits (e.g. `{}`)",
+                sid.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+            ),
+        ),
+        Some(Value::String(sid)) if !seen.insert(sid.clone()) => fail(
+            FindingId::PolicySid,
+            format!(
+                "{file}: statement {number} repeats Sid `{sid}`; IAM refuses a policy whose Sids are not unique, so rename one"
+            ),
+        ),
+        Some(Value::String(_)) | None => {}
+        Some(_) => fail(
+            FindingId::PolicySid,
+            format!("{file}: statement {number} has a Sid that is not a string"),
+        ),
     }
-    (
-        Some(Policy {
-            kind,
-            file: file.to_owned(),
-            statements,
-            document,
-        }),
-        findings,
-    )
 }
 
 /// One statement's elements, with the grammar problems IAM refuses reported through `fail`.
@@ -390,7 +432,7 @@ fn statement(
     variables: bool,
     file: &str,
     kind: Kind,
-    fail: &mut dyn FnMut(FindingId, String),
+    fail: Fail,
 ) -> Statement {
     let mut statement = Statement {
         number,
@@ -404,6 +446,10 @@ fn statement(
         variables,
     };
     let label = statement.label();
+    let at = Site {
+        file,
+        label: &label,
+    };
     for key in obj
         .keys()
         .filter(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
@@ -416,7 +462,26 @@ fn statement(
             ),
         );
     }
-    statement.effect = match obj.get("Effect").and_then(Value::as_str) {
+    statement.effect = effect(obj, &at, fail);
+    statement.actions = actions(obj, &at, fail);
+    statement.resources = resources(obj, kind, &at, fail);
+    check_required_elements(obj, kind, &at, fail);
+    (statement.principal, statement.not_principal) = principal(obj, &at, fail);
+    if let Some(cond) = obj.get("Condition") {
+        statement.conditions = conditions(cond, file, &label, fail);
+    }
+    statement
+}
+
+/// Where a statement's problem is: the file and the statement's label.
+struct Site<'a> {
+    file: &'a str,
+    label: &'a str,
+}
+
+fn effect(obj: &serde_json::Map<String, Value>, at: &Site, fail: Fail) -> Option<Effect> {
+    let Site { file, label } = at;
+    match obj.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Some(Effect::Allow),
         Some("Deny") => Some(Effect::Deny),
         Some(other) => {
@@ -435,7 +500,13 @@ fn statement(
             );
             None
         }
-    };
+    }
+}
+
+/// `Action` or `NotAction` (the latter wins when both are written).
+fn actions(obj: &serde_json::Map<String, Value>, at: &Site, fail: Fail) -> Option<Patterns> {
+    let Site { file, label } = at;
+    let mut actions = None;
     for (element, negated) in [("Action", false), ("NotAction", true)] {
         if let Some(v) = obj.get(element) {
             let items = strings(v);
@@ -447,9 +518,21 @@ fn statement(
                     ),
                 );
             }
-            statement.actions = Some(Patterns { negated, items });
+            actions = Some(Patterns { negated, items });
         }
     }
+    actions
+}
+
+/// `Resource` or `NotResource` (the latter wins when both are written).
+fn resources(
+    obj: &serde_json::Map<String, Value>,
+    kind: Kind,
+    at: &Site,
+    fail: Fail,
+) -> Option<Patterns> {
+    let Site { file, label } = at;
+    let mut resources = None;
     for (element, negated) in [("Resource", false), ("NotResource", true)] {
         if let Some(v) = obj.get(element) {
             if kind == Kind::Trust {
@@ -460,12 +543,23 @@ fn statement(
                     ),
                 );
             }
-            statement.resources = Some(Patterns {
+            resources = Some(Patterns {
                 negated,
                 items: strings(v),
             });
         }
     }
+    resources
+}
+
+/// The elements IAM requires or refuses in this kind of policy.
+fn check_required_elements(
+    obj: &serde_json::Map<String, Value>,
+    kind: Kind,
+    at: &Site,
+    fail: Fail,
+) {
+    let Site { file, label } = at;
     if kind.needs_resource() && !obj.contains_key("Resource") && !obj.contains_key("NotResource") {
         fail(
             FindingId::PolicyElement,
@@ -522,42 +616,38 @@ fn statement(
             ),
         );
     }
-    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
-        (Some(p), _) => Some(p),
-        (None, Some(p)) => {
-            statement.not_principal = true;
-            Some(p)
-        }
-        (None, None) => None,
+}
+
+/// `Principal`, or `NotPrincipal` (then the flag is true) when there is no `Principal`.
+fn principal(
+    obj: &serde_json::Map<String, Value>,
+    at: &Site,
+    fail: Fail,
+) -> (Option<Principal>, bool) {
+    let Site { file, label } = at;
+    let (element, not_principal) = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (Some(p), _) => (p, false),
+        (None, Some(p)) => (p, true),
+        (None, None) => return (None, false),
     };
-    if let Some(p) = principal {
-        statement.principal = Some(match p {
-            Value::String(s) if s == "*" => Principal::Anyone,
-            Value::Object(map) => Principal::Named(Principals::of(map)),
-            _ => {
-                fail(
-                    FindingId::PolicyElement,
-                    format!(
-                        "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
-                    ),
-                );
-                Principal::Named(Principals::default())
-            }
-        });
-    }
-    if let Some(cond) = obj.get("Condition") {
-        statement.conditions = conditions(cond, file, &label, fail);
-    }
-    statement
+    let principal = match element {
+        Value::String(s) if s == "*" => Principal::Anyone,
+        Value::Object(map) => Principal::Named(Principals::of(map)),
+        _ => {
+            fail(
+                FindingId::PolicyElement,
+                format!(
+                    "{file}: {label} has a Principal that is neither \"*\" nor an object like {{\"AWS\": \"ARN\"}}"
+                ),
+            );
+            Principal::Named(Principals::default())
+        }
+    };
+    (Some(principal), not_principal)
 }
 
 /// A statement's `Condition`: one condition per operator and key, the operator parsed.
-fn conditions(
-    cond: &Value,
-    file: &str,
-    label: &str,
-    fail: &mut dyn FnMut(FindingId, String),
-) -> Vec<Condition> {
+fn conditions(cond: &Value, file: &str, label: &str, fail: Fail) -> Vec<Condition> {
     let mut out = Vec::new();
     match cond.as_object() {
         Some(ops) => {

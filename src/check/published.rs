@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::container_def;
 use super::findings::{Finding, FindingId, Status};
 
 const ID: FindingId = FindingId::EcsPublishedVolume;
@@ -36,15 +37,10 @@ fn is_publisher(container: &Value) -> bool {
 
 /// The findings for a task definition's text (invalid JSON is reported by `ecs`).
 pub fn task_definition(file: &str, text: &str) -> Vec<Finding> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new();
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
-    let containers: Vec<&Value> = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+    let containers = container_def::containers(&td);
     let mut out = Vec::new();
     for publisher in containers.iter().filter(|c| is_publisher(c)) {
         let publisher_name = publisher["name"].as_str().unwrap_or("?");

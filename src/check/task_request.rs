@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::container_def::{plain_env, secrets, variables};
+use super::container_def::{self, plain_env, secrets, variables};
 use super::findings::{Finding, FindingId, Status};
 use super::inputs::Inputs;
 use crate::cli::RoleArgs;
@@ -37,19 +37,13 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     if inputs.trust_policy.is_none() && inputs.role_arn.is_none() {
         return Vec::new();
     }
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
+    let Ok(td) = container_def::parse(text) else {
         return Vec::new(); // ecs::task_definition reports invalid JSON.
     };
-    let td = value.get("taskDefinition").unwrap_or(&value);
-    let Some(rolehop) = td["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| {
-            let all = variables(c);
-            ROLE_VARIABLES.iter().any(|v| all.contains(v))
-        })
-    else {
+    let Some(rolehop) = container_def::containers(&td).into_iter().find(|c| {
+        let all = variables(c);
+        ROLE_VARIABLES.iter().any(|v| all.contains(v))
+    }) else {
         return Vec::new();
     };
     let container = rolehop["name"].as_str().unwrap_or("rolehop");
@@ -70,47 +64,10 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
         )];
     }
     let task_role = td["taskRoleArn"].as_str();
-    // The container's environment as ECS gives it: its variables, its secrets (values unknown)
-    // and the agent's credentials endpoint when the task has a role.
-    let var = |name: &str| -> Option<String> {
-        plain_env(rolehop, name).map(str::to_owned).or_else(|| {
-            secrets
-                .contains(&name)
-                .then(|| SECRET_PLACEHOLDER.to_owned())
-        })
+    let (roles, from_text) = match serve_roles(rolehop, &secrets, task_role, &at) {
+        Ok(read) => read,
+        Err(refused) => return vec![*refused],
     };
-    let env = |name: &str| -> Option<String> {
-        var(name).or_else(|| {
-            (name == ENV_RELATIVE_URI && task_role.is_some())
-                .then(|| "/v2/credentials/task-role".to_owned())
-        })
-    };
-    let args = match RoleArgs::from_vars(&var) {
-        Ok(args) => args,
-        Err(e) => {
-            return vec![Finding::new(
-                FindingId::EcsRequest,
-                Status::Fail,
-                format!(
-                    "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
-                    e.render().to_string().lines().next().unwrap_or_default()
-                ),
-            )];
-        }
-    };
-    let mut errors = Vec::new();
-    let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
-    if !errors.is_empty() {
-        return vec![Finding::new(
-            FindingId::EcsRequest,
-            Status::Fail,
-            format!(
-                "{at}: rolehop serve would not start with this configuration: {}",
-                errors.join("; ")
-            ),
-        )];
-    }
-    let from_text = args.config_text.is_some();
     let hop = match (&inputs.role_arn, roles.as_slice()) {
         (Some(arn), _) => match roles.iter().find(|r| r.role_arn.as_str() == arn) {
             Some(r) => r,
@@ -143,6 +100,58 @@ pub fn apply(file: &str, text: &str, inputs: &mut Inputs) -> Vec<Finding> {
     ))]
 }
 
+/// The roles `serve` would read in rolehop's container (through its own flag definitions and
+/// config reader), and whether they come from `ROLEHOP_CONFIG_TEXT`; or the FAIL saying why
+/// `serve` would refuse them.
+fn serve_roles(
+    rolehop: &Value,
+    secrets: &[&str],
+    task_role: Option<&str>,
+    at: &str,
+) -> Result<(Vec<RoleConfig>, bool), Box<Finding>> {
+    // The container's environment as ECS gives it: its variables, its secrets (values unknown)
+    // and the agent's credentials endpoint when the task has a role.
+    let var = |name: &str| -> Option<String> {
+        plain_env(rolehop, name).map(str::to_owned).or_else(|| {
+            secrets
+                .contains(&name)
+                .then(|| SECRET_PLACEHOLDER.to_owned())
+        })
+    };
+    let env = |name: &str| -> Option<String> {
+        var(name).or_else(|| {
+            (name == ENV_RELATIVE_URI && task_role.is_some())
+                .then(|| "/v2/credentials/task-role".to_owned())
+        })
+    };
+    let args = match RoleArgs::from_vars(&var) {
+        Ok(args) => args,
+        Err(e) => {
+            return Err(Box::new(Finding::new(
+                FindingId::EcsRequest,
+                Status::Fail,
+                format!(
+                    "{at}: rolehop serve would refuse its ROLEHOP_* variables: {}",
+                    e.render().to_string().lines().next().unwrap_or_default()
+                ),
+            )));
+        }
+    };
+    let mut errors = Vec::new();
+    let roles = crate::config::file_from_args(&args, &env, &mut errors).roles;
+    if !errors.is_empty() {
+        return Err(Box::new(Finding::new(
+            FindingId::EcsRequest,
+            Status::Fail,
+            format!(
+                "{at}: rolehop serve would not start with this configuration: {}",
+                errors.join("; ")
+            ),
+        )));
+    }
+    Ok((roles, args.config_text.is_some()))
+}
+
 fn list_roles(roles: &[RoleConfig]) -> String {
     roles
         .iter()
@@ -162,157 +171,219 @@ fn fill(
     from_text: bool,
     secrets: &[&str],
 ) -> String {
-    let mut said: Vec<String> = Vec::new();
-    let mut flags: Vec<&str> = Vec::new();
-    let origin = |var: &str| {
-        if from_text {
-            format!("ROLEHOP_CONFIG_TEXT, profile {}", hop.name)
-        } else {
-            var.to_owned()
-        }
-    };
-    match &inputs.role_arn {
-        Some(_) => flags.push("--role-arn"),
-        None => {
-            inputs.role_arn = Some(hop.role_arn.to_string());
-            said.push(format!(
-                "role {} ({})",
-                hop.role_arn,
-                origin("ROLEHOP_ROLE_ARN")
-            ));
-        }
-    }
     let previous = match &hop.source {
         RoleSource::Profile(p) => roles.iter().find(|r| r.name == *p),
         RoleSource::Credentials(_) => None,
     };
-    match (&inputs.source_role_arn, previous, task_role) {
-        (Some(_), _, _) => flags.push("--source-role-arn"),
-        (None, Some(p), _) => {
-            inputs.source_role_arn = Some(p.role_arn.to_string());
-            said.push(format!(
-                "source {} (the hop before, profile {})",
-                p.role_arn, p.name
-            ));
-        }
-        (None, None, Some(arn)) => {
-            inputs.source_role_arn = Some(arn.to_owned());
-            said.push(format!("source {arn} (taskRoleArn)"));
-        }
-        (None, None, None) => said.push("no source role (no taskRoleArn)".into()),
+    let mut filling = Filling {
+        inputs,
+        hop,
+        from_text,
+        said: Vec::new(),
+        flags: Vec::new(),
+    };
+    filling.role();
+    filling.source(previous, task_role);
+    if let Some(previous) = previous {
+        filling.inherited_from(previous);
     }
-    if let Some(p) = previous {
-        let inherited = p.options.inherited_context();
+    filling.external_id(secrets);
+    filling.session_name();
+    filling.options();
+    filling.duration();
+    filling.sentence(at)
+}
+
+/// `fill` under way: the fields set so far, each with where it came from, and the flags that
+/// won over the container.
+struct Filling<'a> {
+    inputs: &'a mut Inputs,
+    hop: &'a RoleConfig,
+    /// The roles come from `ROLEHOP_CONFIG_TEXT`, not from the single-role variables.
+    from_text: bool,
+    said: Vec<String>,
+    flags: Vec<&'static str>,
+}
+
+impl Filling<'_> {
+    /// Where a field of the hop was written: `var`, or the hop's profile in the config text.
+    fn origin(&self, var: &str) -> String {
+        if self.from_text {
+            format!("ROLEHOP_CONFIG_TEXT, profile {}", self.hop.name)
+        } else {
+            var.to_owned()
+        }
+    }
+
+    fn role(&mut self) {
+        match &self.inputs.role_arn {
+            Some(_) => self.flags.push("--role-arn"),
+            None => {
+                self.inputs.role_arn = Some(self.hop.role_arn.to_string());
+                self.said.push(format!(
+                    "role {} ({})",
+                    self.hop.role_arn,
+                    self.origin("ROLEHOP_ROLE_ARN")
+                ));
+            }
+        }
+    }
+
+    /// The caller: the hop before in a chain, else the task role.
+    fn source(&mut self, previous: Option<&RoleConfig>, task_role: Option<&str>) {
+        match (&self.inputs.source_role_arn, previous, task_role) {
+            (Some(_), _, _) => self.flags.push("--source-role-arn"),
+            (None, Some(p), _) => {
+                self.inputs.source_role_arn = Some(p.role_arn.to_string());
+                self.said.push(format!(
+                    "source {} (the hop before, profile {})",
+                    p.role_arn, p.name
+                ));
+            }
+            (None, None, Some(arn)) => {
+                self.inputs.source_role_arn = Some(arn.to_owned());
+                self.said.push(format!("source {arn} (taskRoleArn)"));
+            }
+            (None, None, None) => self.said.push("no source role (no taskRoleArn)".into()),
+        }
+    }
+
+    /// What the session of the hop before carries into this call: its transitive tags and
+    /// its session policy.
+    fn inherited_from(&mut self, previous: &RoleConfig) {
+        let inherited = previous.options.inherited_context();
         if !inherited.is_empty() {
             let keys: Vec<&str> = inherited.iter().map(|(k, _)| k.as_str()).collect();
-            said.push(format!(
+            self.said.push(format!(
                 "{} (transitive tags of profile {})",
                 keys.join(", "),
-                p.name
+                previous.name
             ));
-            add_context(inputs, inherited);
+            add_context(self.inputs, inherited);
         }
-        if inputs.session_policy.is_none()
-            && let Some(policy) = &p.options.policy
+        if self.inputs.session_policy.is_none()
+            && let Some(policy) = &previous.options.policy
         {
-            inputs.session_policy = Some((
-                format!("the session policy of the {} session", p.name),
+            self.inputs.session_policy = Some((
+                format!("the session policy of the {} session", previous.name),
                 policy.clone(),
             ));
-            said.push(format!("session policy (profile {})", p.name));
+            self.said
+                .push(format!("session policy (profile {})", previous.name));
         }
     }
-    match (&inputs.external_id, &hop.external_id) {
-        (Some(_), _) => flags.push("--external-id"),
-        (None, None) => said.push("no external id".into()),
-        (None, Some(_))
-            if inputs
-                .context
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) =>
-        {
-            flags.push("--context sts:ExternalId");
-        }
-        (None, Some(_)) if !from_text && secrets.contains(&EXTERNAL_ID) => {
-            inputs.hidden.push((
-                "sts:ExternalId".into(),
-                format!("the secret {EXTERNAL_ID} of the task definition"),
-            ));
-            said.push(format!(
-                "an external id whose value is a secret ({EXTERNAL_ID}; a condition testing its value is unknown)"
-            ));
-        }
-        (None, Some(id)) => {
-            inputs.external_id = Some(Secret::new(id.expose().to_owned()));
-            said.push(format!("external id ({})", origin(EXTERNAL_ID)));
+
+    /// The external id: its value when the definition shows it, present but unknown when a
+    /// secret holds it.
+    fn external_id(&mut self, secrets: &[&str]) {
+        match (&self.inputs.external_id, &self.hop.external_id) {
+            (Some(_), _) => self.flags.push("--external-id"),
+            (None, None) => self.said.push("no external id".into()),
+            (None, Some(_))
+                if self
+                    .inputs
+                    .context
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) =>
+            {
+                self.flags.push("--context sts:ExternalId");
+            }
+            (None, Some(_)) if !self.from_text && secrets.contains(&EXTERNAL_ID) => {
+                self.inputs.hidden.push((
+                    "sts:ExternalId".into(),
+                    format!("the secret {EXTERNAL_ID} of the task definition"),
+                ));
+                self.said.push(format!(
+                    "an external id whose value is a secret ({EXTERNAL_ID}; a condition testing its value is unknown)"
+                ));
+            }
+            (None, Some(id)) => {
+                self.inputs.external_id = Some(Secret::new(id.expose().to_owned()));
+                self.said
+                    .push(format!("external id ({})", self.origin(EXTERNAL_ID)));
+            }
         }
     }
-    match (&inputs.session_name, &hop.session_name) {
-        (Some(_), _) => flags.push("--session-name"),
-        (None, Some(name)) => {
-            inputs.session_name = Some(name.as_str().to_owned());
-            said.push(format!(
-                "session name {} ({})",
-                name.as_str(),
-                origin("ROLEHOP_SESSION_NAME")
-            ));
+
+    fn session_name(&mut self) {
+        match (&self.inputs.session_name, &self.hop.session_name) {
+            (Some(_), _) => self.flags.push("--session-name"),
+            (None, Some(name)) => {
+                self.inputs.session_name = Some(name.as_str().to_owned());
+                self.said.push(format!(
+                    "session name {} ({})",
+                    name.as_str(),
+                    self.origin("ROLEHOP_SESSION_NAME")
+                ));
+            }
+            (None, None) => self.said.push(
+                "session name: the ECS task id, known only when the task runs (sts:RoleSessionName unknown)"
+                    .into(),
+            ),
         }
-        (None, None) => said.push(
-            "session name: the ECS task id, known only when the task runs (sts:RoleSessionName unknown)"
-                .into(),
-        ),
     }
-    let options = &hop.options;
-    if !options.tags.is_empty() {
-        let keys: Vec<&str> = options.tags.iter().map(|t| t.key.as_str()).collect();
-        if inputs.session_tags {
-            flags.push("--session-tags");
-        }
-        inputs.session_tags = true;
-        said.push(format!(
-            "session tags {} ({})",
-            keys.join(", "),
-            origin("ROLEHOP_TAGS")
-        ));
-    }
-    if !options.transitive_tag_keys.is_empty() {
-        said.push(format!(
-            "transitive tag keys {} ({})",
-            options.transitive_tag_keys.join(", "),
-            origin("ROLEHOP_TRANSITIVE_TAG_KEYS")
-        ));
-    }
-    if options.source_identity.is_some() {
-        if inputs.source_identity {
-            flags.push("--source-identity");
-        }
-        inputs.source_identity = true;
-        said.push(format!(
-            "source identity ({})",
-            origin("ROLEHOP_SOURCE_IDENTITY")
-        ));
-    }
-    add_context(inputs, options.request_context());
-    match inputs.duration {
-        Some(_) => flags.push("--duration"),
-        None => {
-            inputs.duration = Some(hop.duration_secs);
-            said.push(format!(
-                "duration {} s ({})",
-                hop.duration_secs,
-                origin("ROLEHOP_DURATION, or its default")
+
+    /// Session tags, transitive tag keys, source identity and the request context they make.
+    fn options(&mut self) {
+        let options = &self.hop.options;
+        if !options.tags.is_empty() {
+            let keys: Vec<&str> = options.tags.iter().map(|t| t.key.as_str()).collect();
+            if self.inputs.session_tags {
+                self.flags.push("--session-tags");
+            }
+            self.inputs.session_tags = true;
+            self.said.push(format!(
+                "session tags {} ({})",
+                keys.join(", "),
+                self.origin("ROLEHOP_TAGS")
             ));
         }
+        if !options.transitive_tag_keys.is_empty() {
+            self.said.push(format!(
+                "transitive tag keys {} ({})",
+                options.transitive_tag_keys.join(", "),
+                self.origin("ROLEHOP_TRANSITIVE_TAG_KEYS")
+            ));
+        }
+        if options.source_identity.is_some() {
+            if self.inputs.source_identity {
+                self.flags.push("--source-identity");
+            }
+            self.inputs.source_identity = true;
+            self.said.push(format!(
+                "source identity ({})",
+                self.origin("ROLEHOP_SOURCE_IDENTITY")
+            ));
+        }
+        add_context(self.inputs, options.request_context());
     }
-    let flags = if flags.is_empty() {
-        String::new()
-    } else {
-        format!("; the flags given win: {}", flags.join(", "))
-    };
-    format!(
-        "{at}: the AssumeRole evaluated is the one it makes: {}{flags}",
-        said.join("; ")
-    )
+
+    fn duration(&mut self) {
+        match self.inputs.duration {
+            Some(_) => self.flags.push("--duration"),
+            None => {
+                self.inputs.duration = Some(self.hop.duration_secs);
+                self.said.push(format!(
+                    "duration {} s ({})",
+                    self.hop.duration_secs,
+                    self.origin("ROLEHOP_DURATION, or its default")
+                ));
+            }
+        }
+    }
+
+    /// The sentence of `ecs.request`: each field and where it came from, then the flags.
+    fn sentence(self, at: &str) -> String {
+        let flags = if self.flags.is_empty() {
+            String::new()
+        } else {
+            format!("; the flags given win: {}", self.flags.join(", "))
+        };
+        format!(
+            "{at}: the AssumeRole evaluated is the one it makes: {}{flags}",
+            self.said.join("; ")
+        )
+    }
 }
 
 /// Adds the keys `--context` does not already give.

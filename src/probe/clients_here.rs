@@ -254,7 +254,7 @@ fn ask(url: &str, token: Option<&str>) -> Asked {
                 let account = c.account_id.clone().or_else(|| {
                     c.role_arn
                         .as_deref()
-                        .and_then(|a| a.split(':').nth(4))
+                        .and_then(crate::arn::account_field)
                         .map(str::to_owned)
                 });
                 Asked::Role {

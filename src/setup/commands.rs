@@ -186,8 +186,21 @@ fn ecs_exec_lines(setup: &Setup) -> String {
     out
 }
 
-/// The whole script.
+/// The whole script: its header, the helpers, one function per account, and the dispatch.
 pub fn script(setup: &Setup) -> String {
+    let mut s = header(setup);
+    s.push_str(HELPERS);
+    s.push_str(&preflight::helpers(setup));
+    s.push_str(&source_account(setup));
+    for i in 0..setup.hops.len() {
+        s.push_str(&hop_account(setup, i));
+    }
+    s.push_str(&preflight::dispatch(setup));
+    s
+}
+
+/// The comment that says what the script does and in which order, and its variables.
+fn header(setup: &Setup) -> String {
     let mut s = String::new();
     let account = setup.account();
     s.push_str("#!/bin/sh\n");
@@ -243,10 +256,14 @@ pub fn script(setup: &Setup) -> String {
         s.push_str(&format!("{var}=${{{var}:-}}\n"));
     }
     s.push('\n');
-    s.push_str(HELPERS);
-    s.push_str(&preflight::helpers(setup));
+    s
+}
 
-    // The source account.
+/// The source account's function: the task role, the service roles, the token secrets and the
+/// task definition.
+fn source_account(setup: &Setup) -> String {
+    let mut s = String::new();
+    let account = setup.account();
     let p = "\"$SOURCE_PROFILE\"";
     let task_role = quote(setup.source_role.name());
     s.push_str(&format!(
@@ -329,49 +346,50 @@ pub fn script(setup: &Setup) -> String {
         task::TASK_DEFINITION_FILE,
         task::TASK_DEFINITION_FILE
     ));
+    s
+}
 
-    // Each hop, in its own account.
-    for (i, hop) in setup.hops.iter().enumerate() {
-        let (function, _, var) = hop_section(setup, i);
-        let p = format!("\"${var}\"");
-        let name = quote(hop.name());
+/// Hop `i`'s function, in the hop's own account: its role, trusting the caller before it.
+fn hop_account(setup: &Setup, i: usize) -> String {
+    let mut s = String::new();
+    let hop = &setup.hops[i];
+    let (function, _, var) = hop_section(setup, i);
+    let p = format!("\"${var}\"");
+    let name = quote(hop.name());
+    s.push_str(&format!(
+        "\n# Account {}, with {var}'s credentials: {} trusts {}.\n{function}() {{\n",
+        hop.account_id(),
+        hop.name(),
+        setup.caller_of(i)
+    ));
+    if setup.per_container() {
+        // The trust policy with the external id from its secret, in a file of its own.
         s.push_str(&format!(
-            "\n# Account {}, with {var}'s credentials: {} trusts {}.\n{function}() {{\n",
-            hop.account_id(),
-            hop.name(),
-            setup.caller_of(i)
+            "    with_external_id {} {}\n    ensure_role {p} {name} {} \"$filled\"\n    rm -f \"$filled\"\n    trap - EXIT\n",
+            quote(&setup.external_id_secret_name(i)),
+            policies::trust_file(i),
+            quote(&role_path(hop)),
         ));
-        if setup.per_container() {
-            // The trust policy with the external id from its secret, in a file of its own.
-            s.push_str(&format!(
-                "    with_external_id {} {}\n    ensure_role {p} {name} {} \"$filled\"\n    rm -f \"$filled\"\n    trap - EXIT\n",
-                quote(&setup.external_id_secret_name(i)),
-                policies::trust_file(i),
-                quote(&role_path(hop)),
-            ));
-            s.push_str(&format!(
-                "    require_external_id {p} {name} {} {} {}\n",
-                quote(hop.as_str()),
-                quote(setup.source_role.as_str()),
-                policies::identity_file(i)
-            ));
-        } else {
-            s.push_str(&format!(
-                "    ensure_role {p} {name} {} {}\n",
-                quote(&role_path(hop)),
-                policies::trust_file(i)
-            ));
-        }
-        if let Some(next) = setup.hops.get(i + 1).filter(|_| !setup.per_container()) {
-            s.push_str(&format!(
-                "    put_policy {p} {name} {} {}\n",
-                quote(&policies::identity_policy_name(next)),
-                policies::identity_file(i + 1)
-            ));
-        }
-        s.push_str("}\n");
+        s.push_str(&format!(
+            "    require_external_id {p} {name} {} {} {}\n",
+            quote(hop.as_str()),
+            quote(setup.source_role.as_str()),
+            policies::identity_file(i)
+        ));
+    } else {
+        s.push_str(&format!(
+            "    ensure_role {p} {name} {} {}\n",
+            quote(&role_path(hop)),
+            policies::trust_file(i)
+        ));
     }
-
-    s.push_str(&preflight::dispatch(setup));
+    if let Some(next) = setup.hops.get(i + 1).filter(|_| !setup.per_container()) {
+        s.push_str(&format!(
+            "    put_policy {p} {name} {} {}\n",
+            quote(&policies::identity_policy_name(next)),
+            policies::identity_file(i + 1)
+        ));
+    }
+    s.push_str("}\n");
     s
 }

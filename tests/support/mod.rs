@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod check_online;
 pub mod clients;
 pub mod ecs_agent;
 pub mod http;
