@@ -336,7 +336,7 @@ fn roles_from_flags(
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
     let source = SourceKind::detect(env).unwrap_or_else(|e| {
-        errors.push(e);
+        errors.push(e.to_string());
         SourceKind::DefaultChain
     });
     match raw_role(args).validate(Some(RoleSource::Credentials(source))) {

@@ -121,12 +121,14 @@ async fn standalone_credentials(
     if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f, clock.now())) {
         return Ok(creds);
     }
-    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config()
+        .await
+        .map_err(|e| CmdError::usage_of(&e))?;
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
     let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {
         Timing::default()
     })
-    .map_err(CmdError::usage)?;
+    .map_err(|e| CmdError::usage_of(&e))?;
     cells.spawn();
     let creds = cells.roles[target]
         .get_within(STANDALONE_LIMIT)

@@ -45,7 +45,9 @@ async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, Cmd
 }
 
 async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
-    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config()
+        .await
+        .map_err(|e| CmdError::usage_of(&e))?;
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = crate::task_metadata::default_session_name().await;
     let scale = config.test_time_scale;
@@ -69,7 +71,7 @@ async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
         ..base.clone()
     };
     let cells = Roles::new(&config.roles, &sdk, &default_session, &clock, &timing_of)
-        .map_err(CmdError::usage)?;
+        .map_err(|e| CmdError::usage_of(&e))?;
 
     let listener = bind(config.listen, "--listen").await?;
     let imds_listener = match &config.imds {

@@ -333,7 +333,7 @@ fn profile_role(
         }
         (Some(cs), None) => SourceKind::from_credential_source(cs, env)
             .map(RoleSource::Credentials)
-            .map_err(|e| fail(p.line_of(CREDENTIAL_SOURCE), e))
+            .map_err(|e| fail(p.line_of(CREDENTIAL_SOURCE), e.to_string()))
             .ok(),
         (None, Some(sp)) if !served.contains_key(sp) => {
             fail(

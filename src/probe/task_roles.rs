@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use super::StartError;
 use super::iam::{read_identity_policies, read_role};
 use crate::check::role_policies::RolePolicies;
 use crate::source::{Source, SourceKind};
@@ -67,16 +68,14 @@ struct Reader {
 }
 
 impl Reader {
-    async fn new(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    async fn new(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         let sdk = crate::source::sdk_config().await?;
         let kind = SourceKind::detect(env)?;
         let source = Source::new(kind, sdk.credentials_provider())?;
-        let creds = crate::fetch::Fetch::fetch(&source)
-            .await
-            .map_err(|e| e.message)?;
+        let creds = crate::fetch::Fetch::fetch(&source).await?;
         let who = super::whoami(&sdk, &creds)
             .await
-            .map_err(|e| format!("GetCallerIdentity failed: {e}"))?;
+            .map_err(StartError::Identity)?;
         Ok(Self { sdk, creds, who })
     }
 
