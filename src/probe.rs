@@ -18,6 +18,7 @@ mod hop_context;
 mod iam;
 pub mod in_app;
 mod organizations;
+mod read_error;
 pub mod task_roles;
 
 use std::collections::BTreeMap;
@@ -41,6 +42,7 @@ pub use environment::environment_traps;
 use hop_context::{Filled, Inherited};
 use iam::{read_boundary, read_identity_policies, read_role, read_role_tags};
 use organizations::{Scps, describe_organization, read_scps, scp_command};
+use read_error::{ReadError, ReadErrorKind};
 
 /// The probe asks STS for the shortest session it grants.
 pub const PROBE_DURATION_SECS: u32 = 900;
@@ -334,7 +336,7 @@ impl Probe<'_> {
         dest_creds: Option<&Credentials>,
         caller: &Credentials,
         caller_arn: &str,
-    ) -> Result<iam::RoleInfo, String> {
+    ) -> Result<iam::RoleInfo, ReadError> {
         let mut tries: Vec<(&str, &Credentials)> = Vec::new();
         if let Some(d) = dest_creds {
             tries.push(("destination", d));
@@ -344,9 +346,12 @@ impl Probe<'_> {
             tries.push(("source", caller));
         }
         if tries.is_empty() {
-            return Err(format!(
-                "only credentials of account {} can read it, and the AssumeRole into it failed",
-                role.role_arn.account_id()
+            return Err(ReadError::new(
+                ReadErrorKind::NoCredentials,
+                format!(
+                    "only credentials of account {} can read it, and the AssumeRole into it failed",
+                    role.role_arn.account_id()
+                ),
             ));
         }
         read_role(&self.sdk, role.role_arn.name(), &tries).await

@@ -25,6 +25,7 @@ use crate::check::findings::{Finding, FindingId, Status};
 use crate::config::{RoleConfig, RoleSource};
 
 use super::organizations::Organization;
+use super::read_error::ReadError;
 
 /// What a hop's call inherits from the sessions before it in the chain.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -198,7 +199,7 @@ impl Filled {
     pub fn principal_tags(
         &mut self,
         role: &str,
-        role_tags: Result<Vec<(String, String)>, String>,
+        role_tags: Result<Vec<(String, String)>, ReadError>,
         session_tags: &[(String, String)],
     ) {
         let from_session = "the calling session's session tags (rolehop's configuration)";
@@ -520,7 +521,10 @@ mod tests {
         let mut filled = Filled::default();
         filled.region(Some("eu-west-1"));
         filled.principal_tags("hub", Ok(vec![("team".into(), "platform".into())]), &[]);
-        filled.organization(Organization::Unread("AccessDenied".into()));
+        filled.organization(Organization::Unread(ReadError::new(
+            super::super::read_error::ReadErrorKind::Refused,
+            "AccessDenied",
+        )));
         let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
         filled.apply(
             "audit",

@@ -8,10 +8,7 @@
 use aws_config::SdkConfig;
 
 use super::File;
-#[cfg(not(feature = "iam"))]
-use super::iam::NO_IAM;
-#[cfg(feature = "iam")]
-use super::iam::sdk_error;
+use super::read_error::ReadError;
 #[cfg(feature = "iam")]
 use crate::chain;
 use crate::credentials::Credentials;
@@ -24,7 +21,7 @@ pub(super) enum Scps {
     /// The account is in no organization, so no SCP applies.
     NoOrganization,
     /// A call was refused or failed: why.
-    Unread(String),
+    Unread(ReadError),
 }
 
 #[cfg(feature = "iam")]
@@ -52,7 +49,7 @@ pub(super) enum Organization {
     /// AWSOrganizationsNotInUseException: the account is in no organization.
     None,
     /// The call was refused or failed: why.
-    Unread(String),
+    Unread(ReadError),
 }
 
 #[cfg(feature = "iam")]
@@ -65,9 +62,9 @@ pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) 
     {
         Ok(out) => match out.organization.and_then(|o| o.id) {
             Some(id) => Organization::Id(id),
-            None => Organization::Unread(
-                "organizations:DescribeOrganization returned no organization id".into(),
-            ),
+            None => Organization::Unread(ReadError::empty(
+                "organizations:DescribeOrganization returned no organization id",
+            )),
         },
         Err(e)
             if e.as_service_error()
@@ -75,16 +72,16 @@ pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) 
         {
             Organization::None
         }
-        Err(e) => Organization::Unread(format!(
-            "organizations:DescribeOrganization: {}",
-            sdk_error(&e)
+        Err(e) => Organization::Unread(ReadError::sdk(
+            format_args!("organizations:DescribeOrganization"),
+            e,
         )),
     }
 }
 
 #[cfg(not(feature = "iam"))]
 pub(super) async fn describe_organization(_sdk: &SdkConfig, _creds: &Credentials) -> Organization {
-    Organization::Unread(NO_IAM.to_owned())
+    Organization::Unread(ReadError::not_built())
 }
 
 #[cfg(feature = "iam")]
@@ -101,9 +98,9 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
         {
             Scps::NoOrganization
         } else {
-            Scps::Unread(format!(
-                "organizations:DescribeOrganization: {}",
-                sdk_error(&e)
+            Scps::Unread(ReadError::sdk(
+                format_args!("organizations:DescribeOrganization"),
+                e,
             ))
         };
     }
@@ -114,14 +111,16 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
         let parents = match client.list_parents().child_id(&child).send().await {
             Ok(out) => out.parents.unwrap_or_default(),
             Err(e) => {
-                return Scps::Unread(format!(
-                    "organizations:ListParents {child}: {}",
-                    sdk_error(&e)
+                return Scps::Unread(ReadError::sdk(
+                    format_args!("organizations:ListParents {child}"),
+                    e,
                 ));
             }
         };
         let Some(parent) = parents.into_iter().next() else {
-            return Scps::Unread(format!("organizations:ListParents {child} named no parent"));
+            return Scps::Unread(ReadError::empty(format!(
+                "organizations:ListParents {child} named no parent"
+            )));
         };
         let id = parent.id.unwrap_or_default();
         let is_root = parent.r#type == Some(ParentType::Root);
@@ -140,9 +139,9 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
         .last()
         .is_some_and(|(label, _)| label.starts_with("root "))
     {
-        return Scps::Unread(format!(
+        return Scps::Unread(ReadError::empty(format!(
             "organizations:ListParents did not reach the root from account {account}"
-        ));
+        )));
     }
     let mut levels = Vec::new();
     for (label, target) in path.iter().rev() {
@@ -165,9 +164,9 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
                     }
                 }
                 Err(e) => {
-                    return Scps::Unread(format!(
-                        "organizations:ListPoliciesForTarget {target}: {}",
-                        sdk_error(&e)
+                    return Scps::Unread(ReadError::sdk(
+                        format_args!("organizations:ListPoliciesForTarget {target}"),
+                        e,
                     ));
                 }
             }
@@ -179,16 +178,16 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
             let described = match client.describe_policy().policy_id(&id).send().await {
                 Ok(out) => out.policy,
                 Err(e) => {
-                    return Scps::Unread(format!(
-                        "organizations:DescribePolicy {id}: {}",
-                        sdk_error(&e)
+                    return Scps::Unread(ReadError::sdk(
+                        format_args!("organizations:DescribePolicy {id}"),
+                        e,
                     ));
                 }
             };
             let Some(content) = described.and_then(|p| p.content) else {
-                return Scps::Unread(format!(
+                return Scps::Unread(ReadError::empty(format!(
                     "organizations:DescribePolicy {id} returned no content"
-                ));
+                )));
             };
             names.push(format!("{} ({id})", summary.name.unwrap_or_default()));
             documents.push(content);
@@ -208,7 +207,7 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
 
 #[cfg(not(feature = "iam"))]
 pub(super) async fn read_scps(_sdk: &SdkConfig, _creds: &Credentials, _account: &str) -> Scps {
-    Scps::Unread(NO_IAM.to_owned())
+    Scps::Unread(ReadError::not_built())
 }
 
 /// The command an administrator of the organization runs to hand `check` the SCPs of an

@@ -82,7 +82,7 @@ impl Reader {
     /// One role's policies, or IAM's refusal with the flag that gives them instead.
     async fn policies(&self, arn: &str, flag: &str) -> RolePolicies {
         let name = arn.rsplit('/').next().unwrap_or(arn);
-        let unread = |why: String| {
+        let unread = |why: super::read_error::ReadError| {
             RolePolicies::Unread(format!(
                 "IAM would not show them to {} ({why}); give them with {flag}",
                 self.who
