@@ -432,11 +432,8 @@ impl Probe<'_> {
             .await
             {
                 Ok(Ok(addrs)) => Ok(addrs.map(|a| a.ip()).collect()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!(
-                    "no answer within {} s",
-                    chain::STS_CONNECT_TIMEOUT.as_secs()
-                )),
+                Ok(Err(e)) => Err(hop_context::ResolveError::Lookup(e)),
+                Err(_) => Err(hop_context::ResolveError::TimedOut),
             };
             filled.network(Some(&host), resolved);
         }

@@ -27,6 +27,15 @@ use crate::config::{RoleConfig, RoleSource};
 use super::organizations::Organization;
 use super::read_error::ReadError;
 
+/// Why the STS endpoint's host did not resolve here.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{0}")]
+    Lookup(#[source] std::io::Error),
+    #[error("no answer within {} s", crate::chain::STS_CONNECT_TIMEOUT.as_secs())]
+    TimedOut,
+}
+
 /// What a hop's call inherits from the sessions before it in the chain.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Inherited {
@@ -250,7 +259,7 @@ impl Filled {
 
     /// The network path of the STS call, from the endpoint host rolehop calls (`None`: an
     /// endpoint the operator chose, which says nothing) and what it resolves to.
-    pub fn network(&mut self, host: Option<&str>, resolved: Result<Vec<IpAddr>, String>) {
+    pub fn network(&mut self, host: Option<&str>, resolved: Result<Vec<IpAddr>, ResolveError>) {
         let Some(host) = host else { return };
         let addrs = match resolved {
             Ok(addrs) => addrs,
