@@ -490,7 +490,8 @@ mod tests {
         let not_here = |e: &EndpointError| matches!(e, EndpointError::NotLoopback(_));
         let not_http = |e: &EndpointError| matches!(e, EndpointError::NotHttp(_));
         let more = |e: &EndpointError| matches!(e, EndpointError::MoreThanABase(_));
-        let cases: [(&str, fn(&EndpointError) -> bool, &str); 10] = [
+        type Is = fn(&EndpointError) -> bool;
+        let cases: [(&str, Is, &str); 10] = [
             ("http://10.0.0.5:9911", not_here, "is not on this machine"),
             ("http://169.254.170.2/", not_here, "is not on this machine"),
             ("http://[fd00:ec2::23]/", not_here, "is not on this machine"),
