@@ -428,4 +428,25 @@ mod tests {
         assert_eq!(StsCode::parse("ExpiredToken"), StsCode::ExpiredToken);
         assert_eq!(StsCode::parse("SomethingNew"), StsCode::Other);
     }
+
+    #[test]
+    fn a_failed_assume_role_keeps_the_sdks_error_down_to_the_fetch_failure() {
+        let sdk: SdkError<AssumeRoleError, HttpResponse> =
+            SdkError::timeout_error("read timed out");
+        let (kind, code, sts_code) = kind_of(&sdk);
+        let failed = AssumeError {
+            kind,
+            code,
+            sts_code,
+            message: "STS did not answer".into(),
+            cause: Some(Arc::new(sdk)),
+        };
+        let fetch = FetchError::from(failed);
+        assert_eq!(fetch.kind(), FetchErrorKind::Unreachable);
+        let below = std::error::Error::source(&fetch).expect("the SDK's error");
+        assert!(matches!(
+            below.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>(),
+            Some(SdkError::TimeoutError(_))
+        ));
+    }
 }
