@@ -531,7 +531,7 @@ mod tests {
         filled.region(Some("eu-west-1"));
         filled.principal_tags("hub", Ok(vec![("team".into(), "platform".into())]), &[]);
         filled.organization(Organization::Unread(ReadError::new(
-            super::super::read_error::ReadErrorKind::Refused,
+            crate::probe::read_error::ReadErrorKind::Refused,
             "AccessDenied",
         )));
         let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
