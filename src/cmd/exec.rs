@@ -74,7 +74,7 @@ fn settings(client: &ClientConfig, variable: TokenVariable) -> Result<Settings, 
                 TokenVariable::Set => {
                     let token = client
                         .token_value()
-                        .map_err(|e| CmdError::usage(crate::readable::sentence(&e)))?;
+                        .map_err(|e| CmdError::usage_of(&e))?;
                     set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
                     Vec::new()
                 }

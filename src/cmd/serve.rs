@@ -24,7 +24,7 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
     let token = match &config.token {
         Some(source) => Auth::Token(
             AuthToken::load(source, env(ENV_ROLEHOP_TOKEN))
-                .map_err(|e| CmdError::usage(e.to_string()))?,
+                .map_err(|e| CmdError::usage_of(&e))?,
         ),
         None => Auth::Clients(Arc::new(Clients::load(&config.clients, &env).map_err(
             |messages| CmdError {
