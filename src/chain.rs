@@ -430,6 +430,43 @@ mod tests {
     }
 
     #[test]
+    fn sts_answers_are_kinds_by_their_code_and_status() {
+        let answered = |status: u16, code: &str| {
+            let err = AssumeRoleError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code(code)
+                    .build(),
+            );
+            let raw = HttpResponse::new(
+                status.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            );
+            kind_of(&SdkError::service_error(err, raw))
+        };
+        assert_eq!(
+            answered(400, "Throttling"),
+            (
+                FetchErrorKind::Throttled,
+                Some("Throttling".into()),
+                Some(StsCode::Throttling)
+            )
+        );
+        assert_eq!(
+            answered(500, "InternalFailure").0,
+            FetchErrorKind::Unreachable
+        );
+        assert_eq!(answered(503, "SomethingNew").0, FetchErrorKind::Unreachable);
+        assert_eq!(
+            answered(403, "AccessDenied"),
+            (
+                FetchErrorKind::Refused,
+                Some("AccessDenied".into()),
+                Some(StsCode::AccessDenied)
+            )
+        );
+    }
+
+    #[test]
     fn a_failed_assume_role_keeps_the_sdks_error_down_to_the_fetch_failure() {
         let sdk: SdkError<AssumeRoleError, HttpResponse> =
             SdkError::timeout_error("read timed out");

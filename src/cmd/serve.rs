@@ -23,8 +23,7 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
     crate::logging::init(config.log_format);
     let token = match &config.token {
         Some(source) => Auth::Token(
-            AuthToken::load(source, env(ENV_ROLEHOP_TOKEN))
-                .map_err(|e| CmdError::usage_of(&e))?,
+            AuthToken::load(source, env(ENV_ROLEHOP_TOKEN)).map_err(|e| CmdError::usage_of(&e))?,
         ),
         None => Auth::Clients(Arc::new(Clients::load(&config.clients, &env).map_err(
             |messages| CmdError {
