@@ -3,7 +3,7 @@
 //! states it when Organizations refuses. Against moto, which enforces no policy: the model's
 //! decision is what these tests read (`hops[].model`).
 
-use crate::check_online::{create_roles, finding, organizations_in};
+use crate::check_online::{create_roles, finding, organization_with_an_ou};
 use crate::check_online_context::check_with;
 use crate::support::moto::iam_in;
 use crate::support::{Stack, TASK_ROLE_ARN};
@@ -22,38 +22,7 @@ async fn the_callers_ou_path_is_read_and_decides_a_trust_policy_on_it() {
     let stack = Stack::start().await;
     create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
     // The task's account, in an OU under the root.
-    let org = organizations_in(&stack.moto.url, "111122223333").await;
-    let org_id = org
-        .create_organization()
-        .send()
-        .await
-        .unwrap()
-        .organization
-        .unwrap()
-        .id
-        .unwrap();
-    let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
-        .id
-        .clone()
-        .unwrap();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("workloads")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit
-        .unwrap()
-        .id
-        .unwrap();
-    org.move_account()
-        .account_id("111122223333")
-        .source_parent_id(&root)
-        .destination_parent_id(&ou)
-        .send()
-        .await
-        .unwrap();
+    let (_, org_id, root, ou) = organization_with_an_ou(&stack.moto.url).await;
     let path = format!("{org_id}/{root}/{ou}/");
     let b = iam_in(&stack.moto.url, "555566667777").await;
     let trust = |policy: String| {
