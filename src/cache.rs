@@ -689,6 +689,10 @@ mod tests {
         let (cell, calls, _) = cell(vec![Ok(MIN * 4), Ok(HOUR)], Duration::ZERO);
         cell.spawn();
         let err = cell.get().await.unwrap_err();
+        assert!(
+            matches!(&err, Unavailable::Failed { error, .. } if error.kind() == FetchErrorKind::Expiring),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("will not serve it"), "{err}");
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(cell.get().await.unwrap().access_key_id, "AKID2");

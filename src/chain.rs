@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
@@ -96,6 +97,7 @@ impl AssumeRole {
                     hop.role_arn
                 ),
             )
+            .caused_by(e)
         })?;
         assume(hop, &caller, &self.sts, Some(self.times))
             .await
@@ -103,14 +105,30 @@ impl AssumeRole {
     }
 }
 
-/// A failed AssumeRole: its kind, STS's own code when it answered, and the sentence to show.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
+/// A failed AssumeRole: its kind, STS's own code when it answered, the sentence to show, and
+/// the SDK's error it failed from ([`std::error::Error::source`]).
+#[derive(Debug, Clone)]
 pub struct AssumeError {
     pub kind: FetchErrorKind,
-    /// STS's error code (`AccessDenied`, `ValidationError`, ...), when STS answered.
+    /// STS's error code as it answered it (`AccessDenied`, `ValidationError`, ...), for logs.
     pub code: Option<String>,
+    /// The same code, as the case rolehop tells apart.
+    pub sts_code: Option<StsCode>,
     pub message: String,
+    pub cause: Option<Arc<SdkError<AssumeRoleError, HttpResponse>>>,
+}
+
+impl std::fmt::Display for AssumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// By hand: the source is the SDK's error inside the `Arc`, which a caller can downcast.
+impl std::error::Error for AssumeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.as_deref().map(|e| e as _)
+    }
 }
 
 impl From<AssumeError> for FetchError {
@@ -119,32 +137,84 @@ impl From<AssumeError> for FetchError {
             kind: e.kind,
             code: e.code,
             message: e.message,
+            cause: e.cause.map(|c| c as crate::fetch::Cause),
         }
     }
 }
 
-/// STS's error codes for throttling.
-const THROTTLING_CODES: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
-/// STS's error codes for a fault on its side.
-const SERVER_FAULT_CODES: [&str; 3] = ["InternalFailure", "InternalError", "ServiceUnavailable"];
+/// An STS error code rolehop tells apart. The SDK models four of AssumeRole's errors as variants
+/// of [`AssumeRoleError`] (ExpiredTokenException, MalformedPolicyDocument, PackedPolicyTooLarge,
+/// RegionDisabledException), read from those; the rest (AccessDenied, ValidationError,
+/// throttling, a rejected signature, STS's own faults) are errors common to every AWS query API
+/// that the SDK leaves unmodelled, so they arrive only as the code string, parsed here, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StsCode {
+    AccessDenied,
+    ValidationError,
+    ExpiredToken,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
+    RegionDisabled,
+    /// `Throttling`, `ThrottlingException`, `RequestLimitExceeded`.
+    Throttling,
+    /// `InvalidClientTokenId`, `SignatureDoesNotMatch`: the caller's credentials were rejected.
+    RejectedCredentials,
+    /// `InternalFailure`, `InternalError`, `ServiceUnavailable`.
+    ServerFault,
+    /// A code rolehop has no case for.
+    Other,
+}
 
-/// The kind of a failed AssumeRole call.
-fn kind_of(err: &SdkError<AssumeRoleError>) -> (FetchErrorKind, Option<String>) {
+impl StsCode {
+    /// The case of AssumeRole's error `err`: the SDK's variant where it models one, else the
+    /// code STS answered.
+    pub fn of(err: &AssumeRoleError) -> Option<Self> {
+        Some(match err {
+            AssumeRoleError::ExpiredTokenException(_) => Self::ExpiredToken,
+            AssumeRoleError::MalformedPolicyDocumentException(_) => Self::MalformedPolicyDocument,
+            AssumeRoleError::PackedPolicyTooLargeException(_) => Self::PackedPolicyTooLarge,
+            AssumeRoleError::RegionDisabledException(_) => Self::RegionDisabled,
+            _ => Self::parse(aws_smithy_types::error::metadata::ProvideErrorMetadata::code(err)?),
+        })
+    }
+
+    /// The case of an unmodelled code string.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "AccessDenied" => Self::AccessDenied,
+            "ValidationError" => Self::ValidationError,
+            "ExpiredToken" | "ExpiredTokenException" => Self::ExpiredToken,
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => {
+                Self::MalformedPolicyDocument
+            }
+            "PackedPolicyTooLarge" | "PackedPolicyTooLargeException" => Self::PackedPolicyTooLarge,
+            "RegionDisabledException" => Self::RegionDisabled,
+            "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => Self::Throttling,
+            "InvalidClientTokenId" | "SignatureDoesNotMatch" => Self::RejectedCredentials,
+            "InternalFailure" | "InternalError" | "ServiceUnavailable" => Self::ServerFault,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The kind of a failed AssumeRole call, with STS's code and its case when STS answered.
+fn kind_of(err: &SdkError<AssumeRoleError>) -> (FetchErrorKind, Option<String>, Option<StsCode>) {
     match err {
         SdkError::ServiceError(s) => {
             let code = aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s.err());
-            let kind = match code {
-                Some(c) if THROTTLING_CODES.contains(&c) => FetchErrorKind::Throttled,
-                Some(c) if SERVER_FAULT_CODES.contains(&c) => FetchErrorKind::Unreachable,
+            let sts_code = StsCode::of(s.err());
+            let kind = match sts_code {
+                Some(StsCode::Throttling) => FetchErrorKind::Throttled,
+                Some(StsCode::ServerFault) => FetchErrorKind::Unreachable,
                 _ if s.raw().status().is_server_error() => FetchErrorKind::Unreachable,
                 _ => FetchErrorKind::Refused,
             };
-            (kind, code.map(str::to_owned))
+            (kind, code.map(str::to_owned), sts_code)
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            (FetchErrorKind::Unreachable, None)
+            (FetchErrorKind::Unreachable, None, None)
         }
-        _ => (FetchErrorKind::Malformed, None),
+        _ => (FetchErrorKind::Malformed, None, None),
     }
 }
 
@@ -183,17 +253,21 @@ async fn assume(
         times.observe(started.elapsed(), sent.is_ok());
     }
     let output = sent.map_err(|e| {
-        let (kind, code) = kind_of(&e);
+        let (kind, code, sts_code) = kind_of(&e);
         AssumeError {
             kind,
             code,
+            sts_code,
             message: describe_sts_error(hop, &e),
+            cause: Some(Arc::new(e)),
         }
     })?;
     let fail = |message: String| AssumeError {
         kind: FetchErrorKind::Malformed,
         code: None,
+        sts_code: None,
         message,
+        cause: None,
     };
     let Some(c) = output.credentials else {
         return Err(fail(format!(
@@ -272,9 +346,10 @@ pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String 
             let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(service.err());
             let code = meta.code().unwrap_or("UnknownError");
             let message = meta.message().unwrap_or("(no message)");
+            let case = StsCode::of(service.err()).unwrap_or(StsCode::Other);
             format!(
                 "STS refused AssumeRole into {role}: {code}: {message}; {}",
-                sts_error_hint(code, message, hop)
+                sts_error_hint(case, message, hop)
             )
         }
         SdkError::TimeoutError(_) => format!(
@@ -293,40 +368,122 @@ pub fn describe_sts_error(hop: &Hop, err: &SdkError<AssumeRoleError>) -> String 
 
 /// The likely fix for STS's error `code` (with its `message`) on `hop`: the one table of STS
 /// hints, for the cells' errors and for `check`'s online probe.
-pub fn sts_error_hint(code: &str, message: &str, hop: &Hop) -> String {
+pub fn sts_error_hint(code: StsCode, message: &str, hop: &Hop) -> String {
     let role = &hop.role_arn;
     match code {
-        "AccessDenied" if !hop.options.tags.is_empty() && message.contains("TagSession") => format!(
+        StsCode::AccessDenied if !hop.options.tags.is_empty() && message.contains("TagSession") => format!(
             "the trust policy of {role} must also allow sts:TagSession for the source role, because session tags are configured"
         ),
-        "AccessDenied" if hop.options.source_identity.is_some() && message.contains("SetSourceIdentity") => format!(
+        StsCode::AccessDenied if hop.options.source_identity.is_some() && message.contains("SetSourceIdentity") => format!(
             "the trust policy of {role} (and, across accounts, the source role's policy) must also allow sts:SetSourceIdentity"
         ),
-        "PackedPolicyTooLarge" | "PackedPolicyTooLargeException" => {
+        StsCode::PackedPolicyTooLarge => {
             "the session policies and tags packed too large for STS; shorten the inline policy, use fewer managed policy ARNs or fewer tags".into()
         }
-        "AccessDenied" => format!(
+        StsCode::AccessDenied => format!(
             "likely causes, most common first: (1) the trust policy of {role} does not name the source role exactly (a typo, a wrong-case name, a role deleted and re-created); (2) the source role's policies do not allow sts:AssumeRole on it; (3) the role ARN is wrong (STS says the same for a role that does not exist: check its account, name and case); (4) a required sts:ExternalId is missing or different; (5) an SCP, RCP or permissions boundary denies it; `rolehop check` tells which"
         ),
-        "ValidationError" if message.contains("role chaining") => format!(
+        StsCode::ValidationError if message.contains("role chaining") => format!(
             "lower --duration to {CHAINED_MAX_DURATION_SECS} or less: sessions assumed with role credentials last at most one hour"
         ),
-        "ValidationError" if message.contains("MaxSessionDuration") => format!(
+        StsCode::ValidationError if message.contains("MaxSessionDuration") => format!(
             "lower --duration, or raise MaxSessionDuration on {role}"
         ),
-        "ValidationError" => "fix the parameter STS names above".into(),
-        "ExpiredToken" | "ExpiredTokenException" => {
+        StsCode::ValidationError => "fix the parameter STS names above".into(),
+        StsCode::ExpiredToken => {
             "the source credentials expired before the call; check this host's clock and the source".into()
         }
-        "RegionDisabledException" => {
+        StsCode::RegionDisabled => {
             "STS is not activated in this region for the account: activate it (IAM, Account settings), or set AWS_REGION to a region where it is active".into()
         }
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+        StsCode::Throttling => {
             "STS is throttling this account; rolehop backs off and retries".into()
         }
-        "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
+        StsCode::RejectedCredentials => {
             "the source credentials were rejected; check the source and this host's clock".into()
         }
-        _ => "see the STS message for the cause".into(),
+        StsCode::MalformedPolicyDocument | StsCode::ServerFault | StsCode::Other => {
+            "see the STS message for the cause".into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sts_codes_are_read_from_the_sdks_variants_and_parsed_once_otherwise() {
+        let modelled = AssumeRoleError::PackedPolicyTooLargeException(
+            aws_sdk_sts::types::error::PackedPolicyTooLargeException::builder().build(),
+        );
+        assert_eq!(StsCode::of(&modelled), Some(StsCode::PackedPolicyTooLarge));
+        let unmodelled = AssumeRoleError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("AccessDenied")
+                .build(),
+        );
+        assert_eq!(StsCode::of(&unmodelled), Some(StsCode::AccessDenied));
+        assert_eq!(StsCode::parse("RequestLimitExceeded"), StsCode::Throttling);
+        assert_eq!(StsCode::parse("ExpiredToken"), StsCode::ExpiredToken);
+        assert_eq!(StsCode::parse("SomethingNew"), StsCode::Other);
+    }
+
+    #[test]
+    fn sts_answers_are_kinds_by_their_code_and_status() {
+        let answered = |status: u16, code: &str| {
+            let err = AssumeRoleError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code(code)
+                    .build(),
+            );
+            let raw = HttpResponse::new(
+                status.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            );
+            kind_of(&SdkError::service_error(err, raw))
+        };
+        assert_eq!(
+            answered(400, "Throttling"),
+            (
+                FetchErrorKind::Throttled,
+                Some("Throttling".into()),
+                Some(StsCode::Throttling)
+            )
+        );
+        assert_eq!(
+            answered(500, "InternalFailure").0,
+            FetchErrorKind::Unreachable
+        );
+        assert_eq!(answered(503, "SomethingNew").0, FetchErrorKind::Unreachable);
+        assert_eq!(
+            answered(403, "AccessDenied"),
+            (
+                FetchErrorKind::Refused,
+                Some("AccessDenied".into()),
+                Some(StsCode::AccessDenied)
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_assume_role_keeps_the_sdks_error_down_to_the_fetch_failure() {
+        let sdk: SdkError<AssumeRoleError, HttpResponse> =
+            SdkError::timeout_error("read timed out");
+        let (kind, code, sts_code) = kind_of(&sdk);
+        let failed = AssumeError {
+            kind,
+            code,
+            sts_code,
+            message: "STS did not answer".into(),
+            cause: Some(Arc::new(sdk)),
+        };
+        let fetch = FetchError::from(failed);
+        assert_eq!(fetch.kind(), FetchErrorKind::Unreachable);
+        let below = std::error::Error::source(&fetch).expect("the SDK's error");
+        assert!(matches!(
+            below.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>(),
+            Some(SdkError::TimeoutError(_))
+        ));
     }
 }

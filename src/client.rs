@@ -51,7 +51,9 @@ impl ClientConfig {
                 errors.push("--endpoint (ROLEHOP_ENDPOINT) is required: the base URL of the running rolehop, e.g. http://127.0.0.1:9911".to_owned());
                 None
             }
-            Some(raw) => Endpoint::parse(raw).map_err(|e| errors.push(e)).ok(),
+            Some(raw) => Endpoint::parse(raw)
+                .map_err(|e| errors.push(e.to_string()))
+                .ok(),
         };
         if !role_name::is_servable(&args.role) {
             errors.push(format!("--role `{}` is not a role name rolehop can serve; use the profile name from its configuration", args.role));
@@ -166,13 +168,35 @@ pub enum ClientError {
         message: String,
     },
     #[error("rolehop at {url} sent unusable credentials: {reason}")]
-    Unusable { url: String, reason: String },
+    Unusable {
+        url: String,
+        #[source]
+        reason: crate::credentials::CredentialsJsonError,
+    },
     #[error("rolehop at {base} is not ready ({status}): {body}")]
     NotReady {
         base: String,
         status: u16,
         body: String,
     },
+}
+
+/// An `--endpoint` rolehop will not send its token to: the problem, and the sentence with the
+/// fix. Holds the URL with any user information redacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error(
+        "--endpoint `{0}` is not an http URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"
+    )]
+    NotHttp(String),
+    #[error(
+        "--endpoint `{0}` carries more than a base URL (user information or a query); give only rolehop's base URL, e.g. http://127.0.0.1:9911"
+    )]
+    MoreThanABase(String),
+    #[error(
+        "--endpoint `{0}` is not on this machine, and rolehop's token would cross the network in clear; use a loopback address (http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT) in the task beside rolehop"
+    )]
+    NotLoopback(String),
 }
 
 /// A running rolehop's base URL, checked against the client rule: plain http on loopback.
@@ -190,14 +214,10 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Accepts `http://HOST[:PORT][/PATH]` with HOST a loopback address or `localhost`; else
-    /// one sentence naming the problem and the fix.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// the problem, whose sentence names the fix.
+    pub fn parse(raw: &str) -> Result<Self, EndpointError> {
         let shown = redact_userinfo(raw);
-        let not_http = || {
-            format!(
-                "--endpoint `{shown}` is not an http URL; give rolehop's base URL, e.g. http://127.0.0.1:9911"
-            )
-        };
+        let not_http = || EndpointError::NotHttp(shown.clone());
         let uri: hyper::Uri = raw.parse().map_err(|_| not_http())?;
         let (Some("http"), Some(authority), Some(host)) =
             (uri.scheme_str(), uri.authority(), uri.host())
@@ -205,9 +225,7 @@ impl Endpoint {
             return Err(not_http());
         };
         if authority.as_str().contains('@') || uri.query().is_some() {
-            return Err(format!(
-                "--endpoint `{shown}` carries more than a base URL (user information or a query); give only rolehop's base URL, e.g. http://127.0.0.1:9911"
-            ));
+            return Err(EndpointError::MoreThanABase(shown));
         }
         let port = uri.port_u16().unwrap_or(80);
         let ips: Vec<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
@@ -216,11 +234,7 @@ impl Endpoint {
             let literal = host.trim_start_matches('[').trim_end_matches(']');
             match literal.parse::<IpAddr>() {
                 Ok(ip) if ip.is_loopback() => vec![ip],
-                _ => {
-                    return Err(format!(
-                        "--endpoint `{shown}` is not on this machine, and rolehop's token would cross the network in clear; use a loopback address (http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT) in the task beside rolehop"
-                    ));
-                }
+                _ => return Err(EndpointError::NotLoopback(shown)),
             }
         };
         Ok(Self {
@@ -473,21 +487,40 @@ mod tests {
         }
         let prefixed = Endpoint::parse("http://127.0.0.1:9911/rolehop/").unwrap();
         assert_eq!(prefixed.path, "/rolehop");
-        for (bad, says) in [
-            ("http://10.0.0.5:9911", "is not on this machine"),
-            ("http://169.254.170.2/", "is not on this machine"),
-            ("http://[fd00:ec2::23]/", "is not on this machine"),
-            ("http://rolehop.example:9911", "is not on this machine"),
-            ("http://127.0.0.1.nip.io:9911", "is not on this machine"),
-            ("https://127.0.0.1:9911", "is not an http URL"),
-            ("ftp://127.0.0.1", "is not an http URL"),
-            ("127.0.0.1:9911", "is not an http URL"),
-            ("http://user:pw@127.0.0.1:9911", "user information"),
-            ("http://127.0.0.1:9911/?x=1", "user information or a query"),
-        ] {
+        let not_here = |e: &EndpointError| matches!(e, EndpointError::NotLoopback(_));
+        let not_http = |e: &EndpointError| matches!(e, EndpointError::NotHttp(_));
+        let more = |e: &EndpointError| matches!(e, EndpointError::MoreThanABase(_));
+        type Is = fn(&EndpointError) -> bool;
+        let cases: [(&str, Is, &str); 10] = [
+            ("http://10.0.0.5:9911", not_here, "is not on this machine"),
+            ("http://169.254.170.2/", not_here, "is not on this machine"),
+            ("http://[fd00:ec2::23]/", not_here, "is not on this machine"),
+            (
+                "http://rolehop.example:9911",
+                not_here,
+                "is not on this machine",
+            ),
+            (
+                "http://127.0.0.1.nip.io:9911",
+                not_here,
+                "is not on this machine",
+            ),
+            ("https://127.0.0.1:9911", not_http, "is not an http URL"),
+            ("ftp://127.0.0.1", not_http, "is not an http URL"),
+            ("127.0.0.1:9911", not_http, "is not an http URL"),
+            ("http://user:pw@127.0.0.1:9911", more, "user information"),
+            (
+                "http://127.0.0.1:9911/?x=1",
+                more,
+                "user information or a query",
+            ),
+        ];
+        for (bad, kind, says) in cases {
             let err = Endpoint::parse(bad).unwrap_err();
-            assert!(err.contains(says), "{bad}: {err}");
-            assert!(!err.contains("pw"), "{bad}: {err}");
+            assert!(kind(&err), "{bad}: {err:?}");
+            let shown = err.to_string();
+            assert!(shown.contains(says), "{bad}: {shown}");
+            assert!(!shown.contains("pw"), "{bad}: {shown}");
         }
     }
 

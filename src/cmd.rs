@@ -35,6 +35,11 @@ impl CmdError {
         }
     }
 
+    /// A usage error whose message is `err`'s sentence, then its causes (`crate::readable`).
+    pub fn usage_of(err: &(dyn std::error::Error + 'static)) -> Self {
+        Self::usage(crate::readable::sentence(err))
+    }
+
     /// A failure whose message is `err`'s sentence, then its causes (`crate::readable`).
     pub fn failure_of(err: &(dyn std::error::Error + 'static)) -> Self {
         Self::failure(crate::readable::sentence(err))

@@ -107,7 +107,7 @@ impl ServeConfig {
         let roles = file.roles;
         let clients = file.clients;
         let listen = parse_listen("--listen", &args.listen)
-            .map_err(|e| errors.push(e))
+            .map_err(|e| errors.push(e.to_string()))
             .ok();
         let imds = imds_config(args, &roles, &clients, &file.imds_shared, &mut errors);
         errors.extend(grants::problems(
@@ -118,7 +118,7 @@ impl ServeConfig {
         ));
         let metrics_listen = args.metrics_listen.as_deref().and_then(|raw| {
             parse_listen("--metrics-listen", raw)
-                .map_err(|e| errors.push(e))
+                .map_err(|e| errors.push(e.to_string()))
                 .ok()
         });
         let taken = [
@@ -166,7 +166,7 @@ fn imds_config(
 ) -> Option<ImdsConfig> {
     let raw = args.imds_listen.as_deref()?;
     let listen = parse_listen("--imds-listen", raw)
-        .map_err(|e| errors.push(e))
+        .map_err(|e| errors.push(e.to_string()))
         .ok()?;
     if let Some(role) = roles.iter().find(|r| r.name == args.imds_role)
         && role.duration_secs < IMDS_MIN_DURATION_SECS
@@ -336,7 +336,7 @@ fn roles_from_flags(
     errors: &mut Vec<String>,
 ) -> Vec<RoleConfig> {
     let source = SourceKind::detect(env).unwrap_or_else(|e| {
-        errors.push(e);
+        errors.push(e.to_string());
         SourceKind::DefaultChain
     });
     match raw_role(args).validate(Some(RoleSource::Credentials(source))) {
@@ -372,8 +372,19 @@ fn raw_role(args: &RoleArgs) -> RawRole {
     }
 }
 
+/// A listen flag's value that is not an address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{flag} `{raw}` is not an address; use IP:PORT such as {}",
+    crate::cli::DEFAULT_LISTEN
+)]
+pub struct ListenError {
+    pub flag: String,
+    pub raw: String,
+}
+
 /// `flag`'s address: `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
-pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, String> {
+pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, ListenError> {
     if let Ok(port) = raw.parse::<u16>() {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
@@ -383,11 +394,9 @@ pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, String> {
     {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
-    raw.parse::<SocketAddr>().map_err(|_| {
-        format!(
-            "{flag} `{raw}` is not an address; use IP:PORT such as {}",
-            crate::cli::DEFAULT_LISTEN
-        )
+    raw.parse::<SocketAddr>().map_err(|_| ListenError {
+        flag: flag.to_owned(),
+        raw: raw.to_owned(),
     })
 }
 
@@ -687,6 +696,12 @@ profiles = orders
             parse_listen("--listen", "0.0.0.0:9911").unwrap(),
             "0.0.0.0:9911".parse().unwrap()
         );
-        assert!(parse_listen("--listen", "127.0.0.1").is_err());
+        assert_eq!(
+            parse_listen("--imds-listen", "127.0.0.1"),
+            Err(ListenError {
+                flag: "--imds-listen".into(),
+                raw: "127.0.0.1".into()
+            })
+        );
     }
 }

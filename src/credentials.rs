@@ -175,10 +175,10 @@ impl Credentials {
     /// Reads an ECS container-credentials body (what rolehop itself serves) or a
     /// `credential_process` body (the standalone cache): keys matched case-insensitively,
     /// `Token` or `SessionToken`, as aws-config does.
-    pub fn from_json(body: &[u8]) -> Result<Self, String> {
+    pub fn from_json(body: &[u8]) -> Result<Self, CredentialsJsonError> {
         let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e})"))?;
-        let object = value.as_object().ok_or("the body is not a JSON object")?;
+            serde_json::from_slice(body).map_err(CredentialsJsonError::NotJson)?;
+        let object = value.as_object().ok_or(CredentialsJsonError::NotAnObject)?;
         let field = |name: &str| {
             object
                 .iter()
@@ -187,12 +187,13 @@ impl Credentials {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        let access_key_id = field("AccessKeyId").ok_or("AccessKeyId is missing")?;
-        let secret = field("SecretAccessKey").ok_or("SecretAccessKey is missing")?;
+        let access_key_id =
+            field("AccessKeyId").ok_or(CredentialsJsonError::Missing("AccessKeyId"))?;
+        let secret =
+            field("SecretAccessKey").ok_or(CredentialsJsonError::Missing("SecretAccessKey"))?;
         let expiration = match field("Expiration") {
             Some(raw) => Some(
-                parse_utc(&raw)
-                    .ok_or_else(|| format!("Expiration `{raw}` is not an RFC 3339 time"))?,
+                parse_utc(&raw).ok_or_else(|| CredentialsJsonError::BadExpiration(raw.clone()))?,
             ),
             None => None,
         };
@@ -230,6 +231,20 @@ impl Credentials {
             provider_name,
         )
     }
+}
+
+/// Why a body holds no credential [`Credentials::from_json`] can read. Never holds a value of
+/// the body but the expiration's.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsJsonError {
+    #[error("the body is not JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    #[error("the body is not a JSON object")]
+    NotAnObject,
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    #[error("Expiration `{0}` is not an RFC 3339 time")]
+    BadExpiration(String),
 }
 
 /// Formats `t` as `YYYY-MM-DDTHH:MM:SSZ` in UTC, truncated to whole seconds.
@@ -533,19 +548,24 @@ mod tests {
         let lower = br#"{"accesskeyid":"A","secretaccesskey":"S","sessiontoken":"T","expiration":"2026-11-22T16:04:05.123Z"}"#;
         let parsed = Credentials::from_json(lower).unwrap();
         assert_eq!(parsed.session_token.as_ref().map(Secret::expose), Some("T"));
-        assert!(
-            Credentials::from_json(br#"{"AccessKeyId":"A"}"#)
-                .unwrap_err()
-                .contains("SecretAccessKey")
-        );
-        assert!(
+        assert!(matches!(
+            Credentials::from_json(br#"{"AccessKeyId":"A"}"#),
+            Err(CredentialsJsonError::Missing("SecretAccessKey"))
+        ));
+        assert!(matches!(
             Credentials::from_json(
                 br#"{"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"}"#
-            )
-            .unwrap_err()
-            .contains("RFC 3339")
-        );
-        assert!(Credentials::from_json(b"<html>").is_err());
+            ),
+            Err(CredentialsJsonError::BadExpiration(raw)) if raw == "soon"
+        ));
+        assert!(matches!(
+            Credentials::from_json(b"<html>"),
+            Err(CredentialsJsonError::NotJson(_))
+        ));
+        assert!(matches!(
+            Credentials::from_json(b"[]"),
+            Err(CredentialsJsonError::NotAnObject)
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::credentials::Credentials;
 
@@ -70,15 +71,35 @@ impl FetchErrorKind {
     }
 }
 
-/// A failed fetch: its kind, the service's own error code when it answered, and the sentence
-/// for the user (what failed and what to do).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+/// What a fetch failed from underneath: the SDK's or the provider's own error, kept so a log or
+/// a test can follow `source()` down to it. Shared, so a cell can hand the same failure to every
+/// waiter.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed fetch: its kind, the service's own error code when it answered, the sentence for
+/// the user (what failed and what to do), and the error it failed from ([`Error::source`]).
+#[derive(Debug, Clone)]
 pub struct FetchError {
     pub kind: FetchErrorKind,
     /// The service's error code (STS's `AccessDenied`, `Throttling`, ...), when it answered.
     pub code: Option<String>,
     pub message: String,
+    /// The error underneath, when the failure came from one.
+    pub cause: Option<Cause>,
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// By hand rather than derived: the source is the error inside the `Arc`, so a caller can
+/// downcast it to the SDK's or the provider's own type.
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.as_deref().map(|e| e as _)
+    }
 }
 
 impl FetchError {
@@ -87,13 +108,53 @@ impl FetchError {
             kind,
             code: None,
             message: message.into(),
+            cause: None,
         }
     }
+
+    /// The same failure, keeping `cause` as its [`Error::source`].
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Arc::new(cause));
+        self
+    }
+
+    pub fn kind(&self) -> FetchErrorKind {
+        self.kind
+    }
 }
+
+/// Two failures are equal when they say the same: kind, code and sentence (a cause has no
+/// equality of its own).
+impl PartialEq for FetchError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for FetchError {}
 
 /// Compares the sentence.
 impl PartialEq<str> for FetchError {
     fn eq(&self, other: &str) -> bool {
         self.message == other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn a_fetch_failure_keeps_the_error_it_failed_from() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = FetchError::new(FetchErrorKind::Unreachable, "cannot reach STS").caused_by(io);
+        let below = err.source().expect("a cause");
+        assert_eq!(
+            below.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        assert_eq!(err.to_string(), "cannot reach STS");
+        assert_eq!(err.clone(), err);
     }
 }

@@ -18,9 +18,11 @@ mod hop_context;
 mod iam;
 pub mod in_app;
 mod organizations;
+mod read_error;
 pub mod task_roles;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_config::SdkConfig;
 
@@ -33,12 +35,14 @@ use crate::check::report::{self, Observed, Verdict};
 use crate::check::{File, Inputs};
 use crate::config::{RoleConfig, RoleSource};
 use crate::credentials::{Credentials, Secret};
+use crate::fetch::FetchError;
 use crate::session::SessionName;
-use crate::source::{Source, SourceKind};
+use crate::source::{Source, SourceError, SourceKind};
 pub use environment::environment_traps;
 use hop_context::{Filled, Inherited};
 use iam::{read_boundary, read_identity_policies, read_role, read_role_tags};
 use organizations::{Scps, describe_organization, read_scps, scp_command};
+use read_error::{ReadError, ReadErrorKind};
 
 /// The probe asks STS for the shortest session it grants.
 pub const PROBE_DURATION_SECS: u32 = 900;
@@ -49,6 +53,46 @@ pub struct Probed {
     pub findings: Vec<Finding>,
     pub decision: Verdict,
     pub hops: Vec<report::Hop>,
+}
+
+/// Why the probe has no credentials and identity of its own to start from: the source cannot
+/// be used or gave no credential, or GetCallerIdentity failed with what it gave.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum StartError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// GetCallerIdentity with the credentials of a role's source (`check --online`).
+    #[error("GetCallerIdentity with the source credentials failed: {0}")]
+    SourceIdentity(#[source] CallerIdentityError),
+    /// GetCallerIdentity with this environment's credentials (`check --task-definition`).
+    #[error("GetCallerIdentity failed: {0}")]
+    Identity(#[source] CallerIdentityError),
+}
+
+/// STS's GetCallerIdentity failed: the SDK's error, shown as its sentence and causes.
+#[derive(Debug, Clone)]
+pub(crate) struct CallerIdentityError(
+    Arc<
+        aws_sdk_sts::error::SdkError<
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+            aws_sdk_sts::config::http::HttpResponse,
+        >,
+    >,
+);
+
+impl std::fmt::Display for CallerIdentityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::readable::sentence(self.0.as_ref()))
+    }
+}
+
+/// By hand: the source is the SDK's error inside the `Arc`.
+impl std::error::Error for CallerIdentityError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
 }
 
 /// Credentials and the ARN they act as (GetCallerIdentity).
@@ -66,7 +110,11 @@ pub async fn probe(
     let sdk = match crate::source::sdk_config().await {
         Ok(sdk) => sdk,
         Err(e) => {
-            out.push(Finding::new(FindingId::OnlineRegion, Status::Fail, e));
+            out.push(Finding::new(
+                FindingId::OnlineRegion,
+                Status::Fail,
+                e.to_string(),
+            ));
             return Probed {
                 findings: out,
                 decision: Verdict::Unknown,
@@ -122,7 +170,7 @@ async fn read_sources(
     sdk: &SdkConfig,
     roles: &[RoleConfig],
     out: &mut Vec<Finding>,
-) -> BTreeMap<SourceKind, Result<Identity, String>> {
+) -> BTreeMap<SourceKind, Result<Identity, StartError>> {
     let mut sources = BTreeMap::new();
     for role in roles {
         let RoleSource::Credentials(kind) = &role.source else {
@@ -133,13 +181,11 @@ async fn read_sources(
         }
         let fetched = async {
             let src = Source::new(kind.clone(), sdk.credentials_provider())?;
-            let creds = crate::fetch::Fetch::fetch(&src)
+            let creds = crate::fetch::Fetch::fetch(&src).await?;
+            let arn = whoami(sdk, &creds)
                 .await
-                .map_err(|e| e.message)?;
-            let arn = whoami(sdk, &creds).await.map_err(|e| {
-                format!("GetCallerIdentity with the source credentials failed: {e}")
-            })?;
-            Ok::<_, String>((creds, arn))
+                .map_err(StartError::SourceIdentity)?;
+            Ok::<_, StartError>((creds, arn))
         }
         .await;
         match &fetched {
@@ -151,7 +197,7 @@ async fn read_sources(
             Err(e) => out.push(Finding::new(
                 FindingId::OnlineSource,
                 Status::Fail,
-                e.clone(),
+                e.to_string(),
             )),
         }
         sources.insert(kind.clone(), fetched);
@@ -252,7 +298,7 @@ impl Probe<'_> {
                     // The message carries chain's one table of STS hints.
                     format!("role {}: {}", role.name, e.message),
                 ));
-                let denied = e.code.as_deref() == Some("AccessDenied");
+                let denied = e.sts_code == Some(chain::StsCode::AccessDenied);
                 return (
                     denied.then_some(Verdict::Denied),
                     None,
@@ -290,7 +336,7 @@ impl Probe<'_> {
         dest_creds: Option<&Credentials>,
         caller: &Credentials,
         caller_arn: &str,
-    ) -> Result<iam::RoleInfo, String> {
+    ) -> Result<iam::RoleInfo, ReadError> {
         let mut tries: Vec<(&str, &Credentials)> = Vec::new();
         if let Some(d) = dest_creds {
             tries.push(("destination", d));
@@ -300,9 +346,12 @@ impl Probe<'_> {
             tries.push(("source", caller));
         }
         if tries.is_empty() {
-            return Err(format!(
-                "only credentials of account {} can read it, and the AssumeRole into it failed",
-                role.role_arn.account_id()
+            return Err(ReadError::new(
+                ReadErrorKind::NoCredentials,
+                format!(
+                    "only credentials of account {} can read it, and the AssumeRole into it failed",
+                    role.role_arn.account_id()
+                ),
             ));
         }
         read_role(&self.sdk, role.role_arn.name(), &tries).await
@@ -384,11 +433,8 @@ impl Probe<'_> {
             .await
             {
                 Ok(Ok(addrs)) => Ok(addrs.map(|a| a.ip()).collect()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!(
-                    "no answer within {} s",
-                    chain::STS_CONNECT_TIMEOUT.as_secs()
-                )),
+                Ok(Err(e)) => Err(hop_context::ResolveError::Lookup(e)),
+                Err(_) => Err(hop_context::ResolveError::TimedOut),
             };
             filled.network(Some(&host), resolved);
         }
@@ -552,13 +598,13 @@ pub fn role_of_session(arn: &str) -> Option<String> {
     Some(format!("arn:{}:iam::{}:role/{name}", f.get(1)?, f.get(4)?))
 }
 
-async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, String> {
+async fn whoami(sdk: &SdkConfig, creds: &Credentials) -> Result<String, CallerIdentityError> {
     // chain's STS client: its timeouts bound the probe as they bound serve's calls.
     chain::sts_client(&chain::sts_config(sdk), creds)
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| crate::readable::sentence(&e))
+        .map_err(|e| CallerIdentityError(Arc::new(e)))
         .map(|o| o.arn.unwrap_or_default())
 }
 

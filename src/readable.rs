@@ -16,8 +16,11 @@ pub fn sentence(err: &(dyn Error + 'static)) -> String {
 }
 
 /// `sentence` followed by the causes of `cause` (itself included).
+/// A cause the sentence already shows (an error whose own sentence quotes its cause, or a
+/// fetch failure whose message was built with its causes) is not repeated.
 pub fn with_causes(sentence: &str, cause: Option<&(dyn Error + 'static)>) -> String {
-    let causes = causes(cause);
+    let mut causes = causes(cause);
+    causes.retain(|c| !sentence.contains(c.as_str()));
     if causes.is_empty() {
         sentence.to_owned()
     } else {
@@ -99,6 +102,10 @@ mod tests {
             "cannot reach STS (cause: dispatch failure: io error: tcp connect error: Connection refused (os error 111))"
         );
         assert_eq!(sentence(&chain(&["alone"])), "alone");
+        assert_eq!(
+            sentence(&chain(&["not JSON (expected value)", "expected value"])),
+            "not JSON (expected value)"
+        );
     }
 
     #[test]

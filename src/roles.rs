@@ -15,7 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::{RoleConfig, RoleSource};
 use crate::credentials::Credentials;
 use crate::session::SessionName;
-use crate::source::{Source, SourceKind};
+use crate::source::{Source, SourceError, SourceKind};
 
 /// Every cell, not yet refreshing: call [`Roles::spawn`].
 pub struct Roles {
@@ -33,7 +33,7 @@ impl Roles {
         default_session: &SessionName,
         clock: &SharedClock,
         timing_of: &dyn Fn(&str) -> Timing,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SourceError> {
         let mut sources: BTreeMap<SourceKind, Arc<Cell>> = BTreeMap::new();
         for role in roles {
             if let RoleSource::Credentials(kind) = &role.source

@@ -925,12 +925,15 @@ fn truthy(v: Option<String>) -> bool {
     v.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
 }
 
-/// The profile a client would use from the shared files, if any gives credentials; `Err`
-/// names a profile `AWS_PROFILE` asks for that no file has (the clients then fail).
+/// A profile `AWS_PROFILE` asks for that no shared file has (the clients then fail).
+struct MissingProfile(String);
+
+/// The profile a client would use from the shared files, if any gives credentials, or the
+/// missing profile `AWS_PROFILE` names.
 fn profile(
     sdk: &Sdk,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<FoundProfile>, String> {
+) -> Result<Option<FoundProfile>, MissingProfile> {
     let named = env(ENV_PROFILE).filter(|p| !p.is_empty());
     let name = named.clone().unwrap_or_else(|| "default".into());
     let home = env("HOME").unwrap_or_default();
@@ -977,7 +980,7 @@ fn profile(
     // A client that does not read the config file (Go v1 without AWS_SDK_LOAD_CONFIG) looks
     // for the profile in the credentials file only and goes on down its chain without it.
     match named {
-        Some(n) if !exists && reads_config => Err(n),
+        Some(n) if !exists && reads_config => Err(MissingProfile(n)),
         _ => Ok(None),
     }
 }
@@ -1069,7 +1072,7 @@ fn static_keys_or_web_identity(env: &dyn Fn(&str) -> Option<String>) -> Option<P
 fn profile_source(sdk: &Sdk, env: &dyn Fn(&str) -> Option<String>) -> Option<Prediction> {
     let found = match profile(sdk, env) {
         Ok(found) => found?,
-        Err(name) => {
+        Err(MissingProfile(name)) => {
             return Some(Prediction::of(
                 Source::None,
                 format!(

@@ -10,24 +10,57 @@ pub const MAX_DURATION_SECS: u32 = 43_200;
 /// STS's cap on sessions assumed with role credentials ("role chaining").
 pub const CHAINED_MAX_DURATION_SECS: u32 = 3600;
 pub const DEFAULT_DURATION_SECS: u32 = 3600;
+
+/// A value that breaks STS's rules for an AssumeRole parameter, found before any call: which
+/// rule, and the sentence naming what STS accepts.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error(
+        "session name `{name}` {problem}; STS accepts 2 to 64 characters of letters, digits and + = , . @ _ -"
+    )]
+    SessionName { name: String, problem: TextProblem },
+    #[error("external id is {0} characters long; STS accepts 2 to 1224")]
+    ExternalIdLength(usize),
+    #[error(
+        "external id contains `{}`; STS accepts letters, digits and + = , . @ : / _ -",
+        .0.escape_default()
+    )]
+    ExternalIdChar(char),
+    #[error("the session policy is not valid JSON ({0})")]
+    PolicyJson(#[source] serde_json::Error),
+    #[error("the session policy must be a JSON object with Version and Statement")]
+    PolicyNotObject,
+    #[error("session tag `{0}` is not KEY=VALUE")]
+    TagNotKeyValue(String),
+}
+
+/// What is wrong with a name's text, as the tail of a sentence naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextProblem {
+    #[error("is {0} characters long")]
+    Length(usize),
+    #[error("contains `{}`", .0.escape_default())]
+    Char(char),
+}
 /// An STS `RoleSessionName`: 2–64 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionName(String);
 
 impl SessionName {
     /// Validates a name the user chose; their choice is never rewritten silently.
-    pub fn parse(name: &str) -> Result<Self, String> {
+    pub fn parse(name: &str) -> Result<Self, ParamError> {
         let problem = if !(2..=64).contains(&name.chars().count()) {
-            Some(format!("is {} characters long", name.chars().count()))
+            Some(TextProblem::Length(name.chars().count()))
         } else {
             name.chars()
                 .find(|&c| !is_iam_name_char(c))
-                .map(|c| format!("contains `{}`", c.escape_default()))
+                .map(TextProblem::Char)
         };
         match problem {
-            Some(p) => Err(format!(
-                "session name `{name}` {p}; STS accepts 2 to 64 characters of letters, digits and + = , . @ _ -"
-            )),
+            Some(problem) => Err(ParamError::SessionName {
+                name: name.to_owned(),
+                problem,
+            }),
             None => Ok(Self(name.to_owned())),
         }
     }
@@ -53,21 +86,16 @@ impl SessionName {
 }
 
 /// Validates an `ExternalId`: 2–1224 characters of `[\w+=,.@:/-]`.
-pub fn validate_external_id(id: &str) -> Result<(), String> {
+pub fn validate_external_id(id: &str) -> Result<(), ParamError> {
     let len = id.chars().count();
     if !(2..=1224).contains(&len) {
-        return Err(format!(
-            "external id is {len} characters long; STS accepts 2 to 1224"
-        ));
+        return Err(ParamError::ExternalIdLength(len));
     }
     if let Some(c) = id
         .chars()
         .find(|&c| !is_iam_name_char(c) && c != ':' && c != '/')
     {
-        return Err(format!(
-            "external id contains `{}`; STS accepts letters, digits and + = , . @ : / _ -",
-            c.escape_default()
-        ));
+        return Err(ParamError::ExternalIdChar(c));
     }
     Ok(())
 }
@@ -189,26 +217,24 @@ impl SessionOptions {
     }
 
     /// Parses an inline session policy and returns it compacted (STS counts its characters).
-    pub fn compact_policy(json: &str) -> Result<String, String> {
-        let value: serde_json::Value = serde_json::from_str(json)
-            .map_err(|e| format!("the session policy is not valid JSON ({e})"))?;
+    pub fn compact_policy(json: &str) -> Result<String, ParamError> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(ParamError::PolicyJson)?;
         if !value.is_object() {
-            return Err(
-                "the session policy must be a JSON object with Version and Statement".into(),
-            );
+            return Err(ParamError::PolicyNotObject);
         }
         Ok(value.to_string())
     }
 }
 
 /// Parses `KEY=VALUE` (the value may contain `=`).
-pub fn parse_tag(raw: &str) -> Result<Tag, String> {
+pub fn parse_tag(raw: &str) -> Result<Tag, ParamError> {
     match raw.split_once('=') {
         Some((key, value)) => Ok(Tag {
             key: key.trim().to_owned(),
             value: value.trim().to_owned(),
         }),
-        None => Err(format!("session tag `{raw}` is not KEY=VALUE")),
+        None => Err(ParamError::TagNotKeyValue(raw.to_owned())),
     }
 }
 
@@ -238,15 +264,25 @@ mod tests {
         assert!(SessionName::parse("ok").is_ok());
         assert!(SessionName::parse("team.app@prod-1_a+b=c,d").is_ok());
         assert!(SessionName::parse(&"a".repeat(64)).is_ok());
-        for (bad, expected) in [
-            ("x", "is 1 characters long"),
-            (&*"a".repeat(65), "is 65 characters long"),
-            ("has space", "contains ` `"),
-            ("slash/no", "contains `/`"),
+        for (bad, problem, expected) in [
+            ("x", TextProblem::Length(1), "is 1 characters long"),
+            (
+                &*"a".repeat(65),
+                TextProblem::Length(65),
+                "is 65 characters long",
+            ),
+            ("has space", TextProblem::Char(' '), "contains ` `"),
+            ("slash/no", TextProblem::Char('/'), "contains `/`"),
         ] {
             let err = SessionName::parse(bad).unwrap_err();
-            assert!(err.contains(expected), "{bad}: {err}");
-            assert!(err.contains("2 to 64"), "{err}");
+            assert!(
+                matches!(&err, ParamError::SessionName { name, problem: p } if name == bad && *p == problem),
+                "{bad}: {err:?}"
+            );
+            // The sentence the user reads.
+            let shown = err.to_string();
+            assert!(shown.contains(expected), "{bad}: {shown}");
+            assert!(shown.contains("2 to 64"), "{shown}");
         }
     }
 
@@ -350,23 +386,38 @@ mod tests {
             ..SessionOptions::default()
         };
         assert!(big.problems()[0].contains("2049 characters, over STS's 2048"));
-        assert!(
-            SessionOptions::compact_policy("{oops")
-                .unwrap_err()
-                .contains("not valid JSON")
-        );
-        assert!(parse_tag("novalue").is_err());
+        assert!(matches!(
+            SessionOptions::compact_policy("{oops"),
+            Err(ParamError::PolicyJson(_))
+        ));
+        assert!(matches!(
+            SessionOptions::compact_policy("[]"),
+            Err(ParamError::PolicyNotObject)
+        ));
+        assert!(matches!(
+            parse_tag("novalue"),
+            Err(ParamError::TagNotKeyValue(raw)) if raw == "novalue"
+        ));
     }
 
     #[test]
     fn external_ids_follow_sts() {
         assert!(validate_external_id("Unique-ID:123/abc").is_ok());
-        assert!(validate_external_id("x").unwrap_err().contains("2 to 1224"));
+        let short = validate_external_id("x").unwrap_err();
         assert!(
-            validate_external_id("has space")
-                .unwrap_err()
-                .contains("contains ` `")
+            matches!(short, ParamError::ExternalIdLength(1)),
+            "{short:?}"
         );
-        assert!(validate_external_id(&"a".repeat(1225)).is_err());
+        assert!(short.to_string().contains("2 to 1224"), "{short}");
+        let spaced = validate_external_id("has space").unwrap_err();
+        assert!(
+            matches!(spaced, ParamError::ExternalIdChar(' ')),
+            "{spaced:?}"
+        );
+        assert!(spaced.to_string().contains("contains ` `"), "{spaced}");
+        assert!(matches!(
+            validate_external_id(&"a".repeat(1225)),
+            Err(ParamError::ExternalIdLength(1225))
+        ));
     }
 }

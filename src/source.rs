@@ -26,6 +26,58 @@ pub const ENV_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKE
 /// The ECS agent's credentials host, which RELATIVE_URI is appended to.
 pub const ECS_AGENT_HOST: &str = "http://169.254.170.2";
 
+/// Why the configured source cannot be used, found before any network call: the kind a caller
+/// tells apart, and the one sentence with the fix as its `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` is one every SDK would refuse.
+    #[error(
+        "{ENV_FULL_URI} {0}; use http://127.0.0.1:PORT/..., http://169.254.170.2/..., http://169.254.170.23/... or an https URL"
+    )]
+    FullUri(FullUriProblem),
+    /// `credential_source = EcsContainer` without the ECS variables.
+    #[error(
+        "credential_source = EcsContainer, but neither {ENV_RELATIVE_URI} nor {ENV_FULL_URI} is set; run rolehop in the ECS task (the agent sets them), or use credential_source = Environment on a laptop"
+    )]
+    NoContainerEndpoint,
+    /// `credential_source = Environment` without both keys.
+    #[error(
+        "credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
+    )]
+    NoEnvironmentKeys,
+    /// A `credential_source` value rolehop does not know.
+    #[error(
+        "credential_source = {0} is not one rolehop knows; use EcsContainer, Environment or Ec2InstanceMetadata (spelt exactly so)"
+    )]
+    UnknownCredentialSource(String),
+    /// Outside ECS, and the SDK's default chain found nothing.
+    #[error(
+        "no AWS credentials source: outside ECS rolehop uses the SDK default chain, and none was found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run inside an ECS task"
+    )]
+    NoDefaultChain,
+    /// Neither the environment nor the shared config names a region.
+    #[error(
+        "no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint"
+    )]
+    NoRegion,
+}
+
+/// What is wrong with a `FULL_URI`. Never holds the URI's path, query or user information,
+/// which may be secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FullUriProblem {
+    #[error("is not an http or https URL")]
+    NotHttp,
+    #[error("carries user information, which the SDKs do not send")]
+    UserInfo,
+    #[error("has no host")]
+    NoHost,
+    #[error(
+        "points at {0} over plain http, which the AWS SDKs refuse (only loopback and the ECS/EKS agent addresses are allowed)"
+    )]
+    PlainHttpHost(String),
+}
+
 /// Which source is configured, decided from the environment before any network call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceKind {
@@ -45,18 +97,18 @@ pub enum SourceKind {
 impl SourceKind {
     /// Reads the ECS variables; refuses a FULL_URI every SDK would refuse. Neither set: the
     /// default chain.
-    pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, SourceError> {
         Ok(Self::detect_ecs(env)?.unwrap_or(Self::DefaultChain))
     }
 
     /// The ECS container endpoint configured in `env`, if any.
-    pub fn detect_ecs(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+    pub fn detect_ecs(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, SourceError> {
         if env(ENV_RELATIVE_URI).is_some_and(|v| !v.is_empty()) {
             return Ok(Some(Self::EcsRelative));
         }
         match env(ENV_FULL_URI).filter(|v| !v.is_empty()) {
             Some(full) => Ok(Some(Self::EcsFull {
-                origin: validate_full_uri(&full)?,
+                origin: validate_full_uri(&full).map_err(SourceError::FullUri)?,
             })),
             None => Ok(None),
         }
@@ -66,22 +118,18 @@ impl SourceKind {
     pub fn from_credential_source(
         value: &str,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SourceError> {
         match value {
-            "EcsContainer" => Self::detect_ecs(env)?.ok_or_else(|| {
-                format!("credential_source = EcsContainer, but neither {ENV_RELATIVE_URI} nor {ENV_FULL_URI} is set; run rolehop in the ECS task (the agent sets them), or use credential_source = Environment on a laptop")
-            }),
+            "EcsContainer" => Self::detect_ecs(env)?.ok_or(SourceError::NoContainerEndpoint),
             "Environment" => {
                 if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
                     Ok(Self::Environment)
                 } else {
-                    Err("credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into())
+                    Err(SourceError::NoEnvironmentKeys)
                 }
             }
             "Ec2InstanceMetadata" => Ok(Self::Ec2InstanceMetadata),
-            other => Err(format!(
-                "credential_source = {other} is not one rolehop knows; use EcsContainer, Environment or Ec2InstanceMetadata (spelt exactly so)"
-            )),
+            other => Err(SourceError::UnknownCredentialSource(other.to_owned())),
         }
     }
 
@@ -120,21 +168,16 @@ impl SourceKind {
 
 /// Checks a FULL_URI the way the SDKs do (plain http only to loopback or the ECS/EKS agent
 /// addresses) and returns its origin for logs.
-fn validate_full_uri(uri: &str) -> Result<String, String> {
-    let fail = |why: &str| {
-        Err(format!(
-            "{ENV_FULL_URI} {why}; use http://127.0.0.1:PORT/..., http://169.254.170.2/..., http://169.254.170.23/... or an https URL"
-        ))
-    };
+fn validate_full_uri(uri: &str) -> Result<String, FullUriProblem> {
     let (scheme, rest) = match uri.split_once("://") {
         Some((s, r)) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
             (s.to_ascii_lowercase(), r)
         }
-        _ => return fail("is not an http or https URL"),
+        _ => return Err(FullUriProblem::NotHttp),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
-        return fail("carries user information, which the SDKs do not send");
+        return Err(FullUriProblem::UserInfo);
     }
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
@@ -142,7 +185,7 @@ fn validate_full_uri(uri: &str) -> Result<String, String> {
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
     };
     if host.is_empty() {
-        return fail("has no host");
+        return Err(FullUriProblem::NoHost);
     }
     if scheme == "http" {
         let allowed = match host.parse::<IpAddr>() {
@@ -151,9 +194,7 @@ fn validate_full_uri(uri: &str) -> Result<String, String> {
             Err(_) => true,
         };
         if !allowed {
-            return fail(&format!(
-                "points at {host} over plain http, which the AWS SDKs refuse (only loopback and the ECS/EKS agent addresses are allowed)"
-            ));
+            return Err(FullUriProblem::PlainHttpHost(host.to_owned()));
         }
     }
     Ok(format!("{scheme}://{authority}"))
@@ -191,12 +232,10 @@ impl Source {
     pub fn new(
         kind: SourceKind,
         default_chain: Option<SharedCredentialsProvider>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SourceError> {
         let provider = match (&kind, default_chain) {
             (SourceKind::DefaultChain, Some(chain)) => chain,
-            (SourceKind::DefaultChain, None) => {
-                return Err("no AWS credentials source: outside ECS rolehop uses the SDK default chain, and none was found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run inside an ECS task".into());
-            }
+            (SourceKind::DefaultChain, None) => return Err(SourceError::NoDefaultChain),
             (SourceKind::Environment, _) => SharedCredentialsProvider::new(
                 aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
             ),
@@ -250,7 +289,8 @@ impl Fetch for Source {
                         ),
                         Some(&err),
                     ),
-                )),
+                )
+                .caused_by(err)),
             }
         })
     }
@@ -260,39 +300,56 @@ impl Fetch for Source {
     }
 }
 
-/// What kind of failure a provider's error is, for the logs and `/metrics`: a provider that
-/// did not answer in time (the SDK's own timeout, or the HTTP call to the ECS agent or IMDS
-/// timing out, which the providers hand back as the SDK error they met) is `TimedOut`; any
-/// other failure to get the task's own credentials is `Source`.
+/// What kind of failure a provider's error is, for the logs and `/metrics`, by the variants
+/// aws-config draws:
+/// - `ProviderTimedOut` (the SDK's own bound) is `TimedOut`, and so is a `ProviderError` or
+///   `Unhandled` with an SDK timeout below it: the ECS agent's or IMDS's HTTP call timing out,
+///   which the providers hand back as the SDK error they met;
+/// - `CredentialsNotLoaded` (no source configured), `InvalidConfiguration` (a source configured
+///   wrongly), and every other `ProviderError` or `Unhandled` (the agent refused the connection,
+///   answered an error status or a body that is not credentials) are `Source`: the task's own
+///   credentials could not be had, which the source's hint says how to fix.
 fn failure_kind(err: &CredentialsError) -> FetchErrorKind {
-    if matches!(err, CredentialsError::ProviderTimedOut(_)) {
-        return FetchErrorKind::TimedOut;
+    match err {
+        CredentialsError::ProviderTimedOut(_) => FetchErrorKind::TimedOut,
+        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
+            FetchErrorKind::Source
+        }
+        CredentialsError::ProviderError(_) | CredentialsError::Unhandled(_) if timed_out(err) => {
+            FetchErrorKind::TimedOut
+        }
+        // `CredentialsError` is non-exhaustive: a variant added later is a source failure too.
+        _ => FetchErrorKind::Source,
     }
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+}
+
+/// True when an SDK error in `err`'s `source()` chain is a timeout.
+fn timed_out(err: &CredentialsError) -> bool {
+    let mut cause = std::error::Error::source(err);
     while let Some(e) = cause {
         if let Some(sdk) = e.downcast_ref::<SdkError<CredentialsError, HttpResponse>>() {
             match sdk {
-                SdkError::TimeoutError(_) => return FetchErrorKind::TimedOut,
-                SdkError::DispatchFailure(d) if d.is_timeout() => return FetchErrorKind::TimedOut,
+                SdkError::TimeoutError(_) => return true,
+                SdkError::DispatchFailure(d) if d.is_timeout() => return true,
                 _ => {}
             }
         }
         cause = e.source();
     }
-    FetchErrorKind::Source
+    false
 }
 
 /// Loads the SDK settings (region, endpoints, HTTP client). The region comes from the
 /// environment or the shared config file only: asking instance metadata would be a network call
 /// (and a slow one outside EC2) before anything is validated.
-pub async fn sdk_config() -> Result<SdkConfig, String> {
+pub async fn sdk_config() -> Result<SdkConfig, SourceError> {
     let region = aws_config::meta::region::RegionProviderChain::first_try(
         aws_config::environment::EnvironmentVariableRegionProvider::new(),
     )
     .or_else(aws_config::profile::ProfileFileRegionProvider::new())
     .region()
     .await
-    .ok_or("no AWS region is configured; set AWS_REGION (ECS sets it in tasks) so rolehop calls the regional STS endpoint")?;
+    .ok_or(SourceError::NoRegion)?;
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .region(region)
         .load()
@@ -318,13 +375,51 @@ mod tests {
         }
     }
 
-    async fn kind_of(err: fn() -> CredentialsError) -> FetchErrorKind {
+    async fn failure(err: fn() -> CredentialsError) -> FetchError {
         let source = Source::new(
             SourceKind::DefaultChain,
             Some(SharedCredentialsProvider::new(Failing(err))),
         )
         .unwrap();
-        source.fetch().await.unwrap_err().kind
+        source.fetch().await.unwrap_err()
+    }
+
+    async fn kind_of(err: fn() -> CredentialsError) -> FetchErrorKind {
+        failure(err).await.kind()
+    }
+
+    #[tokio::test]
+    async fn a_source_failure_keeps_the_providers_error_as_its_cause() {
+        let err = failure(|| {
+            CredentialsError::unhandled(SdkError::<CredentialsError, HttpResponse>::timeout_error(
+                "read timed out",
+            ))
+        })
+        .await;
+        let mut chain = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(e) = next {
+            chain.push(e);
+            next = e.source();
+        }
+        assert!(
+            chain[1].downcast_ref::<CredentialsError>().is_some(),
+            "the provider's error right below"
+        );
+        assert!(
+            chain.iter().any(|e| e
+                .downcast_ref::<SdkError<CredentialsError, HttpResponse>>()
+                .is_some_and(|s| matches!(s, SdkError::TimeoutError(_)))),
+            "the SDK's timeout at the bottom"
+        );
+    }
+
+    #[test]
+    fn a_source_that_cannot_be_used_is_refused_by_kind() {
+        assert_eq!(
+            Source::new(SourceKind::DefaultChain, None).err(),
+            Some(SourceError::NoDefaultChain)
+        );
     }
 
     #[tokio::test]
@@ -342,6 +437,27 @@ mod tests {
             .await,
             FetchErrorKind::TimedOut
         );
+        // The same timeout as an error the provider reports, and a connect timeout.
+        assert_eq!(
+            kind_of(|| CredentialsError::provider_error(
+                SdkError::<CredentialsError, HttpResponse>::timeout_error("read timed out")
+            ))
+            .await,
+            FetchErrorKind::TimedOut
+        );
+        assert_eq!(
+            kind_of(|| CredentialsError::unhandled(
+                SdkError::<CredentialsError, HttpResponse>::dispatch_failure(
+                    aws_sdk_sts::error::ConnectorError::timeout("connect timed out".into())
+                )
+            ))
+            .await,
+            FetchErrorKind::TimedOut
+        );
+        assert_eq!(
+            kind_of(|| CredentialsError::invalid_configuration("bad token file")).await,
+            FetchErrorKind::Source
+        );
         assert_eq!(
             kind_of(|| CredentialsError::not_loaded("no ECS variables")).await,
             FetchErrorKind::Source
@@ -352,7 +468,7 @@ mod tests {
         );
     }
 
-    fn detect(vars: &[(&str, &str)]) -> Result<SourceKind, String> {
+    fn detect(vars: &[(&str, &str)]) -> Result<SourceKind, SourceError> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -397,8 +513,10 @@ mod tests {
             "http://user:pw@127.0.0.1/x",
         ] {
             let err = detect(&[(ENV_FULL_URI, bad)]).unwrap_err();
-            assert!(err.starts_with(ENV_FULL_URI), "{err}");
-            assert!(!err.contains("pw"), "{err}");
+            assert!(matches!(err, SourceError::FullUri(_)), "{err}");
+            let shown = err.to_string();
+            assert!(shown.starts_with(ENV_FULL_URI), "{shown}");
+            assert!(!shown.contains("pw"), "{shown}");
         }
         let full = detect(&[(
             ENV_FULL_URI,
@@ -426,15 +544,13 @@ mod tests {
             Ok(SourceKind::EcsRelative)
         );
         let none = env(&[]);
-        assert!(
-            SourceKind::from_credential_source("EcsContainer", &none)
-                .unwrap_err()
-                .contains("neither")
+        assert_eq!(
+            SourceKind::from_credential_source("EcsContainer", &none),
+            Err(SourceError::NoContainerEndpoint)
         );
-        assert!(
-            SourceKind::from_credential_source("Environment", &none)
-                .unwrap_err()
-                .contains("AWS_ACCESS_KEY_ID")
+        assert_eq!(
+            SourceKind::from_credential_source("Environment", &none),
+            Err(SourceError::NoEnvironmentKeys)
         );
         let keys = env(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")]);
         assert_eq!(
@@ -445,11 +561,12 @@ mod tests {
             SourceKind::from_credential_source("Ec2InstanceMetadata", &none),
             Ok(SourceKind::Ec2InstanceMetadata)
         );
-        assert!(
-            SourceKind::from_credential_source("ecscontainer", &ecs)
-                .unwrap_err()
-                .contains("spelt exactly")
+        let unknown = SourceKind::from_credential_source("ecscontainer", &ecs).unwrap_err();
+        assert_eq!(
+            unknown,
+            SourceError::UnknownCredentialSource("ecscontainer".into())
         );
+        assert!(unknown.to_string().contains("spelt exactly"), "{unknown}");
     }
 
     #[test]

@@ -14,32 +14,48 @@ pub const ENV_METADATA_URI_V4: &str = "ECS_CONTAINER_METADATA_URI_V4";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BODY: usize = 256 * 1024;
 
+/// Why the task id could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskIdError {
+    #[error("{ENV_METADATA_URI_V4} is not a valid URL ({0})")]
+    BadUrl(#[source] hyper::http::uri::InvalidUri),
+    #[error("no answer within {}s", TIMEOUT.as_secs())]
+    TimedOut,
+    #[error("cannot read the task id from the ECS task metadata endpoint: status {0}")]
+    Status(hyper::StatusCode),
+    #[error(
+        "cannot read the task id from the ECS task metadata endpoint: the response has no TaskARN"
+    )]
+    NoTaskArn,
+    /// The request, the body or its JSON failed.
+    #[error("cannot read the task id from the ECS task metadata endpoint: {0}")]
+    Unreadable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Fetches `{metadata_uri}/task` and returns the last segment of its `TaskARN`
 /// (`arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/TASKID`).
-pub async fn task_id(metadata_uri: &str) -> Result<String, String> {
+pub async fn task_id(metadata_uri: &str) -> Result<String, TaskIdError> {
     let url = format!("{}/task", metadata_uri.trim_end_matches('/'));
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| format!("{ENV_METADATA_URI_V4} is not a valid URL ({e})"))?;
+    let uri: hyper::Uri = url.parse().map_err(TaskIdError::BadUrl)?;
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let unreadable = |e: Box<dyn std::error::Error + Send + Sync>| TaskIdError::Unreadable(e);
     let fetch = async {
-        let response = client.get(uri).await.map_err(|e| e.to_string())?;
+        let response = client.get(uri).await.map_err(|e| unreadable(Box::new(e)))?;
         if !response.status().is_success() {
-            return Err(format!("status {}", response.status()));
+            return Err(TaskIdError::Status(response.status()));
         }
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(unreadable)?
             .to_bytes();
-        let task: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        task_id_from_arn(task["TaskARN"].as_str().unwrap_or_default())
-            .ok_or_else(|| "the response has no TaskARN".to_owned())
+        let task: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| unreadable(Box::new(e)))?;
+        task_id_from_arn(task["TaskARN"].as_str().unwrap_or_default()).ok_or(TaskIdError::NoTaskArn)
     };
     tokio::time::timeout(TIMEOUT, fetch)
         .await
-        .map_err(|_| format!("no answer within {}s", TIMEOUT.as_secs()))?
-        .map_err(|e| format!("cannot read the task id from the ECS task metadata endpoint: {e}"))
+        .map_err(|_| TaskIdError::TimedOut)?
 }
 
 fn task_id_from_arn(arn: &str) -> Option<String> {

@@ -233,8 +233,9 @@ async fn the_returned_expiration_is_trusted_over_the_requested_duration() {
     );
 }
 
-/// Runs one source fault through the source's refresh and checks the role keeps being served.
-async fn source_fault_is_ridden_out(fault: AgentFaults, expect_in_log: &str) {
+/// Runs one source fault through the source's refresh and checks the role keeps being served,
+/// and that the failure is logged (and counted in /metrics) with `reason`.
+async fn source_fault_is_ridden_out(fault: AgentFaults, expect_in_log: &str, reason: &str) {
     let f = start(&[]).await;
     f.wait_until(FAULT_FROM).await;
     let lifetime = Some(Duration::from_secs(LIFE as u64));
@@ -253,8 +254,8 @@ async fn source_fault_is_ridden_out(fault: AgentFaults, expect_in_log: &str) {
     assert!(
         source_failures
             .iter()
-            .any(|e| e["error"].as_str().unwrap().contains(expect_in_log)),
-        "{expect_in_log:?} in {failures:#?}"
+            .any(|e| e["error"].as_str().unwrap().contains(expect_in_log) && e["reason"] == reason),
+        "{expect_in_log:?} with reason {reason} in {failures:#?}"
     );
     let refreshed = f.rolehop.log_events("credentials refreshed");
     let last_source_failure = source_failures.last().unwrap()["timestamp"]
@@ -276,6 +277,7 @@ async fn ecs_endpoint_down() {
             ..AgentFaults::default()
         },
         "cannot get the task's own credentials",
+        "source",
     )
     .await;
 }
@@ -288,6 +290,8 @@ async fn ecs_endpoint_slow() {
             ..AgentFaults::default()
         },
         "cannot get the task's own credentials",
+        // The agent not answering in time is a timeout, not a broken source.
+        "timed_out",
     )
     .await;
 }
@@ -300,6 +304,7 @@ async fn ecs_endpoint_answering_garbage() {
             ..AgentFaults::default()
         },
         "cannot get the task's own credentials",
+        "source",
     )
     .await;
 }

@@ -12,18 +12,24 @@ const VPC_ENDPOINT_KEYS: [&str; 3] = ["aws:sourcevpce", "aws:sourcevpc", "aws:vp
 /// The key present only when it does not.
 const SOURCE_IP: &str = "aws:sourceip";
 
+/// A key both given with `--context` and stated absent with `--absent`: a usage error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is both given with --context and stated absent with --absent; keep one")]
+pub struct GivenAndAbsent(pub String);
+
 /// The keys absent on this call: those stated with `--absent`, and those the rules above imply
 /// from the keys given with `--context`. A key both given and stated absent is the caller's
 /// usage error, named here.
-pub fn absent_keys(given: &[(String, String)], stated: &[String]) -> Result<Vec<String>, String> {
+pub fn absent_keys(
+    given: &[(String, String)],
+    stated: &[String],
+) -> Result<Vec<String>, GivenAndAbsent> {
     let given: Vec<String> = given.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
     if let Some(k) = stated
         .iter()
         .find(|k| given.contains(&k.to_ascii_lowercase()))
     {
-        return Err(format!(
-            "{k} is both given with --context and stated absent with --absent; keep one"
-        ));
+        return Err(GivenAndAbsent(k.clone()));
     }
     let mut absent: Vec<String> = stated.iter().map(|k| k.to_ascii_lowercase()).collect();
     let through_endpoint = VPC_ENDPOINT_KEYS
@@ -63,6 +69,8 @@ mod tests {
     #[test]
     fn a_key_given_and_absent_is_refused() {
         let err = absent_keys(&given("aws:PrincipalOrgID"), &["aws:principalorgid".into()]);
-        assert!(err.unwrap_err().contains("--absent"));
+        let err = err.unwrap_err();
+        assert_eq!(err, GivenAndAbsent("aws:principalorgid".into()));
+        assert!(err.to_string().contains("--absent"), "{err}");
     }
 }

@@ -119,14 +119,17 @@ fn parse_level(file: &File, kind: Kind, out: &mut Vec<Finding>) -> Option<Vec<Po
     }
 }
 
+/// A `--context` value that is not `KEY=VALUE`: a usage error naming it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--context `{0}` is not KEY=VALUE (e.g. aws:PrincipalOrgID=o-a1b2c3d4e5)")]
+pub struct ContextNotKeyValue(pub String);
+
 /// `KEY=VALUE` pairs of `--context`; a usage error names the bad one.
-pub fn parse_context(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+pub fn parse_context(raw: &[String]) -> Result<Vec<(String, String)>, ContextNotKeyValue> {
     raw.iter()
         .map(|kv| match kv.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-            _ => Err(format!(
-                "--context `{kv}` is not KEY=VALUE (e.g. aws:PrincipalOrgID=o-a1b2c3d4e5)"
-            )),
+            _ => Err(ContextNotKeyValue(kv.clone())),
         })
         .collect()
 }

@@ -147,7 +147,7 @@ fn inputs_from_flags(args: &CheckArgs) -> Result<Inputs, CmdError> {
         session_policy: read_opt(&args.session_policy, "--session-policy")?,
         scps: read_all(&args.scps, "--scp")?,
         rcps: read_all(&args.rcps, "--rcp")?,
-        context: check::parse_context(&args.context).map_err(CmdError::usage)?,
+        context: check::parse_context(&args.context).map_err(|e| CmdError::usage_of(&e))?,
         absent: Vec::new(),
         hidden: Vec::new(),
         role_arn: args.role_arn.clone(),
@@ -161,8 +161,8 @@ fn inputs_from_flags(args: &CheckArgs) -> Result<Inputs, CmdError> {
         max_session_duration: args.max_session_duration,
         managed_policy_arns: args.managed_policy_arns.clone(),
     };
-    inputs.absent =
-        check::infer::absent_keys(&inputs.context, &args.absent).map_err(CmdError::usage)?;
+    inputs.absent = check::infer::absent_keys(&inputs.context, &args.absent)
+        .map_err(|e| CmdError::usage_of(&e))?;
     Ok(inputs)
 }
 

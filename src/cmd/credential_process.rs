@@ -121,12 +121,14 @@ async fn standalone_credentials(
     if let Some(creds) = cache_file.as_ref().and_then(|f| read_cache(f, clock.now())) {
         return Ok(creds);
     }
-    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config()
+        .await
+        .map_err(|e| CmdError::usage_of(&e))?;
     let needed: Vec<RoleConfig> = chain.iter().map(|r| (*r).clone()).collect();
     let cells = Roles::new(&needed, &sdk, &default_session, &clock, &|_| {
         Timing::default()
     })
-    .map_err(CmdError::usage)?;
+    .map_err(|e| CmdError::usage_of(&e))?;
     cells.spawn();
     let creds = cells.roles[target]
         .get_within(STANDALONE_LIMIT)
@@ -198,36 +200,64 @@ fn cache_key(chain: &[&RoleConfig], default_session: &SessionName) -> String {
 /// The directory is used only when no one but this user can write in it (or it does not exist
 /// yet, so [`crate::files::private_dir`] makes it 0700): else another user could plant a
 /// credential file in it. The sentence says why and how to fix it.
-fn trusted_dir(dir: &Path) -> Result<(), String> {
+fn trusted_dir(dir: &Path) -> Result<(), UntrustedDir> {
     let meta = match std::fs::metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => {
-            return Err(format!(
-                "the credential cache {} cannot be read ({e}), so it is not used; fix it or point {ENV_CACHE_DIR} elsewhere",
-                dir.display()
-            ));
+        Err(source) => {
+            return Err(UntrustedDir::Unreadable {
+                dir: dir.to_owned(),
+                source,
+            });
         }
     };
-    let shown = dir.display();
+    let dir = dir.to_owned();
     let me = rustix::process::geteuid().as_raw();
     if !meta.is_dir() {
-        Err(format!(
-            "the credential cache {shown} is not a directory, so it is not used; point {ENV_CACHE_DIR} at a directory of your own"
-        ))
+        Err(UntrustedDir::NotADirectory { dir })
     } else if meta.uid() != me {
-        Err(format!(
-            "the credential cache {shown} is owned by uid {}, not by you (uid {me}), so it is not used: its owner could plant credentials there; point {ENV_CACHE_DIR} at a directory of your own",
-            meta.uid()
-        ))
+        Err(UntrustedDir::NotYours {
+            dir,
+            owner: meta.uid(),
+            me,
+        })
     } else if meta.mode() & 0o022 != 0 {
-        Err(format!(
-            "the credential cache {shown} is writable by group or others (mode {:04o}), so it is not used: anyone could plant credentials there; run chmod 700 {shown}",
-            meta.mode() & 0o7777
-        ))
+        Err(UntrustedDir::Writable {
+            dir,
+            mode: meta.mode() & 0o7777,
+        })
     } else {
         Ok(())
     }
+}
+
+/// Why the credential cache directory is not used; the sentence says how to fix it.
+#[derive(Debug, thiserror::Error)]
+enum UntrustedDir {
+    #[error(
+        "the credential cache {} cannot be read ({source}), so it is not used; fix it or point {ENV_CACHE_DIR} elsewhere",
+        dir.display()
+    )]
+    Unreadable {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the credential cache {} is not a directory, so it is not used; point {ENV_CACHE_DIR} at a directory of your own",
+        dir.display()
+    )]
+    NotADirectory { dir: PathBuf },
+    #[error(
+        "the credential cache {} is owned by uid {owner}, not by you (uid {me}), so it is not used: its owner could plant credentials there; point {ENV_CACHE_DIR} at a directory of your own",
+        dir.display()
+    )]
+    NotYours { dir: PathBuf, owner: u32, me: u32 },
+    #[error(
+        "the credential cache {} is writable by group or others (mode {mode:04o}), so it is not used: anyone could plant credentials there; run chmod 700 {}",
+        dir.display(),
+        dir.display()
+    )]
+    Writable { dir: PathBuf, mode: u32 },
 }
 
 /// A cached credential, if this user wrote it and it is still good at `now`: opened without

@@ -72,9 +72,7 @@ fn settings(client: &ClientConfig, variable: TokenVariable) -> Result<Settings, 
             set.push((ENV_AUTHORIZATION_TOKEN_FILE, absolute.display().to_string()));
             match variable {
                 TokenVariable::Set => {
-                    let token = client
-                        .token_value()
-                        .map_err(|e| CmdError::usage(crate::readable::sentence(&e)))?;
+                    let token = client.token_value().map_err(|e| CmdError::usage_of(&e))?;
                     set.push((ENV_AUTHORIZATION_TOKEN, token.expose().to_owned()));
                     Vec::new()
                 }

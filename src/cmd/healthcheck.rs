@@ -6,7 +6,8 @@ use super::CmdError;
 use crate::cli::HealthcheckArgs;
 
 pub fn main(args: &HealthcheckArgs) -> Result<(), CmdError> {
-    let endpoint = crate::client::Endpoint::parse(&args.endpoint).map_err(CmdError::usage)?;
+    let endpoint =
+        crate::client::Endpoint::parse(&args.endpoint).map_err(|e| CmdError::usage_of(&e))?;
     endpoint.readiness().map_err(|e| CmdError::failure_of(&e))?;
     println!("ready");
     Ok(())

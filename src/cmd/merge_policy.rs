@@ -35,7 +35,7 @@ fn redacted(statement: &serde_json::Value) -> serde_json::Value {
 pub fn main(args: &MergePolicyArgs) -> Result<(), CmdError> {
     let current = read("--current", &args.current)?;
     let add = read("--add", &args.add)?;
-    let merged = merge::merge(&current, &add).map_err(CmdError::usage)?;
+    let merged = merge::merge(&current, &add).map_err(|e| CmdError::usage_of(&e))?;
     if merged.added.is_empty() {
         return Ok(());
     }

@@ -106,7 +106,7 @@ impl Plan {
             }
             Ok(endpoint) => endpoint.base().to_owned(),
             Err(e) => {
-                errors.push(e);
+                errors.push(e.to_string());
                 String::new()
             }
         };

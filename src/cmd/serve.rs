@@ -23,8 +23,7 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
     crate::logging::init(config.log_format);
     let token = match &config.token {
         Some(source) => Auth::Token(
-            AuthToken::load(source, env(ENV_ROLEHOP_TOKEN))
-                .map_err(|e| CmdError::usage(e.to_string()))?,
+            AuthToken::load(source, env(ENV_ROLEHOP_TOKEN)).map_err(|e| CmdError::usage_of(&e))?,
         ),
         None => Auth::Clients(Arc::new(Clients::load(&config.clients, &env).map_err(
             |messages| CmdError {
@@ -45,7 +44,9 @@ async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, Cmd
 }
 
 async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
-    let sdk = crate::source::sdk_config().await.map_err(CmdError::usage)?;
+    let sdk = crate::source::sdk_config()
+        .await
+        .map_err(|e| CmdError::usage_of(&e))?;
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = crate::task_metadata::default_session_name().await;
     let scale = config.test_time_scale;
@@ -69,7 +70,7 @@ async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
         ..base.clone()
     };
     let cells = Roles::new(&config.roles, &sdk, &default_session, &clock, &timing_of)
-        .map_err(CmdError::usage)?;
+        .map_err(|e| CmdError::usage_of(&e))?;
 
     let listener = bind(config.listen, "--listen").await?;
     let imds_listener = match &config.imds {

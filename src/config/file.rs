@@ -247,8 +247,8 @@ fn profiles_and_clients(
                 }
                 continue;
             }
-            Err(msg) => {
-                errors.push((section.line, msg));
+            Err(e) => {
+                errors.push((section.line, e.to_string()));
                 continue;
             }
         };
@@ -333,7 +333,7 @@ fn profile_role(
         }
         (Some(cs), None) => SourceKind::from_credential_source(cs, env)
             .map(RoleSource::Credentials)
-            .map_err(|e| fail(p.line_of(CREDENTIAL_SOURCE), e))
+            .map_err(|e| fail(p.line_of(CREDENTIAL_SOURCE), e.to_string()))
             .ok(),
         (None, Some(sp)) if !served.contains_key(sp) => {
             fail(
@@ -377,7 +377,7 @@ fn profile_role(
         }
         (Some(id), None) => Some(Field::new(Secret::new(id.value), id.origin)),
         (None, Some(var)) => external_id_from_env(name, var, env)
-            .map_err(|msg| fail(p.line_of(EXTERNAL_ID_ENV), msg))
+            .map_err(|e| fail(p.line_of(EXTERNAL_ID_ENV), e.to_string()))
             .ok(),
         (None, None) => None,
     };
@@ -416,23 +416,38 @@ fn external_id_from_env(
     profile: &str,
     var: Field<String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Field<Secret>, String> {
+) -> Result<Field<Secret>, ExternalIdEnvError> {
     let name = var.value.as_str();
     let valid_name = !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid_name {
-        return Err(format!(
-            "rolehop_external_id_env of profile {profile} is `{}`, not an environment variable name; use letters, digits and _ (e.g. ROLEHOP_EXTERNAL_ID_WEB)",
-            keys::shown(name)
-        ));
+        return Err(ExternalIdEnvError::NotAName {
+            profile: profile.to_owned(),
+            shown: keys::shown(name),
+        });
     }
     match env(name) {
         Some(value) if !value.is_empty() => Ok(Field::new(Secret::new(value), var.origin)),
-        _ => Err(format!(
-            "profile {profile} takes its external id from {name} (rolehop_external_id_env), which is not set in rolehop's environment; give rolehop's container {name} (rolehop setup's task definition reads it from the secret commands.sh creates)"
-        )),
+        _ => Err(ExternalIdEnvError::Unset {
+            profile: profile.to_owned(),
+            name: name.to_owned(),
+        }),
     }
+}
+
+/// Why a profile's `rolehop_external_id_env` gives no external id. Names the variable, never
+/// its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ExternalIdEnvError {
+    #[error(
+        "rolehop_external_id_env of profile {profile} is `{shown}`, not an environment variable name; use letters, digits and _ (e.g. ROLEHOP_EXTERNAL_ID_WEB)"
+    )]
+    NotAName { profile: String, shown: String },
+    #[error(
+        "profile {profile} takes its external id from {name} (rolehop_external_id_env), which is not set in rolehop's environment; give rolehop's container {name} (rolehop setup's task definition reads it from the secret commands.sh creates)"
+    )]
+    Unset { profile: String, name: String },
 }
 
 /// Cycles, and chains that never reach a `credential_source`.
@@ -514,7 +529,7 @@ fn relative_to(config: &Path, file: &str) -> PathBuf {
 
 /// `[default]` and `[profile NAME]` are profiles; `[sso-session x]`, `[services x]` and the
 /// rest are not rolehop's.
-fn profile_name(header: &str) -> Result<Option<String>, String> {
+fn profile_name(header: &str) -> Result<Option<String>, UnservableName> {
     let name = if header == "default" {
         "default"
     } else if let Some(rest) = header.strip_prefix("profile") {
@@ -526,12 +541,17 @@ fn profile_name(header: &str) -> Result<Option<String>, String> {
         return Ok(None);
     };
     if !role_name::is_servable(name) {
-        return Err(format!(
-            "profile name `{name}` cannot be served at /v1/credentials/{name}; use 1 to 64 letters, digits and + = , . @ _ -"
-        ));
+        return Err(UnservableName(name.to_owned()));
     }
     Ok(Some(name.to_owned()))
 }
+
+/// A profile name rolehop cannot serve a route under.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "profile name `{0}` cannot be served at /v1/credentials/{0}; use 1 to 64 letters, digits and + = , . @ _ -"
+)]
+struct UnservableName(String);
 
 #[cfg(test)]
 mod tests {

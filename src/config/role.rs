@@ -141,11 +141,11 @@ impl RawRole {
         if let Some(id) = &self.external_id
             && let Err(e) = session::validate_external_id(id.value.expose())
         {
-            problems.push(id.origin.about(e));
+            problems.push(id.origin.about(e.to_string()));
         }
         let session_name = self.session_name.as_ref().and_then(|s| {
             SessionName::parse(&s.value)
-                .map_err(|e| problems.push(s.origin.about(e)))
+                .map_err(|e| problems.push(s.origin.about(e.to_string())))
                 .ok()
         });
         let duration_secs = match &self.duration {
@@ -180,13 +180,15 @@ impl RawRole {
         {
             match session::parse_tag(raw.0) {
                 Ok(tag) => options.tags.push(tag),
-                Err(e) => problems.push(raw.1.about(e)),
+                Err(e) => problems.push(raw.1.about(e.to_string())),
             }
         }
         options.policy = self.policy.as_ref().and_then(|p| {
             match &p.value {
-                PolicyInput::Inline(json) => SessionOptions::compact_policy(json),
-                PolicyInput::File(path) => read_policy_file(path),
+                PolicyInput::Inline(json) => {
+                    SessionOptions::compact_policy(json).map_err(|e| e.to_string())
+                }
+                PolicyInput::File(path) => read_policy_file(path).map_err(|e| e.to_string()),
             }
             .map_err(|e| problems.push(p.origin.about(e)))
             .ok()
@@ -218,11 +220,31 @@ impl RawRole {
     }
 }
 
+/// Why a session policy file gives no policy: unreadable, or not a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyFileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        source: session::ParamError,
+    },
+}
+
 /// Reads and compacts an inline session policy file.
-pub fn read_policy_file(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    SessionOptions::compact_policy(&text).map_err(|e| format!("{}: {e}", path.display()))
+pub fn read_policy_file(path: &Path) -> Result<String, PolicyFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PolicyFileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    SessionOptions::compact_policy(&text).map_err(|source| PolicyFileError::Invalid {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// What is wrong with `secs` as the duration of a role with this source, as the tail of a

@@ -15,6 +15,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -50,7 +51,39 @@ enum Asked {
         account: Option<String>,
     },
     Refused(String),
-    Unreachable(String),
+    Unreachable(AskError),
+}
+
+/// Why a container endpoint gave no HTTP answer (or was not asked). Its I/O errors are shared
+/// so an answer can be kept for the report and for the verdict.
+#[derive(Debug, Clone, thiserror::Error)]
+enum AskError {
+    #[error("not asked: only plain-http endpoints are asked")]
+    NotPlainHttp,
+    #[error("cannot resolve {authority}: {source}")]
+    Resolve {
+        authority: String,
+        source: Arc<std::io::Error>,
+    },
+    #[error("no address")]
+    NoAddress,
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        addr: std::net::SocketAddr,
+        source: Arc<std::io::Error>,
+    },
+    #[error("cannot send to {authority}: {source}")]
+    Send {
+        authority: String,
+        source: Arc<std::io::Error>,
+    },
+    #[error("no answer from {authority}: {source}")]
+    NoAnswer {
+        authority: String,
+        source: Arc<std::io::Error>,
+    },
+    #[error("{authority} sent no HTTP answer")]
+    NotHttp { authority: String },
 }
 
 impl Asked {
@@ -275,10 +308,8 @@ fn ask(url: &str, token: Option<&str>) -> Asked {
 }
 
 /// A plain-http GET (container endpoints speak nothing else); https is not asked.
-fn http_get(url: &str, token: Option<&str>) -> Result<(u16, Vec<u8>), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("not asked: only plain-http endpoints are asked")?;
+fn http_get(url: &str, token: Option<&str>) -> Result<(u16, Vec<u8>), AskError> {
+    let rest = url.strip_prefix("http://").ok_or(AskError::NotPlainHttp)?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -291,9 +322,12 @@ fn http_get(url: &str, token: Option<&str>) -> Result<(u16, Vec<u8>), String> {
         authority.to_owned()
     };
     let addrs: Vec<std::net::SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&addr)
-        .map_err(|e| format!("cannot resolve {authority}: {e}"))?
+        .map_err(|e| AskError::Resolve {
+            authority: authority.to_owned(),
+            source: Arc::new(e),
+        })?
         .collect();
-    let mut last = String::from("no address");
+    let mut last = AskError::NoAddress;
     for a in addrs {
         match std::net::TcpStream::connect_timeout(&a, TIMEOUT) {
             Ok(mut stream) => {
@@ -305,16 +339,28 @@ fn http_get(url: &str, token: Option<&str>) -> Result<(u16, Vec<u8>), String> {
                 );
                 stream
                     .write_all(request.as_bytes())
-                    .map_err(|e| format!("cannot send to {authority}: {e}"))?;
+                    .map_err(|e| AskError::Send {
+                        authority: authority.to_owned(),
+                        source: Arc::new(e),
+                    })?;
                 let mut raw = Vec::new();
                 stream
                     .take(1 << 20)
                     .read_to_end(&mut raw)
-                    .map_err(|e| format!("no answer from {authority}: {e}"))?;
-                return parse_response(&raw)
-                    .ok_or_else(|| format!("{authority} sent no HTTP answer"));
+                    .map_err(|e| AskError::NoAnswer {
+                        authority: authority.to_owned(),
+                        source: Arc::new(e),
+                    })?;
+                return parse_response(&raw).ok_or_else(|| AskError::NotHttp {
+                    authority: authority.to_owned(),
+                });
             }
-            Err(e) => last = format!("cannot connect to {a}: {e}"),
+            Err(e) => {
+                last = AskError::Connect {
+                    addr: a,
+                    source: Arc::new(e),
+                }
+            }
         }
     }
     Err(last)

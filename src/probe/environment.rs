@@ -66,7 +66,11 @@ pub fn environment_traps(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
     if let Some(full) = &full
         && let Err(e) = SourceKind::detect(&|k| (k == source::ENV_FULL_URI).then(|| full.clone()))
     {
-        out.push(Finding::new(FindingId::EnvFullUri, Status::Fail, e));
+        out.push(Finding::new(
+            FindingId::EnvFullUri,
+            Status::Fail,
+            e.to_string(),
+        ));
     }
     if env("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty()) {
         out.push(Finding::new(

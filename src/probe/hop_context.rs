@@ -25,6 +25,16 @@ use crate::check::findings::{Finding, FindingId, Status};
 use crate::config::{RoleConfig, RoleSource};
 
 use super::organizations::{OrgPath, Organization};
+use super::read_error::ReadError;
+
+/// Why the STS endpoint's host did not resolve here.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{0}")]
+    Lookup(#[source] std::io::Error),
+    #[error("no answer within {} s", crate::chain::STS_CONNECT_TIMEOUT.as_secs())]
+    TimedOut,
+}
 
 /// What a hop's call inherits from the sessions before it in the chain.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -198,7 +208,7 @@ impl Filled {
     pub fn principal_tags(
         &mut self,
         role: &str,
-        role_tags: Result<Vec<(String, String)>, String>,
+        role_tags: Result<Vec<(String, String)>, ReadError>,
         session_tags: &[(String, String)],
     ) {
         let from_session = "the calling session's session tags (rolehop's configuration)";
@@ -264,7 +274,7 @@ impl Filled {
 
     /// The network path of the STS call, from the endpoint host rolehop calls (`None`: an
     /// endpoint the operator chose, which says nothing) and what it resolves to.
-    pub fn network(&mut self, host: Option<&str>, resolved: Result<Vec<IpAddr>, String>) {
+    pub fn network(&mut self, host: Option<&str>, resolved: Result<Vec<IpAddr>, ResolveError>) {
         let Some(host) = host else { return };
         let addrs = match resolved {
             Ok(addrs) => addrs,
@@ -570,7 +580,10 @@ mod tests {
         let mut filled = Filled::default();
         filled.organization(Organization::Member {
             id: "o-a1b2c3d4e5".into(),
-            path: OrgPath::Unread("organizations:ListParents: AccessDenied".into()),
+            path: OrgPath::Unread(ReadError::new(
+                crate::probe::read_error::ReadErrorKind::Refused,
+                "organizations:ListParents: AccessDenied",
+            )),
         });
         let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
         filled.apply("r", &[], &[], &mut context, &mut absent, &mut out);
@@ -590,7 +603,10 @@ mod tests {
         let mut filled = Filled::default();
         filled.region(Some("eu-west-1"));
         filled.principal_tags("hub", Ok(vec![("team".into(), "platform".into())]), &[]);
-        filled.organization(Organization::Unread("AccessDenied".into()));
+        filled.organization(Organization::Unread(ReadError::new(
+            crate::probe::read_error::ReadErrorKind::Refused,
+            "AccessDenied",
+        )));
         let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
         filled.apply(
             "audit",

@@ -7,6 +7,9 @@
 use aws_config::SdkConfig;
 
 use super::File;
+use super::read_error::ReadError;
+#[cfg(feature = "iam")]
+use super::read_error::ReadErrorKind;
 use crate::credentials::Credentials;
 
 #[cfg_attr(not(feature = "iam"), allow(dead_code))]
@@ -48,22 +51,6 @@ fn iam(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(config)
 }
 
-#[cfg(feature = "iam")]
-pub(super) fn sdk_error<
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug + 'static,
->(
-    e: &aws_sdk_iam::error::SdkError<E, R>,
-) -> String {
-    match e {
-        aws_sdk_iam::error::SdkError::ServiceError(s) => {
-            let meta = aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(s.err());
-            meta.code().unwrap_or("Error").to_owned()
-        }
-        other => crate::readable::sentence(other),
-    }
-}
-
 /// What `iam:GetRole` tells about a role.
 #[derive(Debug, Clone)]
 pub(super) struct RoleInfo {
@@ -81,16 +68,18 @@ pub(super) async fn read_role(
     sdk: &SdkConfig,
     name: &str,
     tries: &[(&str, &Credentials)],
-) -> Result<RoleInfo, String> {
+) -> Result<RoleInfo, ReadError> {
     let mut refusals = Vec::new();
     for (who, creds) in tries {
         match iam(sdk, creds).get_role().role_name(name).send().await {
             Ok(out) => {
-                let role = out.role.ok_or("GetRole returned no role")?;
+                let role = out
+                    .role
+                    .ok_or_else(|| ReadError::empty("GetRole returned no role"))?;
                 let trust = role
                     .assume_role_policy_document
                     .map(|d| policy_text(&d))
-                    .ok_or("the role has no trust policy")?;
+                    .ok_or_else(|| ReadError::empty("the role has no trust policy"))?;
                 return Ok(RoleInfo {
                     trust,
                     max_session_duration: role.max_session_duration,
@@ -100,24 +89,32 @@ pub(super) async fn read_role(
                         .and_then(|b| b.permissions_boundary_arn),
                 });
             }
-            Err(e) => refusals.push(format!(
-                "iam:GetRole with the {who} credentials: {}",
-                sdk_error(&e)
-            )),
+            Err(e) => {
+                let missing = e
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception());
+                let refused =
+                    ReadError::sdk(format_args!("iam:GetRole with the {who} credentials"), e);
+                refusals.push(if missing {
+                    refused.of_kind(ReadErrorKind::NoSuchEntity)
+                } else {
+                    refused
+                });
+            }
         }
     }
-    Err(refusals.join("; "))
+    Err(ReadError::every(refusals))
 }
 
 #[cfg(feature = "iam")]
 /// A managed policy's default version.
-async fn read_managed(client: &aws_sdk_iam::Client, arn: &str) -> Result<String, String> {
+async fn read_managed(client: &aws_sdk_iam::Client, arn: &str) -> Result<String, ReadError> {
     let meta = client
         .get_policy()
         .policy_arn(arn)
         .send()
         .await
-        .map_err(|e| format!("iam:GetPolicy {arn}: {}", sdk_error(&e)))?;
+        .map_err(|e| ReadError::sdk(format_args!("iam:GetPolicy {arn}"), e))?;
     let version = meta
         .policy
         .and_then(|p| p.default_version_id)
@@ -128,11 +125,11 @@ async fn read_managed(client: &aws_sdk_iam::Client, arn: &str) -> Result<String,
         .version_id(version)
         .send()
         .await
-        .map_err(|e| format!("iam:GetPolicyVersion {arn}: {}", sdk_error(&e)))?;
+        .map_err(|e| ReadError::sdk(format_args!("iam:GetPolicyVersion {arn}"), e))?;
     doc.policy_version
         .and_then(|v| v.document)
         .map(|d| policy_text(&d))
-        .ok_or_else(|| format!("iam:GetPolicyVersion {arn} returned no document"))
+        .ok_or_else(|| ReadError::empty(format!("iam:GetPolicyVersion {arn} returned no document")))
 }
 
 #[cfg(feature = "iam")]
@@ -140,7 +137,7 @@ pub(super) async fn read_boundary(
     sdk: &SdkConfig,
     creds: &Credentials,
     arn: &str,
-) -> Result<String, String> {
+) -> Result<String, ReadError> {
     read_managed(&iam(sdk, creds), arn).await
 }
 
@@ -150,7 +147,7 @@ pub(super) async fn read_identity_policies(
     sdk: &SdkConfig,
     creds: &Credentials,
     role_name: &str,
-) -> Result<Vec<File>, String> {
+) -> Result<Vec<File>, ReadError> {
     let client = iam(sdk, creds);
     let mut files = Vec::new();
     let inline = client
@@ -158,7 +155,7 @@ pub(super) async fn read_identity_policies(
         .role_name(role_name)
         .send()
         .await
-        .map_err(|e| format!("iam:ListRolePolicies: {}", sdk_error(&e)))?;
+        .map_err(|e| ReadError::sdk("iam:ListRolePolicies", e))?;
     for name in inline.policy_names {
         let p = client
             .get_role_policy()
@@ -166,7 +163,7 @@ pub(super) async fn read_identity_policies(
             .policy_name(&name)
             .send()
             .await
-            .map_err(|e| format!("iam:GetRolePolicy {name}: {}", sdk_error(&e)))?;
+            .map_err(|e| ReadError::sdk(format_args!("iam:GetRolePolicy {name}"), e))?;
         files.push((
             format!("inline policy {name} of {role_name}"),
             policy_text(&p.policy_document),
@@ -177,7 +174,7 @@ pub(super) async fn read_identity_policies(
         .role_name(role_name)
         .send()
         .await
-        .map_err(|e| format!("iam:ListAttachedRolePolicies: {}", sdk_error(&e)))?;
+        .map_err(|e| ReadError::sdk("iam:ListAttachedRolePolicies", e))?;
     for policy in attached.attached_policies.unwrap_or_default() {
         let Some(arn) = policy.policy_arn else {
             continue;
@@ -197,7 +194,7 @@ pub(super) async fn read_role_tags(
     sdk: &SdkConfig,
     creds: &Credentials,
     role_name: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ReadError> {
     let client = iam(sdk, creds);
     let mut tags = Vec::new();
     let mut marker = None;
@@ -208,7 +205,7 @@ pub(super) async fn read_role_tags(
             .set_marker(marker.take())
             .send()
             .await
-            .map_err(|e| format!("iam:ListRoleTags {role_name}: {}", sdk_error(&e)))?;
+            .map_err(|e| ReadError::sdk(format_args!("iam:ListRoleTags {role_name}"), e))?;
         tags.extend(page.tags.into_iter().map(|t| (t.key, t.value)));
         match page.marker {
             Some(next) if page.is_truncated => marker = Some(next),
@@ -218,18 +215,13 @@ pub(super) async fn read_role_tags(
     Ok(tags)
 }
 
-/// Without the `iam` feature (the fuzz build leaves out the large IAM client), the policies
-/// are `unknown` with this reason.
-#[cfg(not(feature = "iam"))]
-pub(super) const NO_IAM: &str = "this rolehop was built without its IAM client (the `iam` feature)";
-
 #[cfg(not(feature = "iam"))]
 pub(super) async fn read_role(
     _sdk: &SdkConfig,
     _name: &str,
     _tries: &[(&str, &Credentials)],
-) -> Result<RoleInfo, String> {
-    Err(NO_IAM.to_owned())
+) -> Result<RoleInfo, ReadError> {
+    Err(ReadError::not_built())
 }
 
 #[cfg(not(feature = "iam"))]
@@ -237,8 +229,8 @@ pub(super) async fn read_identity_policies(
     _sdk: &SdkConfig,
     _creds: &Credentials,
     _role_name: &str,
-) -> Result<Vec<File>, String> {
-    Err(NO_IAM.to_owned())
+) -> Result<Vec<File>, ReadError> {
+    Err(ReadError::not_built())
 }
 
 #[cfg(not(feature = "iam"))]
@@ -246,8 +238,8 @@ pub(super) async fn read_role_tags(
     _sdk: &SdkConfig,
     _creds: &Credentials,
     _role_name: &str,
-) -> Result<Vec<(String, String)>, String> {
-    Err(NO_IAM.to_owned())
+) -> Result<Vec<(String, String)>, ReadError> {
+    Err(ReadError::not_built())
 }
 
 #[cfg(not(feature = "iam"))]
@@ -255,8 +247,8 @@ pub(super) async fn read_boundary(
     _sdk: &SdkConfig,
     _creds: &Credentials,
     _arn: &str,
-) -> Result<String, String> {
-    Err(NO_IAM.to_owned())
+) -> Result<String, ReadError> {
+    Err(ReadError::not_built())
 }
 
 #[cfg(test)]

@@ -8,10 +8,7 @@
 use aws_config::SdkConfig;
 
 use super::File;
-#[cfg(not(feature = "iam"))]
-use super::iam::NO_IAM;
-#[cfg(feature = "iam")]
-use super::iam::sdk_error;
+use super::read_error::ReadError;
 #[cfg(feature = "iam")]
 use crate::chain;
 use crate::credentials::Credentials;
@@ -24,7 +21,7 @@ pub(super) enum Scps {
     /// The account is in no organization, so no SCP applies.
     NoOrganization,
     /// A call was refused or failed: why.
-    Unread(String),
+    Unread(ReadError),
 }
 
 #[cfg(feature = "iam")]
@@ -59,7 +56,7 @@ pub(super) enum Organization {
     /// AWSOrganizationsNotInUseException: the account is in no organization.
     None,
     /// The call was refused or failed: why.
-    Unread(String),
+    Unread(ReadError),
 }
 
 /// `aws:PrincipalOrgPaths` of an account: its organization, root and OUs down to the one it
@@ -70,9 +67,10 @@ pub(super) enum Organization {
 pub(super) enum OrgPath {
     Path(String),
     /// A ListParents call was refused or failed: why.
-    Unread(String),
+    Unread(ReadError),
 }
 
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
 impl OrgPath {
     /// The path of an account in organization `org` under `parents`, nearest first (as
     /// ListParents walks them: the OU the account is attached to, ..., the root).
@@ -93,6 +91,7 @@ pub(super) struct Parent {
     pub(super) is_root: bool,
 }
 
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
 impl Parent {
     fn label(&self) -> String {
         if self.is_root {
@@ -103,17 +102,13 @@ impl Parent {
     }
 }
 
-/// A refused or failed Organizations call: the call and what it answered.
-#[cfg_attr(not(feature = "iam"), allow(dead_code))]
-pub(super) struct Refused(pub(super) String);
-
 #[cfg(feature = "iam")]
 /// The parents of `account` from the one it is attached to up to the root
 /// (`organizations:ListParents`, once per level; an OU path is at most five deep).
 async fn parents(
     client: &aws_sdk_organizations::Client,
     account: &str,
-) -> Result<Vec<Parent>, Refused> {
+) -> Result<Vec<Parent>, ReadError> {
     use aws_sdk_organizations::types::ParentType;
     let mut parents: Vec<Parent> = Vec::new();
     let mut child = account.to_owned();
@@ -121,14 +116,14 @@ async fn parents(
         let listed = match client.list_parents().child_id(&child).send().await {
             Ok(out) => out.parents.unwrap_or_default(),
             Err(e) => {
-                return Err(Refused(format!(
-                    "organizations:ListParents {child}: {}",
-                    sdk_error(&e)
-                )));
+                return Err(ReadError::sdk(
+                    format_args!("organizations:ListParents {child}"),
+                    e,
+                ));
             }
         };
         let Some(parent) = listed.into_iter().next() else {
-            return Err(Refused(format!(
+            return Err(ReadError::empty(format!(
                 "organizations:ListParents {child} named no parent"
             )));
         };
@@ -143,7 +138,7 @@ async fn parents(
             return Ok(parents);
         }
     }
-    Err(Refused(format!(
+    Err(ReadError::empty(format!(
         "organizations:ListParents did not reach the root from account {account}"
     )))
 }
@@ -161,13 +156,13 @@ pub(super) async fn describe_organization(
             Some(id) => {
                 let path = match parents(&client, account).await {
                     Ok(parents) => OrgPath::of(&id, &parents),
-                    Err(Refused(why)) => OrgPath::Unread(why),
+                    Err(why) => OrgPath::Unread(why),
                 };
                 Organization::Member { id, path }
             }
-            None => Organization::Unread(
-                "organizations:DescribeOrganization returned no organization id".into(),
-            ),
+            None => Organization::Unread(ReadError::empty(
+                "organizations:DescribeOrganization returned no organization id",
+            )),
         },
         Err(e)
             if e.as_service_error()
@@ -175,10 +170,7 @@ pub(super) async fn describe_organization(
         {
             Organization::None
         }
-        Err(e) => Organization::Unread(format!(
-            "organizations:DescribeOrganization: {}",
-            sdk_error(&e)
-        )),
+        Err(e) => Organization::Unread(ReadError::sdk("organizations:DescribeOrganization", e)),
     }
 }
 
@@ -188,7 +180,7 @@ pub(super) async fn describe_organization(
     _creds: &Credentials,
     _account: &str,
 ) -> Organization {
-    Organization::Unread(NO_IAM.to_owned())
+    Organization::Unread(ReadError::not_built())
 }
 
 #[cfg(feature = "iam")]
@@ -205,16 +197,13 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
         {
             Scps::NoOrganization
         } else {
-            Scps::Unread(format!(
-                "organizations:DescribeOrganization: {}",
-                sdk_error(&e)
-            ))
+            Scps::Unread(ReadError::sdk("organizations:DescribeOrganization", e))
         };
     }
     // The account's path, the account first.
     let parents = match parents(&client, account).await {
         Ok(parents) => parents,
-        Err(Refused(why)) => return Scps::Unread(why),
+        Err(why) => return Scps::Unread(why),
     };
     let mut path = vec![(format!("account {account}"), account.to_owned())];
     path.extend(parents.iter().map(|p| (p.label(), p.id.clone())));
@@ -239,9 +228,9 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
                     }
                 }
                 Err(e) => {
-                    return Scps::Unread(format!(
-                        "organizations:ListPoliciesForTarget {target}: {}",
-                        sdk_error(&e)
+                    return Scps::Unread(ReadError::sdk(
+                        format_args!("organizations:ListPoliciesForTarget {target}"),
+                        e,
                     ));
                 }
             }
@@ -253,16 +242,16 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
             let described = match client.describe_policy().policy_id(&id).send().await {
                 Ok(out) => out.policy,
                 Err(e) => {
-                    return Scps::Unread(format!(
-                        "organizations:DescribePolicy {id}: {}",
-                        sdk_error(&e)
+                    return Scps::Unread(ReadError::sdk(
+                        format_args!("organizations:DescribePolicy {id}"),
+                        e,
                     ));
                 }
             };
             let Some(content) = described.and_then(|p| p.content) else {
-                return Scps::Unread(format!(
+                return Scps::Unread(ReadError::empty(format!(
                     "organizations:DescribePolicy {id} returned no content"
-                ));
+                )));
             };
             names.push(format!("{} ({id})", summary.name.unwrap_or_default()));
             documents.push(content);
@@ -282,7 +271,7 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
 
 #[cfg(not(feature = "iam"))]
 pub(super) async fn read_scps(_sdk: &SdkConfig, _creds: &Credentials, _account: &str) -> Scps {
-    Scps::Unread(NO_IAM.to_owned())
+    Scps::Unread(ReadError::not_built())
 }
 
 /// The command an administrator of the organization runs to hand `check` the SCPs of an

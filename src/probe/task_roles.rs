@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use super::StartError;
 use super::iam::{read_identity_policies, read_role};
 use crate::check::role_policies::RolePolicies;
 use crate::source::{Source, SourceKind};
@@ -67,23 +68,21 @@ struct Reader {
 }
 
 impl Reader {
-    async fn new(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    async fn new(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         let sdk = crate::source::sdk_config().await?;
         let kind = SourceKind::detect(env)?;
         let source = Source::new(kind, sdk.credentials_provider())?;
-        let creds = crate::fetch::Fetch::fetch(&source)
-            .await
-            .map_err(|e| e.message)?;
+        let creds = crate::fetch::Fetch::fetch(&source).await?;
         let who = super::whoami(&sdk, &creds)
             .await
-            .map_err(|e| format!("GetCallerIdentity failed: {e}"))?;
+            .map_err(StartError::Identity)?;
         Ok(Self { sdk, creds, who })
     }
 
     /// One role's policies, or IAM's refusal with the flag that gives them instead.
     async fn policies(&self, arn: &str, flag: &str) -> RolePolicies {
         let name = arn.rsplit('/').next().unwrap_or(arn);
-        let unread = |why: String| {
+        let unread = |why: super::read_error::ReadError| {
             RolePolicies::Unread(format!(
                 "IAM would not show them to {} ({why}); give them with {flag}",
                 self.who

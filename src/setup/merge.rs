@@ -17,20 +17,45 @@ pub struct Merged {
     pub added: Vec<Value>,
 }
 
+/// Which of the two documents a [`MergeError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// The role's current policy (`--current`).
+    Current,
+    /// The policy `setup` wants (`--add`).
+    Wanted,
+}
+
+impl std::fmt::Display for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Document::Current => "the role's current policy",
+            Document::Wanted => "setup's policy",
+        })
+    }
+}
+
+/// A document that is not an IAM policy document, so nothing is merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("{0} is not a JSON object; give an IAM policy document")]
+    NotAnObject(Document),
+    #[error(
+        "{0}'s Statement is neither a statement nor a list of them; give an IAM policy document"
+    )]
+    BadStatement(Document),
+}
+
 /// A policy document's statements (IAM accepts one statement object in place of the list).
-fn statements<'a>(document: &'a Value, what: &str) -> Result<Vec<&'a Value>, String> {
+fn statements(document: &Value, which: Document) -> Result<Vec<&Value>, MergeError> {
     let Some(object) = document.as_object() else {
-        return Err(format!(
-            "{what} is not a JSON object; give an IAM policy document"
-        ));
+        return Err(MergeError::NotAnObject(which));
     };
     match object.get("Statement") {
         Some(Value::Array(list)) => Ok(list.iter().collect()),
         Some(one @ Value::Object(_)) => Ok(vec![one]),
         None => Ok(Vec::new()),
-        Some(_) => Err(format!(
-            "{what}'s Statement is neither a statement nor a list of them; give an IAM policy document"
-        )),
+        Some(_) => Err(MergeError::BadStatement(which)),
     }
 }
 
@@ -52,9 +77,9 @@ fn sid(statement: &Value) -> Option<&str> {
 }
 
 /// Adds to `current` every statement of `wanted` it does not have (see the module doc).
-pub fn merge(current: &Value, wanted: &Value) -> Result<Merged, String> {
-    let have = statements(current, "the role's current policy")?;
-    let want = statements(wanted, "setup's policy")?;
+pub fn merge(current: &Value, wanted: &Value) -> Result<Merged, MergeError> {
+    let have = statements(current, Document::Current)?;
+    let want = statements(wanted, Document::Wanted)?;
     let mut out: Vec<Value> = have.iter().map(|s| (*s).clone()).collect();
     let mut added = Vec::new();
     for statement in want {
@@ -140,8 +165,14 @@ mod tests {
     fn a_document_that_is_not_a_policy_is_refused_in_one_sentence() {
         let wanted = json!({"Statement": []});
         let e = merge(&json!([1]), &wanted).unwrap_err();
-        assert!(e.contains("not a JSON object"), "{e}");
+        assert_eq!(e, MergeError::NotAnObject(Document::Current));
+        assert!(e.to_string().contains("not a JSON object"), "{e}");
         let e = merge(&json!({"Statement": 3}), &wanted).unwrap_err();
-        assert!(e.contains("neither a statement"), "{e}");
+        assert_eq!(e, MergeError::BadStatement(Document::Current));
+        assert!(e.to_string().contains("neither a statement"), "{e}");
+        assert_eq!(
+            merge(&wanted, &json!("x")).unwrap_err(),
+            MergeError::NotAnObject(Document::Wanted)
+        );
     }
 }
