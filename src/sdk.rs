@@ -533,7 +533,7 @@ pub const TABLE: &[Sdk] = &[
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ContainerCredentialsProvider.java (index copy with getTokenValue): URIs, token file and variable, hosts",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/DefaultCredentialsProvider.java (commit 0131c08): the profile provider before the container provider",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/ProfileCredentialsUtils.java (commit 09c61e2): a profile's credential_process",
-            "aws/aws-sdk-java-v2 utils/src/main/java/software/amazon/awssdk/utils/internal/SystemSettingUtils.java (commit 012de41, and later index copies): an empty variable is present, so an empty RELATIVE_URI is used (http://169.254.170.2, which the IPv4 host rule allows)",
+            "aws/aws-sdk-java-v2 utils/src/main/java/software/amazon/awssdk/utils/SystemSetting.java (commit 1ffa908) and utils/internal/SystemSettingUtils.java (commit 012de41, and later index copies): an empty variable is present, so an empty RELATIVE_URI is used (http://169.254.170.2, which the IPv4 host rule allows)",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ProfileCredentialsProvider.java (commit 01496b9) and ProfileFileSystemSetting.java (index copy): the profile is AWS_PROFILE, else the default profile",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/InstanceProfileCredentialsProvider.java (index copy with Ec2MetadataDisableV1Resolver): IMDSv2, token TTL 21600",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/Ec2MetadataConfigProvider.java (commit 20fe77a): AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the endpoint",
@@ -591,6 +591,7 @@ pub const TABLE: &[Sdk] = &[
         evidence: Evidence::Read(&[
             "aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php (index copy, namespace Aws\\Credentials): URIs, empty RELATIVE_URI, token file and variable",
             "aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php (index copy with public constants, isCompatibleUri) and src/Credentials/CredentialsUtils.php (index copy, isLoopBackAddress): hosts",
+            "aws/aws-sdk-php src/Credentials/InstanceProfileProvider.php (index copy with ec2_metadata_v1_disabled) and src/Configuration/ConfigurationResolver.php (commit 0197cfc): IMDSv2, token TTL 21600, the endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT, plain http only to loopback",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -602,6 +603,7 @@ pub const TABLE: &[Sdk] = &[
         // 169.254.170.2, 169.254.170.23, fd00:ec2::23 literally, or a host whose
         // gethostbyname() (IPv4 only; an IPv6 literal comes back unchanged) is 127.0.0.0/8 or ::1.
         hosts: Some(CURRENT_HOSTS),
+        imds: Some("IMDSv2, token TTL 21600 s (a plain-http endpoint must be loopback)"),
         ..UNREAD
     },
     Sdk {
