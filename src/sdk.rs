@@ -537,6 +537,7 @@ pub const TABLE: &[Sdk] = &[
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ProfileCredentialsProvider.java (commit 01496b9) and ProfileFileSystemSetting.java (index copy): the profile is AWS_PROFILE, else the default profile",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/InstanceProfileCredentialsProvider.java (index copy with Ec2MetadataDisableV1Resolver): IMDSv2, token TTL 21600",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/Ec2MetadataConfigProvider.java (commit 20fe77a): AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the endpoint",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/HttpCredentialsLoader.java (commit 416628c), core/regions/src/main/java/software/amazon/awssdk/regions/util/HttpResourcesUtils.java (commit 0c4ed76), core/regions/src/main/java/software/amazon/awssdk/regions/internal/util/ConnectionUtils.java (commit 2fbab23): the token file's content goes to HttpURLConnection.addRequestProperty, whose header check (the JDK's sun.net.www.protocol.http.HttpURLConnection, index copies) throws on a newline not followed by a space or tab, and the provider fails",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -545,6 +546,7 @@ pub const TABLE: &[Sdk] = &[
         token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::Variable),
+        newline: Some(Newline::Refused),
         // Loopback by resolution (every address), and the ECS/EKS IPv4 hosts in the default
         // (IPv4) endpoint mode; fd00:ec2::23 only with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6.
         hosts: Some(&[
