@@ -617,6 +617,7 @@ pub const TABLE: &[Sdk] = &[
             "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/AWSCredentialsProviderChain.cpp (commit 5f028bf): the profile and process providers before the container provider",
             "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/AWSCredentialsProvider.cpp (commit 1d57672): the process provider's profile is AWS_DEFAULT_PROFILE, else AWS_PROFILE, else the default profile",
             "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/internal/AWSHttpResourceClient.cpp (commit 05a21b6): IMDS endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT, IMDSv2 token TTL 21600",
+            "aws/aws-sdk-cpp AWSHttpResourceClient.h (index copy with SetToken), AWSHttpResourceClient.cpp (commit 05a21b6), StandardHttpRequest.cpp, StringUtils.cpp and HttpClientFactory.cpp (index copies): the token goes through StandardHttpRequest::SetHeaderValue, which trims whitespace, a trailing newline included",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -625,6 +626,7 @@ pub const TABLE: &[Sdk] = &[
         token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
+        newline: Some(Newline::Trimmed),
         // 127.0.0.x, ::1 and the ECS/EKS hosts literally; a name when every address it
         // resolves to is one of those.
         hosts: Some(CURRENT_HOSTS),
