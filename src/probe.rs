@@ -372,7 +372,8 @@ impl Probe<'_> {
             let tags = read_role_tags(&self.sdk, caller, name).await;
             filled.principal_tags(name, tags, &inherited.session_tags);
         }
-        filled.organization(describe_organization(&self.sdk, caller).await);
+        let account = arn::account_field(caller_arn).unwrap_or_default();
+        filled.organization(describe_organization(&self.sdk, caller, account).await);
         let env = |name: &str| std::env::var(name).ok();
         if let Some(host) = hop_context::sts_host(self.region.as_deref(), &env) {
             // STS's connect bound: a resolver that does not answer does not hold the check.

@@ -498,17 +498,21 @@ pub(crate) async fn organizations_in(moto: &str, account: &str) -> aws_sdk_organ
     aws_sdk_organizations::Client::from_conf(config)
 }
 
-/// The task role's account is the management account of an organization whose OU above it
-/// has an SCP denying sts:AssumeRole: check reads the three levels (root, OU, account) with the
-/// task's own credentials, the model says denied, and moto's real (unenforced) success stands,
-/// with the SCP named in a warning.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outranks_them() {
-    use aws_sdk_organizations::types::PolicyType;
-    let stack = Stack::start().await;
-    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
-    let org = organizations_in(&stack.moto.url, "111122223333").await;
-    org.create_organization().send().await.unwrap();
+/// An organization made by account 111122223333, which is moved from the root into a new OU
+/// `workloads`: (its Organizations client, the organization id, the root id, the OU id).
+pub async fn organization_with_an_ou(
+    moto: &str,
+) -> (aws_sdk_organizations::Client, String, String, String) {
+    let org = organizations_in(moto, "111122223333").await;
+    let org_id = org
+        .create_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization
+        .unwrap()
+        .id
+        .unwrap();
     let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
         .id
         .clone()
@@ -531,6 +535,19 @@ async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outr
         .send()
         .await
         .unwrap();
+    (org, org_id, root, ou)
+}
+
+/// The task role's account is the management account of an organization whose OU above it
+/// has an SCP denying sts:AssumeRole: check reads the three levels (root, OU, account) with the
+/// task's own credentials, the model says denied, and moto's real (unenforced) success stands,
+/// with the SCP named in a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scps_read_from_organizations_are_evaluated_and_an_observed_success_outranks_them() {
+    use aws_sdk_organizations::types::PolicyType;
+    let stack = Stack::start().await;
+    create_roles(&stack.moto.url, TASK_ROLE_ARN).await;
+    let (org, _, _, ou) = organization_with_an_ou(&stack.moto.url).await;
     let deny = org
         .create_policy()
         .name("deny-assume-role")

@@ -10,7 +10,7 @@ use crate::support::rolehop::Rolehop;
 use crate::support::{DESTINATION_ROLE_ARN, Stack, TASK_ROLE_ARN};
 
 /// `rolehop check --role-arn DEST ARGS --format json` in the stand-in task: (exit, report).
-async fn check_with(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) async fn check_with(stack: &Stack, args: &[&str]) -> (i32, serde_json::Value) {
     let mut env = stack.rolehop_env();
     env.push(("AWS_ENDPOINT_URL".into(), stack.proxy.url.clone()));
     let mut argv = vec!["check", "--role-arn", DESTINATION_ROLE_ARN];

@@ -9,6 +9,7 @@ mod check_differential;
 mod check_explain;
 mod check_online;
 mod check_online_context;
+mod check_online_org_paths;
 mod check_report_schema;
 mod check_task_roles;
 mod cli;

@@ -24,7 +24,7 @@ use crate::chain::Hop;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::config::{RoleConfig, RoleSource};
 
-use super::organizations::Organization;
+use super::organizations::{OrgPath, Organization};
 
 /// What a hop's call inherits from the sessions before it in the chain.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -228,11 +228,26 @@ impl Filled {
         }
     }
 
-    /// `aws:PrincipalOrgID` from the caller's organization.
+    /// `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` from the caller's organization.
     pub fn organization(&mut self, org: Organization) {
         let from = "organizations:DescribeOrganization with the caller's credentials";
         match org {
-            Organization::Id(id) => self.put("aws:PrincipalOrgID", Some(id), from),
+            Organization::Member { id, path } => {
+                self.put("aws:PrincipalOrgID", Some(id), from);
+                match path {
+                    OrgPath::Path(path) => self.put(
+                        "aws:PrincipalOrgPaths",
+                        Some(path),
+                        "organizations:ListParents up to the root with the caller's credentials",
+                    ),
+                    OrgPath::Unread(why) => self.unknown.push((
+                        "aws:PrincipalOrgPaths".into(),
+                        format!(
+                            "aws:PrincipalOrgPaths: the caller's account's place in its organization cannot be read ({why}; only the management account or a delegated administrator may call ListParents); give --context aws:PrincipalOrgPaths=o-.../r-.../ou-.../ (the OUs down to the one the account is attached to, each followed by /)"
+                        ),
+                    )),
+                }
+            }
             Organization::None => {
                 let from = format!("{from} (AWSOrganizationsNotInUseException: in no organization)");
                 self.put("aws:PrincipalOrgID", None, &from);
@@ -512,6 +527,61 @@ mod tests {
         assert_eq!(
             sts_host(Some("eu-west-1"), &|_| None).as_deref(),
             Some("sts.eu-west-1.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn the_org_path_runs_from_the_organization_down_to_the_accounts_ou() {
+        use super::super::organizations::{OrgPath, Parent};
+        let parent = |id: &str, is_root| Parent {
+            id: id.into(),
+            is_root,
+        };
+        // ListParents walks up: the account's OU first, the root last.
+        let walked = [
+            parent("ou-ab12-22222222", false),
+            parent("ou-ab12-11111111", false),
+            parent("r-ab12", true),
+        ];
+        let mut filled = Filled::default();
+        filled.organization(Organization::Member {
+            id: "o-a1b2c3d4e5".into(),
+            path: OrgPath::of("o-a1b2c3d4e5", &walked),
+        });
+        let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        filled.apply("r", &[], &[], &mut context, &mut absent, &mut out);
+        assert_eq!(
+            context,
+            [
+                ("aws:PrincipalOrgID".into(), "o-a1b2c3d4e5".into()),
+                (
+                    "aws:PrincipalOrgPaths".into(),
+                    "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/".into()
+                ),
+            ]
+        );
+        // An account attached to the root.
+        let OrgPath::Path(at_root) = OrgPath::of("o-a1b2c3d4e5", &[parent("r-ab12", true)]) else {
+            panic!("a path");
+        };
+        assert_eq!(at_root, "o-a1b2c3d4e5/r-ab12/");
+
+        // Refused (a member account's ListParents): the id stays, the path is unknown.
+        let mut filled = Filled::default();
+        filled.organization(Organization::Member {
+            id: "o-a1b2c3d4e5".into(),
+            path: OrgPath::Unread("organizations:ListParents: AccessDenied".into()),
+        });
+        let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        filled.apply("r", &[], &[], &mut context, &mut absent, &mut out);
+        assert_eq!(context.len(), 1);
+        assert!(
+            out[1].status == Status::Unknown
+                && out[1]
+                    .message
+                    .contains("--context aws:PrincipalOrgPaths=o-.../r-.../ou-.../"),
+            "{}",
+            out[1].message
         );
     }
 

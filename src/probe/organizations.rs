@@ -45,26 +45,126 @@ fn organizations(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_organizations:
 }
 
 /// The organization of the caller's account, for `aws:PrincipalOrgID`
-/// (`organizations:DescribeOrganization`, which any member account may call).
+/// (`organizations:DescribeOrganization`, which any member account may call) and
+/// `aws:PrincipalOrgPaths` (`organizations:ListParents` up to the root, which only the
+/// management account or a delegated administrator may call: Organizations API Reference,
+/// ListParents).
 #[cfg_attr(not(feature = "iam"), allow(dead_code))]
 pub(super) enum Organization {
-    Id(String),
+    Member {
+        id: String,
+        /// The account's path, or why it could not be read.
+        path: OrgPath,
+    },
     /// AWSOrganizationsNotInUseException: the account is in no organization.
     None,
     /// The call was refused or failed: why.
     Unread(String),
 }
 
+/// `aws:PrincipalOrgPaths` of an account: its organization, root and OUs down to the one it
+/// is attached to, each followed by `/` (`o-ID/r-ROOT/ou-A/ou-B/`): IAM User Guide, "AWS
+/// global condition context keys", aws:PrincipalOrgPaths, whose `StringEquals` example
+/// matches "principals in accounts that are attached directly to" the OU the path ends with.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) enum OrgPath {
+    Path(String),
+    /// A ListParents call was refused or failed: why.
+    Unread(String),
+}
+
+impl OrgPath {
+    /// The path of an account in organization `org` under `parents`, nearest first (as
+    /// ListParents walks them: the OU the account is attached to, ..., the root).
+    pub(super) fn of(org: &str, parents: &[Parent]) -> Self {
+        let mut path = format!("{org}/");
+        for parent in parents.iter().rev() {
+            path.push_str(&parent.id);
+            path.push('/');
+        }
+        OrgPath::Path(path)
+    }
+}
+
+/// One step of an account's way up to its root.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) struct Parent {
+    pub(super) id: String,
+    pub(super) is_root: bool,
+}
+
+impl Parent {
+    fn label(&self) -> String {
+        if self.is_root {
+            format!("root {}", self.id)
+        } else {
+            format!("OU {}", self.id)
+        }
+    }
+}
+
+/// A refused or failed Organizations call: the call and what it answered.
+#[cfg_attr(not(feature = "iam"), allow(dead_code))]
+pub(super) struct Refused(pub(super) String);
+
 #[cfg(feature = "iam")]
-/// The organization `creds` act in.
-pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) -> Organization {
-    match organizations(sdk, creds)
-        .describe_organization()
-        .send()
-        .await
-    {
+/// The parents of `account` from the one it is attached to up to the root
+/// (`organizations:ListParents`, once per level; an OU path is at most five deep).
+async fn parents(
+    client: &aws_sdk_organizations::Client,
+    account: &str,
+) -> Result<Vec<Parent>, Refused> {
+    use aws_sdk_organizations::types::ParentType;
+    let mut parents: Vec<Parent> = Vec::new();
+    let mut child = account.to_owned();
+    for _ in 0..8 {
+        let listed = match client.list_parents().child_id(&child).send().await {
+            Ok(out) => out.parents.unwrap_or_default(),
+            Err(e) => {
+                return Err(Refused(format!(
+                    "organizations:ListParents {child}: {}",
+                    sdk_error(&e)
+                )));
+            }
+        };
+        let Some(parent) = listed.into_iter().next() else {
+            return Err(Refused(format!(
+                "organizations:ListParents {child} named no parent"
+            )));
+        };
+        let parent = Parent {
+            id: parent.id.unwrap_or_default(),
+            is_root: parent.r#type == Some(ParentType::Root),
+        };
+        let done = parent.is_root;
+        child = parent.id.clone();
+        parents.push(parent);
+        if done {
+            return Ok(parents);
+        }
+    }
+    Err(Refused(format!(
+        "organizations:ListParents did not reach the root from account {account}"
+    )))
+}
+
+#[cfg(feature = "iam")]
+/// The organization `creds` act in, and the path of their `account` in it.
+pub(super) async fn describe_organization(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    account: &str,
+) -> Organization {
+    let client = organizations(sdk, creds);
+    match client.describe_organization().send().await {
         Ok(out) => match out.organization.and_then(|o| o.id) {
-            Some(id) => Organization::Id(id),
+            Some(id) => {
+                let path = match parents(&client, account).await {
+                    Ok(parents) => OrgPath::of(&id, &parents),
+                    Err(Refused(why)) => OrgPath::Unread(why),
+                };
+                Organization::Member { id, path }
+            }
             None => Organization::Unread(
                 "organizations:DescribeOrganization returned no organization id".into(),
             ),
@@ -83,7 +183,11 @@ pub(super) async fn describe_organization(sdk: &SdkConfig, creds: &Credentials) 
 }
 
 #[cfg(not(feature = "iam"))]
-pub(super) async fn describe_organization(_sdk: &SdkConfig, _creds: &Credentials) -> Organization {
+pub(super) async fn describe_organization(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _account: &str,
+) -> Organization {
     Organization::Unread(NO_IAM.to_owned())
 }
 
@@ -92,7 +196,7 @@ pub(super) async fn describe_organization(_sdk: &SdkConfig, _creds: &Credentials
 /// with AWSOrganizationsNotInUseException outside any organization), ListParents up to the
 /// root, then ListPoliciesForTarget and DescribePolicy for the root, each OU and the account.
 pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &str) -> Scps {
-    use aws_sdk_organizations::types::{ParentType, PolicyType};
+    use aws_sdk_organizations::types::PolicyType;
     let client = organizations(sdk, creds);
     if let Err(e) = client.describe_organization().send().await {
         return if e
@@ -107,43 +211,13 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
             ))
         };
     }
-    // The account's path, the account first; an OU path is at most five deep.
+    // The account's path, the account first.
+    let parents = match parents(&client, account).await {
+        Ok(parents) => parents,
+        Err(Refused(why)) => return Scps::Unread(why),
+    };
     let mut path = vec![(format!("account {account}"), account.to_owned())];
-    let mut child = account.to_owned();
-    for _ in 0..8 {
-        let parents = match client.list_parents().child_id(&child).send().await {
-            Ok(out) => out.parents.unwrap_or_default(),
-            Err(e) => {
-                return Scps::Unread(format!(
-                    "organizations:ListParents {child}: {}",
-                    sdk_error(&e)
-                ));
-            }
-        };
-        let Some(parent) = parents.into_iter().next() else {
-            return Scps::Unread(format!("organizations:ListParents {child} named no parent"));
-        };
-        let id = parent.id.unwrap_or_default();
-        let is_root = parent.r#type == Some(ParentType::Root);
-        let label = if is_root {
-            format!("root {id}")
-        } else {
-            format!("OU {id}")
-        };
-        path.push((label, id.clone()));
-        if is_root {
-            break;
-        }
-        child = id;
-    }
-    if !path
-        .last()
-        .is_some_and(|(label, _)| label.starts_with("root "))
-    {
-        return Scps::Unread(format!(
-            "organizations:ListParents did not reach the root from account {account}"
-        ));
-    }
+    path.extend(parents.iter().map(|p| (p.label(), p.id.clone())));
     let mut levels = Vec::new();
     for (label, target) in path.iter().rev() {
         let mut summaries = Vec::new();

@@ -80,7 +80,7 @@ pub struct Context {
 fn origin(key: &str) -> String {
     let k = key.to_ascii_lowercase();
     let from = if k == "aws:principalorgid" || k == "aws:principalorgpaths" {
-        "the source account's organization (aws organizations describe-organization / list-parents, run in that account)"
+        "the source account's organization (aws organizations describe-organization, run in that account; its path: list-parents, run by the management account)"
     } else if k == "aws:resourceorgid" || k == "aws:resourceorgpaths" {
         "the destination account's organization (aws organizations describe-organization, run in that account)"
     } else if k.starts_with("aws:principaltag/") {

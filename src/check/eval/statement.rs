@@ -9,7 +9,7 @@ use super::context::{Caller, Context, Key};
 use super::matching::{arn_like, glob};
 use super::principal::principal_matches;
 use super::variables::substitute;
-use crate::check::policy::{Condition, Effect, Patterns, Policy, Statement};
+use crate::check::policy::{Condition, Effect, Kind, Patterns, Policy, Statement};
 use crate::check::tri::Tri;
 
 /// Why an Allow statement did not apply, for the messages that explain a denial.
@@ -178,6 +178,27 @@ pub struct GroupResult {
     pub unknown: Vec<String>,
 }
 
+/// What a statement lacks or has that IAM refuses in a policy of `kind` (IAM User Guide, "IAM
+/// JSON policy elements": a resource-based policy such as a trust policy must name a
+/// `Principal`; a policy attached to a role must not, and must name its `Resource`). IAM
+/// refuses the whole document, so such a statement can be no part of the role as it stands:
+/// it grants and denies nothing, as a statement without `Effect` does (the `policy.element`
+/// FAILs say what to change). SCPs and RCPs keep Organizations' own grammar.
+fn refused_by_iam(s: &Statement, kind: Kind) -> Option<Miss> {
+    let principal_refused = if kind == Kind::Trust {
+        s.principal.is_none()
+    } else {
+        kind.needs_resource() && s.principal.is_some()
+    };
+    if principal_refused {
+        Some(Miss::Principal)
+    } else if kind.needs_resource() && s.resources.is_none() {
+        Some(Miss::Resource)
+    } else {
+        None
+    }
+}
+
 pub fn evaluate_group(policies: &[&Policy], request: &Request) -> GroupResult {
     let mut r = GroupResult {
         deny: Tri::False,
@@ -189,11 +210,17 @@ pub fn evaluate_group(policies: &[&Policy], request: &Request) -> GroupResult {
     };
     for policy in policies {
         for s in &policy.statements {
-            let a = applies(s, request);
             let at = StatementRef {
                 policy: policy.file.clone(),
                 statement: s.label(),
             };
+            if let Some(miss) = refused_by_iam(s, policy.kind) {
+                if s.effect == Some(Effect::Allow) {
+                    r.misses.push((at, miss));
+                }
+                continue;
+            }
+            let a = applies(s, request);
             match s.effect {
                 Some(Effect::Deny) => {
                     if a.tri == Tri::True {
