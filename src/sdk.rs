@@ -343,11 +343,26 @@ pub const TABLE: &[Sdk] = &[
         }),
         evidence: Evidence::Read(&[
             "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (commit 0001955): URIs, the token variable, sent to either URI",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (commits 0413064, 3.171.0, and 41f9ebc, 3.187.1; the same file in both): empty RELATIVE_URI (set, so an empty path), no token file",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/credential_provider_chain.rb (commits 0413064, 41f9ebc): the process provider, for AWS_PROFILE, else the default profile, before the container provider",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core.rb (commits 0413064, 41f9ebc): the shared config read unless AWS_SDK_CONFIG_OPT_OUT",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/instance_profile_credentials.rb (commits 0413064, 41f9ebc): IMDS endpoint variable, token TTL",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/refreshing_credentials.rb (commits 0413064, 41f9ebc): refresh",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        // Set (Ruby's "" is true), so the provider asks with an empty path, which Net::HTTP
+        // refuses: no credentials, as Debian's 3.168.1 was measured to do through the same code.
+        empty_relative: Some(EmptyRelative::Fails),
         token_to_relative: Some(true),
+        token_file: Some(false),
+        prefers: Some(Prefers::Variable),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
+        // RefreshingCredentials' SYNC_EXPIRATION_LENGTH; the ECS provider turns async refresh off.
+        refresh: Some(Refresh::Before(300, 300)),
         ..UNREAD
     },
     Sdk {
@@ -359,6 +374,10 @@ pub const TABLE: &[Sdk] = &[
         }),
         evidence: Evidence::Read(&[
             "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/ecs_credentials.rb (index copy with fetch_authorization_token_file): URIs, empty RELATIVE_URI (a path Net::HTTP refuses), token file and variable to either URI, stripping, hosts",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/credential_provider_chain.rb (commits e652c54, 3.188.0, and bac3491, 3.211.0): the process provider, for AWS_PROFILE, else the default profile, before the container provider",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core.rb (commits e652c54, bac3491): the shared config read unless AWS_SDK_CONFIG_OPT_OUT",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/instance_profile_credentials.rb (commits e652c54, bac3491): IMDS endpoint variable, token TTL",
+            "aws/aws-sdk-ruby gems/aws-sdk-core/lib/aws-sdk-core/refreshing_credentials.rb (commits e652c54, bac3491): refresh",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -370,6 +389,11 @@ pub const TABLE: &[Sdk] = &[
         newline: Some(Newline::Trimmed),
         // 127.0.0.0/8, ::1 and the ECS/EKS hosts, or a name all of whose addresses are those.
         hosts: Some(CURRENT_HOSTS),
+        profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
+        // RefreshingCredentials' SYNC_EXPIRATION_LENGTH; the ECS provider turns async refresh off.
+        refresh: Some(Refresh::Before(300, 300)),
         ..UNREAD
     },
     Sdk {
@@ -383,10 +407,14 @@ pub const TABLE: &[Sdk] = &[
             "aws/aws-sdk-go aws/defaults/defaults.go",
             "aws/aws-sdk-go aws/credentials/endpointcreds/provider.go",
             "aws/aws-sdk-go aws/session/env_config.go",
+            "aws/aws-sdk-go aws/defaults/defaults.go (index copy with isAllowedHost and the token file): FULL_URI first, so an empty RELATIVE_URI is not asked; the token (variable, or file) to either URI",
+            "aws/aws-sdk-go aws/ec2metadata/service.go (index copy: defaultTTL 21600 s) and aws/session/env_config.go (index copy: ec2IMDSEndpointEnvKey): IMDS",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Refused),
@@ -400,6 +428,7 @@ pub const TABLE: &[Sdk] = &[
             "fd00:ec2::23",
         ]),
         config_file_needs: Some("AWS_SDK_LOAD_CONFIG"),
+        imds: Some(IMDS_V2),
         refresh: Some(Refresh::Before(300, 300)),
         ..UNREAD
     },
@@ -410,10 +439,14 @@ pub const TABLE: &[Sdk] = &[
             package: "github.com/aws/aws-sdk-go-v2/config",
             from: "0.0.0",
         }),
-        evidence: Evidence::Read(&["aws/aws-sdk-go-v2 config/resolve_credentials.go"]),
+        evidence: Evidence::Read(&[
+            "aws/aws-sdk-go-v2 config/resolve_credentials.go (commit ae85370): FULL_URI first, so an empty RELATIVE_URI is not asked; the token variable to either URI",
+        ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Full),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(false),
         prefers: Some(Prefers::Variable),
         hosts: Some(&["127.0.0.1", "127.0.0.2", "localhost", "::1"]),
@@ -431,6 +464,8 @@ pub const TABLE: &[Sdk] = &[
         evidence: Evidence::Read(&[
             "aws/aws-sdk-go-v2 config/CHANGELOG.md",
             "aws/aws-sdk-go-v2 config/resolve_credentials.go (and an index copy with the token file, FULL_URI first: the token to either URI, an empty RELATIVE_URI unset)",
+            "aws/aws-sdk-go-v2 config/CHANGELOG.md, v1.25.0 (index copy): the token file and the EKS container host came in the same release",
+            "moby/moby vendor/github.com/aws/aws-sdk-go-v2/config/resolve_credentials.go (commit 7ac688a; config v1.26.6 by its vendor/modules.txt): hosts (loopback, 169.254.170.2, 169.254.170.23, fd00:ec2::23, or a name all of whose addresses are those), FULL_URI first",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -440,6 +475,9 @@ pub const TABLE: &[Sdk] = &[
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Refused),
+        // As from v1.27.34: loopback, the ECS/EKS hosts, or a name all of whose addresses are
+        // those (an older index copy that takes loopback only reads no token file: pre-v1.25.0).
+        hosts: Some(CURRENT_HOSTS),
         profile_over_container: Some(true),
         default_profile_over_container: Some(true),
         refresh: Some(Refresh::Before(300, 300)),
@@ -455,14 +493,19 @@ pub const TABLE: &[Sdk] = &[
         evidence: Evidence::Read(&[
             "aws/aws-sdk-go-v2 config/CHANGELOG.md",
             "aws/aws-sdk-go-v2 config/resolve_credentials.go",
+            "hashicorp/vault vendor/github.com/aws/aws-sdk-go-v2/config/resolve_credentials.go (commit 1350cae; config v1.28.4 by its go_module_metadata.go): RELATIVE_URI first, the token (file or variable) to either URI, hosts",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
         empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         newline: Some(Newline::Refused),
+        // Loopback (any 127.x, ::1), 169.254.170.2, 169.254.170.23, fd00:ec2::23, or a name all
+        // of whose addresses are those.
+        hosts: Some(CURRENT_HOSTS),
         profile_over_container: Some(true),
         default_profile_over_container: Some(true),
         refresh: Some(Refresh::Before(300, 300)),
@@ -476,13 +519,20 @@ pub const TABLE: &[Sdk] = &[
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ContainerCredentialsProvider.java (index copy with getTokenValue): URIs, token file and variable, hosts",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/DefaultCredentialsProvider.java (commit 0131c08): the profile provider before the container provider",
             "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/ProfileCredentialsUtils.java (commit 09c61e2): a profile's credential_process",
+            "aws/aws-sdk-java-v2 utils/src/main/java/software/amazon/awssdk/utils/SystemSetting.java (commit 1ffa908) and utils/internal/SystemSettingUtils.java (commit 012de41, and later index copies): an empty variable is present, so an empty RELATIVE_URI is used (http://169.254.170.2, which the IPv4 host rule allows)",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/ProfileCredentialsProvider.java (commit 01496b9) and ProfileFileSystemSetting.java (index copy): the profile is AWS_PROFILE, else the default profile",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/InstanceProfileCredentialsProvider.java (index copy with Ec2MetadataDisableV1Resolver): IMDSv2, token TTL 21600",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/Ec2MetadataConfigProvider.java (commit 20fe77a): AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the endpoint",
+            "aws/aws-sdk-java-v2 core/auth/src/main/java/software/amazon/awssdk/auth/credentials/internal/HttpCredentialsLoader.java (commit 416628c), core/regions/src/main/java/software/amazon/awssdk/regions/util/HttpResourcesUtils.java (commit 0c4ed76), core/regions/src/main/java/software/amazon/awssdk/regions/internal/util/ConnectionUtils.java (commit 2fbab23): the token file's content goes to HttpURLConnection.addRequestProperty, whose header check (the JDK's sun.net.www.protocol.http.HttpURLConnection, index copies) throws on a newline not followed by a space or tab, and the provider fails",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsSet),
         token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::Variable),
+        newline: Some(Newline::Refused),
         // Loopback by resolution (every address), and the ECS/EKS IPv4 hosts in the default
         // (IPv4) endpoint mode; fd00:ec2::23 only with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6.
         hosts: Some(&[
@@ -494,6 +544,8 @@ pub const TABLE: &[Sdk] = &[
             "169.254.170.23",
         ]),
         profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
         ..UNREAD
     },
     Sdk {
@@ -503,15 +555,20 @@ pub const TABLE: &[Sdk] = &[
         evidence: Evidence::Read(&[
             "aws/aws-sdk-net sdk/src/Core/Amazon.Runtime/Credentials/GenericContainerCredentials.cs",
             "aws/aws-sdk-net DefaultAWSCredentialsIdentityResolver.cs",
+            "aws/aws-sdk-net sdk/src/Core/Amazon.Runtime/Credentials/Internal/IdentityResolvers/DefaultAWSCredentialsIdentityResolver.cs (commit 69556ab), with GenericContainerCredentials.cs (commit 1bc5d0d): an empty RELATIVE_URI counts as unset (IsNullOrEmpty in both), the token header the same for either URI",
+            "aws/aws-sdk-net sdk/src/Core/Amazon.Util/EC2InstanceMetadata.cs (commit 97f2765) and DefaultInstanceProfileAWSCredentials.cs (index copy): IMDSv2, token TTL 21600, endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
         first: Some(First::Relative),
+        empty_relative: Some(EmptyRelative::CountsAsUnset),
+        token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
         hosts: Some(CURRENT_HOSTS),
         profile_over_container: Some(true),
         default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
         refresh: Some(Refresh::Before(900, 900)),
         ..UNREAD
     },
@@ -521,6 +578,8 @@ pub const TABLE: &[Sdk] = &[
         package: None,
         evidence: Evidence::Read(&[
             "aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php (index copy, namespace Aws\\Credentials): URIs, empty RELATIVE_URI, token file and variable",
+            "aws/aws-sdk-php src/Credentials/EcsCredentialProvider.php (index copy with public constants, isCompatibleUri) and src/Credentials/CredentialsUtils.php (index copy, isLoopBackAddress): hosts",
+            "aws/aws-sdk-php src/Credentials/InstanceProfileProvider.php (index copy with ec2_metadata_v1_disabled) and src/Configuration/ConfigurationResolver.php (commit 0197cfc): IMDSv2, token TTL 21600, the endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT, plain http only to loopback",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -529,6 +588,10 @@ pub const TABLE: &[Sdk] = &[
         token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
+        // 169.254.170.2, 169.254.170.23, fd00:ec2::23 literally, or a host whose
+        // gethostbyname() (IPv4 only; an IPv6 literal comes back unchanged) is 127.0.0.0/8 or ::1.
+        hosts: Some(CURRENT_HOSTS),
+        imds: Some("IMDSv2, token TTL 21600 s (a plain-http endpoint must be loopback)"),
         ..UNREAD
     },
     Sdk {
@@ -538,6 +601,9 @@ pub const TABLE: &[Sdk] = &[
         evidence: Evidence::Read(&[
             "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/GeneralHTTPCredentialsProvider.cpp (commit 0eb8317): URIs, empty RELATIVE_URI, token file and variable, hosts",
             "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/AWSCredentialsProviderChain.cpp (commit 5f028bf): the profile and process providers before the container provider",
+            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/auth/AWSCredentialsProvider.cpp (commit 1d57672): the process provider's profile is AWS_DEFAULT_PROFILE, else AWS_PROFILE, else the default profile",
+            "aws/aws-sdk-cpp src/aws-cpp-sdk-core/source/internal/AWSHttpResourceClient.cpp (commit 05a21b6): IMDS endpoint from AWS_EC2_METADATA_SERVICE_ENDPOINT, IMDSv2 token TTL 21600",
+            "aws/aws-sdk-cpp AWSHttpResourceClient.h (index copy with SetToken), AWSHttpResourceClient.cpp (commit 05a21b6), StandardHttpRequest.cpp, StringUtils.cpp and HttpClientFactory.cpp (index copies): the token goes through StandardHttpRequest::SetHeaderValue, which trims whitespace, a trailing newline included",
         ]),
         full_uri: Some(true),
         token_variable: Some(true),
@@ -546,10 +612,13 @@ pub const TABLE: &[Sdk] = &[
         token_to_relative: Some(true),
         token_file: Some(true),
         prefers: Some(Prefers::File),
+        newline: Some(Newline::Trimmed),
         // 127.0.0.x, ::1 and the ECS/EKS hosts literally; a name when every address it
         // resolves to is one of those.
         hosts: Some(CURRENT_HOSTS),
         profile_over_container: Some(true),
+        default_profile_over_container: Some(true),
+        imds: Some(IMDS_V2),
         ..UNREAD
     },
     Sdk {
