@@ -78,6 +78,11 @@ impl FromStr for RoleArn {
             return Err(fail("has leading or trailing whitespace".into()));
         }
         let fields: Vec<&str> = s.split(':').collect();
+        if fields.len() == 1 && !s.is_empty() && !s.contains('/') {
+            return Err(fail(format!(
+                "is a role name, not an ARN: give arn:aws:iam::ACCOUNT:role/{s}, with the 12-digit account the role is in"
+            )));
+        }
         if fields.len() != 6 {
             return Err(fail(format!(
                 "has {} colon-separated fields instead of 6 (arn, partition, iam, an empty region, account, role/NAME)",
@@ -258,6 +263,10 @@ mod tests {
             ),
             (" arn:aws:iam::555566667777:role/x", "whitespace"),
             ("arn:AWS:iam::555566667777:role/x", "partition"),
+            (
+                "destination-account-role",
+                "a role name, not an ARN: give arn:aws:iam::ACCOUNT:role/destination-account-role",
+            ),
         ];
         for (input, expected) in cases {
             let err = input.parse::<RoleArn>().unwrap_err().to_string();

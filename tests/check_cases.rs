@@ -84,6 +84,20 @@ async fn every_fixture_yields_exactly_its_expected_findings() {
         let args = case_args(dir, &case, &BTreeMap::new());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = Rolehop::run(&argv, &env).await;
+        // A flag check refuses before any work: exit 64, no report, one sentence per problem.
+        if let Some(usage) = case.get("usage").and_then(|u| u.as_array()) {
+            if code != 64 || !stdout.is_empty() {
+                mismatches.push(format!(
+                    "{name}: exit {code} with stdout {stdout:?}, expected a usage error (64) and no report"
+                ));
+            }
+            for part in usage.iter().filter_map(|p| p.as_str()) {
+                if !stderr.contains(part) {
+                    mismatches.push(format!("{name}: stderr lacks {part:?}: {stderr}"));
+                }
+            }
+            continue;
+        }
         let report: serde_json::Value = match serde_json::from_str(&stdout) {
             Ok(r) => r,
             Err(e) => {

@@ -19,6 +19,7 @@ fn read(path: &Path, flag: &str) -> Result<(String, String), CmdError> {
 }
 
 pub fn main(args: &CheckArgs) -> Result<(), CmdError> {
+    flag_arns(args)?;
     let env = |name: &str| std::env::var(name).ok();
     // AWS's own message first: one that says nothing AWS documents is a usage error.
     let mut aws = explained_message(args)?;
@@ -136,6 +137,34 @@ fn explained_message(args: &CheckArgs) -> Result<Option<denial::Denial>, CmdErro
             })
         })
         .transpose()
+}
+
+/// The ARNs the flags give, parsed before any work: a malformed one is a usage error (exit
+/// 64), each named with its repair where the slip is clear. ARNs read from files (a task
+/// definition, AWS's message) stay findings (`arn.syntax`).
+fn flag_arns(args: &CheckArgs) -> Result<(), CmdError> {
+    let roles = [
+        ("--role-arn", &args.role_arn),
+        ("--source-role-arn", &args.source_role_arn),
+    ];
+    let mut problems: Vec<String> = roles
+        .iter()
+        .filter_map(|(flag, arn)| {
+            let problem = check::arns::role_arn_problem(arn.as_deref()?)?;
+            Some(format!("{flag}: {problem}"))
+        })
+        .collect();
+    problems.extend(args.managed_policy_arns.iter().filter_map(|arn| {
+        check::arns::policy_arn_problem(arn).map(|p| format!("--managed-policy-arn: {p}"))
+    }));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CmdError {
+            code: crate::cli::exit::USAGE,
+            messages: problems,
+        })
+    }
 }
 
 /// The policy files and the AssumeRole's fields as the flags give them.
