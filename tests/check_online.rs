@@ -222,7 +222,7 @@ async fn ecs_service_roles_and_task_definitions_are_checked() {
             "--service-role-trust",
             &format!("codedeploy={}", path("trust-codedeploy-unguarded.json")),
             "--managed-policy-arn",
-            "arn:aws::iam::aws:policy/AWSCodeDeployRoleForECS",
+            "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForECS",
         ],
         &env,
     )
@@ -241,10 +241,10 @@ async fn ecs_service_roles_and_task_definitions_are_checked() {
     );
     assert_eq!(finding(&report, "ecs.service-principal", "pass").len(), 1);
     assert_eq!(finding(&report, "ecs.confused-deputy", "warn").len(), 1);
-    let shifted = finding(&report, "arn.syntax", "fail");
+    let path = finding(&report, "managed-policy.path", "fail");
     assert!(
-        shifted[0].contains("did you mean arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS?"),
-        "{shifted:?}"
+        path.len() == 1 && path[0].contains("arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"),
+        "{path:?}"
     );
 }
 

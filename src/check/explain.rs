@@ -8,7 +8,7 @@ use super::eval::{
     self, ActionDecision, AssumeRole, Caller, Context, Miss, Part, PartResult, PolicySet, Tri,
 };
 use super::findings::{Finding, FindingId, Fix, Status};
-use super::fix::{identity_fix, trust_fix};
+use super::fix::{self, identity_fix, trust_fix};
 use super::inputs::{FlagArn, Inputs, Parsed};
 use super::operator::Test;
 use super::policy::{self, Kind, Policy};
@@ -212,17 +212,24 @@ impl Explain<'_> {
                         list(keys),
                     )
                 };
+                // A near miss names the statement's ARN itself, so the hint would repeat it.
+                let (remedy, hint) = match self.told_near_miss(&p.part) {
+                    Some(caveat) => (
+                        format!("{caveat}; if the flag is right, {remedy}"),
+                        String::new(),
+                    ),
+                    None => (remedy, self.misses_hint(&p.part, &g.misses)),
+                };
                 let mut finding = Finding::new(
                     id,
                     Status::Fail,
                     format!(
-                        "{} of {files} allows {who} {action} on {role}{}; {remedy}",
+                        "{} of {files} allows {who} {action} on {role}{hint}; {remedy}",
                         if files.contains(", ") {
                             "no policy"
                         } else {
                             "no statement"
                         },
-                        self.misses_hint(&p.part, &g.misses),
                     ),
                 );
                 if guarded.is_empty() {
@@ -291,6 +298,35 @@ impl Explain<'_> {
             Part::PermissionsBoundary => format!("the boundary caps what the identity policies grant; add {action} on this role to the boundary"),
             Part::SessionPolicy => format!("the session can do only what its session policy allows; add {action} on this role to it"),
         }
+    }
+
+    /// When the policy names a near miss of an ARN the operator's flag gave, either side may be
+    /// the misspelt one: the sentence that says so, and how to tell the fix is not needed.
+    fn told_near_miss(&self, part: &Part) -> Option<String> {
+        let (flag, told, named): (&str, &str, Vec<String>) = match part {
+            Part::Trust if self.inputs.source_role_arn_told => (
+                "--source-role-arn",
+                self.caller?.role_arn.as_str(),
+                named_roles(self.parsed.trust.as_ref()?),
+            ),
+            Part::Identity if self.inputs.role_arn_told => (
+                "--role-arn",
+                self.role,
+                self.parsed
+                    .identity
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| &p.statements)
+                    .filter_map(|s| s.resources.as_ref())
+                    .flat_map(|r| r.items.clone())
+                    .collect(),
+            ),
+            _ => return None,
+        };
+        let near = named.into_iter().find(|n| fix::near_miss(n, told))?;
+        Some(format!(
+            "the policy names `{near}`, a near miss of {flag} `{told}`: if the policy is right, the flag is the one misspelt, and the policy needs no change (run again with {flag} {near})"
+        ))
     }
 
     /// "(it names ...)" or "(it allows it on ...)" for the statements that nearly applied.

@@ -279,7 +279,7 @@ fn with_actions(statement: &Value, needed: &[StsAction]) -> Option<(Value, Vec<S
 
 /// A value that is `right` misspelt: an ARN within three edits of it, or the same role name
 /// (in any case, path or account), or an account id within two edits.
-fn near_miss(written: &str, right: &str) -> bool {
+pub(super) fn near_miss(written: &str, right: &str) -> bool {
     if written == right || written == "*" {
         return false;
     }

@@ -35,6 +35,10 @@ pub struct Inputs {
     pub hidden: Vec<(String, String)>,
     pub role_arn: Option<String>,
     pub source_role_arn: Option<String>,
+    /// `role_arn` / `source_role_arn` came from the operator's flags (and may be the misspelt
+    /// side of a near miss), not from what the task observed.
+    pub role_arn_told: bool,
+    pub source_role_arn_told: bool,
     pub external_id: Option<Secret>,
     pub session_name: Option<String>,
     /// The name of the calling session (the source role's session), which session principals

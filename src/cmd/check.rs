@@ -181,6 +181,8 @@ fn inputs_from_flags(args: &CheckArgs) -> Result<Inputs, CmdError> {
         hidden: Vec::new(),
         role_arn: args.role_arn.clone(),
         source_role_arn: args.source_role_arn.clone(),
+        role_arn_told: args.role_arn.is_some(),
+        source_role_arn_told: args.source_role_arn.is_some(),
         external_id: args.external_id.clone(),
         session_name: args.session_name.clone(),
         source_session_name: args.source_session_name.clone(),
