@@ -41,13 +41,13 @@ pub enum Command {
     /// Assume the destination role from the task's own credentials, keep it fresh, and serve it
     /// on an ECS-compatible credentials endpoint (and, if asked, an IMDSv2-compatible one).
     #[command(
-        after_help = "Examples:\n  rolehop serve --role-arn arn:aws:iam::555566667777:role/destination-account-role --token-file /rolehop/token\n  rolehop serve --config /etc/rolehop/config --imds-listen 127.0.0.1:9912 --token-file /rolehop/token\n  ROLEHOP_ROLE_ARN=arn:aws:iam::555566667777:role/x ROLEHOP_TOKEN=$(openssl rand -hex 32) rolehop serve"
+        after_help = "Examples (the first two in the task, where ECS sets AWS_REGION; elsewhere set it, as the last does):\n  rolehop serve --role-arn arn:aws:iam::555566667777:role/destination-account-role --token-file /rolehop/token\n  rolehop serve --config /etc/rolehop/config --imds-listen 127.0.0.1:9912 --token-file /rolehop/token\n  AWS_REGION=us-east-1 ROLEHOP_ROLE_ARN=arn:aws:iam::555566667777:role/x ROLEHOP_TOKEN=$(openssl rand -hex 32) rolehop serve"
     )]
     Serve(ServeArgs),
     /// Print credentials in the `credential_process` format (Version 1 JSON): from a running
     /// rolehop, or on its own with the role flags or --config (--standalone).
     #[command(
-        after_help = "Examples (in ~/.aws/config):\n  credential_process = rolehop credential-process --endpoint http://127.0.0.1:9911 --token-file /rolehop/token --role default\n  credential_process = rolehop credential-process --role-arn arn:aws:iam::555566667777:role/destination-account-role"
+        after_help = "Examples (in ~/.aws/config; the second assumes the role itself, so it needs AWS_REGION or a region in the config's [default] profile):\n  credential_process = rolehop credential-process --endpoint http://127.0.0.1:9911 --token-file /rolehop/token --role default\n  credential_process = rolehop credential-process --role-arn arn:aws:iam::555566667777:role/destination-account-role"
     )]
     CredentialProcess(CredentialProcessArgs),
     /// Run a command whose AWS SDKs get their credentials from a running rolehop: sets
@@ -62,12 +62,13 @@ pub enum Command {
         after_help = "Example:\n  eval \"$(rolehop env --endpoint http://127.0.0.1:9911 --token-file /rolehop/token)\""
     )]
     Env(ClientArgs),
-    /// Diagnose a cross-account setup offline: evaluate trust and identity policies as IAM
-    /// would and print what is wrong with the exact fix. Exit 0 allowed and clean, 1 denied or
+    /// Diagnose a cross-account setup: evaluate the trust and identity policy files given as IAM
+    /// would (offline), or with no policy file probe the roles rolehop serves in AWS (online),
+    /// and print what is wrong with the exact fix. Exit 0 allowed and clean, 1 denied or
     /// failed, 2 allowed with warnings, 3 decision unknown (nothing failed, something needed is
     /// not known), 64 usage; with no AssumeRole asked (no --role-arn), by the findings alone.
     #[command(
-        after_help = "Examples:\n  rolehop check --trust-policy trust.json --identity-policy identity.json --role-arn arn:aws:iam::555566667777:role/destination-account-role --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role\n  rolehop check                      (in the task: probe the roles rolehop serves)\n  rolehop check --managed-policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        after_help = "Examples:\n  rolehop check --trust-policy trust.json --identity-policy identity.json --role-arn arn:aws:iam::555566667777:role/destination-account-role --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role\n  rolehop check                      (in the task: probe the roles rolehop serves in AWS)\n  rolehop check --managed-policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     )]
     Check(CheckArgs),
     /// Exit 0 when the rolehop at --endpoint is ready (holds a valid credential for every role),
@@ -81,7 +82,7 @@ pub enum Command {
     /// rolehop sidecar, an AWS config file, and commands.sh that creates it all. Every policy
     /// passes `rolehop check` before anything is written.
     #[command(
-        after_help = "Examples:\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::555566667777:role/destination-account-role --ecs-roles --out setup && sh setup/commands.sh\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::444455556666:role/hub --role-arn arn:aws:iam::999988887777:role/audit --external-id Partner-7 --out chain\n  SOURCE_PROFILE=account-a DESTINATION_PROFILE=account-b sh setup/commands.sh"
+        after_help = "Examples:\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::555566667777:role/destination-account-role --region us-east-1 --ecs-roles --out setup && sh setup/commands.sh\n  rolehop setup --source-role-arn arn:aws:iam::111122223333:role/my-ECS-task-role --role-arn arn:aws:iam::444455556666:role/hub --role-arn arn:aws:iam::999988887777:role/audit --external-id Partner-7 --region eu-west-1 --out chain\n  SOURCE_PROFILE=account-a DESTINATION_PROFILE=account-b sh setup/commands.sh"
     )]
     Setup(SetupArgs),
     /// Copy this rolehop binary and an AWS config file into DIR (a task volume the app container
@@ -848,5 +849,93 @@ mod tests {
         assert_eq!(args.config, None);
         let bad = |name: &str| (name == "ROLEHOP_DURATION").then(|| "soon".to_owned());
         assert!(RoleArgs::from_vars(&bad).is_err());
+    }
+
+    /// Splits a shell line on blanks outside double quotes, dropping the quotes.
+    fn words(line: &str) -> Vec<String> {
+        let (mut out, mut word, mut quoted) = (Vec::new(), String::new(), false);
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        out.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        out.extend((!word.is_empty()).then_some(word));
+        out
+    }
+
+    /// Each rolehop command line of every subcommand's examples: (subcommand, what precedes
+    /// `rolehop` on the line, argv).
+    fn help_examples() -> Vec<(String, String, Vec<String>)> {
+        use clap::CommandFactory;
+        let mut out = Vec::new();
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            for line in help.lines().skip(1).map(str::trim) {
+                let line = match serde_json::from_str::<Vec<String>>(line) {
+                    // An ECS healthCheck command: ["CMD", "/rolehop", ...].
+                    Ok(cmd) => cmd[1..].join(" ").replacen("/rolehop", "rolehop", 1),
+                    Err(_) => line.to_owned(),
+                };
+                let line = line.strip_prefix("credential_process = ").unwrap_or(&line);
+                let line = line
+                    .strip_prefix("eval \"$(")
+                    .map_or(line, |l| l.trim_end_matches(")\""));
+                // A trailing `  (comment)` or `&& next command` is not rolehop's.
+                let line = line
+                    .split("  (")
+                    .next()
+                    .unwrap()
+                    .split(" && ")
+                    .next()
+                    .unwrap();
+                let Some(at) = line.find("rolehop ") else {
+                    continue;
+                };
+                out.push((
+                    sub.get_name().to_owned(),
+                    line[..at].to_owned(),
+                    words(&line[at..]),
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_help_example_is_accepted_as_written() {
+        let examples = help_examples();
+        let subs: std::collections::BTreeSet<&str> =
+            examples.iter().map(|(s, _, _)| s.as_str()).collect();
+        let all = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .count();
+        assert_eq!(subs.len(), all, "every subcommand has an example: {subs:?}");
+        for (sub, prefix, argv) in &examples {
+            let cli = Cli::try_parse_from(argv)
+                .unwrap_or_else(|e| panic!("{sub}: {argv:?} does not parse: {e}"));
+            match cli.command {
+                // The region must be on the line: the reader's environment may have none.
+                Command::Setup(args) => {
+                    assert!(argv.iter().any(|a| a == "--region"), "{argv:?}");
+                    if let Err(e) = crate::setup::Setup::from_args(&args) {
+                        panic!("{argv:?} is refused: {e:?}");
+                    }
+                }
+                // Run outside a task (variables before it), serve needs AWS_REGION too.
+                Command::Serve(_) if !prefix.is_empty() => {
+                    assert!(prefix.contains("AWS_REGION="), "{prefix}{argv:?}")
+                }
+                _ => {}
+            }
+        }
     }
 }

@@ -1924,8 +1924,10 @@ async fn a_misspelt_region_is_refused_and_an_unknown_one_warned_about() {
         "aws ecr create-repository --repository-name rolehop --region xx-moon-1".to_owned(),
         "docker login --username AWS --password-stdin 111122223333.dkr.ecr.xx-moon-1.amazonaws.com"
             .to_owned(),
-        format!("docker build -f docker/Dockerfile -t {image} ."),
-        format!("docker push {image}"),
+        // The task's platform (x86_64 by default) whatever the building machine's.
+        format!(
+            "docker buildx build -f docker/Dockerfile --platform linux/amd64 -t {image} --push ."
+        ),
     ] {
         assert!(stdout.contains(&line), "{line}\n{stdout}");
     }

@@ -1,7 +1,11 @@
 //! How the image the task definition names gets there: rolehop publishes no image, so `setup`'s
 //! `Next:` says how to build rolehop's (docker/Dockerfile, from rolehop's source) and push it to
 //! the repository `--image` names, with the ECR commands when it is the default (the task role's
-//! account's ECR in the task's region).
+//! account's ECR in the task's region). The build names the task's platform (`--arch`): the
+//! machine that runs it is not known here, and a plain `docker build` makes an image for that
+//! machine's platform only, which ECS would refuse to start on another `runtimePlatform`. The
+//! Dockerfile cross-compiles in a stage on the build machine's platform, so this needs no
+//! emulation and no builder beyond Docker's default.
 
 use super::Setup;
 
@@ -26,8 +30,9 @@ pub fn next_steps(setup: &Setup) -> String {
              \x20 aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}\n"
         ));
     }
+    let platform = setup.arch.docker_name();
     s.push_str(&format!(
-        "  docker build -f docker/Dockerfile -t {image} .\n  docker push {image}\n"
+        "  docker buildx build -f docker/Dockerfile --platform linux/{platform} -t {image} --push .\n"
     ));
     s
 }

@@ -764,3 +764,22 @@ fn arch_writes_the_runtime_platform_and_defaults_to_x86_64() {
     ];
     assert!(Cli::try_parse_from(argv).is_err(), "no image for riscv64");
 }
+
+#[test]
+fn next_builds_the_image_for_the_tasks_platform_whatever_machine_builds_it() {
+    for (extra, platform) in [
+        (&[][..], "linux/amd64"),
+        (&["--arch", "arm64"][..], "linux/arm64"),
+    ] {
+        let mut argv = vec!["--source-role-arn", TASK, "--role-arn", DEST];
+        argv.extend_from_slice(extra);
+        let s = setup(&argv);
+        let next = image::next_steps(&s);
+        let build = format!(
+            "docker buildx build -f docker/Dockerfile --platform {platform} -t {} --push .",
+            s.image
+        );
+        assert!(next.contains(&build), "{extra:?}\n{next}");
+        assert!(!next.contains("docker build "), "{extra:?}\n{next}");
+    }
+}
