@@ -374,13 +374,22 @@ fn raw_role(args: &RoleArgs) -> RawRole {
 
 /// A listen flag's value that is not an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{flag} `{raw}` is not an address; use IP:PORT such as {}",
-    crate::cli::DEFAULT_LISTEN
-)]
-pub struct ListenError {
-    pub flag: String,
-    pub raw: String,
+pub enum ListenError {
+    #[error(
+        "{flag} `{raw}` is not an address; use IP:PORT such as {}",
+        crate::cli::DEFAULT_LISTEN
+    )]
+    NotAnAddress { flag: String, raw: String },
+    /// The port is a number, but not one a TCP port can be.
+    #[error(
+        "{flag} `{raw}`: port {port} is out of range; a port is 1 to 65535, such as {}",
+        crate::cli::DEFAULT_LISTEN
+    )]
+    PortOutOfRange {
+        flag: String,
+        raw: String,
+        port: String,
+    },
 }
 
 /// `flag`'s address: `IP:PORT`, `[V6]:PORT`, `localhost:PORT`, or a port alone (on 127.0.0.1).
@@ -394,9 +403,22 @@ pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, ListenError> {
     {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
-    raw.parse::<SocketAddr>().map_err(|_| ListenError {
-        flag: flag.to_owned(),
-        raw: raw.to_owned(),
+    raw.parse::<SocketAddr>().map_err(|_| {
+        let (flag, raw_owned) = (flag.to_owned(), raw.to_owned());
+        // A port alone, or after the last colon, that is all digits but too big for a port.
+        let port = raw.rsplit(':').next().unwrap_or(raw);
+        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            ListenError::PortOutOfRange {
+                flag,
+                raw: raw_owned,
+                port: port.to_owned(),
+            }
+        } else {
+            ListenError::NotAnAddress {
+                flag,
+                raw: raw_owned,
+            }
+        }
     })
 }
 
@@ -698,10 +720,31 @@ profiles = orders
         );
         assert_eq!(
             parse_listen("--imds-listen", "127.0.0.1"),
-            Err(ListenError {
+            Err(ListenError::NotAnAddress {
                 flag: "--imds-listen".into(),
                 raw: "127.0.0.1".into()
             })
         );
+        for raw in [
+            "99999",
+            "127.0.0.1:70000",
+            "localhost:65536",
+            "[::1]:123456789012",
+        ] {
+            let err = parse_listen("--listen", raw).unwrap_err();
+            assert!(
+                matches!(err, ListenError::PortOutOfRange { .. }),
+                "{raw}: {err:?}"
+            );
+            assert!(
+                err.to_string()
+                    .contains("is out of range; a port is 1 to 65535"),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            parse_listen("--listen", "127.0.0.1:http"),
+            Err(ListenError::NotAnAddress { .. })
+        ));
     }
 }

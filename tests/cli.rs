@@ -98,6 +98,38 @@ async fn every_config_problem_is_reported_at_once() {
     assert!(lines[2].contains("--token-file PATH"), "{stderr}");
 }
 
+/// The region is a configuration problem like the others: with neither a token nor a region
+/// (and a port too big), all three are reported at once, before any network call.
+#[tokio::test]
+async fn a_missing_region_is_reported_with_the_other_config_problems() {
+    let work = Workdir::new();
+    let env: Vec<(String, String)> = env_with(&work, &[])
+        .into_iter()
+        .filter(|(k, _)| !k.ends_with("_REGION"))
+        .collect();
+    let (code, stdout, stderr) = Rolehop::run(
+        &[
+            "serve",
+            "--role-arn",
+            DESTINATION_ROLE_ARN,
+            "--listen",
+            "99999",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stdout.is_empty());
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].contains("--listen `99999`: port 99999 is out of range; a port is 1 to 65535"),
+        "{stderr}"
+    );
+    assert!(lines[1].contains("--token-file PATH"), "{stderr}");
+    assert!(lines[2].contains("no AWS region is configured"), "{stderr}");
+}
+
 #[tokio::test]
 async fn token_problems_are_usage_errors_that_never_echo_the_token() {
     let work = Workdir::new();

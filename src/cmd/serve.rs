@@ -16,10 +16,23 @@ use crate::token::{Auth, AuthToken, ENV_ROLEHOP_TOKEN};
 
 pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
     let env = |name: &str| std::env::var(name).ok();
-    let config = ServeConfig::from_args(args, &env).map_err(|errors| CmdError {
-        code: crate::cli::exit::USAGE,
-        messages: errors.0,
-    })?;
+    let runtime = super::runtime()?;
+    // The region (environment or shared config file, no network) is one more thing a user can
+    // get wrong: reported with the flags' problems, all at once.
+    let sdk = runtime.block_on(crate::source::sdk_config());
+    let (config, sdk) = match (ServeConfig::from_args(args, &env), sdk) {
+        (Ok(config), Ok(sdk)) => (config, sdk),
+        (config, sdk) => {
+            let mut messages = config.err().map(|e| e.0).unwrap_or_default();
+            if let Err(e) = sdk {
+                messages.push(crate::readable::sentence(&e));
+            }
+            return Err(CmdError {
+                code: crate::cli::exit::USAGE,
+                messages,
+            });
+        }
+    };
     crate::logging::init(config.log_format);
     let token = match &config.token {
         Some(source) => Auth::Token(
@@ -32,7 +45,7 @@ pub fn main(args: &ServeArgs) -> Result<(), CmdError> {
             },
         )?)),
     };
-    super::runtime()?.block_on(run(config, token))
+    runtime.block_on(run(config, token, sdk))
 }
 
 async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, CmdError> {
@@ -43,10 +56,7 @@ async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, Cmd
     })
 }
 
-async fn run(config: ServeConfig, token: Auth) -> Result<(), CmdError> {
-    let sdk = crate::source::sdk_config()
-        .await
-        .map_err(|e| CmdError::usage_of(&e))?;
+async fn run(config: ServeConfig, token: Auth, sdk: aws_config::SdkConfig) -> Result<(), CmdError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let default_session = crate::task_metadata::default_session_name().await;
     let scale = config.test_time_scale;
