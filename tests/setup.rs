@@ -1531,11 +1531,13 @@ async fn the_readme_quick_start_writes_a_setup_and_names_its_commands() {
         .split("## Quick start in a real AWS account")
         .nth(1)
         .expect("the README has the quick start");
+    // After the block that builds rolehop: the one that runs it.
     let block = section
         .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .expect("a sh block");
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.starts_with("rolehop setup"))
+        .expect("a sh block running rolehop setup");
     let joined = block.replace("\\\n", " ");
     let mut lines = joined.lines();
     let setup_line: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
