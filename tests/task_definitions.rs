@@ -804,3 +804,83 @@ fn the_arm64_sidecar_is_the_sidecar_with_an_arm64_runtime_platform() {
         "fargate-sidecar-arm64.json differs from fargate-sidecar.json beyond its platform, family and log group"
     );
 }
+
+/// The README's table of which variable each app wiring gets the token secret as: every app
+/// container of every definition here is named by one row (the `-arm64` twin by its x86
+/// definition's), and has that row's variable among its secrets.
+#[test]
+fn the_readmes_token_table_names_each_app_containers_token_variable() {
+    const TOKEN_VARIABLES: [&str; 2] = ["ROLEHOP_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN"];
+    let readme = include_str!("../README.md");
+    let table = readme
+        .split("| The app reaches rolehop through |")
+        .nth(1)
+        .expect("the README has the token table");
+    // (definition, container or None for all its app containers) -> variable
+    let mut named: Vec<(String, Option<String>, String)> = Vec::new();
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let ticked = |cell: &str| -> Vec<String> {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        let variable = ticked(cells[1]).into_iter().next().expect("a variable");
+        assert!(TOKEN_VARIABLES.contains(&variable.as_str()), "{row}");
+        // `a` and `b` in `file.json`, `file.json`, ...
+        for group in cells[2].split(", ") {
+            let items = ticked(group);
+            let Some(file) = items.iter().find(|i| i.ends_with(".json")) else {
+                continue;
+            };
+            let containers: Vec<&String> = items.iter().take_while(|i| *i != file).collect();
+            if group.contains(" in ") {
+                named.extend(
+                    containers
+                        .into_iter()
+                        .map(|c| (file.clone(), Some(c.clone()), variable.clone())),
+                );
+            } else {
+                named.push((file.clone(), None, variable.clone()));
+            }
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("task-definitions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    files.sort();
+    for file in files {
+        let td: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&file)).unwrap()).unwrap();
+        let row_name = file.replace("-arm64.json", ".json");
+        for c in td["containerDefinitions"].as_array().unwrap() {
+            let name = c["name"].as_str().unwrap();
+            if name.starts_with("rolehop") {
+                continue;
+            }
+            let variable = named
+                .iter()
+                .find(|(f, c, _)| *f == row_name && c.as_deref().is_none_or(|c| c == name))
+                .map(|(_, _, v)| v)
+                .unwrap_or_else(|| {
+                    panic!("no row of the README's token table names {name} in {file}")
+                });
+            let secrets = names(c);
+            assert!(
+                secrets.contains(variable),
+                "{file} {name}: the README says {variable}, it has {secrets:?}"
+            );
+            for other in TOKEN_VARIABLES.iter().filter(|v| *v != variable) {
+                assert!(
+                    !secrets.iter().any(|s| s == other),
+                    "{file} {name}: the README says {variable}, it also has {other}"
+                );
+            }
+        }
+    }
+}
