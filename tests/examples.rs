@@ -277,3 +277,52 @@ fn the_imds_example_agrees_with_its_listener_flag_and_the_readme() {
         "README shows another address"
     );
 }
+
+/// Every inline identity policy the documentation puts (`--policy-name` before an
+/// `identity-policy*.json` document) has the name `rolehop check`'s fix and `setup`'s
+/// commands.sh use (`rolehop-assume-ROLE`): under another name, applying check's fix would add a
+/// second policy and leave the broken one in place.
+#[test]
+fn documented_identity_policies_have_the_name_checks_fix_uses() {
+    let mut docs = vec![repo("README.md"), repo("examples/policies/README.md")];
+    for dir in ["docs", "task-definitions"] {
+        for entry in std::fs::read_dir(repo(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                docs.push(path);
+            }
+        }
+    }
+    let mut seen = 0;
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap().replace("\\\n", " ");
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let arg = |flag: &str| {
+                words
+                    .iter()
+                    .position(|w| *w == flag)
+                    .and_then(|i| words.get(i + 1))
+            };
+            let (Some(name), Some(document)) = (arg("--policy-name"), arg("--policy-document"))
+            else {
+                continue;
+            };
+            if !document.contains("identity-policy") {
+                continue;
+            }
+            seen += 1;
+            // The name ends in the role assumed, which the line does not say: its prefix.
+            let prefix = rolehop::check::fix::assume_policy_name("");
+            assert!(
+                name.starts_with(&prefix) && name.len() > prefix.len(),
+                "{}: {line}",
+                doc.display()
+            );
+        }
+    }
+    assert!(
+        seen >= 2,
+        "the README's fix and the policies' README put one"
+    );
+}
