@@ -24,6 +24,9 @@ pub(super) struct Explain<'a> {
     pub who: &'a str,
     pub source: &'a FlagArn,
     pub context: &'a Context,
+    /// The trust and identity files look given the wrong way round (`files.swapped`): their
+    /// FAILs point at the swap and offer no rewrite.
+    pub swapped: bool,
 }
 
 /// The Allow statements that named the caller, the action and the resource and missed only on
@@ -104,6 +107,11 @@ impl Explain<'_> {
                             .to_owned(),
                     ),
                     Part::Scp(_) | Part::Rcp(_) => p.missing.clone(),
+                    Part::PermissionsBoundary | Part::SessionPolicy
+                        if self.parsed.unreadable.contains(&p.part) =>
+                    {
+                        p.missing.clone()
+                    }
                     _ => None,
                 };
                 if let Some(why) = unusable {
@@ -161,15 +169,22 @@ impl Explain<'_> {
                     list(g.unknown.iter().cloned())
                 };
                 let which = if g.deny == Tri::Unknown {
-                    "a Deny in it may apply"
+                    "a Deny in it may apply, depending on"
                 } else {
-                    "it allows it only under conditions"
+                    "that depends on"
+                };
+                // Request keys (`KEY (from ...)`) are given with --context or --absent; an
+                // input that is missing names its own flag.
+                let advice = if g.unknown.iter().any(|u| u.contains(" (from ")) {
+                    "; give each key's value with --context KEY=VALUE, or --absent KEY when the request does not carry it, or run rolehop check in the task (which reads what it can)"
+                } else {
+                    ""
                 };
                 out.push(Finding::new(
                     id,
                     Status::Unknown,
                     format!(
-                        "whether {files} lets {who} {action} on {role}: {which} that hang on {keys}; give the value with --context KEY=VALUE, or --absent KEY when the request does not carry it, or run rolehop check in the task (which reads what it can)"
+                        "whether {files} lets {who} {action} on {role}: {which} {keys}{advice}"
                     ),
                 ));
             }
@@ -197,7 +212,10 @@ impl Explain<'_> {
             }
             Tri::False => {
                 let guarded = guarded_by_conditions(&g.misses);
-                let remedy = if guarded.is_empty() {
+                let swapped = self.swapped && matches!(p.part, Part::Trust | Part::Identity);
+                let remedy = if swapped {
+                    "the files look swapped (files.swapped): give each with the other flag before changing either".to_owned()
+                } else if guarded.is_empty() {
                     self.remedy(&p.part, action)
                 } else {
                     let mut keys: Vec<String> =
@@ -213,7 +231,8 @@ impl Explain<'_> {
                     )
                 };
                 // A near miss names the statement's ARN itself, so the hint would repeat it.
-                let (remedy, hint) = match self.told_near_miss(&p.part) {
+                let near_miss = (!swapped).then(|| self.told_near_miss(&p.part)).flatten();
+                let (remedy, hint) = match near_miss {
                     Some(caveat) => (
                         format!("{caveat}; if the flag is right, {remedy}"),
                         String::new(),
@@ -232,7 +251,7 @@ impl Explain<'_> {
                         },
                     ),
                 );
-                if guarded.is_empty() {
+                if guarded.is_empty() && !swapped {
                     finding.fix = self.fix(&p.part);
                 }
                 out.push(finding);
