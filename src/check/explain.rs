@@ -210,58 +210,67 @@ impl Explain<'_> {
                     ),
                 ));
             }
-            Tri::False => {
-                let guarded = guarded_by_conditions(&g.misses);
-                let swapped = self.swapped && matches!(p.part, Part::Trust | Part::Identity);
-                let remedy = if swapped {
-                    "the files look swapped (files.swapped): give each with the other flag before changing either".to_owned()
-                } else if guarded.is_empty() {
-                    self.remedy(&p.part, action)
-                } else {
-                    let mut keys: Vec<String> =
-                        guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
-                    keys.dedup();
-                    let mut at: Vec<String> =
-                        guarded.iter().map(|(at, _)| at.to_string()).collect();
-                    at.dedup();
-                    format!(
-                        "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
-                        list(at),
-                        list(keys),
-                    )
-                };
-                // A near miss names the statement's ARN itself, so the hint would repeat it.
-                let near_miss = (!swapped).then(|| self.told_near_miss(&p.part)).flatten();
-                let (remedy, hint) = match near_miss {
-                    Some(caveat) => (
-                        format!("{caveat}; if the flag is right, {remedy}"),
-                        String::new(),
-                    ),
-                    None => (remedy, self.misses_hint(&p.part, &g.misses)),
-                };
-                let mut finding = Finding::new(
-                    id,
-                    Status::Fail,
-                    format!(
-                        "{} of {files} allows {who} {action} on {role}{hint}; {remedy}",
-                        if files.contains(", ") {
-                            "no policy"
-                        } else {
-                            "no statement"
-                        },
-                    ),
-                );
-                if guarded.is_empty() && !swapped {
-                    finding.fix = self.fix(&p.part);
-                }
-                out.push(finding);
-                if p.part == Part::Trust {
-                    out.extend(self.trust_condition_causes(&g.misses));
-                }
-            }
+            Tri::False => out.extend(self.no_allow(id, d.action, p, g)),
         }
         for f in &mut out {
             f.message = format!("{level}{}", f.message);
+        }
+        out
+    }
+
+    /// The FAIL of a part that allows nothing here (no statement applies), with why the
+    /// nearest statements missed, and its fix unless a fix would widen the policy past its
+    /// owner's condition or the files are given the wrong way round.
+    fn no_allow(
+        &self,
+        id: FindingId,
+        action: StsAction,
+        p: &PartResult,
+        g: &eval::GroupResult,
+    ) -> Vec<Finding> {
+        let (files, who, role) = (self.files(&p.part), self.who, self.role);
+        let guarded = guarded_by_conditions(&g.misses);
+        let swapped = self.swapped && matches!(p.part, Part::Trust | Part::Identity);
+        let remedy = if swapped {
+            "the files look swapped (files.swapped): give each with the other flag before changing either".to_owned()
+        } else if guarded.is_empty() {
+            self.remedy(&p.part, action)
+        } else {
+            let mut keys: Vec<String> = guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
+            keys.dedup();
+            let mut at: Vec<String> = guarded.iter().map(|(at, _)| at.to_string()).collect();
+            at.dedup();
+            format!(
+                "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
+                list(at),
+                list(keys),
+            )
+        };
+        // A near miss names the statement's ARN itself, so the hint would repeat it.
+        let near_miss = (!swapped).then(|| self.told_near_miss(&p.part)).flatten();
+        let (remedy, hint) = match near_miss {
+            Some(caveat) => (
+                format!("{caveat}; if the flag is right, {remedy}"),
+                String::new(),
+            ),
+            None => (remedy, self.misses_hint(&p.part, &g.misses)),
+        };
+        let none = if files.contains(", ") {
+            "no policy"
+        } else {
+            "no statement"
+        };
+        let mut finding = Finding::new(
+            id,
+            Status::Fail,
+            format!("{none} of {files} allows {who} {action} on {role}{hint}; {remedy}"),
+        );
+        if guarded.is_empty() && !swapped {
+            finding.fix = self.fix(&p.part);
+        }
+        let mut out = vec![finding];
+        if p.part == Part::Trust {
+            out.extend(self.trust_condition_causes(&g.misses));
         }
         out
     }
