@@ -65,10 +65,12 @@ pub fn run(inputs: &Inputs) -> Report {
     let role = FlagArn::read(&inputs.role_arn, "--role-arn", &mut out);
     let source = FlagArn::read(&inputs.source_role_arn, "--source-role-arn", &mut out);
     lints::all(inputs, &parsed, &mut out);
-    out.extend(swapped::hint(
+    let swapped = swapped::hint(
         parsed.trust.as_ref(),
         parsed.identity.as_deref().unwrap_or_default(),
-    ));
+    );
+    let files_swapped = swapped.as_ref().is_some_and(|f| f.status == Status::Fail);
+    out.extend(swapped);
 
     // The decision.
     let Some(role_arn) = role.valid() else {
@@ -130,6 +132,7 @@ pub fn run(inputs: &Inputs) -> Report {
         who: &who,
         source: &source,
         context: &context,
+        swapped: files_swapped,
     };
     for d in &decisions {
         explain.findings(d, &mut out);
@@ -155,6 +158,12 @@ fn settle(out: &mut Vec<Finding>) {
         .any(|f| f.id == FindingId::TrustSourceCondition && f.status == Status::Fail)
     {
         out.retain(|f| !(f.id == FindingId::TrustSourceCondition && f.status == Status::Warn));
+    }
+    // Files given the wrong way round: the trust and identity FAILs follow from the swap
+    // (`Explain::swapped`), so the swap is said first.
+    if let Some(at) = out.iter().position(|f| f.id == FindingId::FilesSwapped) {
+        let swapped = out.remove(at);
+        out.insert(0, swapped);
     }
     // Several actions of one call may find the same cause; say it once.
     let mut seen = HashSet::new();

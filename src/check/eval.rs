@@ -80,6 +80,9 @@ pub struct PolicySet<'a> {
     pub scps: Vec<Option<Vec<&'a Policy>>>,
     pub rcps: Vec<Option<Vec<&'a Policy>>>,
     pub trust: Option<&'a Policy>,
+    /// Parts whose file was given but could not be read as a policy (trust, identity,
+    /// boundary, session policy): each is unknown, never left out as if not given.
+    pub unreadable: Vec<Part>,
 }
 
 /// One part's contribution to one action's decision.
@@ -177,12 +180,17 @@ pub fn decide(
     }
     if let Some(b) = set.boundary {
         parts.push(group(Part::PermissionsBoundary, &[b], false));
+    } else if set.unreadable.contains(&Part::PermissionsBoundary) {
+        parts.push(unreadable(Part::PermissionsBoundary));
     }
     if let Some(s) = set.session {
         parts.push(group(Part::SessionPolicy, &[s], false));
+    } else if set.unreadable.contains(&Part::SessionPolicy) {
+        parts.push(unreadable(Part::SessionPolicy));
     }
     let trust = match set.trust {
         Some(t) => group(Part::Trust, &[t], false),
+        None if set.unreadable.contains(&Part::Trust) => unreadable(Part::Trust),
         None => PartResult {
             part: Part::Trust,
             passes: Tri::Unknown,
@@ -193,6 +201,7 @@ pub fn decide(
     };
     let mut identity = match &set.identity {
         Some(docs) => group(Part::Identity, docs, false),
+        None if set.unreadable.contains(&Part::Identity) => unreadable(Part::Identity),
         None => PartResult {
             part: Part::Identity,
             passes: Tri::Unknown,

@@ -24,6 +24,9 @@ pub(super) struct Explain<'a> {
     pub who: &'a str,
     pub source: &'a FlagArn,
     pub context: &'a Context,
+    /// The trust and identity files look given the wrong way round (`files.swapped`): their
+    /// FAILs point at the swap and offer no rewrite.
+    pub swapped: bool,
 }
 
 /// The Allow statements that named the caller, the action and the resource and missed only on
@@ -104,6 +107,11 @@ impl Explain<'_> {
                             .to_owned(),
                     ),
                     Part::Scp(_) | Part::Rcp(_) => p.missing.clone(),
+                    Part::PermissionsBoundary | Part::SessionPolicy
+                        if self.parsed.unreadable.contains(&p.part) =>
+                    {
+                        p.missing.clone()
+                    }
                     _ => None,
                 };
                 if let Some(why) = unusable {
@@ -161,15 +169,22 @@ impl Explain<'_> {
                     list(g.unknown.iter().cloned())
                 };
                 let which = if g.deny == Tri::Unknown {
-                    "a Deny in it may apply"
+                    "a Deny in it may apply, depending on"
                 } else {
-                    "it allows it only under conditions"
+                    "that depends on"
+                };
+                // Request keys (`KEY (from ...)`) are given with --context or --absent; an
+                // input that is missing names its own flag.
+                let advice = if g.unknown.iter().any(|u| u.contains(" (from ")) {
+                    "; give each key's value with --context KEY=VALUE, or --absent KEY when the request does not carry it, or run rolehop check in the task (which reads what it can)"
+                } else {
+                    ""
                 };
                 out.push(Finding::new(
                     id,
                     Status::Unknown,
                     format!(
-                        "whether {files} lets {who} {action} on {role}: {which} that hang on {keys}; give the value with --context KEY=VALUE, or --absent KEY when the request does not carry it, or run rolehop check in the task (which reads what it can)"
+                        "whether {files} lets {who} {action} on {role}: {which} {keys}{advice}"
                     ),
                 ));
             }
@@ -195,54 +210,67 @@ impl Explain<'_> {
                     ),
                 ));
             }
-            Tri::False => {
-                let guarded = guarded_by_conditions(&g.misses);
-                let remedy = if guarded.is_empty() {
-                    self.remedy(&p.part, action)
-                } else {
-                    let mut keys: Vec<String> =
-                        guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
-                    keys.dedup();
-                    let mut at: Vec<String> =
-                        guarded.iter().map(|(at, _)| at.to_string()).collect();
-                    at.dedup();
-                    format!(
-                        "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
-                        list(at),
-                        list(keys),
-                    )
-                };
-                // A near miss names the statement's ARN itself, so the hint would repeat it.
-                let (remedy, hint) = match self.told_near_miss(&p.part) {
-                    Some(caveat) => (
-                        format!("{caveat}; if the flag is right, {remedy}"),
-                        String::new(),
-                    ),
-                    None => (remedy, self.misses_hint(&p.part, &g.misses)),
-                };
-                let mut finding = Finding::new(
-                    id,
-                    Status::Fail,
-                    format!(
-                        "{} of {files} allows {who} {action} on {role}{hint}; {remedy}",
-                        if files.contains(", ") {
-                            "no policy"
-                        } else {
-                            "no statement"
-                        },
-                    ),
-                );
-                if guarded.is_empty() {
-                    finding.fix = self.fix(&p.part);
-                }
-                out.push(finding);
-                if p.part == Part::Trust {
-                    out.extend(self.trust_condition_causes(&g.misses));
-                }
-            }
+            Tri::False => out.extend(self.no_allow(id, d.action, p, g)),
         }
         for f in &mut out {
             f.message = format!("{level}{}", f.message);
+        }
+        out
+    }
+
+    /// The FAIL of a part that allows nothing here (no statement applies), with why the
+    /// nearest statements missed, and its fix unless a fix would widen the policy past its
+    /// owner's condition or the files are given the wrong way round.
+    fn no_allow(
+        &self,
+        id: FindingId,
+        action: StsAction,
+        p: &PartResult,
+        g: &eval::GroupResult,
+    ) -> Vec<Finding> {
+        let (files, who, role) = (self.files(&p.part), self.who, self.role);
+        let guarded = guarded_by_conditions(&g.misses);
+        let swapped = self.swapped && matches!(p.part, Part::Trust | Part::Identity);
+        let remedy = if swapped {
+            "the files look swapped (files.swapped): give each with the other flag before changing either".to_owned()
+        } else if guarded.is_empty() {
+            self.remedy(&p.part, action)
+        } else {
+            let mut keys: Vec<String> = guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
+            keys.dedup();
+            let mut at: Vec<String> = guarded.iter().map(|(at, _)| at.to_string()).collect();
+            at.dedup();
+            format!(
+                "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
+                list(at),
+                list(keys),
+            )
+        };
+        // A near miss names the statement's ARN itself, so the hint would repeat it.
+        let near_miss = (!swapped).then(|| self.told_near_miss(&p.part)).flatten();
+        let (remedy, hint) = match near_miss {
+            Some(caveat) => (
+                format!("{caveat}; if the flag is right, {remedy}"),
+                String::new(),
+            ),
+            None => (remedy, self.misses_hint(&p.part, &g.misses)),
+        };
+        let none = if files.contains(", ") {
+            "no policy"
+        } else {
+            "no statement"
+        };
+        let mut finding = Finding::new(
+            id,
+            Status::Fail,
+            format!("{none} of {files} allows {who} {action} on {role}{hint}; {remedy}"),
+        );
+        if guarded.is_empty() && !swapped {
+            finding.fix = self.fix(&p.part);
+        }
+        let mut out = vec![finding];
+        if p.part == Part::Trust {
+            out.extend(self.trust_condition_causes(&g.misses));
         }
         out
     }

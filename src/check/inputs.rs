@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::arns;
-use super::eval::PolicySet;
+use super::eval::{Part, PolicySet};
 use super::findings::{Finding, FindingId, Status};
 use super::policy::{self, Kind, Policy};
 use crate::credentials::Secret;
@@ -145,6 +145,8 @@ pub(super) struct Parsed {
     pub identity: Option<Vec<Policy>>,
     /// An identity policy file was given but could not be read as a policy.
     pub identity_unreadable: bool,
+    /// The parts whose file was given but could not be read as a policy.
+    pub unreadable: Vec<Part>,
     pub boundary: Option<Policy>,
     pub session: Option<Policy>,
     pub scps: Vec<Option<Vec<Policy>>>,
@@ -163,12 +165,33 @@ impl Parsed {
                 None => identity_unreadable = true,
             }
         }
+        let boundary = parse_one(&inputs.permissions_boundary, Kind::Boundary, out);
+        let session = parse_one(&inputs.session_policy, Kind::Session, out);
+        let unreadable = [
+            (
+                Part::Trust,
+                inputs.trust_policy.is_some() && trust.is_none(),
+            ),
+            (Part::Identity, identity_unreadable),
+            (
+                Part::PermissionsBoundary,
+                inputs.permissions_boundary.is_some() && boundary.is_none(),
+            ),
+            (
+                Part::SessionPolicy,
+                inputs.session_policy.is_some() && session.is_none(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(part, unreadable)| unreadable.then_some(part))
+        .collect();
         Parsed {
             identity: (!inputs.identity_policies.is_empty() && !identity_unreadable)
                 .then_some(identity_docs),
             identity_unreadable,
-            boundary: parse_one(&inputs.permissions_boundary, Kind::Boundary, out),
-            session: parse_one(&inputs.session_policy, Kind::Session, out),
+            unreadable,
+            boundary,
+            session,
             scps: inputs
                 .scps
                 .iter()
@@ -207,6 +230,7 @@ impl Parsed {
             scps: levels(&self.scps),
             rcps: levels(&self.rcps),
             trust: self.trust.as_ref(),
+            unreadable: self.unreadable.clone(),
         }
     }
 }

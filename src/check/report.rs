@@ -134,10 +134,11 @@ impl Report {
     }
 
     pub fn summary(&self) -> String {
+        let warned = self.count(Status::Warn);
         format!(
-            "{} failed, {} warnings, {} unknown, {} passed",
+            "{} failed, {warned} warning{}, {} unknown, {} passed",
             self.count(Status::Fail),
-            self.count(Status::Warn),
+            if warned == 1 { "" } else { "s" },
             self.count(Status::Unknown),
             self.count(Status::Pass)
         )

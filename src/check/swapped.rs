@@ -29,6 +29,13 @@ fn reads_like_trust(p: &Policy) -> bool {
 pub(super) fn hint(trust: Option<&Policy>, identity: &[Policy]) -> Option<Finding> {
     let wrong_trust = trust.filter(|t| reads_like_identity(t));
     let wrong_identity: Vec<&Policy> = identity.iter().filter(|p| reads_like_trust(p)).collect();
+    // Both files reading like the other kind is a swap beyond doubt, and every other FAIL
+    // follows from it: a FAIL, shown first. One file alone may be a wrong file: a warning.
+    let status = if wrong_trust.is_some() && !wrong_identity.is_empty() {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
     let message = match (wrong_trust, wrong_identity.as_slice()) {
         (None, []) => return None,
         (Some(t), [i, ..]) => format!(
@@ -44,7 +51,7 @@ pub(super) fn hint(trust: Option<&Policy>, identity: &[Policy]) -> Option<Findin
             i.file
         ),
     };
-    Some(Finding::new(FindingId::FilesSwapped, Status::Warn, message))
+    Some(Finding::new(FindingId::FilesSwapped, status, message))
 }
 
 #[cfg(test)]
@@ -64,7 +71,7 @@ mod tests {
         let trust = policy(IDENTITY, "trust.json", Kind::Trust);
         let identity = policy(TRUST, "identity.json", Kind::Identity);
         let f = hint(Some(&trust), &[identity]).unwrap();
-        assert_eq!((f.id, f.status), (FindingId::FilesSwapped, Status::Warn));
+        assert_eq!((f.id, f.status), (FindingId::FilesSwapped, Status::Fail));
         assert!(
             f.message.contains("give identity.json with --trust-policy"),
             "{}",

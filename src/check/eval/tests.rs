@@ -48,6 +48,7 @@ impl Setup {
         };
         let context = Context::assume_role(Some(&caller), &call, &self.context);
         let set = PolicySet {
+            unreadable: Vec::new(),
             identity: Some(vec![&self.identity]),
             boundary: self.boundary.as_ref(),
             session: self.session.as_ref(),
@@ -342,6 +343,7 @@ fn one_account_trust_naming_the_role_needs_no_identity_allow() {
     ] {
         let trust = policy(Kind::Trust, &trust);
         let set = PolicySet {
+            unreadable: Vec::new(),
             identity: Some(vec![&empty]),
             trust: Some(&trust),
             ..PolicySet::default()
@@ -376,6 +378,7 @@ fn one_account_a_session_principal_is_not_capped_by_the_boundary() {
     for (principal, expected) in [(session_arn, Tri::True), (SOURCE, Tri::False)] {
         let trust = policy(Kind::Trust, &TRUST_SOURCE.replace(SOURCE, principal));
         let set = PolicySet {
+            unreadable: Vec::new(),
             identity: Some(vec![&identity]),
             boundary: Some(&boundary),
             trust: Some(&trust),
@@ -401,6 +404,7 @@ fn policy_variables_need_version_2012_10_17() {
         let identity = identity.unwrap();
         let trust = policy(Kind::Trust, TRUST_SOURCE);
         let set = PolicySet {
+            unreadable: Vec::new(),
             identity: Some(vec![&identity]),
             trust: Some(&trust),
             ..PolicySet::default()

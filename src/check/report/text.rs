@@ -85,7 +85,7 @@ fn hop_lines(hop: &Hop) -> String {
             line.push_str(&format!("  {name}: {how} by the {part}: {at}\n"));
         }
         for key in &action.unknown {
-            line.push_str(&format!("  {name}: hangs on {key}\n"));
+            line.push_str(&format!("  {name}: depends on {key}\n"));
         }
     }
     line
