@@ -1377,7 +1377,8 @@ pub fn missing_token_message() -> String {
     let only_file = names(&|s| s.token_variable == Some(false) && s.token_file == Some(true));
     let falls_back =
         names(&|s| s.newline == Some(Newline::FallsBackToVariable) && s.token_file == Some(true));
-    let mut causes = Vec::new();
+    // The commonest first: a client (or curl) with neither set.
+    let mut causes = vec!["neither is set in the client's environment".to_owned()];
     if !only_variable.is_empty() {
         causes.push(format!(
             "only {ENV_AUTHORIZATION_TOKEN_FILE} is set but the client reads only {ENV_AUTHORIZATION_TOKEN} ({})",
@@ -1396,9 +1397,8 @@ pub fn missing_token_message() -> String {
             falls_back.join(", ")
         ));
     }
-    causes.push("neither is set in the client's environment".into());
     format!(
-        "the request carried no token; likely causes: {}; set both {ENV_AUTHORIZATION_TOKEN_FILE} and {ENV_AUTHORIZATION_TOKEN} (rolehop exec --token-file does), with no newline at the token's end",
+        "the request carried no token: set both {ENV_AUTHORIZATION_TOKEN_FILE} and {ENV_AUTHORIZATION_TOKEN} in the client's environment (rolehop exec --token-file does), with no newline at the token's end; likely causes: {}",
         causes.join("; or ")
     )
 }
