@@ -61,6 +61,20 @@ async fn help_and_version_exit_zero() {
     assert_eq!(code, 64, "no subcommand is a usage error");
 }
 
+/// `rolehop ARGS` refused as a usage error (64) with nothing on stdout and three problems on
+/// stderr, one a line: (the lines, all of stderr).
+async fn refused_with_three_problems(
+    args: &[&str],
+    env: &[(String, String)],
+) -> (Vec<String>, String) {
+    let (code, stdout, stderr) = Rolehop::run(args, env).await;
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stdout.is_empty());
+    let lines: Vec<String> = stderr.lines().map(String::from).collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    (lines, stderr)
+}
+
 #[tokio::test]
 async fn every_config_problem_is_reported_at_once() {
     let work = Workdir::new();
@@ -71,7 +85,7 @@ async fn every_config_problem_is_reported_at_once() {
             "/v2/credentials/x",
         )],
     );
-    let (code, stdout, stderr) = Rolehop::run(
+    let (lines, stderr) = refused_with_three_problems(
         &[
             "serve",
             "--role-arn",
@@ -82,10 +96,6 @@ async fn every_config_problem_is_reported_at_once() {
         &env,
     )
     .await;
-    assert_eq!(code, 64, "{stderr}");
-    assert!(stdout.is_empty());
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
     assert!(
         lines[0].starts_with("rolehop: error: role ARN `arn:aws::iam::"),
         "{stderr}"
@@ -107,7 +117,7 @@ async fn a_missing_region_is_reported_with_the_other_config_problems() {
         .into_iter()
         .filter(|(k, _)| !k.ends_with("_REGION"))
         .collect();
-    let (code, stdout, stderr) = Rolehop::run(
+    let (lines, stderr) = refused_with_three_problems(
         &[
             "serve",
             "--role-arn",
@@ -118,10 +128,6 @@ async fn a_missing_region_is_reported_with_the_other_config_problems() {
         &env,
     )
     .await;
-    assert_eq!(code, 64, "{stderr}");
-    assert!(stdout.is_empty());
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
     assert!(
         lines[0].contains("--listen `99999`: port 99999 is out of range; a port is 1 to 65535"),
         "{stderr}"
