@@ -106,8 +106,9 @@ impl AssumeRole {
 }
 
 /// A failed AssumeRole: its kind, STS's own code when it answered, the sentence to show, and
-/// the SDK's error it failed from ([`std::error::Error::source`]).
-#[derive(Debug, Clone)]
+/// the SDK's error it failed from ([`std::error::Error::source`]). `Debug` is by hand, as
+/// [`FetchError`]'s: the SDK's error keeps the raw response, which can hold a credential.
+#[derive(Clone)]
 pub struct AssumeError {
     pub kind: FetchErrorKind,
     /// STS's error code as it answered it (`AccessDenied`, `ValidationError`, ...), for logs.
@@ -116,6 +117,21 @@ pub struct AssumeError {
     pub sts_code: Option<StsCode>,
     pub message: String,
     pub cause: Option<Arc<SdkError<AssumeRoleError, HttpResponse>>>,
+}
+
+impl std::fmt::Debug for AssumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeError")
+            .field("kind", &self.kind)
+            .field("code", &self.code)
+            .field("sts_code", &self.sts_code)
+            .field("message", &self.message)
+            .field(
+                "cause",
+                &format_args!("{}", crate::fetch::cause_debug(self.cause.as_deref())),
+            )
+            .finish()
+    }
 }
 
 impl std::fmt::Display for AssumeError {
@@ -485,5 +501,48 @@ mod tests {
             below.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>(),
             Some(SdkError::TimeoutError(_))
         ));
+    }
+
+    /// A 200 whose body did not deserialize keeps that body in the SDK's error; the body holds
+    /// the credential, and the derived `Debug` of the response would print it.
+    #[test]
+    fn the_debug_of_a_failed_assume_role_never_shows_the_raw_response() {
+        use aws_smithy_types::body::SdkBody;
+        let body =
+            "<AssumeRoleResponse><SecretAccessKey>leakcanary-raw-body-secret</SecretAccessKey>";
+        let raw = HttpResponse::new(200u16.try_into().unwrap(), SdkBody::from(body));
+        let sdk: SdkError<AssumeRoleError, HttpResponse> = SdkError::service_error(
+            AssumeRoleError::unhandled("the response did not deserialize"),
+            raw,
+        );
+        assert!(
+            format!("{sdk:?}").contains("leakcanary"),
+            "the SDK's own Debug shows the body"
+        );
+        let failed = AssumeError {
+            kind: FetchErrorKind::Malformed,
+            code: None,
+            sts_code: None,
+            message: "STS's answer holds no credential".into(),
+            cause: Some(Arc::new(sdk)),
+        };
+        let shown = format!("{failed:?}");
+        assert!(
+            !shown.contains("leakcanary") && shown.contains("see source()"),
+            "{shown}"
+        );
+        let fetch = FetchError::from(failed.clone());
+        let unavailable = crate::cache::Unavailable::Failed {
+            cell: "default".into(),
+            error: fetch.clone(),
+        };
+        for shown in [
+            format!("{fetch:?}"),
+            format!("{unavailable:?}"),
+            format!("{unavailable}"),
+        ] {
+            assert!(!shown.contains("leakcanary"), "{shown}");
+        }
+        assert!(std::error::Error::source(&fetch).is_some());
     }
 }

@@ -405,9 +405,21 @@ pub fn parse_listen(flag: &str, raw: &str) -> Result<SocketAddr, ListenError> {
     }
     raw.parse::<SocketAddr>().map_err(|_| {
         let (flag, raw_owned) = (flag.to_owned(), raw.to_owned());
-        // A port alone, or after the last colon, that is all digits but too big for a port.
-        let port = raw.rsplit(':').next().unwrap_or(raw);
-        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        // A port alone, or after an address this parser takes (an IP, `[v6]`, `localhost`),
+        // that is all digits but too big for a port; anything else is not an address.
+        let (host, port) = raw.rsplit_once(':').unwrap_or(("", raw));
+        let host_ok = host.is_empty()
+            || host == "localhost"
+            || host.parse::<Ipv4Addr>().is_ok()
+            || host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok());
+        let too_big = port.bytes().all(|b| b.is_ascii_digit())
+            && port
+                .parse::<u64>()
+                .map_or(!port.is_empty(), |p| p > u64::from(u16::MAX));
+        if host_ok && too_big {
             ListenError::PortOutOfRange {
                 flag,
                 raw: raw_owned,
@@ -742,9 +754,16 @@ profiles = orders
                 "{err}"
             );
         }
-        assert!(matches!(
-            parse_listen("--listen", "127.0.0.1:http"),
-            Err(ListenError::NotAnAddress { .. })
-        ));
+        // Digits after a colon are not a port out of range unless what comes before is an
+        // address: these are not addresses at all.
+        for raw in ["127.0.0.1:http", "::1", "myhost:9911", "10.0.0.300:9911"] {
+            assert!(
+                matches!(
+                    parse_listen("--listen", raw),
+                    Err(ListenError::NotAnAddress { .. })
+                ),
+                "{raw}"
+            );
+        }
     }
 }

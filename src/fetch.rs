@@ -78,7 +78,8 @@ pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A failed fetch: its kind, the service's own error code when it answered, the sentence for
 /// the user (what failed and what to do), and the error it failed from ([`Error::source`]).
-#[derive(Debug, Clone)]
+/// `Debug` is by hand: see [`cause_debug`].
+#[derive(Clone)]
 pub struct FetchError {
     pub kind: FetchErrorKind,
     /// The service's error code (STS's `AccessDenied`, `Throttling`, ...), when it answered.
@@ -86,6 +87,30 @@ pub struct FetchError {
     pub message: String,
     /// The error underneath, when the failure came from one.
     pub cause: Option<Cause>,
+}
+
+/// How a cause shows in `Debug`: its type only. An SDK error keeps the raw HTTP response, and
+/// when a 200 answer fails to deserialize its body holds the credential (SecretAccessKey,
+/// SessionToken), which the response's derived `Debug` prints; `source()` still reaches it.
+pub fn cause_debug<E: ?Sized>(cause: Option<&E>) -> &'static str {
+    match cause {
+        Some(_) => "Some(<the underlying error: see source()>)",
+        None => "None",
+    }
+}
+
+impl std::fmt::Debug for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchError")
+            .field("kind", &self.kind)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field(
+                "cause",
+                &format_args!("{}", cause_debug(self.cause.as_deref())),
+            )
+            .finish()
+    }
 }
 
 impl std::fmt::Display for FetchError {

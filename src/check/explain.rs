@@ -8,7 +8,7 @@ use super::eval::{
     self, ActionDecision, AssumeRole, Caller, Context, Miss, Part, PartResult, PolicySet, Tri,
 };
 use super::findings::{Finding, FindingId, Fix, Status};
-use super::fix::{self, identity_fix, trust_fix};
+use super::fix::{self, Growth, identity_fix, trust_fix};
 use super::inputs::{FlagArn, Inputs, Parsed};
 use super::operator::Test;
 use super::policy::{self, Kind, Policy};
@@ -236,10 +236,17 @@ impl Explain<'_> {
         } else if guarded.is_empty() {
             self.remedy(&p.part, action)
         } else {
-            let mut keys: Vec<String> = guarded.iter().map(|(_, key)| format!("`{key}`")).collect();
-            keys.dedup();
-            let mut at: Vec<String> = guarded.iter().map(|(at, _)| at.to_string()).collect();
-            at.dedup();
+            let mut keys: Vec<String> = Vec::new();
+            let mut at: Vec<String> = Vec::new();
+            for (statement, key) in &guarded {
+                let (statement, key) = (statement.to_string(), format!("`{key}`"));
+                if !at.contains(&statement) {
+                    at.push(statement);
+                }
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
             format!(
                 "{} would allow it but for its condition on {}, which the policy's owner put there: change what the request carries to meet it (or ask the owner to change the condition) rather than adding a statement without it, which would widen the policy",
                 list(at),
@@ -265,8 +272,20 @@ impl Explain<'_> {
             Status::Fail,
             format!("{none} of {files} allows {who} {action} on {role}{hint}; {remedy}"),
         );
-        if guarded.is_empty() && !swapped {
-            finding.fix = self.fix(&p.part);
+        if !swapped {
+            // Past an owner's condition only an in-place correction (a near miss of another
+            // statement) is offered, never a statement added without the condition.
+            let growth = if guarded.is_empty() {
+                Growth::MayAdd
+            } else {
+                Growth::InPlaceOnly
+            };
+            finding.fix = self.fix(&p.part, growth);
+            if finding.fix.is_some() && !guarded.is_empty() {
+                finding.message.push_str(
+                    "; or, if the statement corrected below is the one meant, apply the fix",
+                );
+            }
         }
         let mut out = vec![finding];
         if p.part == Part::Trust {
@@ -450,7 +469,7 @@ impl Explain<'_> {
         out
     }
 
-    fn fix(&self, part: &Part) -> Option<Fix> {
+    fn fix(&self, part: &Part, growth: Growth) -> Option<Fix> {
         let actions = self.call.actions();
         match part {
             Part::Trust => {
@@ -461,14 +480,15 @@ impl Explain<'_> {
                         set.trust = Some(fixed)
                     })
                 };
-                Some(trust_fix(
+                trust_fix(
                     t,
                     self.inputs.external_id.as_ref().map(|s| s.expose()),
                     &c.role_arn,
                     Some(self.role),
                     actions,
                     &passes,
-                ))
+                    growth,
+                )
             }
             Part::Identity => {
                 let docs: Vec<&Policy> = self.parsed.identity.as_ref()?.iter().collect();
@@ -481,7 +501,14 @@ impl Explain<'_> {
                         }
                     })
                 };
-                identity_fix(&docs, self.source.valid(), self.role, actions, &passes)
+                identity_fix(
+                    &docs,
+                    self.source.valid(),
+                    self.role,
+                    actions,
+                    &passes,
+                    growth,
+                )
             }
             _ => None,
         }

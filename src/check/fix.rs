@@ -393,6 +393,15 @@ fn append(draft: &mut Draft, mut statement: Value, sid: &str) -> Value {
     statement
 }
 
+/// Whether a fix may add a statement, or only correct one in place (a near miss, a missing
+/// action): a statement added without the condition another statement's owner put on the
+/// caller would widen the policy past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Growth {
+    MayAdd,
+    InPlaceOnly,
+}
+
 /// The trust policy corrected so that `source` may make the call (`actions`).
 pub(super) fn trust_fix(
     policy: &Policy,
@@ -401,10 +410,12 @@ pub(super) fn trust_fix(
     role: Option<&str>,
     actions: Vec<StsAction>,
     passes: &Passes,
-) -> Fix {
+    growth: Growth,
+) -> Option<Fix> {
     let mut draft = repaired(&policy.document, Kind::Trust);
     let statement = match correct_in_place(&mut draft, "Principal", source, &actions, passes) {
         Some(s) => s,
+        None if growth == Growth::InPlaceOnly => return None,
         None => {
             let mut statement = json!({
                 "Effect": "Allow",
@@ -432,13 +443,13 @@ pub(super) fn trust_fix(
             "   (first put each external id where {EXTERNAL_ID_SHOWN} stands: check never prints one)"
         ));
     }
-    Fix {
+    Some(Fix {
         command,
         file,
         statement,
         changes: draft.changes,
         policy: doc,
-    }
+    })
 }
 
 /// What a fix shows in place of an external id (a secret where it guards a per-container role).
@@ -490,6 +501,7 @@ pub(super) fn identity_fix(
     role: &str,
     actions: Vec<StsAction>,
     passes: &dyn Fn(&str, &Value) -> bool,
+    growth: Growth,
 ) -> Option<Fix> {
     let mut chosen = None;
     for doc in docs {
@@ -502,6 +514,7 @@ pub(super) fn identity_fix(
     }
     let (doc, draft, statement) = match chosen {
         Some(found) => found,
+        None if growth == Growth::InPlaceOnly => return None,
         None => {
             let first = docs.first()?;
             let mut draft = repaired(&first.document, Kind::Identity);
@@ -546,9 +559,16 @@ mod tests {
     /// The fix of trust policy `text` for [`SOURCE`] and `actions`; `passes` is whether a
     /// statement corrected in place would pass.
     fn fix_trust(text: &str, actions: &[StsAction], passes: bool) -> Fix {
-        trust_fix(&trust(text), None, SOURCE, None, actions.to_vec(), &|_| {
-            passes
-        })
+        trust_fix(
+            &trust(text),
+            None,
+            SOURCE,
+            None,
+            actions.to_vec(),
+            &|_| passes,
+            Growth::MayAdd,
+        )
+        .expect("a fix may add a statement")
     }
 
     /// IAM would save the fixed document.

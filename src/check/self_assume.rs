@@ -10,7 +10,7 @@
 use super::action::StsAction;
 use super::eval::{ActionDecision, Caller, Part, Tri, account_of};
 use super::findings::{Finding, FindingId, Status};
-use super::fix::trust_fix;
+use super::fix::{Growth, trust_fix};
 use super::inputs::{Inputs, Parsed};
 
 /// Whether `caller` is the role `role_arn` names (account and name; a role's name is unique
@@ -60,7 +60,7 @@ pub(super) fn finding(
     };
     let fix = (status == Status::Fail)
         .then(|| {
-            parsed.trust.as_ref().map(|t| {
+            parsed.trust.as_ref().and_then(|t| {
                 trust_fix(
                     t,
                     inputs.external_id.as_ref().map(|s| s.expose()),
@@ -69,6 +69,7 @@ pub(super) fn finding(
                     vec![StsAction::AssumeRole],
                     // The statement added names the role itself: nothing to verify it against.
                     &|_| true,
+                    Growth::MayAdd,
                 )
             })
         })

@@ -18,6 +18,8 @@ pub enum Miss {
     Action,
     Resource,
     Principal,
+    /// Its document has a statement IAM refuses, so IAM would refuse the whole document.
+    Refused,
     /// A condition was false: the condition and whether its key was absent.
     Condition {
         condition: Condition,
@@ -178,24 +180,15 @@ pub struct GroupResult {
     pub unknown: Vec<String>,
 }
 
-/// What a statement lacks or has that IAM refuses in a policy of `kind` (IAM User Guide, "IAM
-/// JSON policy elements": a resource-based policy such as a trust policy must name a
-/// `Principal`; a policy attached to a role must not, and must name its `Resource`). IAM
-/// refuses the whole document, so such a statement can be no part of the role as it stands:
-/// it grants and denies nothing, as a statement without `Effect` does (the `policy.element`
-/// FAILs say what to change). SCPs and RCPs keep Organizations' own grammar.
-fn refused_by_iam(s: &Statement, kind: Kind) -> Option<Miss> {
-    let principal_refused = if kind == Kind::Trust {
-        s.principal.is_none()
+/// Whether IAM refuses `s` in a policy of `kind` (IAM User Guide, "IAM JSON policy elements"):
+/// a trust policy's statement must name a `Principal` (`NotPrincipal` is not supported
+/// there); a policy attached to a role must not name one, and must name its `Resource`. SCPs
+/// and RCPs keep Organizations' own grammar.
+fn refused_by_iam(s: &Statement, kind: Kind) -> bool {
+    if kind == Kind::Trust {
+        s.principal.is_none() || s.not_principal
     } else {
-        kind.needs_resource() && s.principal.is_some()
-    };
-    if principal_refused {
-        Some(Miss::Principal)
-    } else if kind.needs_resource() && s.resources.is_none() {
-        Some(Miss::Resource)
-    } else {
-        None
+        kind.needs_resource() && (s.principal.is_some() || s.resources.is_none())
     }
 }
 
@@ -209,14 +202,21 @@ pub fn evaluate_group(policies: &[&Policy], request: &Request) -> GroupResult {
         unknown: Vec::new(),
     };
     for policy in policies {
+        // IAM refuses a document with any statement it refuses, so the role cannot hold it:
+        // none of its statements grants or denies anything (as one without `Effect`); the
+        // `policy.element` FAILs say what to change.
+        let refused = policy
+            .statements
+            .iter()
+            .any(|s| refused_by_iam(s, policy.kind));
         for s in &policy.statements {
             let at = StatementRef {
                 policy: policy.file.clone(),
                 statement: s.label(),
             };
-            if let Some(miss) = refused_by_iam(s, policy.kind) {
+            if refused {
                 if s.effect == Some(Effect::Allow) {
-                    r.misses.push((at, miss));
+                    r.misses.push((at, Miss::Refused));
                 }
                 continue;
             }
