@@ -351,11 +351,21 @@ impl Explain<'_> {
     /// the misspelt one: the sentence that says so, and how to tell the fix is not needed.
     fn told_near_miss(&self, part: &Part) -> Option<String> {
         let (flag, told, named): (&str, &str, Vec<String>) = match part {
-            Part::Trust if self.inputs.source_role_arn_told => (
-                "--source-role-arn",
-                self.caller?.role_arn.as_str(),
-                named_roles(self.parsed.trust.as_ref()?),
-            ),
+            Part::Trust if self.inputs.source_role_arn_told => {
+                let trust = self.parsed.trust.as_ref()?;
+                // The caller's ARN is named as a principal, or as the value of an
+                // `aws:PrincipalArn` condition under an account principal.
+                let mut named = named_roles(trust);
+                named.extend(
+                    trust
+                        .statements
+                        .iter()
+                        .flat_map(|s| &s.conditions)
+                        .filter(|c| c.key.eq_ignore_ascii_case("aws:PrincipalArn"))
+                        .flat_map(|c| c.values.iter().cloned()),
+                );
+                ("--source-role-arn", self.caller?.role_arn.as_str(), named)
+            }
             Part::Identity if self.inputs.role_arn_told => (
                 "--role-arn",
                 self.role,
