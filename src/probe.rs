@@ -41,7 +41,7 @@ use crate::source::{Source, SourceError, SourceKind};
 pub use environment::environment_traps;
 use hop_context::{Filled, Inherited};
 use iam::{read_boundary, read_identity_policies, read_role, read_role_tags};
-use organizations::{Scps, describe_organization, read_scps, scp_command};
+use organizations::{Organization, Scps, describe_organization, read_scps, scp_command};
 use read_error::{ReadError, ReadErrorKind};
 
 /// The probe asks STS for the shortest session it grants.
@@ -263,9 +263,11 @@ impl Probe<'_> {
         let caller_account = arn::account_field(&caller_arn)
             .unwrap_or_default()
             .to_owned();
+        // The caller's organization and place in it, read once for the SCPs and the context.
+        let org = describe_organization(&self.sdk, &caller, &caller_account).await;
         // The operator's --scp files outrank what Organizations shows.
         if inputs.scps.is_empty() {
-            inputs.scps = self.scps(role, &caller, &caller_account).await;
+            inputs.scps = self.scps(role, &caller, &caller_account, &org).await;
         }
         inputs.source_session_name = caller_arn
             .split_once(":assumed-role/")
@@ -275,7 +277,7 @@ impl Probe<'_> {
             self.read_source_role(role, &caller, &source_role, &mut inputs)
                 .await;
         }
-        self.fill_context(role, &caller, &caller_arn, &inherited, &mut inputs)
+        self.fill_context(role, &caller, &caller_arn, &inherited, &org, &mut inputs)
             .await;
         self.evaluate(role, &inputs, observed, aws_says, &caller_arn);
     }
@@ -412,6 +414,7 @@ impl Probe<'_> {
         caller: &Credentials,
         caller_arn: &str,
         inherited: &Inherited,
+        org: &Organization,
         inputs: &mut Inputs,
     ) {
         let mut filled = Filled::default();
@@ -421,8 +424,7 @@ impl Probe<'_> {
             let tags = read_role_tags(&self.sdk, caller, name).await;
             filled.principal_tags(name, tags, &inherited.session_tags);
         }
-        let account = arn::account_field(caller_arn).unwrap_or_default();
-        filled.organization(describe_organization(&self.sdk, caller, account).await);
+        filled.organization(org);
         let env = |name: &str| std::env::var(name).ok();
         if let Some(host) = hop_context::sts_host(self.region.as_deref(), &env) {
             // STS's connect bound: a resolver that does not answer does not hold the check.
@@ -455,8 +457,9 @@ impl Probe<'_> {
         role: &RoleConfig,
         caller: &Credentials,
         caller_account: &str,
+        org: &Organization,
     ) -> Vec<File> {
-        match read_scps(&self.sdk, caller, caller_account).await {
+        match read_scps(&self.sdk, caller, caller_account, org).await {
             Scps::Levels(levels) => {
                 self.out.push(Finding::new(
                     FindingId::OnlineScp,

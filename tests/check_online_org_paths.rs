@@ -35,7 +35,10 @@ async fn the_callers_ou_path_is_read_and_decides_a_trust_policy_on_it() {
         )),
         "{filled:?}"
     );
-    assert!(stack.proxy.count("ListParents") >= 1);
+    // Read once for the hop, for the SCPs and the context both: the account's OU, then the
+    // root, and one DescribeOrganization.
+    assert_eq!(stack.proxy.count("ListParents"), 2);
+    assert_eq!(stack.proxy.count("DescribeOrganization"), 1);
     trust_destination(&stack.moto.url, trust_from_ou(&format!("{org_id}/{root}/"))).await;
     let (_, report) = check_destination(&stack, &[]).await;
     assert_eq!(report["hops"][0]["model"], "denied", "{report:#}");

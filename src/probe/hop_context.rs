@@ -24,7 +24,7 @@ use crate::chain::Hop;
 use crate::check::findings::{Finding, FindingId, Status};
 use crate::config::{RoleConfig, RoleSource};
 
-use super::organizations::{OrgPath, Organization};
+use super::organizations::{Organization, org_path};
 use super::read_error::ReadError;
 
 /// Why the STS endpoint's host did not resolve here.
@@ -239,18 +239,18 @@ impl Filled {
     }
 
     /// `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` from the caller's organization.
-    pub fn organization(&mut self, org: Organization) {
+    pub fn organization(&mut self, org: &Organization) {
         let from = "organizations:DescribeOrganization with the caller's credentials";
         match org {
-            Organization::Member { id, path } => {
-                self.put("aws:PrincipalOrgID", Some(id), from);
-                match path {
-                    OrgPath::Path(path) => self.put(
+            Organization::Member { id, parents } => {
+                self.put("aws:PrincipalOrgID", Some(id.clone()), from);
+                match parents {
+                    Ok(parents) => self.put(
                         "aws:PrincipalOrgPaths",
-                        Some(path),
+                        Some(org_path(id, parents)),
                         "organizations:ListParents up to the root with the caller's credentials",
                     ),
-                    OrgPath::Unread(why) => self.unknown.push((
+                    Err(why) => self.unknown.push((
                         "aws:PrincipalOrgPaths".into(),
                         format!(
                             "aws:PrincipalOrgPaths: the caller's account's place in its organization cannot be read ({why}; only the management account or a delegated administrator may call ListParents); give --context aws:PrincipalOrgPaths=o-.../r-.../ou-.../ (the OUs down to the one the account is attached to, each followed by /)"
@@ -542,7 +542,7 @@ mod tests {
 
     #[test]
     fn the_org_path_runs_from_the_organization_down_to_the_accounts_ou() {
-        use super::super::organizations::{OrgPath, Parent};
+        use super::super::organizations::Parent;
         let parent = |id: &str, is_root| Parent {
             id: id.into(),
             is_root,
@@ -554,9 +554,9 @@ mod tests {
             parent("r-ab12", true),
         ];
         let mut filled = Filled::default();
-        filled.organization(Organization::Member {
+        filled.organization(&Organization::Member {
             id: "o-a1b2c3d4e5".into(),
-            path: OrgPath::of("o-a1b2c3d4e5", &walked),
+            parents: Ok(walked.into()),
         });
         let (mut context, mut absent, mut out) = (Vec::new(), Vec::new(), Vec::new());
         filled.apply("r", &[], &[], &mut context, &mut absent, &mut out);
@@ -571,16 +571,16 @@ mod tests {
             ]
         );
         // An account attached to the root.
-        let OrgPath::Path(at_root) = OrgPath::of("o-a1b2c3d4e5", &[parent("r-ab12", true)]) else {
-            panic!("a path");
-        };
-        assert_eq!(at_root, "o-a1b2c3d4e5/r-ab12/");
+        assert_eq!(
+            org_path("o-a1b2c3d4e5", &[parent("r-ab12", true)]),
+            "o-a1b2c3d4e5/r-ab12/"
+        );
 
         // Refused (a member account's ListParents): the id stays, the path is unknown.
         let mut filled = Filled::default();
-        filled.organization(Organization::Member {
+        filled.organization(&Organization::Member {
             id: "o-a1b2c3d4e5".into(),
-            path: OrgPath::Unread(ReadError::new(
+            parents: Err(ReadError::new(
                 crate::probe::read_error::ReadErrorKind::Refused,
                 "organizations:ListParents: AccessDenied",
             )),
@@ -603,7 +603,7 @@ mod tests {
         let mut filled = Filled::default();
         filled.region(Some("eu-west-1"));
         filled.principal_tags("hub", Ok(vec![("team".into(), "platform".into())]), &[]);
-        filled.organization(Organization::Unread(ReadError::new(
+        filled.organization(&Organization::Unread(ReadError::new(
             crate::probe::read_error::ReadErrorKind::Refused,
             "AccessDenied",
         )));

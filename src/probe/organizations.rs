@@ -50,8 +50,9 @@ fn organizations(sdk: &SdkConfig, creds: &Credentials) -> aws_sdk_organizations:
 pub(super) enum Organization {
     Member {
         id: String,
-        /// The account's path, or why it could not be read.
-        path: OrgPath,
+        /// The account's parents from the OU it is attached to up to the root, or why
+        /// ListParents could not be walked.
+        parents: Result<Vec<Parent>, ReadError>,
     },
     /// AWSOrganizationsNotInUseException: the account is in no organization.
     None,
@@ -59,29 +60,19 @@ pub(super) enum Organization {
     Unread(ReadError),
 }
 
-/// `aws:PrincipalOrgPaths` of an account: its organization, root and OUs down to the one it
-/// is attached to, each followed by `/` (`o-ID/r-ROOT/ou-A/ou-B/`): IAM User Guide, "AWS
-/// global condition context keys", aws:PrincipalOrgPaths, whose `StringEquals` example
-/// matches "principals in accounts that are attached directly to" the OU the path ends with.
-#[cfg_attr(not(feature = "iam"), allow(dead_code))]
-pub(super) enum OrgPath {
-    Path(String),
-    /// A ListParents call was refused or failed: why.
-    Unread(ReadError),
-}
-
-#[cfg_attr(not(feature = "iam"), allow(dead_code))]
-impl OrgPath {
-    /// The path of an account in organization `org` under `parents`, nearest first (as
-    /// ListParents walks them: the OU the account is attached to, ..., the root).
-    pub(super) fn of(org: &str, parents: &[Parent]) -> Self {
-        let mut path = format!("{org}/");
-        for parent in parents.iter().rev() {
-            path.push_str(&parent.id);
-            path.push('/');
-        }
-        OrgPath::Path(path)
+/// `aws:PrincipalOrgPaths` of an account in organization `org` under `parents`, nearest first
+/// (as ListParents walks them: the OU the account is attached to, ..., the root): the
+/// organization, root and OUs down to that OU, each followed by `/` (`o-ID/r-ROOT/ou-A/ou-B/`):
+/// IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgPaths, whose
+/// `StringEquals` example matches "principals in accounts that are attached directly to" the
+/// OU the path ends with.
+pub(super) fn org_path(org: &str, parents: &[Parent]) -> String {
+    let mut path = format!("{org}/");
+    for parent in parents.iter().rev() {
+        path.push_str(&parent.id);
+        path.push('/');
     }
+    path
 }
 
 /// One step of an account's way up to its root.
@@ -153,13 +144,10 @@ pub(super) async fn describe_organization(
     let client = organizations(sdk, creds);
     match client.describe_organization().send().await {
         Ok(out) => match out.organization.and_then(|o| o.id) {
-            Some(id) => {
-                let path = match parents(&client, account).await {
-                    Ok(parents) => OrgPath::of(&id, &parents),
-                    Err(why) => OrgPath::Unread(why),
-                };
-                Organization::Member { id, path }
-            }
+            Some(id) => Organization::Member {
+                id,
+                parents: parents(&client, account).await,
+            },
             None => Organization::Unread(ReadError::empty(
                 "organizations:DescribeOrganization returned no organization id",
             )),
@@ -184,27 +172,31 @@ pub(super) async fn describe_organization(
 }
 
 #[cfg(feature = "iam")]
-/// The SCPs of `account` through Organizations, with `creds`: DescribeOrganization (refused
-/// with AWSOrganizationsNotInUseException outside any organization), ListParents up to the
-/// root, then ListPoliciesForTarget and DescribePolicy for the root, each OU and the account.
-pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &str) -> Scps {
+/// The SCPs of `account` in `org` (its organization and parents, as [`describe_organization`]
+/// read them once for the hop), with `creds`: ListPoliciesForTarget and DescribePolicy for
+/// the root, each OU and the account.
+pub(super) async fn read_scps(
+    sdk: &SdkConfig,
+    creds: &Credentials,
+    account: &str,
+    org: &Organization,
+) -> Scps {
     use aws_sdk_organizations::types::PolicyType;
-    let client = organizations(sdk, creds);
-    if let Err(e) = client.describe_organization().send().await {
-        return if e
-            .as_service_error()
-            .is_some_and(|e| e.is_aws_organizations_not_in_use_exception())
-        {
-            Scps::NoOrganization
-        } else {
-            Scps::Unread(ReadError::sdk("organizations:DescribeOrganization", e))
-        };
-    }
-    // The account's path, the account first.
-    let parents = match parents(&client, account).await {
-        Ok(parents) => parents,
-        Err(why) => return Scps::Unread(why),
+    let parents = match org {
+        Organization::None => return Scps::NoOrganization,
+        Organization::Unread(why)
+        | Organization::Member {
+            parents: Err(why), ..
+        } => {
+            return Scps::Unread(why.clone());
+        }
+        Organization::Member {
+            parents: Ok(parents),
+            ..
+        } => parents,
     };
+    let client = organizations(sdk, creds);
+    // The account's path, the account first.
     let mut path = vec![(format!("account {account}"), account.to_owned())];
     path.extend(parents.iter().map(|p| (p.label(), p.id.clone())));
     let mut levels = Vec::new();
@@ -270,7 +262,12 @@ pub(super) async fn read_scps(sdk: &SdkConfig, creds: &Credentials, account: &st
 }
 
 #[cfg(not(feature = "iam"))]
-pub(super) async fn read_scps(_sdk: &SdkConfig, _creds: &Credentials, _account: &str) -> Scps {
+pub(super) async fn read_scps(
+    _sdk: &SdkConfig,
+    _creds: &Credentials,
+    _account: &str,
+    _org: &Organization,
+) -> Scps {
     Scps::Unread(ReadError::not_built())
 }
 
