@@ -82,7 +82,7 @@ pub struct PolicySet<'a> {
     pub trust: Option<&'a Policy>,
     /// Parts whose file was given but could not be read as a policy (trust, identity,
     /// boundary, session policy): each is unknown, never left out as if not given.
-    pub unreadable: Vec<Part>,
+    pub unreadable: &'a [Part],
 }
 
 /// One part's contribution to one action's decision.

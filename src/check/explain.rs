@@ -102,7 +102,7 @@ impl Explain<'_> {
                             .map(|f| f.0.as_str())
                             .unwrap_or_default()
                     )),
-                    Part::Identity if self.parsed.identity_unreadable => Some(
+                    Part::Identity if self.parsed.unreadable.contains(&Part::Identity) => Some(
                         "a --identity-policy file could not be read as a policy (see policy.json)"
                             .to_owned(),
                     ),

@@ -143,9 +143,8 @@ pub(super) struct Parsed {
     pub trust: Option<Policy>,
     /// `None` when not given, or when one of the files could not be read.
     pub identity: Option<Vec<Policy>>,
-    /// An identity policy file was given but could not be read as a policy.
-    pub identity_unreadable: bool,
-    /// The parts whose file was given but could not be read as a policy.
+    /// The parts whose file was given but could not be read as a policy (one identity file
+    /// that cannot be read makes the identity part unreadable).
     pub unreadable: Vec<Part>,
     pub boundary: Option<Policy>,
     pub session: Option<Policy>,
@@ -188,7 +187,6 @@ impl Parsed {
         Parsed {
             identity: (!inputs.identity_policies.is_empty() && !identity_unreadable)
                 .then_some(identity_docs),
-            identity_unreadable,
             unreadable,
             boundary,
             session,
@@ -230,7 +228,7 @@ impl Parsed {
             scps: levels(&self.scps),
             rcps: levels(&self.rcps),
             trust: self.trust.as_ref(),
-            unreadable: self.unreadable.clone(),
+            unreadable: &self.unreadable,
         }
     }
 }

@@ -48,7 +48,7 @@ impl Setup {
         };
         let context = Context::assume_role(Some(&caller), &call, &self.context);
         let set = PolicySet {
-            unreadable: Vec::new(),
+            unreadable: &[],
             identity: Some(vec![&self.identity]),
             boundary: self.boundary.as_ref(),
             session: self.session.as_ref(),
@@ -343,7 +343,7 @@ fn one_account_trust_naming_the_role_needs_no_identity_allow() {
     ] {
         let trust = policy(Kind::Trust, &trust);
         let set = PolicySet {
-            unreadable: Vec::new(),
+            unreadable: &[],
             identity: Some(vec![&empty]),
             trust: Some(&trust),
             ..PolicySet::default()
@@ -378,7 +378,7 @@ fn one_account_a_session_principal_is_not_capped_by_the_boundary() {
     for (principal, expected) in [(session_arn, Tri::True), (SOURCE, Tri::False)] {
         let trust = policy(Kind::Trust, &TRUST_SOURCE.replace(SOURCE, principal));
         let set = PolicySet {
-            unreadable: Vec::new(),
+            unreadable: &[],
             identity: Some(vec![&identity]),
             boundary: Some(&boundary),
             trust: Some(&trust),
@@ -404,7 +404,7 @@ fn policy_variables_need_version_2012_10_17() {
         let identity = identity.unwrap();
         let trust = policy(Kind::Trust, TRUST_SOURCE);
         let set = PolicySet {
-            unreadable: Vec::new(),
+            unreadable: &[],
             identity: Some(vec![&identity]),
             trust: Some(&trust),
             ..PolicySet::default()
