@@ -145,6 +145,11 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
     /// Policy variables (`${aws:username}`) are on: the document's Version is 2012-10-17.
     pub variables: bool,
+    /// It lacks or has an element IAM requires or refuses in this kind of policy (a trust
+    /// statement without `Principal` or with `NotPrincipal`, a role's statement with a
+    /// `Principal` or without `Resource`), so IAM refuses its whole document
+    /// ([`check_required_elements`], whose FAILs say which).
+    pub refused_by_iam: bool,
 }
 
 impl Statement {
@@ -444,6 +449,7 @@ fn statement(
         resources: None,
         conditions: Vec::new(),
         variables,
+        refused_by_iam: false,
     };
     let label = statement.label();
     let at = Site {
@@ -465,7 +471,7 @@ fn statement(
     statement.effect = effect(obj, &at, fail);
     statement.actions = actions(obj, &at, fail);
     statement.resources = resources(obj, kind, &at, fail);
-    check_required_elements(obj, kind, &at, fail);
+    statement.refused_by_iam = check_required_elements(obj, kind, &at, fail);
     (statement.principal, statement.not_principal) = principal(obj, &at, fail);
     if let Some(cond) = obj.get("Condition") {
         statement.conditions = conditions(cond, file, &label, fail);
@@ -552,15 +558,19 @@ fn resources(
     resources
 }
 
-/// The elements IAM requires or refuses in this kind of policy.
+/// The elements IAM requires or refuses in this kind of policy; whether the statement lacks
+/// or has one of those that decide who and what it is about (`Principal`, `NotPrincipal`,
+/// `Resource`), so that IAM refuses its document. SCPs and RCPs keep Organizations' grammar.
 fn check_required_elements(
     obj: &serde_json::Map<String, Value>,
     kind: Kind,
     at: &Site,
     fail: Fail,
-) {
+) -> bool {
     let Site { file, label } = at;
-    if kind.needs_resource() && !obj.contains_key("Resource") && !obj.contains_key("NotResource") {
+    let no_resource =
+        kind.needs_resource() && !obj.contains_key("Resource") && !obj.contains_key("NotResource");
+    if no_resource {
         fail(
             FindingId::PolicyElement,
             format!(
@@ -608,7 +618,8 @@ fn check_required_elements(
             ),
         );
     }
-    if obj.contains_key("NotPrincipal") && kind == Kind::Trust {
+    let not_principal_in_trust = obj.contains_key("NotPrincipal") && kind == Kind::Trust;
+    if not_principal_in_trust {
         fail(
             FindingId::TrustNotPrincipal,
             format!(
@@ -616,6 +627,10 @@ fn check_required_elements(
             ),
         );
     }
+    no_resource
+        || not_principal_in_trust
+        || (kind == Kind::Trust && !obj.contains_key("Principal"))
+        || (kind.needs_resource() && names_principal)
 }
 
 /// `Principal`, or `NotPrincipal` (then the flag is true) when there is no `Principal`.

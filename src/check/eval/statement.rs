@@ -9,7 +9,7 @@ use super::context::{Caller, Context, Key};
 use super::matching::{arn_like, glob};
 use super::principal::principal_matches;
 use super::variables::substitute;
-use crate::check::policy::{Condition, Effect, Kind, Patterns, Policy, Statement};
+use crate::check::policy::{Condition, Effect, Patterns, Policy, Statement};
 use crate::check::tri::Tri;
 
 /// Why an Allow statement did not apply, for the messages that explain a denial.
@@ -180,18 +180,6 @@ pub struct GroupResult {
     pub unknown: Vec<String>,
 }
 
-/// Whether IAM refuses `s` in a policy of `kind` (IAM User Guide, "IAM JSON policy elements"):
-/// a trust policy's statement must name a `Principal` (`NotPrincipal` is not supported
-/// there); a policy attached to a role must not name one, and must name its `Resource`. SCPs
-/// and RCPs keep Organizations' own grammar.
-fn refused_by_iam(s: &Statement, kind: Kind) -> bool {
-    if kind == Kind::Trust {
-        s.principal.is_none() || s.not_principal
-    } else {
-        kind.needs_resource() && (s.principal.is_some() || s.resources.is_none())
-    }
-}
-
 pub fn evaluate_group(policies: &[&Policy], request: &Request) -> GroupResult {
     let mut r = GroupResult {
         deny: Tri::False,
@@ -205,10 +193,7 @@ pub fn evaluate_group(policies: &[&Policy], request: &Request) -> GroupResult {
         // IAM refuses a document with any statement it refuses, so the role cannot hold it:
         // none of its statements grants or denies anything (as one without `Effect`); the
         // `policy.element` FAILs say what to change.
-        let refused = policy
-            .statements
-            .iter()
-            .any(|s| refused_by_iam(s, policy.kind));
+        let refused = policy.statements.iter().any(|s| s.refused_by_iam);
         for s in &policy.statements {
             let at = StatementRef {
                 policy: policy.file.clone(),
